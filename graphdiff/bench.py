@@ -1,0 +1,187 @@
+"""Benchmark results in the one format of ``shared/CONVENTIONS.md``, and isolated runs that measure their own cost.
+
+Every script in ``benchmarks/`` builds a :class:`Results`, adds one row per (dataset, method, setting, metric), and
+writes ``benchmarks/results/<benchmark>.json`` (``<benchmark>.quick.json`` with ``--quick``). README tables are
+generated from these files by ``benchmarks/make_tables.py``; nothing in them is typed by hand.
+
+:func:`run_isolated` runs one measured run in a fresh process (``spawn``), so that the peak resident memory it
+reports is the run's own: a process's peak never goes down, so runs sharing a process would inherit each other's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+__all__ = ["Results", "environment", "run_isolated", "peak_rss_mb", "results_dir"]
+
+
+def results_dir() -> Path:
+    """``benchmarks/results`` of the repository this package is installed from (editable installs)."""
+    return Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment(device: str = "cpu") -> dict[str, Any]:
+    """The ``environment`` block of a results file: versions, device, thread count and git commit."""
+    import torch
+    import torch_geometric
+
+    env = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_geometric": torch_geometric.__version__,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "git_commit": _git_commit(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        env["gpu"] = torch.cuda.get_device_name(0)
+    return env
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of the current process in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    vals = [float(v) for v in values]
+    if not vals:
+        raise ValueError("a results row needs at least one value")
+    mean = sum(vals) / len(vals)
+    # Population std (ddof=0), the convention of the reference codes the rows are compared with.
+    var = sum((v - mean) ** 2 for v in vals) / len(vals)
+    return mean, math.sqrt(var)
+
+
+class Results:
+    """Collects rows and writes one results file.
+
+    >>> res = Results("erase_label_noise", quick=True)
+    >>> res.add("cora", "erase", {"noise": "uniform", "rate": 0.3, "validation": "noisy"},
+    ...         "test_accuracy", [0.80, 0.82], seeds=[0, 1], time_s=12.0, peak_mem_mb=800.0)
+    """
+
+    def __init__(self, benchmark: str, *, quick: bool = False, command: str | None = None, device: str = "cpu"):
+        self.benchmark = benchmark
+        self.quick = quick
+        self.command = command or "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
+        self.device = device
+        self.rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        dataset: str,
+        method: str,
+        setting: dict[str, Any],
+        metric: str,
+        values: Iterable[float] | float,
+        *,
+        seeds: Sequence[int] | None = None,
+        time_s: float | None = None,
+        peak_mem_mb: float | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        if isinstance(values, (int, float, bool)):
+            values = [float(values)]
+        values = [float(v) for v in values]
+        mean, std = _mean_std(values)
+        key = (dataset, method, json.dumps(setting, sort_keys=True), metric)
+        for row in self.rows:
+            if (row["dataset"], row["method"], json.dumps(row["setting"], sort_keys=True), row["metric"]) == key:
+                raise ValueError(f"duplicate results row {key}: one row per (dataset, method, setting, metric)")
+        row: dict[str, Any] = {
+            "dataset": dataset,
+            "method": method,
+            "setting": dict(setting),
+            "metric": metric,
+            "mean": mean,
+            "std": std,
+            "n": len(values),
+            "seeds": list(seeds) if seeds is not None else None,
+        }
+        if time_s is not None:
+            row["time_s"] = float(time_s)
+        if peak_mem_mb is not None:
+            row["peak_mem_mb"] = float(peak_mem_mb)
+        row.update(extra)
+        self.rows.append(row)
+        return row
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": self.command,
+            "environment": environment(self.device),
+            "rows": self.rows,
+        }
+
+    def write(self, directory: str | os.PathLike | None = None) -> Path:
+        directory = Path(directory) if directory is not None else results_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        suffix = ".quick.json" if self.quick else ".json"
+        path = directory / f"{self.benchmark}{suffix}"
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        tmp.replace(path)
+        return path
+
+
+def _isolated_target(queue, fn, args, kwargs, threads):
+    try:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        elapsed = time.perf_counter() - start
+        queue.put(("ok", result, elapsed, peak_rss_mb()))
+    except BaseException as exc:  # report, then let the parent raise
+        import traceback
+
+        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", None, None))
+
+
+def run_isolated(fn: Callable, *args, threads: int | None = None, **kwargs) -> tuple[Any, float, float]:
+    """Run ``fn(*args, **kwargs)`` in a fresh process and return ``(result, time_s, peak_mem_mb)``.
+
+    ``fn`` must be importable (a module-level function) and its result picklable. ``time_s`` is the wall time of
+    the call itself, not of the process start-up; ``peak_mem_mb`` is the child's peak resident memory.
+    """
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_isolated_target, args=(queue, fn, args, kwargs, threads))
+    proc.start()
+    status, payload, elapsed, peak = queue.get()
+    proc.join()
+    if status != "ok":
+        raise RuntimeError(f"isolated run of {getattr(fn, '__name__', fn)} failed:\n{payload}")
+    return payload, elapsed, peak
