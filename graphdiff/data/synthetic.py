@@ -1,0 +1,162 @@
+"""Embedded synthetic graphs that need no files, deterministic by seed.
+
+* :func:`contextual_sbm` -- the contextual stochastic block model (Deshpande et al., "Contextual Stochastic Block
+  Models", NeurIPS 2018), the standard synthetic node-classification benchmark: a block-model graph whose edges are
+  intra-class with probability ``homophily``, and Gaussian features centred on a class mean.
+* :func:`planted_partition` / :func:`planted_partition_csr` -- a sparse background graph with one planted target
+  cluster (the "local random model" of Ha, Fountoulakis & Mahoney, JMLR 2021, used by the local clustering papers):
+  every cluster node has about ``internal_degree`` neighbours inside and ``external_degree`` outside the cluster.
+  The CSR variant builds graphs of 10^7 nodes as int32 arrays without any Python edge list.
+
+All edge sets are undirected, without self-loops and without duplicates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch_geometric.data import Data
+
+from graphdiff.data.splits import random_split
+
+__all__ = ["contextual_sbm", "planted_partition", "planted_partition_csr"]
+
+
+def _check_positive_int(value, name, minimum=1):
+    if not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
+
+
+def _symmetric_csr(rows: np.ndarray, cols: np.ndarray, n: int, index_dtype=np.int32) -> sp.csr_matrix:
+    """Undirected, de-duplicated, loop-free CSR pattern from directed (row, col) pairs."""
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    r = np.concatenate([rows, cols]).astype(index_dtype, copy=False)
+    c = np.concatenate([cols, rows]).astype(index_dtype, copy=False)
+    data = np.ones(r.size, dtype=np.float32)
+    mat = sp.csr_matrix((data, (r, c)), shape=(n, n))
+    mat.sum_duplicates()
+    mat.data[:] = 1.0
+    return mat
+
+
+def contextual_sbm(num_nodes: int = 1000, num_classes: int = 4, avg_degree: float = 10.0, homophily: float = 0.8,
+                   num_features: int = 32, feature_signal: float = 1.0, num_train_per_class: int = 20,
+                   num_val_per_class: int = 30, seed: int = 0) -> Data:
+    """Contextual stochastic block model with ``num_classes`` balanced classes.
+
+    Edges: ``num_nodes * avg_degree / 2`` draws of a uniform source node; with probability ``homophily`` the other
+    endpoint is uniform in the source's class, otherwise uniform in another class. Features: ``x_i = mu_{y_i} + g_i``
+    with ``g_i ~ N(0, I / num_features)`` and class means of norm ``feature_signal`` in random directions.
+
+    Returns:
+        ``Data`` with ``x``, ``edge_index``, ``y``, ``num_classes`` and random ``train/val/test`` masks
+        (``num_train_per_class`` / ``num_val_per_class`` per class, the rest for testing).
+    """
+    _check_positive_int(num_nodes, "num_nodes", 2)
+    _check_positive_int(num_classes, "num_classes", 2)
+    _check_positive_int(num_features, "num_features")
+    if not 0.0 <= homophily <= 1.0:
+        raise ValueError(f"`homophily` must lie in [0, 1], got {homophily}")
+    if avg_degree <= 0:
+        raise ValueError(f"`avg_degree` must be positive, got {avg_degree}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(num_nodes) % num_classes
+    rng.shuffle(y)
+    members = np.argsort(y, kind="stable")  # nodes grouped by class
+    sizes = np.bincount(y, minlength=num_classes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    m = int(round(num_nodes * avg_degree / 2))
+    src = rng.integers(0, num_nodes, size=m)
+    same = rng.random(m) < homophily
+    other = (y[src] + rng.integers(1, num_classes, size=m)) % num_classes
+    dst_class = np.where(same, y[src], other)
+    dst = members[starts[dst_class] + (rng.random(m) * sizes[dst_class]).astype(np.int64)]
+    adj = _symmetric_csr(src, dst, num_nodes, np.int64).tocoo()
+
+    directions = rng.standard_normal((num_classes, num_features))
+    means = feature_signal * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    x = means[y] + rng.standard_normal((num_nodes, num_features)) / np.sqrt(num_features)
+
+    y_t = torch.from_numpy(y.astype(np.int64))
+    data = Data(
+        x=torch.from_numpy(x.astype(np.float32)),
+        edge_index=torch.from_numpy(np.vstack([adj.row, adj.col]).astype(np.int64)),
+        y=y_t,
+        num_nodes=num_nodes,
+    )
+    data.num_classes = num_classes
+    data.train_mask, data.val_mask, data.test_mask = random_split(
+        y_t, num_train_per_class, num_val_per_class=num_val_per_class, num_classes=num_classes, seed=seed + 1
+    )
+    return data
+
+
+def _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree, background_degree, rng):
+    """Directed (row, col) endpoint arrays of the planted-partition model, and the cluster's node ids."""
+    _check_positive_int(num_nodes, "num_nodes", 2)
+    _check_positive_int(cluster_size, "cluster_size", 2)
+    if cluster_size >= num_nodes:
+        raise ValueError(f"`cluster_size` ({cluster_size}) must be smaller than `num_nodes` ({num_nodes})")
+    for name, value in (("internal_degree", internal_degree), ("external_degree", external_degree),
+                        ("background_degree", background_degree)):
+        if value < 0:
+            raise ValueError(f"`{name}` must be non-negative, got {value}")
+    # The cluster is a random set of node ids so that nothing depends on index order.
+    target = np.sort(rng.choice(num_nodes, size=cluster_size, replace=False))
+    in_target = np.zeros(num_nodes, dtype=bool)
+    in_target[target] = True
+    outside = np.flatnonzero(~in_target)
+    k = cluster_size
+    # Each undirected edge is drawn once, so draw half the wanted degree per endpoint for symmetric blocks.
+    m_int = int(round(k * internal_degree / 2))
+    m_ext = int(round(k * external_degree))
+    m_bg = int(round((num_nodes - k) * background_degree / 2))
+    rows = [target[rng.integers(0, k, m_int)], target[rng.integers(0, k, m_ext)], outside[rng.integers(0, outside.size, m_bg)]]
+    cols = [target[rng.integers(0, k, m_int)], outside[rng.integers(0, outside.size, m_ext)], outside[rng.integers(0, outside.size, m_bg)]]
+    return np.concatenate(rows), np.concatenate(cols), target
+
+
+def planted_partition(num_nodes: int = 2000, cluster_size: int = 100, internal_degree: float = 20.0,
+                      external_degree: float = 5.0, background_degree: float = 10.0, seed: int = 0) -> Data:
+    """A sparse random graph with one planted target cluster.
+
+    Cluster nodes get about ``internal_degree`` neighbours inside the cluster and ``external_degree`` outside;
+    the other nodes form a uniform random graph of average degree about ``background_degree``.
+
+    Returns:
+        ``Data`` with ``edge_index``, ``y`` (1 on the cluster, 0 elsewhere), ``num_classes = 2`` and ``target``
+        (sorted LongTensor of the cluster's node ids).
+    """
+    rng = np.random.default_rng(seed)
+    rows, cols, target = _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree,
+                                        background_degree, rng)
+    adj = _symmetric_csr(rows, cols, num_nodes, np.int64).tocoo()
+    y = np.zeros(num_nodes, dtype=np.int64)
+    y[target] = 1
+    data = Data(edge_index=torch.from_numpy(np.vstack([adj.row, adj.col]).astype(np.int64)),
+                y=torch.from_numpy(y), num_nodes=num_nodes)
+    data.num_classes = 2
+    data.target = torch.from_numpy(target.astype(np.int64))
+    return data
+
+
+def planted_partition_csr(num_nodes: int, cluster_size: int = 1000, internal_degree: float = 20.0,
+                          external_degree: float = 5.0, background_degree: float = 10.0,
+                          seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`planted_partition` as int32 CSR arrays, for graphs of up to ~10^8 stored entries.
+
+    Returns:
+        ``(indptr, indices, target)``: int32 CSR row pointers and column indices of the symmetric adjacency
+        (sorted, no duplicates, no self-loops) and the int64 sorted node ids of the planted cluster.
+    """
+    rng = np.random.default_rng(seed)
+    rows, cols, target = _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree,
+                                        background_degree, rng)
+    if 2 * rows.size >= np.iinfo(np.int32).max:
+        raise ValueError("graph too large for int32 CSR indices")
+    mat = _symmetric_csr(rows.astype(np.int32), cols.astype(np.int32), num_nodes, np.int32)
+    mat.sort_indices()
+    return mat.indptr.astype(np.int32, copy=False), mat.indices.astype(np.int32, copy=False), target.astype(np.int64)

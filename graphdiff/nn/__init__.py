@@ -1,0 +1,1 @@
+"""Shared building blocks: propagation, coding rate, triplet graph convolution, diffusion schedules."""
