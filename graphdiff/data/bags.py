@@ -1,0 +1,228 @@
+"""Bags for learning from label proportions (LLP): disjoint random bags and their positive counts.
+
+Implements the bag construction of Havaldar et al., "Learning from Label Proportions: Bootstrapping Supervised
+Learners via Belief Propagation" (ICLR 2024, https://arxiv.org/abs/2310.08056), Section 2 (problem setup):
+the training rows are shuffled and cut into disjoint bags :math:`S_1, \\dots, S_m`; only the bag-level count
+
+.. math:: k_b = \\sum_{j \\in S_b} y_j
+
+leaves this module. Instance labels stay inside :func:`random_bags` / :func:`variable_bags`; training code sees a
+:class:`Bags` object (membership and counts) and nothing else.
+
+Bags are stored CSR-style: ``index[ptr[b]:ptr[b+1]]`` are the members of bag ``b``. :func:`as_bags` turns user input
+(a per-instance bag id vector, or a list of member-index arrays) into a validated :class:`Bags`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from graphdiff.data.validation import check_labels
+
+__all__ = ["Bags", "random_bags", "variable_bags", "as_bags"]
+
+
+@dataclass(frozen=True)
+class Bags:
+    """Disjoint bags with their positive counts (bag-level data only).
+
+    Attributes
+    ----------
+    index : LongTensor ``(total_members,)``
+        Member instance ids, bag after bag.
+    ptr : LongTensor ``(num_bags + 1,)``
+        Bag ``b`` holds ``index[ptr[b]:ptr[b + 1]]``.
+    counts : LongTensor ``(num_bags,)``
+        Number of positive instances in each bag.
+    num_instances : int
+        Number of rows of the data set the ids refer to (instances in no bag are allowed).
+    """
+
+    index: torch.Tensor
+    ptr: torch.Tensor
+    counts: torch.Tensor
+    num_instances: int
+
+    @property
+    def num_bags(self) -> int:
+        return int(self.counts.numel())
+
+    @property
+    def sizes(self) -> torch.Tensor:
+        return self.ptr[1:] - self.ptr[:-1]
+
+    @property
+    def proportions(self) -> torch.Tensor:
+        return self.counts.double() / self.sizes.double()
+
+    @property
+    def bag_of_member(self) -> torch.Tensor:
+        """Bag id of each entry of :attr:`index`."""
+        return torch.repeat_interleave(torch.arange(self.num_bags), self.sizes)
+
+    def bag_of(self) -> torch.Tensor:
+        """Bag id of every instance (``-1`` for instances in no bag)."""
+        out = torch.full((self.num_instances,), -1, dtype=torch.long)
+        out[self.index] = self.bag_of_member
+        return out
+
+    def padded(self) -> torch.Tensor:
+        """``(num_bags, max_size)`` member ids padded with ``-1``."""
+        sizes = self.sizes
+        bmax = int(sizes.max()) if self.num_bags else 0
+        pos = torch.arange(self.index.numel()) - torch.repeat_interleave(self.ptr[:-1], sizes)
+        out = torch.full((self.num_bags, bmax), -1, dtype=torch.long)
+        out[self.bag_of_member, pos] = self.index
+        return out
+
+    def subset(self, bag_ids) -> "Bags":
+        """The bags ``bag_ids`` (same instance numbering)."""
+        bag_ids = torch.as_tensor(bag_ids, dtype=torch.long)
+        sizes = self.sizes[bag_ids]
+        ptr = torch.zeros(bag_ids.numel() + 1, dtype=torch.long)
+        ptr[1:] = torch.cumsum(sizes, 0)
+        starts = torch.repeat_interleave(self.ptr[:-1][bag_ids], sizes)
+        offs = torch.arange(int(ptr[-1])) - torch.repeat_interleave(ptr[:-1], sizes)
+        return Bags(self.index[starts + offs], ptr, self.counts[bag_ids].clone(), self.num_instances)
+
+    def __repr__(self) -> str:
+        s = self.sizes
+        rng = f"{int(s.min())}..{int(s.max())}" if self.num_bags else "-"
+        return f"Bags(num_bags={self.num_bags}, sizes={rng}, members={self.index.numel()}, N={self.num_instances})"
+
+
+def _from_sizes(y: torch.Tensor, perm: torch.Tensor, sizes: torch.Tensor) -> Bags:
+    total = int(sizes.sum())
+    index = perm[:total].clone()
+    ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long)
+    ptr[1:] = torch.cumsum(sizes, 0)
+    bag_id = torch.repeat_interleave(torch.arange(sizes.numel()), sizes)
+    counts = torch.zeros(sizes.numel(), dtype=torch.long).index_add_(0, bag_id, y[index])
+    return Bags(index, ptr, counts, int(y.numel()))
+
+
+def random_bags(y, bag_size: int, *, seed: int = 0, drop_last: bool = True) -> Bags:
+    """Disjoint random bags of ``bag_size`` instances (consecutive chunks of a seeded permutation).
+
+    The ``N mod bag_size`` left-over instances are left out of every bag (``drop_last=True``, as in the paper's
+    code) or form one smaller last bag (``drop_last=False``). Only counts leave the function.
+    """
+    y = check_labels(y, num_classes=2, name="y")
+    if isinstance(bag_size, bool) or not isinstance(bag_size, (int, np.integer)) or bag_size < 1:
+        raise ValueError(f"`bag_size` must be a positive integer, got {bag_size!r}")
+    n = y.numel()
+    if bag_size > n:
+        raise ValueError(f"`bag_size`={bag_size} is larger than the number of instances ({n})")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
+    m, rest = divmod(n, int(bag_size))
+    sizes = [int(bag_size)] * m + ([rest] if (rest and not drop_last) else [])
+    return _from_sizes(y, perm, torch.tensor(sizes, dtype=torch.long))
+
+
+def variable_bags(y, sizes: Sequence[int] | None = None, *, min_size: int | None = None,
+                  max_size: int | None = None, seed: int = 0) -> Bags:
+    """Disjoint random bags of variable sizes.
+
+    Either give ``sizes`` explicitly (their sum may not exceed ``N``; the rest is left out), or ``min_size`` and
+    ``max_size``: sizes are then drawn uniformly in ``[min_size, max_size]`` until the instances run out (a last
+    partial draw is dropped).
+    """
+    y = check_labels(y, num_classes=2, name="y")
+    n = y.numel()
+    g = torch.Generator().manual_seed(int(seed))
+    if sizes is not None:
+        sizes_t = torch.as_tensor(list(sizes), dtype=torch.long)
+        if sizes_t.numel() == 0 or bool((sizes_t < 1).any()):
+            raise ValueError("`sizes` must be a non-empty list of positive integers (an empty bag is not allowed)")
+        if int(sizes_t.sum()) > n:
+            raise ValueError(f"`sizes` sum to {int(sizes_t.sum())}, more than the {n} instances")
+    else:
+        if min_size is None or max_size is None:
+            raise ValueError("give either `sizes` or both `min_size` and `max_size`")
+        if min_size < 1 or max_size < min_size:
+            raise ValueError(f"need 1 <= `min_size` <= `max_size`, got {min_size}, {max_size}")
+        draws = torch.randint(min_size, max_size + 1, (n // min_size + 1,), generator=g)
+        keep = torch.cumsum(draws, 0) <= n
+        sizes_t = draws[keep]
+        if sizes_t.numel() == 0:
+            raise ValueError(f"`min_size`={min_size} leaves no complete bag for {n} instances")
+    perm = torch.randperm(n, generator=g)
+    return _from_sizes(y, perm, sizes_t)
+
+
+def as_bags(bags, counts, num_instances: int, *, require_disjoint: bool = True) -> Bags:
+    """Validate user bag input and return :class:`Bags`.
+
+    ``bags`` is a :class:`Bags` (then ``counts`` may be ``None``), a length-``N`` integer vector of bag ids
+    (``-1`` = in no bag; ids must be ``0..m-1``), or a sequence of member-index arrays. ``counts`` gives the
+    positive count per bag. Raises :class:`ValueError` for negative counts, counts larger than the bag, empty bags,
+    out-of-range ids and (with ``require_disjoint``) an instance listed in two bags.
+    """
+    if isinstance(bags, Bags):
+        if counts is not None:
+            bags = Bags(bags.index, bags.ptr, torch.as_tensor(counts).long().clone(), bags.num_instances)
+        if bags.num_instances != num_instances:
+            raise ValueError(
+                f"`bags` refer to {bags.num_instances} instances but X has {num_instances} rows")
+        index, ptr, counts_t = bags.index, bags.ptr, bags.counts
+    else:
+        if counts is None:
+            raise ValueError("`counts` is required (one positive count per bag)")
+        is_vector = isinstance(bags, (np.ndarray, torch.Tensor)) and torch.as_tensor(bags).dim() == 1 and \
+            torch.as_tensor(bags).numel() == num_instances and not torch.as_tensor(bags).is_floating_point()
+        if is_vector:
+            bag_of = torch.as_tensor(bags).long()
+            if bool((bag_of < -1).any()):
+                raise ValueError("`bags` (bag id per instance) may hold -1 (no bag) or ids >= 0 only")
+            m = torch.as_tensor(counts).numel()
+            if bag_of.numel() and int(bag_of.max()) >= m:
+                raise ValueError(f"`bags` uses bag id {int(bag_of.max())} but `counts` has only {m} entries")
+            members = (bag_of >= 0).nonzero().flatten()
+            order = torch.argsort(bag_of[members], stable=True)
+            index = members[order]
+            sizes = torch.bincount(bag_of[members], minlength=m)
+        else:
+            try:
+                lists = [torch.as_tensor(np.asarray(b)).long().flatten() for b in bags]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"`bags` must be a Bags, a bag-id vector or a list of index arrays: {exc}")
+            if len(lists) == 0:
+                raise ValueError("`bags` is empty: at least one bag is needed")
+            sizes = torch.tensor([b.numel() for b in lists], dtype=torch.long)
+            index = torch.cat(lists) if lists else torch.zeros(0, dtype=torch.long)
+        ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long)
+        ptr[1:] = torch.cumsum(sizes, 0)
+        counts_t = torch.as_tensor(np.asarray(counts) if not isinstance(counts, torch.Tensor) else counts)
+    if counts_t.is_floating_point():
+        if not torch.isfinite(counts_t).all() or not torch.equal(counts_t, counts_t.round()):
+            raise ValueError("`counts` must be integer numbers of positives per bag")
+    counts_t = counts_t.long().flatten()
+    sizes = ptr[1:] - ptr[:-1]
+    if counts_t.numel() != sizes.numel():
+        raise ValueError(f"`counts` has {counts_t.numel()} entries but there are {sizes.numel()} bags")
+    if sizes.numel() == 0:
+        raise ValueError("`bags` is empty: at least one bag is needed")
+    if bool((sizes == 0).any()):
+        b = int((sizes == 0).nonzero()[0])
+        raise ValueError(f"bag {b} is empty; every bag needs at least one instance")
+    if bool((counts_t < 0).any()):
+        b = int((counts_t < 0).nonzero()[0])
+        raise ValueError(f"`counts` must be non-negative, bag {b} has count {int(counts_t[b])}")
+    if bool((counts_t > sizes).any()):
+        b = int((counts_t > sizes).nonzero()[0])
+        raise ValueError(
+            f"`counts` larger than the bag: bag {b} has {int(sizes[b])} instances but count {int(counts_t[b])}")
+    if index.numel():
+        lo, hi = int(index.min()), int(index.max())
+        if lo < 0 or hi >= num_instances:
+            raise ValueError(f"bag member id out of range [0, {num_instances}): found {lo if lo < 0 else hi}")
+        if require_disjoint:
+            hits = torch.bincount(index, minlength=num_instances)
+            if bool((hits > 1).any()):
+                i = int((hits > 1).nonzero()[0])
+                raise ValueError(f"instance {i} is in {int(hits[i])} bags; disjoint bags are required")
+    return Bags(index.long(), ptr, counts_t, int(num_instances))
