@@ -2,3 +2,22 @@
 scene graphs and tabular data. See ``CONTRIBUTING.md`` for the contract every method package relies on."""
 
 from graphdiff.data import noise, splits, synthetic, validation  # noqa: F401
+from graphdiff.data.loaders import available, data_root, dataset_info, datasets_status, load
+from graphdiff.data.tabular import TabularDataset, load_tabular
+from graphdiff.data.download import ChecksumError, MissingDataError
+
+__all__ = [
+    "load",
+    "available",
+    "data_root",
+    "dataset_info",
+    "datasets_status",
+    "load_tabular",
+    "TabularDataset",
+    "ChecksumError",
+    "MissingDataError",
+    "noise",
+    "splits",
+    "synthetic",
+    "validation",
+]

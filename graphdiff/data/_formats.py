@@ -1,0 +1,233 @@
+"""Parsers for the raw file formats of the data root (private; used by :mod:`graphdiff.data.loaders`).
+
+Each parser takes already checksum-verified file paths (or open binary streams) and returns numpy / scipy
+objects; turning them into a :class:`torch_geometric.data.Data` (symmetrising, removing self-loops, coalescing)
+is left to the loaders. Formats:
+
+* Planetoid ``ind.<name>.*`` Python-2 pickles (Yang et al., ICML 2016), read by a restricted unpickler that only
+  admits the scipy / numpy / ``defaultdict`` classes these files contain.
+* gnn-benchmark ``.npz`` (Shchur et al. 2018) with ``adj_*`` / ``attr_*`` CSR parts, plain or as a zip member;
+  the "SparseGraph" npz layout of APPNP (``adj_matrix.data`` ...); adjacency-only npz (polblogs).
+* SNAP edge lists and community files (plain or gzip), parsed with vectorised numpy.
+* LocalGraphClustering GraphML + ``.class`` files and tab-separated weighted edge lists with a name-based ground truth.
+* GML graphs with a ``gt`` node attribute (networkx).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections import defaultdict
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "read_planetoid_pickle",
+    "read_test_index",
+    "planetoid_edges",
+    "read_gnn_benchmark_npz",
+    "read_sparse_graph_npz",
+    "read_adj_npz",
+    "parse_int_pairs",
+    "parse_int_lines",
+    "parse_communities",
+    "read_name_edges",
+    "read_name_labels",
+    "read_graphml",
+    "read_gml",
+]
+
+
+# --------------------------------------------------------------------------------------------------- Planetoid
+class _PlanetoidUnpickler(pickle.Unpickler):
+    """Unpickler for the Planetoid files that refuses any class outside a small allow-list."""
+
+    def find_class(self, module, name):
+        if module.startswith("scipy.sparse") and name in {"csr_matrix", "csc_matrix", "coo_matrix"}:
+            return getattr(sp, name)
+        if module in {"numpy.core.multiarray", "numpy._core.multiarray"} and name in {"_reconstruct", "scalar"}:
+            from numpy._core import multiarray
+
+            return getattr(multiarray, name)
+        if module == "numpy" and name in {"ndarray", "dtype"}:
+            return getattr(np, name)
+        if module == "collections" and name == "defaultdict":
+            return defaultdict
+        if module in {"__builtin__", "builtins"} and name in {"list", "set", "int", "object"}:
+            import builtins
+
+            return getattr(builtins, name)
+        raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name} from a Planetoid file")
+
+
+def read_planetoid_pickle(stream):
+    """Read one Planetoid pickle (``x``, ``y``, ``tx``, ``ty``, ``allx``, ``ally``, ``graph``)."""
+    return _PlanetoidUnpickler(stream, encoding="latin1").load()
+
+
+def read_test_index(stream) -> np.ndarray:
+    """Read ``ind.<name>.test.index``: one node id per line."""
+    return parse_int_lines(stream.read())
+
+
+def planetoid_edges(graph: dict) -> np.ndarray:
+    """Edge array ``(2, E)`` from the Planetoid adjacency dict ``{node: [neighbours]}`` (duplicates kept).
+
+    The dict is the one raw format that forces a Python loop (over nodes, to concatenate their lists).
+    """
+    keys = np.fromiter(graph.keys(), dtype=np.int64, count=len(graph))
+    lists = [np.asarray(v, dtype=np.int64).reshape(-1) for v in graph.values()]
+    counts = np.fromiter((len(v) for v in lists), dtype=np.int64, count=len(lists))
+    dst = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    src = np.repeat(keys, counts)
+    return np.stack([src, dst])
+
+
+# --------------------------------------------------------------------------------------------------- npz
+def _csr(npz, prefix: str, sep: str = "_") -> sp.csr_matrix:
+    return sp.csr_matrix(
+        (npz[f"{prefix}{sep}data"], npz[f"{prefix}{sep}indices"], npz[f"{prefix}{sep}indptr"]),
+        shape=tuple(int(s) for s in npz[f"{prefix}{sep}shape"]),
+    )
+
+
+def _optional_names(npz, key):
+    if key not in npz.files:
+        return None
+    try:
+        arr = npz[key]
+    except ValueError:  # an object array: needs allow_pickle, which we do not grant
+        return None
+    if arr.dtype.kind in "US":
+        return [str(s) for s in arr.tolist()]
+    return None
+
+
+def _npz(stream_or_bytes):
+    data = stream_or_bytes.read() if hasattr(stream_or_bytes, "read") else stream_or_bytes
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def read_gnn_benchmark_npz(stream) -> dict:
+    """gnn-benchmark npz: ``adj_*``, ``attr_*`` CSR parts and ``labels`` (Shchur et al. 2018)."""
+    with _npz(stream) as npz:
+        out = {"adj": _csr(npz, "adj"), "labels": np.asarray(npz["labels"]).astype(np.int64)}
+        out["attr"] = _csr(npz, "attr") if "attr_data" in npz.files else None
+        out["class_names"] = _optional_names(npz, "class_names")
+    return out
+
+
+def read_sparse_graph_npz(stream) -> dict:
+    """APPNP "SparseGraph" npz: ``adj_matrix.*``, ``attr_matrix.*``, ``labels`` (pickled ``None`` keys skipped)."""
+    with _npz(stream) as npz:
+        out = {
+            "adj": _csr(npz, "adj_matrix", "."),
+            "attr": _csr(npz, "attr_matrix", "."),
+            "labels": np.asarray(npz["labels"]).astype(np.int64),
+            "class_names": _optional_names(npz, "class_names"),
+        }
+    return out
+
+
+def read_adj_npz(stream) -> dict:
+    """Adjacency-only npz (``adj_*`` CSR parts and ``labels``), as the polblogs file of the attack literature."""
+    with _npz(stream) as npz:
+        return {"adj": _csr(npz, "adj"), "labels": np.asarray(npz["labels"]).astype(np.int64)}
+
+
+# --------------------------------------------------------------------------------------------------- text
+def _strip_header(text: bytes) -> bytes:
+    """Drop leading ``#`` comment lines (SNAP headers); only the header is scanned, the body stays one buffer."""
+    while text.lstrip().startswith(b"#"):
+        text = text.lstrip()
+        newline = text.find(b"\n")
+        text = b"" if newline < 0 else text[newline + 1 :]
+    return text
+
+
+def parse_int_lines(text: bytes, name: str = "file") -> np.ndarray:
+    """All whitespace-separated integers of a text (leading ``#`` lines dropped), as int64.
+
+    A token that is not an integer raises ``ValueError`` (never skipped).
+    """
+    tokens = _strip_header(text).split()
+    if not tokens:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        return np.array(tokens, dtype=np.int64)
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected whitespace-separated integers ({exc})") from None
+
+
+def parse_int_pairs(text: bytes, name: str = "edge list") -> np.ndarray:
+    """``(2, E)`` int64 array from a text with two integers per line (SNAP edge lists), vectorised."""
+    flat = parse_int_lines(text, name)
+    if flat.size % 2:
+        raise ValueError(f"{name}: expected two integers per line, got {flat.size} integers in all")
+    return flat.reshape(-1, 2).T.copy()
+
+
+def parse_communities(text: bytes, name: str = "community file") -> tuple[np.ndarray, np.ndarray]:
+    """SNAP community file (one community per line) -> (members, community id of each member)."""
+    lines = [line for line in _strip_header(text).split(b"\n") if line.strip()]
+    sizes = np.fromiter((len(line.split()) for line in lines), dtype=np.int64, count=len(lines))
+    members = parse_int_lines(b" ".join(lines), name)
+    owner = np.repeat(np.arange(len(lines), dtype=np.int64), sizes)
+    return members, owner
+
+
+def read_name_edges(text: str, name: str = "edge list") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tab-separated ``source target weight`` rows with a header line -> (sources, targets, weights float64)."""
+    rows = [line.split("\t") for line in text.splitlines()[1:] if line.strip()]
+    bad = [i + 2 for i, r in enumerate(rows) if len(r) != 3]
+    if bad:
+        raise ValueError(f"{name}: line {bad[0]} does not have three tab-separated fields")
+    arr = np.array(rows, dtype=object)
+    src = arr[:, 0].astype(str)
+    dst = arr[:, 1].astype(str)
+    weight = arr[:, 2].astype(np.float64)
+    return src, dst, weight
+
+
+def read_name_labels(text: str) -> list[tuple[str, str]]:
+    """Tab-separated ``node_name \\t label`` rows (no header) -> list of pairs (label stripped of spaces)."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, _, label = line.partition("\t")
+        out.append((name.strip(), label.strip()))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- graphs
+def read_graphml(path, weight_key: str = "weight"):
+    """GraphML -> (node names in file order, (2, E) int64 edges, weights or None, directed flag)."""
+    import networkx as nx
+
+    g = nx.read_graphml(path)
+    names = list(g.nodes())
+    index = {n: i for i, n in enumerate(names)}
+    edges = list(g.edges(data=weight_key))
+    src = np.fromiter((index[u] for u, _, _ in edges), dtype=np.int64, count=len(edges))
+    dst = np.fromiter((index[v] for _, v, _ in edges), dtype=np.int64, count=len(edges))
+    w = np.array([np.nan if d is None else float(d) for _, _, d in edges], dtype=np.float64)
+    weights = None if np.isnan(w).all() else w
+    return names, np.stack([src, dst]), weights, g.is_directed()
+
+
+def read_gml(path, attribute: str = "gt"):
+    """GML with a ground-truth node attribute -> (names, (2, E) int64 edges, raw attribute values)."""
+    import networkx as nx
+
+    g = nx.read_gml(path, label=None)
+    nodes = list(g.nodes())
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = np.array([(index[u], index[v]) for u, v in g.edges()], dtype=np.int64).reshape(-1, 2).T
+    missing = [n for n in nodes if attribute not in g.nodes[n]]
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} node(s) lack the {attribute!r} attribute (first: {missing[0]!r})")
+    values = [g.nodes[n][attribute] for n in nodes]
+    names = [str(g.nodes[n].get("label", n)) for n in nodes]
+    return names, edges, values
