@@ -1,0 +1,35 @@
+"""Local graph clustering with noisy labels (Back de Luca, Fountoulakis & Yang, ICLR 2024,
+https://arxiv.org/abs/2310.08031).
+
+* :func:`flow_diffusion` -- strongly local l2 (weighted) flow diffusion, numba push kernel (Section 2);
+* :func:`label_weighted_graph` -- edge weights from noisy labels (Section 2);
+* :func:`flip_labels`, :class:`LogisticLabelOracle` -- noisy labels by flips or a lazily predicting classifier;
+* :func:`acl_pagerank`, :func:`weighted_acl_pagerank`, :func:`sweep_cut` -- PageRank baselines (Section 4);
+* :func:`local_cluster`, :func:`batch_local_cluster`, :class:`LocalClustering` -- the pipeline with the
+  lowest-conductance parameter selection; :func:`batched_flow_diffusion` -- many seeds at once in torch (CUDA);
+* :func:`precision_recall_f1`, :func:`conductance` -- metrics.
+"""
+
+from graphdiff.cluster._graph import LocalGraph, as_local_graph
+from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
+from graphdiff.cluster.labels import LogisticLabelOracle, flip_labels
+from graphdiff.cluster.local_cluster import (
+    DEFAULT_ALPHAS,
+    METHODS,
+    LocalClustering,
+    LocalClusterResult,
+    batch_local_cluster,
+    batched_flow_diffusion,
+    local_cluster,
+)
+from graphdiff.cluster.metrics import conductance, cut_and_volume, label_weighted_volume, precision_recall_f1
+from graphdiff.cluster.pagerank import PageRankResult, acl_pagerank, sweep_cut, weighted_acl_pagerank
+from graphdiff.cluster.weights import label_weighted_graph
+
+__all__ = [
+    "LocalGraph", "as_local_graph", "FlowDiffusionResult", "flow_diffusion", "LogisticLabelOracle", "flip_labels",
+    "DEFAULT_ALPHAS", "METHODS", "LocalClustering", "LocalClusterResult", "batch_local_cluster",
+    "batched_flow_diffusion", "local_cluster", "conductance", "cut_and_volume", "label_weighted_volume",
+    "precision_recall_f1", "PageRankResult", "acl_pagerank", "sweep_cut", "weighted_acl_pagerank",
+    "label_weighted_graph",
+]

@@ -1,0 +1,219 @@
+"""Graph containers for the local clustering kernels (shared by every module of :mod:`graphdiff.cluster`).
+
+The push kernels of flow diffusion and ACL PageRank read the graph as compressed sparse rows (CSR): ``indptr``
+(``n + 1`` offsets), ``indices`` (neighbour ids) and optional positive ``weights``. :class:`LocalGraph` holds those
+arrays once per graph together with the unweighted degree, the total volume and a reusable per-graph workspace, so
+that a call touches only the entries it needs (no ``O(n)`` pass per call; the workspace is reset entry by entry).
+
+:func:`as_local_graph` accepts a :class:`torch_geometric.data.Data`, a scipy sparse matrix, an
+``(indptr, indices[, weights])`` tuple or a :class:`LocalGraph`; it validates the input once (ids in range,
+non-negative finite weights, symmetric shape) and raises :class:`ValueError` naming the problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from graphdiff.data.validation import check_edge_index
+
+__all__ = ["LocalGraph", "as_local_graph", "check_seeds"]
+
+
+class LocalGraph:
+    """An undirected graph in CSR form with a reusable workspace for strongly local kernels.
+
+    Parameters
+    ----------
+    indptr, indices:
+        CSR arrays (``int32`` or ``int64``); row ``i`` lists the neighbours of node ``i``. Both directions of every
+        undirected edge must be stored.
+    weights:
+        Optional positive edge weights aligned with ``indices`` (``float64``). ``None`` means unit weights.
+    validate:
+        Check ids and weights (one ``O(m)`` pass at construction, never per call).
+    """
+
+    def __init__(self, indptr, indices, weights=None, *, validate: bool = True):
+        indptr = np.asarray(indptr)
+        indices = np.asarray(indices)
+        if indptr.ndim != 1 or indptr.size < 1:
+            raise ValueError(f"`indptr` must be a 1-D array of length num_nodes + 1, got shape {indptr.shape}")
+        if indices.ndim != 1:
+            raise ValueError(f"`indices` must be 1-D, got shape {indices.shape}")
+        if not np.issubdtype(indptr.dtype, np.integer) or not np.issubdtype(indices.dtype, np.integer):
+            raise ValueError(
+                f"`indptr` and `indices` must be integer arrays, got {indptr.dtype} and {indices.dtype}"
+            )
+        if indptr.dtype not in (np.int32, np.int64):
+            indptr = indptr.astype(np.int64)
+        if indices.dtype not in (np.int32, np.int64):
+            indices = indices.astype(np.int64)
+        n = indptr.size - 1
+        if validate:
+            if int(indptr[0]) != 0 or int(indptr[-1]) != indices.size:
+                raise ValueError(
+                    f"`indptr` must start at 0 and end at len(indices)={indices.size}, "
+                    f"got {int(indptr[0])} and {int(indptr[-1])}"
+                )
+            if n > 0 and np.any(np.diff(indptr) < 0):
+                raise ValueError("`indptr` must be non-decreasing")
+            if indices.size:
+                lo, hi = int(indices.min()), int(indices.max())
+                if lo < 0:
+                    raise ValueError(f"`indices` contains a negative node id ({lo})")
+                if hi >= n:
+                    raise ValueError(f"`indices` contains node id {hi}, out of range for num_nodes={n}")
+        if weights is not None:
+            weights = np.ascontiguousarray(np.asarray(weights, dtype=np.float64))
+            if weights.shape != indices.shape:
+                raise ValueError(
+                    f"`weights` must have one entry per stored edge ({indices.size}), got shape {weights.shape}"
+                )
+            if validate and weights.size:
+                if not np.all(np.isfinite(weights)):
+                    bad = int(np.flatnonzero(~np.isfinite(weights))[0])
+                    raise ValueError(f"`weights` contains NaN or infinite values (first at stored edge {bad})")
+                if np.any(weights < 0):
+                    bad = int(np.flatnonzero(weights < 0)[0])
+                    raise ValueError(f"`weights` contains negative values (first {weights[bad]} at stored edge {bad})")
+        self.indptr = np.ascontiguousarray(indptr)
+        self.indices = np.ascontiguousarray(indices)
+        self.weights = weights
+        self.num_nodes = int(n)
+        self.degree = np.diff(self.indptr).astype(np.float64)
+        self.volume = float(self.indices.size)
+        self.weighted_degree = None
+        self.weighted_volume = None
+        if weights is not None:
+            self.weighted_degree = np.add.reduceat(weights, self.indptr[:-1]) if weights.size else np.zeros(n)
+            # reduceat returns the value at the offset for empty rows: zero them explicitly.
+            self.weighted_degree[self.degree == 0] = 0.0
+            self.weighted_volume = float(weights.sum())
+        self._workspace = None
+        self._acl_workspace = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def num_edges(self) -> int:
+        """Number of stored (directed) CSR entries, i.e. twice the number of undirected edges."""
+        return int(self.indices.size)
+
+    @property
+    def weights_or_empty(self) -> np.ndarray:
+        return self.weights if self.weights is not None else np.empty(0, dtype=np.float64)
+
+    def workspace(self):
+        """The flow-diffusion workspace of this graph (allocated once, reset entry by entry after each call)."""
+        if self._workspace is None:
+            from graphdiff.cluster.flow_diffusion import _Workspace
+
+            self._workspace = _Workspace(self.num_nodes)
+        return self._workspace
+
+    def acl_workspace(self):
+        if self._acl_workspace is None:
+            from graphdiff.cluster.pagerank import _ACLWorkspace
+
+            self._acl_workspace = _ACLWorkspace(self.num_nodes)
+        return self._acl_workspace
+
+    def with_weights(self, weights) -> "LocalGraph":
+        """The same structure with new edge weights (the CSR arrays are shared, not copied)."""
+        return LocalGraph(self.indptr, self.indices, weights, validate=True)
+
+    def to_scipy(self):
+        import scipy.sparse as sp
+
+        data = self.weights if self.weights is not None else np.ones(self.indices.size)
+        return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.num_nodes, self.num_nodes))
+
+    def __repr__(self) -> str:
+        w = "weighted" if self.weights is not None else "unweighted"
+        return f"LocalGraph(num_nodes={self.num_nodes}, num_edges={self.num_edges // 2}, {w})"
+
+
+def _from_edge_index(edge_index: torch.Tensor, num_nodes: int, edge_weight=None) -> LocalGraph:
+    edge_index = check_edge_index(edge_index, num_nodes)
+    row = edge_index[0].cpu().numpy()
+    col = edge_index[1].cpu().numpy()
+    order = np.lexsort((col, row))
+    row, col = row[order], col[order]
+    counts = np.bincount(row, minlength=num_nodes)
+    indptr = np.zeros(num_nodes + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    weights = None
+    if edge_weight is not None:
+        ew = edge_weight.detach().cpu().numpy() if isinstance(edge_weight, torch.Tensor) else np.asarray(edge_weight)
+        if ew.shape != (edge_index.size(1),):
+            raise ValueError(
+                f"`edge_weight` must have one entry per edge ({edge_index.size(1)}), got shape {ew.shape}"
+            )
+        weights = ew.astype(np.float64)[order]
+    return LocalGraph(indptr, col.astype(np.int64), weights)
+
+
+def as_local_graph(graph: Any, weights=None) -> LocalGraph:
+    """Coerce ``graph`` to a :class:`LocalGraph`.
+
+    Accepts a :class:`LocalGraph` (returned as is unless ``weights`` is given), a
+    :class:`torch_geometric.data.Data` (``edge_index`` and optional ``edge_weight``), a scipy sparse matrix
+    (its stored values become weights unless they are all ones) or a tuple ``(indptr, indices[, weights])``.
+    Convert once and reuse the result: conversion is ``O(m)``, the kernels are strongly local.
+    """
+    if isinstance(graph, LocalGraph):
+        if weights is None:
+            return graph
+        return graph.with_weights(weights)
+    if isinstance(graph, tuple):
+        if len(graph) not in (2, 3):
+            raise ValueError(f"a CSR tuple must be (indptr, indices[, weights]), got {len(graph)} entries")
+        w = graph[2] if len(graph) == 3 else None
+        return LocalGraph(graph[0], graph[1], weights if weights is not None else w)
+    try:
+        import scipy.sparse as sp
+
+        if sp.issparse(graph):
+            mat = sp.csr_matrix(graph)
+            if mat.shape[0] != mat.shape[1]:
+                raise ValueError(f"the adjacency matrix must be square, got shape {mat.shape}")
+            mat.sort_indices()
+            w = None
+            if mat.data.size and not np.all(mat.data == 1):
+                w = mat.data
+            return LocalGraph(mat.indptr, mat.indices, weights if weights is not None else w)
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        pass
+    if hasattr(graph, "edge_index") and hasattr(graph, "num_nodes"):
+        ew = weights if weights is not None else getattr(graph, "edge_weight", None)
+        return _from_edge_index(graph.edge_index, int(graph.num_nodes), ew)
+    raise ValueError(
+        "`graph` must be a LocalGraph, a torch_geometric Data, a scipy sparse matrix or an "
+        f"(indptr, indices[, weights]) tuple, got {type(graph).__name__}"
+    )
+
+
+def check_seeds(seeds, num_nodes: int, name: str = "seeds") -> np.ndarray:
+    """Seeds as a non-empty ``int64`` array of distinct node ids in ``[0, num_nodes)``."""
+    if isinstance(seeds, torch.Tensor):
+        seeds = seeds.detach().cpu().numpy()
+    arr = np.atleast_1d(np.asarray(seeds))
+    if arr.size == 0:
+        raise ValueError(f"`{name}` must name at least one node")
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be a node id or a 1-D list of node ids, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"`{name}` must hold integer node ids, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= num_nodes:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"`{name}` contains node id {bad}, out of range for a graph with num_nodes={num_nodes}")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"`{name}` contains duplicate node ids")
+    return arr
