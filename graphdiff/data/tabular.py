@@ -159,12 +159,16 @@ def _stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> np.ndarray
     return held
 
 
-def _load_adult(files, val_fraction: float = 0.2, seed: int = 0) -> TabularDataset:
+def _check_adult_options(val_fraction=0.2, seed=0) -> dict:
     val_fraction = check_rate(val_fraction, name="val_fraction")
     if val_fraction == 0:
         raise ValueError("`val_fraction` must be > 0: the validation set is carved from adult.data")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise ValueError(f"`seed` must be an int, got {seed!r}")
+    return {"val_fraction": val_fraction, "seed": int(seed)}
+
+
+def _load_adult(files, val_fraction: float = 0.2, seed: int = 0) -> TabularDataset:
     raw_train, y_all = _parse_adult(_read_text(files["train"]), "adult.data")
     raw_test, y_test = _parse_adult(_read_text(files["test"]), "adult.test")
     held = _stratified_holdout(y_all, val_fraction, int(seed))
@@ -243,6 +247,8 @@ def load_tabular(name: str, root=None, *, download: bool = False, verify: bool =
     unknown = set(options) - allowed
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)} for {key!r}; it accepts {sorted(allowed) or 'none'}")
+    if key == "adult":
+        options = _check_adult_options(**options)
     files = _resolve(key, entry, root, list(entry["files"]), download=download, verify=verify, verbose=False)
     if key == "bank_marketing":
         return _load_bank(files)
