@@ -1,0 +1,123 @@
+"""Scene-graph manipulation at inference: add a node, add or change a relation (EchoScene,
+https://arxiv.org/abs/2405.00915, Sec. 4.3; the "addition" and "relationship change" modes of SG-FRONT's evaluation).
+
+The edit functions return a new graph (a :class:`~graphdiff.data.scenes.Scene` whose boxes are placeholders) with
+``extra["old_index"]`` (for every node, its id in the original scene or -1 for a new node) and
+``extra["edited_nodes"]`` (the nodes allowed to move when re-sampling with ``mode="clamp"``), and
+``extra["changed_triples"]`` (row ids of the new or changed triples, for scoring them separately). Re-sample with
+:meth:`graphdiff.scene.EchoScene.resample`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from graphdiff.data import scenes as S
+
+__all__ = ["add_node", "set_relation", "flip_relation"]
+
+_FLIPPABLE = {S.PREDICATE_TO_ID[a]: S.PREDICATE_TO_ID[b] for a, b in (
+    ("left", "right"), ("right", "left"), ("front", "behind"), ("behind", "front"), ("bigger than", "smaller than"),
+    ("smaller than", "bigger than"), ("taller than", "shorter than"), ("shorter than", "taller than"))}
+# predicates that exclude each other on one ordered pair
+_GROUPS = [(1, 2), (3, 4), (8, 9), (10, 11)]
+
+
+def _pred_id(predicate) -> int:
+    if isinstance(predicate, str):
+        if predicate not in S.PREDICATE_TO_ID:
+            raise ValueError(f"unknown predicate {predicate!r}; expected one of {S.PREDICATES}")
+        return S.PREDICATE_TO_ID[predicate]
+    p = int(predicate)
+    if not 0 <= p < len(S.PREDICATES):
+        raise ValueError(f"predicate id {p} outside [0, {len(S.PREDICATES)})")
+    return p
+
+
+def _check_node(scene, i, name):
+    if not isinstance(i, (int, np.integer)) or not 0 <= int(i) < scene.num_nodes:
+        raise ValueError(f"`{name}`={i!r} is not a node of this scene (it has {scene.num_nodes} nodes)")
+    return int(i)
+
+
+def _base(scene):
+    out = scene.copy()
+    out.extra = {"old_index": np.arange(scene.num_nodes), "edited_nodes": np.zeros(0, dtype=np.int64),
+                 "changed_triples": np.zeros(0, dtype=np.int64)}
+    return out
+
+
+def set_relation(scene: S.Scene, subject: int, predicate, obj: int) -> S.Scene:
+    """Add the triple ``(subject, predicate, obj)``; a contradicting relation of the same group on the pair (e.g.
+    ``left`` when setting ``right``, in either direction) is removed. The subject is the node that moves."""
+    S.check_scene(scene)
+    s, o = _check_node(scene, subject, "subject"), _check_node(scene, obj, "obj")
+    if s == o:
+        raise ValueError("`subject` and `obj` must be different nodes")
+    p = _pred_id(predicate)
+    out = _base(scene)
+    t = out.triples
+    group = next((g for g in _GROUPS if p in g), (p,))
+    inv = int(S.INVERSE_PREDICATE[p])
+    same_pair = ((t[:, 0] == s) & (t[:, 2] == o)) & np.isin(t[:, 1], group)
+    rev_pair = ((t[:, 0] == o) & (t[:, 2] == s)) & np.isin(t[:, 1], group if inv >= 0 else (p,))
+    t = t[~(same_pair | rev_pair)]
+    out.triples = np.concatenate([t, np.array([[s, p, o]])], axis=0).astype(np.int64)
+    out.extra["edited_nodes"] = np.array([s])
+    out.extra["changed_triples"] = np.array([len(out.triples) - 1])
+    return out
+
+
+def flip_relation(scene: S.Scene, index: int) -> S.Scene:
+    """Replace triple ``index`` by its interpretable opposite (left <-> right, front <-> behind, bigger <-> smaller,
+    taller <-> shorter), as SG-FRONT's "relationship change" mode does."""
+    S.check_scene(scene)
+    if not 0 <= int(index) < len(scene.triples):
+        raise ValueError(f"`index`={index} is not a triple of this scene ({len(scene.triples)} triples)")
+    s, p, o = (int(x) for x in scene.triples[index])
+    if p not in _FLIPPABLE:
+        raise ValueError(f"predicate {S.PREDICATES[p]!r} has no opposite to flip to")
+    return set_relation(scene, s, _FLIPPABLE[p], o)
+
+
+def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
+    """Add an object of class ``cls`` with relations ``[(predicate, other_node), ...]`` (the new node is the
+    subject); it also gets ``standing on`` floor and the ``in`` edge to ``_scene_`` when the scene has them.
+
+    The new node gets id ``n_objects`` (after the old objects and the floor; ``_scene_`` stays last).
+    """
+    S.check_scene(scene)
+    c = S.CLASS_TO_ID.get(cls, None) if isinstance(cls, str) else int(cls)
+    if c is None or not 0 <= c < len(S.CLASSES) or c in (S.SCENE_ID, S.FLOOR_ID):
+        raise ValueError(f"`cls`={cls!r} is not an object class; expected one of {S.CLASSES[1:-1]}")
+    n = scene.num_nodes
+    scene_idx = np.flatnonzero(scene.classes == S.SCENE_ID)
+    new = n if scene_idx.size == 0 else int(scene_idx[0])       # insert before _scene_
+    old_index = np.concatenate([np.arange(new), [-1], np.arange(new, n)]).astype(np.int64)
+    remap = np.concatenate([np.arange(new), np.arange(new + 1, n + 1)])   # old id -> new id
+    out = scene.copy()
+    out.classes = np.insert(scene.classes, new, c)
+    out.boxes = np.insert(scene.boxes, new, 0.0, axis=0)
+    out.shape_variant = np.insert(scene.shape_variant, new, -1)
+    if scene.style is not None:
+        out.style = np.insert(scene.style, new, -1)
+    if scene.material is not None:
+        out.material = np.insert(scene.material, new, -1)
+    t = scene.triples.copy()
+    t[:, 0], t[:, 2] = remap[t[:, 0]], remap[t[:, 2]]
+    added = []
+    for pred, other in relations:
+        other = _check_node(scene, other, "relations: other node")
+        added.append([new, _pred_id(pred), int(remap[other])])
+    floor = np.flatnonzero(scene.classes == S.FLOOR_ID)
+    if floor.size:
+        added.append([new, S.PREDICATE_TO_ID["standing on"], int(remap[floor[0]])])
+    if scene_idx.size:
+        added.append([new, 0, int(remap[scene_idx[0]])])
+    added = np.asarray(added, dtype=np.int64).reshape(-1, 3)
+    out.triples = np.concatenate([t, added], axis=0)
+    out.extra = {"old_index": old_index, "edited_nodes": np.array([new]),
+                 "changed_triples": np.arange(len(t), len(t) + len(relations))}
+    return out

@@ -1,0 +1,326 @@
+"""graphdiff.data.scenes: labelling rules at their thresholds, box codec, generator, shapes, SG-FRONT loader,
+batching and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from graphdiff.data import scenes as S
+
+P = S.PREDICATE_TO_ID
+
+
+def _box(l, h, w, x, y, z, th=0.0):
+    return [l, h, w, x, y, z, th]
+
+
+def _pairs(triples, s, o):
+    t = np.asarray(triples)
+    return {S.PREDICATES[p] for a, p, b in t if a == s and b == o}
+
+
+def _label(boxes, **kw):
+    kw.setdefault("dedup", False)
+    kw.setdefault("attribute_relations", False)
+    return label_cls(boxes, **kw)
+
+
+def label_cls(boxes, classes=None, **kw):
+    classes = np.full(len(boxes), S.CLASS_TO_ID["chair"]) if classes is None else classes
+    return S.label_relations(np.asarray(boxes, float), classes, **kw)
+
+
+# ------------------------------------------------------------------------------------------- labelling thresholds
+@pytest.mark.parametrize("gap, expect", [(0.079, True), (0.081, False)])
+def test_left_threshold(gap, expect):
+    # s spans z in [-1, 0]; o starts at z = -gap: max_z(s) - min_z(o) = gap
+    boxes = [_box(1, 1, 1, 0, 0, -0.5), _box(1, 1, 1, 3, 0, -gap + 0.5)]
+    rel = _pairs(_label(boxes), 0, 1)
+    assert ("left" in rel) == expect
+    assert "right" not in rel
+
+
+@pytest.mark.parametrize("gap, expect", [(0.079, True), (0.081, False)])
+def test_behind_threshold(gap, expect):
+    boxes = [_box(1, 1, 1, -0.5, 0, 0), _box(1, 1, 1, -gap + 0.5, 0, 3)]
+    assert ("behind" in _pairs(_label(boxes), 0, 1)) == expect
+    assert ("front" in _pairs(_label(boxes), 1, 0)) == expect
+
+
+def test_rotated_box_uses_axis_aligned_bounds():
+    # a 2 x 0.5 box at z = -0.6 spans z in [-0.85, -0.35]: left of a box starting at z = 0.25;
+    # rotated by 90 degrees it spans z in [-1.6, 0.4], overlapping by 0.15 > 0.08: no longer left
+    b = _box(0.5, 1, 0.5, 0, 0, 0.5)
+    a = _box(2, 1, 0.5, 0, 0, -0.6, th=0.0)
+    assert "left" in _pairs(_label([a, b]), 0, 1)
+    a_rot = _box(2, 1, 0.5, 0, 0, -0.6, th=np.pi / 2)
+    assert "left" not in _pairs(_label([a_rot, b]), 0, 1)
+
+
+@pytest.mark.parametrize("ratio, bigger, smaller", [(1.26, True, True), (1.24, False, True), (1.19, False, False)])
+def test_bigger_smaller_thresholds(ratio, bigger, smaller):
+    # r = (V_s - V_o) / V_s is normalised by the subject: s = big box, o = unit box
+    # bigger (s, o): 1 - 1/ratio > 0.2 <=> ratio > 1.25;  smaller (o, s): 1 - ratio < -0.2 <=> ratio > 1.2
+    boxes = [_box(ratio, 1, 1, 0, 0, 0), _box(1, 1, 1, 5, 0, 5)]
+    assert ("bigger than" in _pairs(_label(boxes), 0, 1)) == bigger
+    assert ("smaller than" in _pairs(_label(boxes), 1, 0)) == smaller
+
+
+def test_taller_needs_same_bottom():
+    boxes = [_box(1, 1.2, 1, 0, 0, 0), _box(1, 1.0, 1, 5, 0, 5)]     # q = 0.2/1.2
+    assert "taller than" in _pairs(_label(boxes), 0, 1)
+    boxes[1][4] = 0.011                                              # bottoms differ by >= 1 cm
+    assert "taller than" not in _pairs(_label(boxes), 0, 1)
+    boxes = [_box(1, 1.105, 1, 0, 0, 0), _box(1, 1.0, 1, 5, 0, 5)]   # q = 0.095 < 0.1
+    assert "taller than" not in _pairs(_label(boxes), 0, 1)
+
+
+def test_standing_on_and_above():
+    table = _box(1, 0.75, 1, 0, 0, 0)
+    lamp_on = _box(0.3, 0.4, 0.3, 0, 0.76, 0)          # |bottom - top| = 0.01 < 0.02, overlapping footprint
+    lamp_up = _box(0.3, 0.4, 0.3, 0, 0.90, 0)          # 0.15 above the top
+    assert "standing on" in _pairs(_label([lamp_on, table]), 0, 1)
+    rel = _pairs(_label([lamp_up, table]), 0, 1)
+    assert "above" in rel and "standing on" not in rel
+    # standing on is dropped when a directional relation holds for the pair
+    beside = _box(0.3, 0.4, 0.3, 0, 0.76, 3)
+    assert "standing on" not in _pairs(_label([beside, table]), 0, 1)
+
+
+def test_close_by_threshold():
+    a = _box(1, 1, 1, 0, 0, 0)
+    near = _box(1, 1, 1, 0, 0, 1.19)      # gap 0.19
+    far = _box(1, 1, 1, 0, 0, 1.21)       # gap 0.21
+    assert "close by" in _pairs(_label([a, near]), 0, 1)
+    assert "close by" not in _pairs(_label([a, far]), 0, 1)
+
+
+def test_symmetry_threshold_and_bottom():
+    a = _box(0.5, 0.5, 0.5, 1.0, 0, 1.0)
+    b = _box(0.5, 0.5, 0.5, -1.0, 0, 1.19)     # mirrored in x: (-1, 1) vs (-1, 1.19): 0.19
+    c = _box(0.5, 0.5, 0.5, -1.0, 0, 1.21)
+    assert "symmetrical to" in _pairs(_label([a, b]), 0, 1)
+    assert "symmetrical to" not in _pairs(_label([a, c]), 0, 1)
+    b[4] = 0.02
+    assert "symmetrical to" not in _pairs(_label([a, b]), 0, 1)
+
+
+def test_dedup_keeps_one_of_each_inverse_pair():
+    boxes = [_box(1, 1, 1, 0, 0, -2), _box(1, 1, 1, 0, 0, 2), _box(1, 1, 1, 3, 0, 0)]
+    full = _label(boxes)
+    for seed in range(5):
+        t = S.label_relations(np.asarray(boxes, float), np.full(3, 4), seed=seed, attribute_relations=False)
+        left = ((t[:, 0] == 0) & (t[:, 1] == P["left"]) & (t[:, 2] == 1)).sum()
+        right = ((t[:, 0] == 1) & (t[:, 1] == P["right"]) & (t[:, 2] == 0)).sum()
+        assert left + right == 1
+        close = np.isin(t[:, 1], [P["close by"]]).sum()
+        assert close <= np.isin(full[:, 1], [P["close by"]]).sum() / 2
+    # above / standing on have no inverse: never removed
+    table = _box(1, 0.75, 1, 0, 0, 0)
+    lamp = _box(0.3, 0.4, 0.3, 0, 0.9, 0)
+    t = S.label_relations(np.asarray([lamp, table]), np.array([7, 5]), attribute_relations=False)
+    assert ((t[:, 0] == 0) & (t[:, 1] == P["above"])).sum() == 1
+
+
+def test_floor_and_scene_edges():
+    boxes = np.array([_box(1, 1, 1, 0, 0, 0), _box(0.4, 0.4, 0.4, 1, 2.0, 1), _box(4, 0, 4, 0, 0, 0), [0] * 7], float)
+    classes = np.array([4, 7, S.FLOOR_ID, S.SCENE_ID])
+    t = S.label_relations(boxes, classes, floor_index=2, scene_index=3, attribute_relations=False)
+    assert [0, P["standing on"], 2] in t.tolist()
+    assert [1, P["above"], 2] in t.tolist()
+    assert sorted(t[t[:, 1] == P["in"], 0].tolist()) == [0, 1, 2]
+
+
+# ------------------------------------------------------------------------------------------- box codec
+def test_box_codec_round_trip():
+    scenes = S.generate_scenes(60, seed=3)
+    codec = S.BoxCodec().fit(scenes)
+    for sc in scenes[:9]:
+        keep = sc.classes != S.SCENE_ID
+        enc = codec.encode(sc.boxes[keep], sc.room_type)
+        assert enc.shape == (keep.sum(), 8)
+        assert enc[:, :6].min() >= -1 - 1e-9 and enc[:, :6].max() <= 1 + 1e-9
+        dec = codec.decode(enc, sc.room_type)
+        np.testing.assert_allclose(dec[:, :6], sc.boxes[keep, :6], atol=1e-9)
+        # the yaw comes back modulo 2 pi
+        dtheta = np.angle(np.exp(1j * (dec[:, 6] - sc.boxes[keep, 6])))
+        np.testing.assert_allclose(dtheta, 0, atol=1e-9)
+    restored = S.BoxCodec.from_state_dict(codec.state_dict())
+    np.testing.assert_allclose(restored.encode(scenes[0].boxes, "bedroom"), codec.encode(scenes[0].boxes, "bedroom"))
+
+
+def test_box_codec_errors():
+    with pytest.raises(ValueError, match="not fitted"):
+        S.BoxCodec().encode(np.zeros((1, 7)), "bedroom")
+    codec = S.BoxCodec().fit(S.generate_scenes(3, room_types="bedroom"))
+    with pytest.raises(ValueError, match="room type"):
+        codec.encode(np.zeros((1, 7)), "diningroom")
+    with pytest.raises(ValueError, match=r"\(n, 7\)"):
+        codec.encode(np.zeros((1, 6)), "bedroom")
+
+
+# ------------------------------------------------------------------------------------------- generator
+def test_generator_deterministic_and_conventions():
+    a = S.generate_scenes(30, seed=7)
+    b = S.generate_scenes(30, seed=7)
+    c = S.generate_scenes(30, seed=8)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.boxes, y.boxes)
+        np.testing.assert_array_equal(x.triples, y.triples)
+    assert any(not np.array_equal(x.boxes, y.boxes) for x, y in zip(a, c) if x.boxes.shape == y.boxes.shape)
+    assert [s.room_type for s in a[:3]] == list(S.ROOM_TYPES)
+    for sc in a:
+        S.check_scene(sc)
+        assert sc.classes[-1] == S.SCENE_ID and sc.classes[-2] == S.FLOOR_ID
+        n_obj = int(sc.object_mask.sum())
+        assert 3 <= n_obj <= 12
+        # objects inside the room (floor box = [W, 0, D, ...])
+        W, D = sc.boxes[-2, 0], sc.boxes[-2, 2]
+        lo, hi = S.aabb(sc.boxes[sc.object_mask])
+        assert (lo[:, 0] >= -W / 2 - 1e-6).all() and (hi[:, 2] <= D / 2 + 1e-6).all()
+        # relations are exactly what the labeller gives for these boxes (up to the shuffle)
+        assert (sc.triples[:, 1] == P["in"]).sum() == sc.num_nodes - 1
+
+
+def test_generator_multimodal_absolute_placement():
+    """The bed's wall is drawn at random: bed centres spread over all four walls."""
+    beds = []
+    for sc in S.generate_scenes(120, room_types="bedroom", seed=0):
+        i = np.flatnonzero(sc.classes == S.CLASS_TO_ID["bed"])[0]
+        beds.append(sc.boxes[i, [3, 5]])
+    beds = np.asarray(beds)
+    quadrant = set(zip(np.sign(np.round(beds[:, 0], 1)), np.sign(np.round(beds[:, 1], 1))))
+    assert len(quadrant) >= 4
+    assert (beds[:, 0] > 0.5).any() and (beds[:, 0] < -0.5).any() and (beds[:, 1] > 0.5).any() and (beds[:, 1] < -0.5).any()
+
+
+def test_nightstands_keep_their_relation_to_the_bed():
+    """Inside a group the relation is fixed: nightstands are always close by the bed."""
+    found = 0
+    for sc in S.generate_scenes(90, room_types="bedroom", seed=1):
+        bed = np.flatnonzero(sc.classes == S.CLASS_TO_ID["bed"])[0]
+        for ns in np.flatnonzero(sc.classes == S.CLASS_TO_ID["nightstand"]):
+            t = sc.triples
+            pair = ((t[:, 0] == ns) & (t[:, 2] == bed)) | ((t[:, 0] == bed) & (t[:, 2] == ns))
+            assert P["close by"] in t[pair, 1]
+            found += 1
+    assert found > 20
+
+
+# ------------------------------------------------------------------------------------------- shapes
+def test_shapes_and_codec():
+    cls = np.array([S.CLASS_TO_ID[c] for c in ("chair", "chair", "table", "bed", "floor")])
+    grids = S.shape_grids(cls, [0, 1, 3, 5, -1])
+    assert grids.shape == (5, 16, 16, 16) and grids.dtype == bool
+    assert grids[:4].any(axis=(1, 2, 3)).all() and not grids[4].any()
+    assert not np.array_equal(grids[0], grids[1])              # variants differ
+    all_cls = np.repeat(np.arange(1, 13), 8)
+    all_grids = S.shape_grids(all_cls, np.tile(np.arange(8), 12))
+    codec = S.ShapeCodec(16).fit(all_grids)
+    codes = codec.encode(all_grids)
+    assert codes.shape == (96, 16)
+    rec = codec.decode(codes) >= 0.5
+    assert (rec == all_grids).mean() > 0.97
+    with pytest.raises(ValueError, match="not fitted"):
+        S.ShapeCodec(4).encode(all_grids)
+
+
+def test_consistency_pairs_same_class_and_variant():
+    sc = S.generate_scenes(12, room_types="diningroom", seed=2)[5]
+    pairs = S.consistency_pairs(sc)
+    assert len(pairs) > 0
+    assert (sc.classes[pairs[:, 0]] == sc.classes[pairs[:, 1]]).all()
+    assert (sc.shape_variant[pairs[:, 0]] == sc.shape_variant[pairs[:, 1]]).all()
+
+
+# ------------------------------------------------------------------------------------------- SG-FRONT files
+def test_sgfront_round_trip(tmp_path):
+    scenes = S.generate_scenes(6, room_types="bedroom", seed=4)
+    S.write_sgfront(scenes, tmp_path, "bedroom", "test")
+    loaded = S.load_sgfront(tmp_path, "bedroom", "test")
+    assert len(loaded) == 6
+    for a, b in zip(scenes, loaded):
+        np.testing.assert_array_equal(a.classes, b.classes)
+        np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-9)      # scene_center subtracted again
+        key = lambda t: sorted(map(tuple, t.tolist()))
+        assert key(a.triples) == key(b.triples)
+
+
+def test_sgfront_fine_classes_and_bad_files(tmp_path):
+    rel = {"scans": [{"scan": "r1", "objects": {"1": "double_bed", "2": "pendant_lamp", "3": "floor"},
+                      "relationships": [[2, 1, 6, "above"], [1, 3, 7, "standing on"]]}]}
+    boxes = {"r1": {"1": {"param7": [2, 1, 2, 1, 0, 1, 0]}, "2": {"param7": [0.4, 0.4, 0.4, 1, 2, 1, 0]},
+                    "3": {"param7": [4, 0, 4, 1, 0, 1, 0]}, "scene_center": [1, 0, 1]}}
+    (tmp_path / "relationships_bedroom_trainval.json").write_text(json.dumps(rel))
+    (tmp_path / "obj_boxes_bedroom_trainval.json").write_text(json.dumps(boxes))
+    sc = S.load_sgfront(tmp_path)[0]
+    assert [S.CLASSES[c] for c in sc.classes] == ["bed", "lamp", "floor", "_scene_"]
+    assert [1, P["above"], 0] in sc.triples.tolist()
+    np.testing.assert_allclose(sc.boxes[0, 3:6], 0)
+    # unknown class, unknown predicate, relation to a missing object
+    for bad_rel, msg in [
+        ({"1": "spaceship", "2": "pendant_lamp", "3": "floor"}, "unknown object class"),
+    ]:
+        r = json.loads(json.dumps(rel))
+        r["scans"][0]["objects"] = bad_rel
+        (tmp_path / "relationships_bedroom_trainval.json").write_text(json.dumps(r))
+        with pytest.raises(ValueError, match=msg):
+            S.load_sgfront(tmp_path)
+    r = json.loads(json.dumps(rel))
+    r["scans"][0]["relationships"].append([1, 2, 99, "teleports"])
+    (tmp_path / "relationships_bedroom_trainval.json").write_text(json.dumps(r))
+    with pytest.raises(ValueError, match="unknown predicate"):
+        S.load_sgfront(tmp_path)
+    r = json.loads(json.dumps(rel))
+    r["scans"][0]["relationships"].append([1, 9, 1, "left"])
+    (tmp_path / "relationships_bedroom_trainval.json").write_text(json.dumps(r))
+    with pytest.raises(ValueError, match="does not exist"):
+        S.load_sgfront(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------- batching, bad input
+def test_batching_as_pyg():
+    scenes = S.generate_scenes(5, seed=0)
+    codec = S.BoxCodec().fit(scenes)
+    shape_codec = S.ShapeCodec(8).fit(S.shape_grids(np.repeat(np.arange(1, 13), 8), np.tile(np.arange(8), 12)))
+    batch = S.scenes_to_batch(scenes, codec, shape_codec)
+    assert batch.num_graphs == 5
+    assert batch.box.shape == (sum(s.num_nodes for s in scenes), 8)
+    assert batch.shape_code.shape[1] == 8
+    assert batch.edge_type.shape[0] == batch.edge_index.shape[1] == sum(len(s.triples) for s in scenes)
+    # edges stay inside their scene
+    assert (batch.batch[batch.edge_index[0]] == batch.batch[batch.edge_index[1]]).all()
+    assert not batch.box_mask[batch.node_class == S.SCENE_ID].any()
+    assert not batch.shape_mask[batch.node_class == S.FLOOR_ID].any()
+
+
+def test_bad_input_errors():
+    sc = S.generate_scenes(1, seed=0)[0]
+    bad = sc.copy()
+    bad.classes[0] = 99
+    with pytest.raises(ValueError, match="class id 99"):
+        S.check_scene(bad)
+    bad = sc.copy()
+    bad.triples[0, 1] = 42
+    with pytest.raises(ValueError, match="predicate"):
+        S.check_scene(bad)
+    bad = sc.copy()
+    bad.triples[0, 2] = sc.num_nodes + 3
+    with pytest.raises(ValueError, match="out of range"):
+        S.check_scene(bad)
+    empty = S.Scene("bedroom", np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros((0, 3), np.int64),
+                    np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match="empty"):
+        S.check_scene(empty)
+    only_floor = S.Scene("bedroom", np.array([S.FLOOR_ID]), np.zeros((1, 7)), np.zeros((0, 3), np.int64),
+                         np.array([-1]))
+    with pytest.raises(ValueError, match="no object nodes"):
+        S.check_scene(only_floor)
+    with pytest.raises(ValueError, match="room type"):
+        S.generate_scenes(2, room_types="kitchen")
+    with pytest.raises(ValueError, match="num_scenes"):
+        S.generate_scenes(-1)
+    with pytest.raises(ValueError, match="class id"):
+        S.shape_grids([77], [0])
