@@ -253,7 +253,8 @@ def batched_flow_diffusion(
     vals = torch.from_numpy(np.ones(g.num_edges) if w is None else np.asarray(w, dtype=np.float64))
     row = torch.from_numpy(np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr)))
     col = torch.from_numpy(g.indices.astype(np.int64))
-    adj = torch.sparse_coo_tensor(torch.stack([row, col]), vals.to(dtype), size=(n, n), is_coalesced=True).to(device)
+    adj = torch.sparse_coo_tensor(torch.stack([row, col]), vals.to(dtype), size=(n, n), is_coalesced=True,
+                                  check_invariants=False).to(device)
     wdeg = torch.from_numpy(np.diff(g.indptr).astype(np.float64) if w is None else
                             np.add.reduceat(np.append(w, 0.0), g.indptr[:-1]) * (np.diff(g.indptr) > 0))
     wdeg = wdeg.to(device=device, dtype=dtype)

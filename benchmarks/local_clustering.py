@@ -1,0 +1,250 @@
+"""Local clustering with noisy labels: F1 on five attributed graphs, and the locality (speed) benchmark.
+
+Quality (``--part quality``): Amazon Photo, Amazon Computers, Coauthor CS, Coauthor Physics and Cora. Each class in
+turn is the target K, seeded from the first min(S, |K|) nodes of the class (S = 100 in the full protocol,
+``--seeds-per-class``); for each seed the source-mass multiple alpha in {1.5, 1.75, ..., 5} of lowest conductance is
+kept (weighted conductance for the weighted variant). Label settings: independent flips with a0 = a1 in {0.7, 0.8,
+0.9}, and a logistic regression trained on m in {10, 50} sampled nodes per side (predicted lazily: only for the nodes
+the weighted diffusion touches). Methods: weighted_flow_diffusion (eps = 0.05, "agree"), flow_diffusion,
+labels_only, acl_pagerank and weighted_acl_pagerank (grid alpha in {0.1, 0.05, 0.01} x rho in {1e-3, 1e-4, 1e-5},
+lowest conductance of the sweep). A dataset's F1 is the mean over its classes of the per-class mean F1; the row
+``dataset = "mean_5_datasets"`` is the plain mean over the datasets. Label-free methods repeat the same numbers under
+every label setting so that the README table lines them up.
+
+Locality (``--part locality``): planted partitions with n = 10^4 ... 10^7 nodes (int32 CSR from
+``planted_partition_csr``, background degree 10, a 1000-node cluster with internal degree 10 and external degree 2),
+flip labels a0 = a1 = 0.9, weighted flow diffusion with alpha = 2, tol = 1e-4, eps = 0.05, 50 passes;
+``ms_per_seed`` is the median wall time over the seeds after one compilation call (graph construction excluded),
+``touched_nodes`` the median number of touched nodes.
+
+Usage::
+
+    GRAPHDIFF_DATA=/work/shared/datasets OMP_NUM_THREADS=1 python benchmarks/local_clustering.py
+    python benchmarks/local_clustering.py --quick            # 3 seeds per class, n up to 10^6
+    python benchmarks/local_clustering.py --seeds-per-class 10 --part quality
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import graphdiff.data as gd
+from graphdiff.bench import Results, results_dir
+from graphdiff.cluster import (
+    DEFAULT_ALPHAS,
+    LocalGraph,
+    LogisticLabelOracle,
+    as_local_graph,
+    flip_labels,
+    flow_diffusion,
+    local_cluster,
+    precision_recall_f1,
+)
+from graphdiff.cluster.metrics import label_weighted_volume
+from graphdiff.data.synthetic import planted_partition_csr
+
+DATASETS = ("amazon_photo", "amazon_computers", "coauthor_cs", "coauthor_physics", "cora")
+FLIP_ACCURACIES = (0.7, 0.8, 0.9)
+CLASSIFIER_SAMPLES = (10, 50)
+EPS = 0.05
+SCHEME = "agree"
+TOL = 1e-4
+MAX_PASSES = 50
+PR_ALPHAS = (0.1, 0.05, 0.01)
+RHOS = (1e-3, 1e-4, 1e-5)
+
+
+def _label_settings():
+    for a in FLIP_ACCURACIES:
+        yield {"labels": "flip", "a0": a, "a1": a}
+    for m in CLASSIFIER_SAMPLES:
+        yield {"labels": "classifier", "m": m}
+
+
+def _key(setting):
+    return json.dumps(setting, sort_keys=True)
+
+
+def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int = 0):
+    """Per-class mean precision/recall/F1 of every (method, label setting) on one dataset."""
+    data = gd.load(name)
+    g = as_local_graph(data)
+    y = data.y.numpy()
+    num_classes = int(y.max()) + 1
+    out = {}  # (method, setting key) -> {"f1": [per-class means], ...}
+    stats = {"labels_predicted_fraction": [], "wfd_touched_nodes": [], "fd_touched_nodes": []}
+    t_start = time.perf_counter()
+    bar = tqdm(total=num_classes, desc=name, disable=not verbose)
+    for c in range(num_classes):
+        in_target = y == c
+        target = np.flatnonzero(in_target)
+        vol_k = float(g.degree[target].sum())
+        seeds = target[: min(seeds_per_class, target.size)]
+        per = {}
+
+        def add(method, setting, cluster):
+            p, r, f = precision_recall_f1(cluster, target)
+            per.setdefault((method, _key(setting)), []).append((p, r, f))
+
+        common = dict(target_volume=vol_k, alphas=DEFAULT_ALPHAS, tol=TOL, max_passes=MAX_PASSES,
+                      pagerank_alphas=PR_ALPHAS, rhos=RHOS)
+        # label-free methods, once per seed
+        for s in seeds:
+            fd = local_cluster(g, int(s), method="flow_diffusion", **common)
+            stats["fd_touched_nodes"].append(fd.touched_nodes / len(DEFAULT_ALPHAS))
+            pr = local_cluster(g, int(s), method="acl_pagerank", **common)
+            for setting in _label_settings():
+                add("flow_diffusion", setting, fd.cluster)
+                add("acl_pagerank", setting, pr.cluster)
+        for setting in _label_settings():
+            draw = label_seed * 1000 + c
+            if setting["labels"] == "flip":
+                labels = flip_labels(torch.from_numpy(in_target), setting["a0"], setting["a1"], seed=draw)
+                full = labels
+            else:
+                labels = LogisticLabelOracle(data.x, in_target, setting["m"], seed=draw)
+                full = None
+            tv = label_weighted_volume(g, full, EPS, SCHEME) if full is not None else None
+            for s in seeds:
+                res = local_cluster(g, int(s), method="weighted_flow_diffusion", labels=labels, eps=EPS,
+                                    scheme=SCHEME, total_volume=tv, **common)
+                stats["wfd_touched_nodes"].append(res.touched_nodes / len(DEFAULT_ALPHAS))
+                add("weighted_flow_diffusion", setting, res.cluster)
+            if full is None:
+                stats["labels_predicted_fraction"].append(labels.predicted / g.num_nodes)
+                full = labels.predict_all()
+                tv = label_weighted_volume(g, full, EPS, SCHEME)
+            positives = np.flatnonzero(full == 1)
+            for s in seeds:
+                add("labels_only", setting, np.union1d(positives, [s]))
+                wpr = local_cluster(g, int(s), method="weighted_acl_pagerank", labels=full, eps=EPS, scheme=SCHEME,
+                                    total_volume=tv, **common)
+                add("weighted_acl_pagerank", setting, wpr.cluster)
+        for key, vals in per.items():
+            arr = np.asarray(vals)
+            d = out.setdefault(key, {"precision": [], "recall": [], "f1": []})
+            d["precision"].append(float(arr[:, 0].mean()))
+            d["recall"].append(float(arr[:, 1].mean()))
+            d["f1"].append(float(arr[:, 2].mean()))
+        bar.update(1)
+    bar.close()
+    elapsed = time.perf_counter() - t_start
+    return out, stats, elapsed, num_classes
+
+
+def run_quality(res: Results, datasets, seeds_per_class: int, verbose: bool):
+    per_dataset = {}
+    for name in datasets:
+        out, stats, elapsed, k = run_dataset(name, seeds_per_class, verbose)
+        per_dataset[name] = out
+        for (method, skey), metrics in out.items():
+            setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
+            for metric, vals in metrics.items():
+                res.add(name, method, setting, metric, [float(np.mean(vals))], seeds=[0],
+                        per_class=[round(v, 4) for v in vals], num_classes=k,
+                        **({"time_s": elapsed} if metric == "f1" and method == "weighted_flow_diffusion" else {}))
+        frac = stats["labels_predicted_fraction"]
+        if verbose:
+            print(f"{name}: {elapsed:.0f} s; classifier labels predicted for {np.mean(frac) if frac else 0:.1%} "
+                  f"of the nodes by the weighted diffusion; mean touched nodes per diffusion "
+                  f"WFD {np.mean(stats['wfd_touched_nodes']):.0f}, FD {np.mean(stats['fd_touched_nodes']):.0f}",
+                  flush=True)
+        if frac:
+            res.add(name, "weighted_flow_diffusion", {"labels": "classifier", "eps": EPS,
+                                                      "seeds_per_class": seeds_per_class},
+                    "labels_predicted_fraction", frac, seeds=[0])
+    if len(per_dataset) > 1:
+        keys = set.intersection(*(set(o) for o in per_dataset.values()))
+        for method, skey in sorted(keys):
+            setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
+            vals = [float(np.mean(per_dataset[d][(method, skey)]["f1"])) for d in per_dataset]
+            res.add("mean_%d_datasets" % len(per_dataset), method, setting, "f1", [float(np.mean(vals))],
+                    seeds=[0], per_dataset=dict(zip(per_dataset, [round(v, 4) for v in vals])))
+
+
+def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
+    alpha = 2.0
+    for n in sizes:
+        t0 = time.perf_counter()
+        indptr, indices, target = planted_partition_csr(int(n), cluster_size=1000, internal_degree=10.0,
+                                                        external_degree=2.0, background_degree=10.0, seed=0)
+        g = LocalGraph(indptr, indices, validate=False)
+        in_target = np.zeros(int(n), dtype=bool)
+        in_target[target] = True
+        labels = flip_labels(torch.from_numpy(in_target), 0.9, 0.9, seed=1)
+        build_s = time.perf_counter() - t0
+        vol_k = float(g.degree[target].sum())
+        seeds = target[:num_seeds]
+        flow_diffusion(g, int(seeds[0]), alpha * vol_k, labels=labels, eps=EPS, tol=TOL, max_passes=MAX_PASSES)
+        times, touched, work, f1s, statuses = [], [], [], [], []
+        for s in seeds:
+            t = time.perf_counter()
+            r = flow_diffusion(g, int(s), alpha * vol_k, labels=labels, eps=EPS, tol=TOL, max_passes=MAX_PASSES)
+            times.append(1000 * (time.perf_counter() - t))
+            touched.append(r.touched_nodes)
+            work.append(r.work)
+            f1s.append(precision_recall_f1(r.cluster, target)[2])
+            statuses.append(r.status)
+        setting = {"n": int(n), "avg_degree": round(g.volume / int(n), 2), "cluster_size": 1000, "alpha": alpha,
+                   "tol": TOL, "eps": EPS, "max_passes": MAX_PASSES, "labels": "flip", "a0": 0.9, "a1": 0.9}
+        seeds_list = [int(s) for s in seeds]
+        res.add("planted_partition", "weighted_flow_diffusion", setting, "ms_per_seed", [float(np.median(times))],
+                seeds=seeds_list, per_seed_ms=[round(t, 3) for t in times], statistic="median",
+                build_s=round(build_s, 1))
+        res.add("planted_partition", "weighted_flow_diffusion", setting, "touched_nodes",
+                [float(np.median(touched))], seeds=seeds_list, statistic="median",
+                median_edge_visits=float(np.median(work)), mean_f1=float(np.mean(f1s)),
+                converged=int(sum(st == "converged" for st in statuses)))
+        if verbose:
+            print(f"n={int(n):>9d}: {np.median(times):.2f} ms/seed (median of {len(seeds)}), touched "
+                  f"{np.median(touched):.0f} nodes, {np.median(work):.0f} edge visits, F1 {np.mean(f1s):.3f}, "
+                  f"build {build_s:.0f} s", flush=True)
+        del g, indptr, indices, labels, in_target
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="3 seeds per class, n up to 10^6, writes .quick.json")
+    ap.add_argument("--part", choices=("quality", "locality", "all"), default="all")
+    ap.add_argument("--seeds-per-class", type=int, default=None, help="default 100 (3 with --quick)")
+    ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    ap.add_argument("--sizes", nargs="+", type=float, default=None, help="locality graph sizes")
+    ap.add_argument("--locality-seeds", type=int, default=20)
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of the other part from an existing results file")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    verbose = not args.quiet
+    spc = args.seeds_per_class or (3 if args.quick else 100)
+    sizes = args.sizes or ([1e4, 1e5, 1e6] if args.quick else [1e4, 1e5, 1e6, 1e7])
+    res = Results("local_clustering", quick=args.quick)
+    if args.part in ("quality", "all"):
+        run_quality(res, args.datasets, spc, verbose)
+    if args.part in ("locality", "all"):
+        run_locality(res, sizes, args.locality_seeds, verbose)
+    if args.merge:
+        path = results_dir() / ("local_clustering.quick.json" if args.quick else "local_clustering.json")
+        if path.exists():
+            old = json.loads(path.read_text())
+            mine = {"quality": lambda r: r["dataset"] != "planted_partition",
+                    "locality": lambda r: r["dataset"] == "planted_partition"}
+            keep = [r for r in old["rows"] if args.part != "all" and not mine[args.part](r)]
+            res.rows = keep + res.rows
+            res.command = old.get("command", "") + " && " + res.command if keep else res.command
+    path = res.write()
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
