@@ -351,3 +351,19 @@ def test_text_parsers_reject_bad_input():
     assert members.tolist() == [5, 6, 7, 8, 9] and owner.tolist() == [0, 0, 0, 1, 1]
     with pytest.raises(ValueError, match="three"):
         _formats.read_name_edges("a\tb\tw\nx\ty\n")
+
+
+def test_datasets_readme_is_generated_from_manifest():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(REPO / "datasets" / "make_readme.py"), "--check"], capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_device_argument(real_data_root):
+    data = gd.load("karate", root=real_data_root, device="cpu")
+    assert data.edge_index.device.type == "cpu"
+    if torch.cuda.is_available():
+        cuda = gd.load("ppi_mips", root=real_data_root, device="cuda")
+        assert cuda.edge_index.is_cuda and cuda.edge_weight.is_cuda and cuda.communities[0].is_cuda

@@ -198,6 +198,8 @@ def _undirected(edges: np.ndarray, num_nodes: int, weight: np.ndarray | None = N
 
 
 def _edges_of(adj: sp.spmatrix) -> tuple[np.ndarray, np.ndarray]:
+    adj = adj.tocsr(copy=True)
+    adj.eliminate_zeros()  # an explicitly stored 0 is not an edge
     coo = adj.tocoo()
     return np.stack([coo.row.astype(np.int64), coo.col.astype(np.int64)]), coo.data
 
@@ -473,7 +475,8 @@ def load(
     *,
     download: bool = False,
     verify: bool = True,
-    verbose: bool = False,
+    verbose: bool = True,
+    device=None,
     **options: Any,
 ) -> Data:
     """Load a graph dataset as a :class:`torch_geometric.data.Data`.
@@ -491,7 +494,9 @@ def load(
     verify : bool
         Check each file's checksum before reading it (once per process per unchanged file).
     verbose : bool
-        Show a progress bar while downloading.
+        Show a progress bar while downloading (loading itself takes seconds and shows none).
+    device : torch.device or str, optional
+        Move every tensor of the result there (default: CPU).
     **options
         ``normalize_features`` (bool, feature datasets): row-normalise ``x`` as PyG ``NormalizeFeatures`` does.
         ``features`` (bool, Planetoid): ``False`` loads structure and labels only, without ``x``; required for
@@ -546,4 +551,8 @@ def load(
     check_edge_index(data.edge_index, data.num_nodes, name=f"{key}: edge_index")
     if getattr(data, "y", None) is not None:
         check_labels(data.y, num_classes=data.num_classes, name=f"{key}: y", length=data.num_nodes)
+    if device is not None:
+        data = data.to(device)
+        if getattr(data, "communities", None) is not None:
+            data.communities = [c.to(device) for c in data.communities]
     return data
