@@ -49,7 +49,13 @@ def cmd_datasets(args) -> int:
     print(f"{'name':<{width}s}  {'present':<8s} {'size':>9s}  source")
     for r in rows:
         present = "yes" if r["present"] else "MISSING"
-        print(f"{r['name']:<{width}s}  {present:<8s} {_format_size(r.get('size_bytes')):>9s}  {r.get('source', '')}")
+        absent_optional = [f["name"] for f in r.get("files", []) if f.get("optional") and not f.get("present")]
+        if r["present"] and absent_optional:
+            present = "partial"
+        line = f"{r['name']:<{width}s}  {present:<8s} {_format_size(r.get('size_bytes')):>9s}  {r.get('url', '')}"
+        if present == "partial":
+            line += f"  (without {', '.join(absent_optional)})"
+        print(line)
     missing = [r["name"] for r in rows if not r["present"]]
     if missing:
         print(f"\n{len(missing)} dataset(s) missing under {root}; `graphdiff.data.load(name)` says which file goes where.")
