@@ -39,6 +39,7 @@ def _check_canonical(data):
 
 
 # ----------------------------------------------------------------------------------------------- real files
+@pytest.mark.filterwarnings("ignore:astral.*infinite edge weight")
 @pytest.mark.parametrize("name", GRAPHS)
 def test_counts_match_manifest(real_data_root, name):
     options = {"features": False} if name == "pubmed" else {}
@@ -287,7 +288,7 @@ def test_datasets_status(tmp_path):
     assert [r["name"] for r in rows] == gd.available()
     assert not any(r["present"] for r in rows) and all(r["size_bytes"] == 0 for r in rows)
     row = rows[0]
-    assert set(row) >= {"name", "folder", "present", "size_bytes", "url", "licence"}
+    assert set(row) >= {"name", "folder", "present", "complete", "size_bytes", "source", "url", "licence"}
 
 
 def test_datasets_status_real(real_data_root):
@@ -297,6 +298,7 @@ def test_datasets_status_real(real_data_root):
         (real_data_root / "planetoid" / "raw" / f"ind.cora.{e}").stat().st_size
         for e in ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
     )
+    assert rows["cora"]["complete"] and rows["pubmed"]["present"] and not rows["pubmed"]["complete"]
     pubmed_files = {f["name"]: f for f in rows["pubmed"]["files"]}
     assert pubmed_files["ind.pubmed.allx"]["present"] is False and pubmed_files["ind.pubmed.allx"]["optional"]
 

@@ -110,24 +110,27 @@ def raw_dir(name: str, root=None) -> Path:
 
 
 def datasets_status(root=None) -> list[dict]:
-    """One dict per dataset for ``graphdiff datasets``: name, kind, folder, present, size_bytes, url, licence.
+    """One dict per dataset for ``graphdiff datasets``: name, kind, folder, present, complete, size_bytes,
+    source (also as ``url``), licence, files.
 
     ``present`` is True when every required file is in the data root in one of its accepted forms (checksums are
-    not computed here; :func:`load` verifies them). ``size_bytes`` sums the files found; ``url`` is the dataset's
-    source page and ``files`` lists each required file with its presence.
+    not computed here; :func:`load` verifies them); ``complete`` also counts optional files (PubMed's
+    ``ind.pubmed.allx``: present but not complete means structure and labels only). ``size_bytes`` sums the files
+    found; ``source`` is the dataset's source page and ``files`` lists each file with its presence.
     """
     out = []
     base = data_root(root)
     for name, entry in _manifest().items():
         directory = base / entry["folder"] / "raw"
-        present, size, files = True, 0, []
+        present, complete, size, files = True, True, 0, []
         for role, forms in entry["files"].items():
             found = next((directory / f["name"] for f in forms if (directory / f["name"]).is_file()), None)
             optional = all(f.get("optional") for f in forms)
             if found is not None:
                 size += found.stat().st_size
-            elif not optional:
-                present = False
+            else:
+                complete = False
+                present = present and optional
             files.append({"role": role, "name": forms[0]["name"], "present": found is not None, "optional": optional})
         out.append(
             {
@@ -135,7 +138,9 @@ def datasets_status(root=None) -> list[dict]:
                 "kind": entry["kind"],
                 "folder": entry["folder"],
                 "present": present,
+                "complete": complete,
                 "size_bytes": size,
+                "source": entry["source"],
                 "url": entry["source"],
                 "licence": entry["licence"],
                 "files": files,
