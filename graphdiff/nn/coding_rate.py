@@ -24,8 +24,9 @@ Implementation notes
   once and split into per-class blocks (index masks), and empty classes contribute exactly zero.
 * Each log-determinant is taken of the smaller Gram matrix (Sylvester's identity
   :math:`\det(I_p + c Z^\top Z) = \det(I_m + c Z Z^\top)`), through a Cholesky factorisation, which always exists
-  because the matrix is the identity plus a positive semi-definite term. Float32 inputs are factorised in float64
-  and the result is cast back, so small classes and tiny embeddings stay accurate.
+  because the matrix is the identity plus a positive semi-definite term. For float32 inputs the Gram product is
+  formed in float32 and factorised in float64, and the result is cast back, so small classes and tiny embeddings
+  stay accurate.
 * Labels only select rows: no gradient reaches them.
 """
 
@@ -77,15 +78,16 @@ def _check_class_labels(labels, m: int, num_classes: int | None, device) -> tupl
 def logdet_identity_plus(z: Tensor, scale: float) -> Tensor:
     r""":math:`\log\det(I_p + \text{scale}\cdot Z^\top Z)` for ``z`` of shape ``(m, p)``, differentiable in ``z``.
 
-    Uses the ``min(m, p)``-sized Gram matrix and a Cholesky factor (in float64 for lower-precision inputs).
+    Uses the ``min(m, p)``-sized Gram matrix and a Cholesky factor (float64 factorisation for lower-precision inputs).
     """
     m, p = z.shape
     if m == 0 or p == 0 or scale == 0.0:
         return z.sum() * 0.0
-    work = z.double() if z.dtype in (torch.float32, torch.float16, torch.bfloat16) else z
-    gram = work.T @ work if p <= m else work @ work.T
+    gram = z.T @ z if p <= m else z @ z.T
+    if gram.dtype in (torch.float32, torch.float16, torch.bfloat16):
+        gram = gram.double()  # the Gram product in the input precision, the factorisation in float64
     k = gram.size(0)
-    mat = torch.eye(k, dtype=work.dtype, device=work.device) + scale * gram
+    mat = torch.eye(k, dtype=gram.dtype, device=gram.device) + scale * gram
     chol, info = torch.linalg.cholesky_ex(mat)
     if int(info) != 0:  # pragma: no cover - I + PSD is positive definite; guard against non-finite input
         if not torch.isfinite(mat).all():

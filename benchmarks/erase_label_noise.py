@@ -1,0 +1,291 @@
+"""ERASE under label noise: test accuracy, time and peak memory against GCN / GAT / GCE baselines.
+
+Benchmark of issue 3 (ERASE, Chen et al., CIKM 2024, https://arxiv.org/abs/2312.08852). Writes
+``benchmarks/results/erase_label_noise.json`` (``.quick.json`` with ``--quick``) in the format of
+``shared/CONVENTIONS.md``. Blocks:
+
+* ``planetoid`` -- the default protocol: Cora and CiteSeer, public split, uniform and pair noise (cyclic target) at
+  each rate, noise on the training **and** validation labels, drawn anew per seed (seed ``s`` draws the noise and
+  initialises the model). Every run is scored under both selection protocols at once: test accuracy at the best
+  noisy-validation epoch (``validation: noisy``) and at the best clean-validation epoch (``validation: clean``,
+  within the epochs the run trained).
+* ``reference`` -- the reference code's protocol: its own noise draw (``legacy`` option, seed 123, training labels
+  only), selection and early stopping on clean validation labels, one draw and ``--ref-runs`` initialisations
+  (seeds 123, 223, ...). Rows carry ``noise_draw: legacy``.
+* ``amazon`` -- Amazon Photo / Computers, 20 per class train, 30 per class validation, rest test, redrawn per seed;
+  uniform and pair at 0.3, ``--amazon-seeds`` seeds.
+* ``coauthor`` -- Coauthor CS / Physics: one 50-epoch ERASE run each (time and peak memory rows).
+
+Each run executes in a fresh process (:func:`graphdiff.bench.run_isolated`), so its ``peak_mem_mb`` is its own;
+``time_s`` is the wall time of the run (loading, noise, training, evaluation), mean over seeds.
+
+Full run (all blocks, the issue's grid)::
+
+    GRAPHDIFF_DATA=/work/shared/datasets python benchmarks/erase_label_noise.py
+
+``--cache FILE`` appends every finished run to a JSON-lines file and skips runs already there, so a long benchmark
+can be split over several invocations; the results file is rebuilt from the whole cache each time and its
+``command`` lists every invocation that contributed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from graphdiff.bench import Results, run_isolated  # noqa: E402
+
+PLANETOID = ("cora", "citeseer")
+AMAZON = ("amazon_photo", "amazon_computers")
+COAUTHOR = ("coauthor_cs", "coauthor_physics")
+REFERENCE_SEED = 123
+
+
+def run_one(cfg: dict) -> dict:
+    """One training run; ``cfg`` keys: dataset, method, noise, rate, seed, init_seed, protocol, epochs, pair_target,
+    device. Returns the test accuracy at the best noisy- and clean-validation epochs and bookkeeping."""
+    torch.set_num_threads(1)
+    import graphdiff.data as gd
+    from graphdiff.data import noise, splits
+    from graphdiff.erase import ERASE, GAT, GCE, GCN
+
+    data = gd.load(cfg["dataset"], normalize_features=True)
+    y = data.y
+    if cfg["dataset"] in PLANETOID:
+        train, val, test = splits.public_split(data)
+    else:
+        train, val, test = splits.random_split(y, 20, num_val_per_class=30, seed=cfg["seed"])
+    legacy = cfg["protocol"] == "reference"
+    mask = train if legacy else (train | val)
+    kwargs = {"num_classes": data.num_classes, "mask": mask, "seed": cfg["seed"], "legacy": legacy}
+    if cfg["noise"] == "pair":
+        kwargs["target"] = cfg["pair_target"]
+    noisy = noise.corrupt_labels(y, cfg["noise"], cfg["rate"], **kwargs)
+    monitor = {"test": (test, y), "val_clean": (val, y)}
+    common = {"seed": cfg["init_seed"], "verbose": False, "device": cfg.get("device", "cpu")}
+    method = cfg["method"]
+    if method == "erase":
+        extra = {"epochs": cfg["epochs"]} if cfg.get("epochs") else {}
+        model = ERASE.from_preset(cfg["dataset"], **extra, **common)
+    else:
+        model = {"gcn": GCN, "gat": GAT, "gce": GCE}[method](**common)
+    fit_kwargs = {"y_val_clean": y} if legacy else {}
+    cpu0 = time.process_time()
+    model.fit(data, noisy.y_noisy, train, val, monitor=monitor, **fit_kwargs)
+    cpu_fit = time.process_time() - cpu0
+    hist = model.history
+
+    def best_epoch(key):
+        vals = [(h[key], h["epoch"]) for h in hist if key in h]
+        best = max(v for v, _ in vals)
+        return next(e for v, e in vals if v == best)  # first epoch reaching the maximum (strict improvement)
+
+    e_noisy, e_clean = best_epoch("val_acc_noisy"), best_epoch("val_clean_acc")
+    out = {
+        "test_noisy": hist[e_noisy]["test_acc"],
+        "test_clean": hist[e_clean]["test_acc"],
+        "epoch_noisy": e_noisy,
+        "epoch_clean": e_clean,
+        "epochs_run": len(hist),
+        "selected_epoch": model.best_epoch_,
+        "test_selected": hist[model.best_epoch_]["test_acc"],
+        "realised_rate": noisy.realised_rate,
+        "fit_time_s": model.fit_time_s_,
+        "fit_cpu_s": cpu_fit,
+    }
+    if method == "erase":
+        out["test_direct_noisy"] = hist[e_noisy]["test_acc_direct"]
+        out["test_direct_clean"] = hist[e_clean]["test_acc_direct"]
+    return out
+
+
+def _key(cfg: dict) -> str:
+    fields = ("dataset", "method", "noise", "rate", "seed", "init_seed", "protocol", "epochs", "pair_target")
+    return json.dumps({k: cfg.get(k) for k in fields}, sort_keys=True)
+
+
+def _load_cache(path):
+    records = []
+    if path and Path(path).exists():
+        with open(path) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def _setting(cfg: dict, validation: str) -> dict:
+    s = {"noise": cfg["noise"], "rate": cfg["rate"], "validation": validation}
+    if cfg["noise"] == "pair":
+        s["pair_target"] = cfg["pair_target"]
+    if cfg["protocol"] == "reference":
+        s["noise_draw"] = "legacy"
+        s["noise_on"] = "train"
+    else:
+        s["noise_draw"] = "per_seed"
+        s["noise_on"] = "train+val"
+    if cfg.get("epochs"):
+        s["epochs"] = cfg["epochs"]
+    if cfg["dataset"] not in PLANETOID:
+        s["split"] = "random_20_30"
+    return s
+
+
+def build_results(records: list[dict], quick: bool, command: str, device: str) -> Results:
+    res = Results("erase_label_noise", quick=quick, command=command, device=device)
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        cfg = rec["cfg"]
+        gkey = json.dumps({k: cfg.get(k) for k in ("dataset", "method", "noise", "rate", "protocol", "epochs",
+                                                      "pair_target")}, sort_keys=True)
+        groups.setdefault(gkey, []).append(rec)
+    for recs in groups.values():
+        recs.sort(key=lambda r: r["cfg"]["init_seed"])
+        cfg = recs[0]["cfg"]
+        seeds = [r["cfg"]["init_seed"] for r in recs]
+        time_s = float(np.mean([r["time_s"] for r in recs]))
+        peak = float(max(r["peak_mem_mb"] for r in recs))
+        info = {
+            "realised_rate": float(np.mean([r["out"]["realised_rate"] for r in recs])),
+            "epochs_run": float(np.mean([r["out"]["epochs_run"] for r in recs])),
+            "fit_time_s": float(np.mean([r["out"]["fit_time_s"] for r in recs])),
+            "fit_cpu_s": float(np.mean([r["out"]["fit_cpu_s"] for r in recs])),
+            "noise_seeds": sorted({r["cfg"]["seed"] for r in recs}),
+        }
+        protocols = ["clean"] if cfg["protocol"] == "reference" else ["noisy", "clean"]
+        for validation in protocols:
+            setting = _setting(cfg, validation)
+            res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy",
+                    [r["out"][f"test_{validation}"] for r in recs], seeds=seeds, time_s=time_s, peak_mem_mb=peak,
+                    best_epoch=float(np.mean([r["out"][f"epoch_{validation}"] for r in recs])), **info)
+            if cfg["method"] == "erase":
+                res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy_direct",
+                        [r["out"][f"test_direct_{validation}"] for r in recs], seeds=seeds, time_s=time_s,
+                        peak_mem_mb=peak, **info)
+        if cfg["protocol"] == "coauthor" or (cfg["method"] == "erase" and cfg["dataset"] == "cora"):
+            setting = _setting(cfg, "clean" if cfg["protocol"] == "reference" else "noisy")
+            res.add(cfg["dataset"], cfg["method"], setting, "time_s", [r["time_s"] for r in recs], seeds=seeds)
+            res.add(cfg["dataset"], cfg["method"], setting, "peak_mem_mb", [r["peak_mem_mb"] for r in recs],
+                    seeds=seeds)
+    return res
+
+
+def plan(args) -> list[list[dict]]:
+    """Blocks of run configurations, in the order they are run; results are written after each group."""
+    groups: list[list[dict]] = []
+    base = {"device": args.device, "pair_target": args.pair_target}
+    methods = args.methods
+    erase_epochs = args.erase_epochs
+    # Seeds are the outer loop inside each dataset, so that a run cut short still covers every setting equally.
+    if "planetoid" in args.blocks:
+        for dataset in args.datasets:
+            for s in range(args.seeds):
+                groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=rate, seed=s, init_seed=s,
+                                    protocol="default", epochs=erase_epochs if method == "erase" else None)
+                               for rate in args.rates for kind in args.noises for method in methods])
+    if "reference" in args.blocks:
+        for dataset in args.datasets:
+            for i in range(args.ref_runs):
+                groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=0.3, seed=REFERENCE_SEED,
+                                    init_seed=REFERENCE_SEED + 100 * i, protocol="reference", pair_target="random",
+                                    epochs=erase_epochs if method == "erase" else None)
+                               for kind in args.noises for method in methods if method in ("erase", "gcn")])
+    if "amazon" in args.blocks:
+        for dataset in AMAZON:
+            for kind in args.noises:
+                for method in methods:
+                    groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=0.3, seed=s,
+                                        init_seed=s, protocol="default",
+                                        epochs=erase_epochs if method == "erase" else None)
+                                   for s in range(args.amazon_seeds)])
+    if "coauthor" in args.blocks:
+        for dataset in COAUTHOR:
+            groups.append([dict(base, dataset=dataset, method="erase", noise="uniform", rate=0.3, seed=0,
+                                init_seed=0, protocol="coauthor", epochs=args.coauthor_epochs)])
+    return groups
+
+
+def _write(records: list[dict], args) -> Path:
+    """Rebuild the results file from every finished run (the cache may be shared by several invocations)."""
+    if args.cache:
+        records = _load_cache(args.cache)
+    commands = " ; ".join(dict.fromkeys(r["command"] for r in records))
+    return build_results(records, args.quick, commands, args.device).write(args.out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke run: Cora, 1 seed, 20 ERASE epochs, ERASE + GCN")
+    p.add_argument("--blocks", default="planetoid,reference,amazon,coauthor")
+    p.add_argument("--datasets", default="cora,citeseer", help="datasets of the planetoid/reference blocks")
+    p.add_argument("--methods", default="erase,gcn,gat,gce")
+    p.add_argument("--noises", default="uniform,pair")
+    p.add_argument("--rates", default="0.1,0.2,0.3,0.4,0.5")
+    p.add_argument("--seeds", type=int, default=10, help="seeds 0..n-1 of the planetoid block")
+    p.add_argument("--ref-runs", type=int, default=10, help="initialisations of the reference protocol")
+    p.add_argument("--amazon-seeds", type=int, default=3)
+    p.add_argument("--erase-epochs", type=int, default=None, help="override the ERASE epoch count (default 400)")
+    p.add_argument("--coauthor-epochs", type=int, default=50)
+    p.add_argument("--pair-target", default="cyclic", choices=["cyclic", "random"])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--cache", default=None, help="JSON-lines file of finished runs (resume / accumulate)")
+    p.add_argument("--out", default=None, help="results directory (default benchmarks/results)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-run", action="store_true", help="only rebuild the results file from --cache")
+    args = p.parse_args(argv)
+    args.blocks = args.blocks.split(",")
+    args.datasets = args.datasets.split(",")
+    args.methods = args.methods.split(",")
+    args.noises = args.noises.split(",")
+    args.rates = [float(r) for r in args.rates.split(",")]
+    if args.quick:
+        args.blocks = ["planetoid", "reference"]
+        args.datasets, args.methods, args.rates = ["cora"], ["erase", "gcn"], [0.3]
+        args.seeds, args.ref_runs, args.erase_epochs = 1, 1, args.erase_epochs or 20
+    unknown = set(args.blocks) - {"planetoid", "reference", "amazon", "coauthor"}
+    if unknown:
+        p.error(f"unknown block(s): {sorted(unknown)}")
+    os.environ.setdefault("GRAPHDIFF_DATA", str(REPO.parent / "shared" / "datasets"))
+
+    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:])
+    records = _load_cache(args.cache)
+    done = {_key(r["cfg"]) for r in records}
+    groups = plan(args)
+    todo = sum(1 for g in groups for c in g if _key(c) not in done)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=todo, desc="erase_label_noise", disable=args.no_progress)
+    for group in [] if args.no_run else groups:
+        for cfg in group:
+            if _key(cfg) in done:
+                continue
+            out, elapsed, peak = run_isolated(run_one, cfg, threads=1)
+            rec = {"cfg": cfg, "out": out, "time_s": elapsed, "peak_mem_mb": peak, "command": command,
+                   "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            records.append(rec)
+            done.add(_key(cfg))
+            if args.cache:
+                with open(args.cache, "a") as f:
+                    f.write(json.dumps(rec) + "\n")
+            bar.update(1)
+            bar.set_postfix(last=f"{cfg['dataset']}/{cfg['method']}/{cfg['noise']}{cfg['rate']}:"
+                                 f"{out['test_noisy']:.3f}")
+            _write(records, args)
+    bar.close()
+    path = _write(records, args)
+    print(f"wrote {path} ({len(records)} runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

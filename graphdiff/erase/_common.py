@@ -1,0 +1,143 @@
+"""Shared pieces of the ERASE estimator and the baselines: input validation, the linear probe, model selection.
+
+Model selection follows the protocol discussion of the paper notes (``erase.md`` sections 1.5 and 4): the selection
+score is the accuracy on the validation nodes against the labels the user *has* -- the noisy ones -- unless clean
+validation labels are passed explicitly (``y_val_clean=``). Extra ``monitor`` sets (e.g. the test nodes of a
+benchmark) are only recorded in ``history``; they never influence training or selection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graphdiff.data.validation import check_edge_index, check_features, check_labels, check_mask
+
+__all__ = ["FitInputs", "prepare_inputs", "linear_probe", "accuracy", "use_sparse_features"]
+
+
+@dataclass
+class FitInputs:
+    x: Tensor
+    edge_index: Tensor
+    num_nodes: int
+    num_classes: int
+    y_noisy: Tensor
+    train_mask: Tensor
+    val_idx: Tensor | None
+    y_val: Tensor | None  # labels used for selection (noisy unless clean were given)
+    val_labels: str  # "noisy" | "clean" | "none"
+    y_val_noisy: Tensor | None
+    monitors: dict[str, tuple[Tensor, Tensor]] = field(default_factory=dict)
+
+
+def _labels_for(idx: Tensor, labels, num_nodes: int, num_classes: int, name: str, device) -> Tensor:
+    """Labels of the nodes ``idx`` from a full-length (``num_nodes``) or subset-length vector."""
+    labels = check_labels(labels, num_classes=num_classes, name=name)
+    if labels.numel() == num_nodes:
+        return labels.to(device)[idx]
+    if labels.numel() == idx.numel():
+        return labels.to(device)
+    raise ValueError(
+        f"`{name}` has {labels.numel()} entries; expected one per node ({num_nodes}) or one per selected node "
+        f"({idx.numel()})"
+    )
+
+
+def prepare_inputs(data, y_noisy, train_mask, val_mask=None, y_val_clean=None, monitor=None,
+                   num_classes: int | None = None, device="cpu", sparse_features: bool = False) -> FitInputs:
+    """Validate the arguments of ``fit`` and move them to ``device``."""
+    if getattr(data, "edge_index", None) is None or getattr(data, "x", None) is None:
+        raise ValueError("`data` must carry node features `x` and `edge_index`")
+    num_nodes = int(data.num_nodes)
+    edge_index = check_edge_index(data.edge_index, num_nodes, name="data.edge_index").to(device)
+    x = data.x.to_dense() if isinstance(data.x, Tensor) and data.x.is_sparse else data.x
+    x = check_features(x, name="data.x", num_nodes=num_nodes).float()
+    if num_classes is None:
+        num_classes = getattr(data, "num_classes", None)
+    y_noisy = check_labels(y_noisy, num_classes=num_classes, name="y_noisy", length=num_nodes)
+    if num_classes is None:
+        num_classes = int(y_noisy.max()) + 1
+    num_classes = int(num_classes)
+    if num_classes < 2:
+        raise ValueError(f"node classification needs at least 2 classes, got num_classes={num_classes}")
+    train_mask = check_mask(train_mask, num_nodes, name="train_mask").to(device)
+    y_noisy = y_noisy.to(device)
+    n_train = int(train_mask.sum())
+    if n_train < num_classes:
+        raise ValueError(
+            f"`train_mask` selects {n_train} nodes, fewer than the {num_classes} classes: every class needs at "
+            "least one training node"
+        )
+    counts = torch.bincount(y_noisy[train_mask], minlength=num_classes)
+    empty = (counts == 0).nonzero().flatten()
+    if empty.numel():
+        raise ValueError(
+            f"class {int(empty[0])} has no training node under `y_noisy[train_mask]` "
+            f"({empty.numel()} empty class(es)); every class needs at least one training node"
+        )
+    val_idx = y_val = y_val_noisy = None
+    val_labels = "none"
+    if val_mask is not None:
+        val_mask = check_mask(val_mask, num_nodes, name="val_mask").to(device)
+        overlap = int((val_mask & train_mask).sum())
+        if overlap:
+            raise ValueError(f"`val_mask` and `train_mask` share {overlap} node(s); they must be disjoint")
+        if not bool(val_mask.any()):
+            raise ValueError("`val_mask` selects no node")
+        val_idx = val_mask.nonzero().flatten()
+        y_val_noisy = y_noisy[val_idx]
+        if y_val_clean is not None:
+            y_val = _labels_for(val_idx, y_val_clean, num_nodes, num_classes, "y_val_clean", device)
+            val_labels = "clean"
+        else:
+            y_val = y_val_noisy
+            val_labels = "noisy"
+    elif y_val_clean is not None:
+        raise ValueError("`y_val_clean` was given without `val_mask`")
+    monitors: dict[str, tuple[Tensor, Tensor]] = {}
+    for name, pair in (monitor or {}).items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"`monitor[{name!r}]` must be a (mask, labels) pair")
+        mask = check_mask(pair[0], num_nodes, name=f"monitor[{name!r}] mask").to(device)
+        idx = mask.nonzero().flatten()
+        monitors[str(name)] = (idx, _labels_for(idx, pair[1], num_nodes, num_classes, f"monitor[{name!r}] labels",
+                                                device))
+    x = x.to(device)
+    if sparse_features:
+        x = x.to_sparse().coalesce()
+    return FitInputs(x, edge_index, num_nodes, num_classes, y_noisy, train_mask, val_idx, y_val, val_labels,
+                     y_val_noisy, monitors)
+
+
+def use_sparse_features(data, option) -> bool:
+    """Resolve a ``sparse_features`` option: ``"auto"`` means at most 10% of the feature entries are non-zero."""
+    if option != "auto":
+        return bool(option)
+    x = getattr(data, "x", None)
+    if not isinstance(x, Tensor) or x.is_sparse or x.numel() == 0:
+        return False
+    return float((x != 0).float().mean()) <= 0.1
+
+
+def accuracy(pred: Tensor, idx: Tensor, labels: Tensor) -> float:
+    return float((pred[idx] == labels).float().mean())
+
+
+def linear_probe(z: Tensor, fit_idx: Tensor, fit_labels: Tensor, C: float = 1.0, max_iter: int = 1000) -> Tensor:
+    """The paper's evaluation: multinomial logistic regression (lbfgs) on the L2-normalised embeddings of the nodes
+    ``fit_idx`` with labels ``fit_labels``; returns the predicted class of every node."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import normalize
+
+    feats = normalize(z.detach().cpu().double().numpy())
+    labels = fit_labels.cpu().numpy()
+    classes = np.unique(labels)
+    if classes.size < 2:  # one class only: logistic regression is undefined, the prediction is that class
+        return torch.full((z.size(0),), int(classes[0]), dtype=torch.long, device=z.device)
+    clf = LogisticRegression(C=C, max_iter=max_iter)
+    clf.fit(feats[fit_idx.cpu().numpy()], labels)
+    return torch.from_numpy(clf.predict(feats).astype(np.int64)).to(z.device)
