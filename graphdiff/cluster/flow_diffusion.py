@@ -67,42 +67,73 @@ _SEED = np.int8(8)
 _STUCK = np.int8(16)  # positive excess but zero weighted degree
 
 # kernel status codes
-_RUNNING, _CONVERGED, _MAX_PASSES, _INFEASIBLE, _NEED_LABELS, _BAD_LABEL = 0, 1, 2, 3, 4, 5
+_RUNNING, _CONVERGED, _MAX_PASSES, _INFEASIBLE, _NEED_LABELS, _BAD_LABEL, _GROW = 0, 1, 2, 3, 4, 5, 6
 _STATUS_NAMES = {_CONVERGED: "converged", _MAX_PASSES: "max_passes", _INFEASIBLE: "infeasible"}
 
 # integer state slots
 _S_STATUS, _S_PASSES, _S_SPLEN, _S_SPPOS, _S_NS, _S_UNEXPL, _S_PUSHES, _S_VISITS, _S_NEED, _S_INIT, _S_ERR = range(11)
-_S_EXPLORED_EDGES = 11
+_S_EXPLORED_EDGES, _S_NE, _S_GROW_NODES, _S_GROW_EDGES = 11, 12, 13, 14
 # float state slots
 _F_TOTAL, _F_CAP, _F_PUSHED_SINK = 0, 1, 2
 
 
 class _Workspace:
-    """Per-graph arrays of the push kernel. Only entries of touched nodes are non-zero between calls."""
+    """Per-graph state of the push kernel.
 
-    def __init__(self, n: int):
-        self.x = np.zeros(n, dtype=np.float64)
-        self.m = np.zeros(n, dtype=np.float64)
-        self.wdeg = np.zeros(n, dtype=np.float64)
-        self.flags = np.zeros(n, dtype=np.int8)
-        self.touched = np.zeros(n, dtype=np.int64)
-        self.sp = np.zeros(n, dtype=np.int64)
-        self.need = np.zeros(n, dtype=np.int64)
+    ``loc`` maps a global node id to its local id + 1 (0: untouched) and is the only array of length ``n``; it is
+    reset entry by entry after each call. Everything else is *compact*: per touched node (global id, x, mass, sink,
+    weighted degree, label, flags) and per read edge (local neighbour id and weight, the local adjacency of pushed
+    nodes). Repeated pushes of a node then read only this compact, cache-resident copy, so the cost per push does
+    not grow with the graph (no scattered reads into arrays of length ``n``). The compact arrays grow on demand.
+    """
+
+    def __init__(self, n: int, node_capacity: int = 1024, edge_capacity: int = 8192):
+        self.loc = np.zeros(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
+        self._alloc_nodes(node_capacity)
+        self._alloc_edges(edge_capacity)
+        self.need = np.zeros(4096, dtype=np.int64)
         self.busy = False
 
+    def _alloc_nodes(self, cap: int, old: "_Workspace | None" = None, keep: int = 0):
+        names = {"gid": np.int64, "x": np.float64, "m": np.float64, "sink": np.float64, "wdeg": np.float64,
+                 "lab": np.int8, "flags": np.int8, "astart": np.int64, "alen": np.int64, "sp": np.int64}
+        for name, dt in names.items():
+            arr = np.zeros(cap, dtype=dt)
+            if old is not None and keep:
+                arr[:keep] = getattr(old, name)[:keep]
+            setattr(self, name, arr)
+        self.node_capacity = cap
+
+    def _alloc_edges(self, cap: int, keep: int = 0):
+        nbr = np.zeros(cap, dtype=np.int64)
+        w = np.zeros(cap, dtype=np.float64)
+        if keep:
+            nbr[:keep] = self.nbr[:keep]
+            w[:keep] = self.w[:keep]
+        self.nbr, self.w = nbr, w
+        self.edge_capacity = cap
+
+    def grow(self, nodes_needed: int, edges_needed: int, ns: int, ne: int) -> None:
+        if nodes_needed > self.node_capacity:
+            cap = max(2 * self.node_capacity, nodes_needed)
+            # keep the full SP list too (it holds the current pass)
+            old = _Snapshot(self)
+            self._alloc_nodes(cap, old, keep=self.node_capacity)
+        if edges_needed > self.edge_capacity:
+            self._alloc_edges(max(2 * self.edge_capacity, edges_needed), keep=ne)
+
+
+class _Snapshot:
+    def __init__(self, ws):
+        for name in ("gid", "x", "m", "sink", "wdeg", "lab", "flags", "astart", "alen", "sp"):
+            setattr(self, name, getattr(ws, name))
+
 
 @numba.njit(cache=True, inline="always")
-def _sink(i, indptr, sink, has_sink):
+def _gsink(g, indptr, sink, has_sink):
     if has_sink:
-        return sink[i]
-    return float(indptr[i + 1] - indptr[i])
-
-
-@numba.njit(cache=True, inline="always")
-def _label(j, labels, flags, force_seed):
-    if force_seed and (flags[j] & 8) != 0:
-        return 1
-    return labels[j]
+        return sink[g]
+    return float(indptr[g + 1] - indptr[g])
 
 
 @numba.njit(cache=True, inline="always")
@@ -115,23 +146,51 @@ def _next_rand(rng):
     return z ^ (z >> np.uint64(31))
 
 
+@numba.njit(cache=True, inline="always")
+def _factor(li, lj, eps, scheme):
+    if scheme == 0:
+        return 1.0 if li == lj else eps
+    return 1.0 if (li == 1 and lj == 1) else eps
+
+
 @numba.njit(cache=True)
 def _push_kernel(
     indptr, indices, ew, has_ew, labels, use_labels, lazy, eps, scheme, force_seed,
     sink, has_sink, seeds, seed_mass, tol, max_passes,
-    x, m, wdeg, flags, touched, sp, need, state, fstate, rng,
+    loc, gid, x, m, tsink, wdeg, lab, flags, astart, alen, sp, nbr, wbuf, need, state, fstate, rng,
 ):  # fmt: skip
-    if state[9] == 0:  # initialise
+    ncap = gid.shape[0]
+    ecap = nbr.shape[0]
+    if state[9] == 0:  # initialise: seeds get local ids 0..k-1
         state[9] = 1
         for k in range(seeds.shape[0]):
             s = seeds[k]
-            if flags[s] == 0:
-                touched[state[4]] = s
+            if loc[s] == 0:
+                if state[4] >= ncap:
+                    state[13] = state[4] + 1
+                    state[0] = 6
+                    state[9] = 0
+                    # undo the partial initialisation; Python grows and calls again
+                    for q in range(state[4]):
+                        loc[gid[q]] = 0
+                        m[q] = 0.0
+                        flags[q] = 0
+                    state[4] = 0
+                    state[5] = 0
+                    fstate[0] = 0.0
+                    fstate[1] = 0.0
+                    return
+                ls = state[4]
+                loc[s] = ls + 1
+                gid[ls] = s
+                tsink[ls] = _gsink(s, indptr, sink, has_sink)
+                lab[ls] = 1 if (force_seed or not use_labels) else -1
+                flags[ls] = 1 | 2 | 8
                 state[4] += 1
                 state[5] += 1
-                fstate[1] += _sink(s, indptr, sink, has_sink)
-            flags[s] |= 1 | 2 | 8
-            m[s] += seed_mass[k]
+                fstate[1] += tsink[ls]
+            ls = loc[s] - 1
+            m[ls] += seed_mass[k]
             fstate[0] += seed_mass[k]
         state[2] = 0
         state[3] = 0
@@ -139,17 +198,14 @@ def _push_kernel(
         if state[3] >= state[2]:  # start a new pass
             ns = state[4]
             splen = 0
-            for k in range(ns):
-                i = touched[k]
-                if m[i] > _sink(i, indptr, sink, has_sink) + tol and (flags[i] & 16) == 0:
-                    sp[splen] = i
-                    splen += 1
             stuck_excess = False
-            for k in range(ns):
-                i = touched[k]
-                if (flags[i] & 16) != 0 and m[i] > _sink(i, indptr, sink, has_sink) + tol:
-                    stuck_excess = True
-                    break
+            for q in range(ns):
+                if m[q] > tsink[q] + tol:
+                    if (flags[q] & 16) == 0:
+                        sp[splen] = q
+                        splen += 1
+                    else:
+                        stuck_excess = True
             if splen == 0 and not stuck_excess:
                 state[0] = 1
                 return
@@ -172,95 +228,116 @@ def _push_kernel(
             state[1] += 1
         i = sp[state[3]]
         if (flags[i] & 4) == 0:
-            # first push of i: read its adjacency (and labels) and fix its weighted degree
+            # first push of i: read its adjacency once into the compact local copy
+            g = gid[i]
+            deg = indptr[g + 1] - indptr[g]
+            if state[4] + deg > ncap or state[12] + deg > ecap:
+                state[13] = state[4] + deg
+                state[14] = state[12] + deg
+                state[0] = 6
+                return
             if use_labels:
                 missing = 0
-                li = _label(i, labels, flags, force_seed)
-                if li < 0 or li > 1:
-                    missing = 1
-                else:
-                    for e in range(indptr[i], indptr[i + 1]):
-                        lv = _label(indices[e], labels, flags, force_seed)
-                        if lv < 0 or lv > 1:
+                if lab[i] < 0:
+                    lv = labels[g]
+                    if lv == 0 or lv == 1:
+                        lab[i] = lv
+                    else:
+                        missing = 1
+                if missing == 0:
+                    for e in range(indptr[g], indptr[g + 1]):
+                        j = indices[e]
+                        if loc[j] != 0:
+                            continue
+                        lv = labels[j]
+                        if lv != 0 and lv != 1:
                             missing = 1
                             break
                 if missing > 0:
-                    # gather the unknown labels of every node still to be pushed in this pass, in one batch
-                    missing = 0
+                    # gather unknown labels of every node still to be pushed in this pass, in one batch
+                    cnt = 0
+                    cap = need.shape[0]
                     for q in range(state[3], state[2]):
                         u = sp[q]
                         if (flags[u] & 4) != 0:
                             continue
-                        for t in range(-1, indptr[u + 1] - indptr[u]):
-                            v = u if t < 0 else indices[indptr[u] + t]
-                            lv = _label(v, labels, flags, force_seed)
-                            if lv == 0 or lv == 1 or lv == -2:
+                        gu = gid[u]
+                        for t in range(-1, indptr[gu + 1] - indptr[gu]):
+                            if t < 0:
+                                if lab[u] >= 0:
+                                    continue
+                                v = gu
+                            else:
+                                v = indices[indptr[gu] + t]
+                                if loc[v] != 0:
+                                    continue
+                            lv = labels[v]
+                            if lv == 0 or lv == 1 or (lv == -2 and lazy):
                                 continue
                             if lv == -1 and lazy:
-                                labels[v] = -2
-                                need[missing] = v
-                                missing += 1
+                                if cnt < cap:
+                                    labels[v] = -2
+                                    need[cnt] = v
+                                    cnt += 1
                             else:
                                 state[0] = 5
                                 state[10] = v
                                 return
-                    state[8] = missing
+                        if cnt >= cap:
+                            break
+                    state[8] = cnt
                     state[0] = 4
                     return
-            else:
-                li = 1
+            li = lab[i] if use_labels else 1
             d = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
+            ne = state[12]
+            astart[i] = ne
+            for e in range(indptr[g], indptr[g + 1]):
+                j = indices[e]
+                lj_id = loc[j] - 1
+                if lj_id < 0:
+                    lj_id = state[4]
+                    loc[j] = lj_id + 1
+                    gid[lj_id] = j
+                    tsink[lj_id] = _gsink(j, indptr, sink, has_sink)
+                    lab[lj_id] = labels[j] if use_labels else 1
+                    flags[lj_id] = 1
+                    state[4] += 1
                 w = ew[e] if has_ew else 1.0
                 if use_labels:
-                    lj = _label(indices[e], labels, flags, force_seed)
-                    if scheme == 0:
-                        if li != lj:
-                            w *= eps
-                    else:
-                        if li != 1 or lj != 1:
-                            w *= eps
+                    w *= _factor(li, lab[lj_id], eps, scheme)
+                nbr[ne] = lj_id
+                wbuf[ne] = w
+                ne += 1
                 d += w
+            alen[i] = ne - astart[i]
+            state[12] = ne
             wdeg[i] = d
             flags[i] |= 4
             state[5] -= 1
-            state[11] += indptr[i + 1] - indptr[i]
-            fstate[2] += _sink(i, indptr, sink, has_sink)
+            state[11] += deg
+            fstate[2] += tsink[i]
             if d <= 0.0:
                 flags[i] |= 16
                 state[3] += 1
                 continue
-        ti = _sink(i, indptr, sink, has_sink)
+        ti = tsink[i]
         step = (m[i] - ti) / wdeg[i]
         x[i] += step
         m[i] = ti
         state[6] += 1
-        state[7] += indptr[i + 1] - indptr[i]
-        if use_labels:
-            li = _label(i, labels, flags, force_seed)
-        else:
-            li = 1
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            w = ew[e] if has_ew else 1.0
-            if use_labels:
-                lj = _label(j, labels, flags, force_seed)
-                if scheme == 0:
-                    if li != lj:
-                        w *= eps
-                else:
-                    if li != 1 or lj != 1:
-                        w *= eps
-            if flags[j] == 0:
-                touched[state[4]] = j
-                state[4] += 1
-                flags[j] = 1
+        a0 = astart[i]
+        a1 = a0 + alen[i]
+        state[7] += a1 - a0
+        for e in range(a0, a1):
+            w = wbuf[e]
             if w > 0.0:
+                j = nbr[e]
                 m[j] += w * step
                 if (flags[j] & 2) == 0:
                     flags[j] |= 2
                     state[5] += 1
-                    fstate[1] += _sink(j, indptr, sink, has_sink)
+                    fstate[1] += tsink[j]
         state[3] += 1
 
 
@@ -434,7 +511,7 @@ def flow_diffusion(
         ws = _Workspace(n)
     ws.busy = True
     try:
-        state = np.zeros(12, dtype=np.int64)
+        state = np.zeros(15, dtype=np.int64)
         fstate = np.zeros(3, dtype=np.float64)
         rng = np.array([(int(seed) * 0x2545F4914F6CDD1D + 1) % (1 << 64)], dtype=np.uint64)
         requested = 0
@@ -444,9 +521,14 @@ def flow_diffusion(
                 g.indptr, g.indices, ew, g.weights is not None, label_arr, use_labels, oracle is not None,
                 float(eps) if use_labels else 1.0, SCHEMES[scheme], bool(force_seed_label),
                 sink_arr, has_sink, seeds_arr, mass, float(tol), int(max_passes),
-                ws.x, ws.m, ws.wdeg, ws.flags, ws.touched, ws.sp, ws.need, state, fstate, rng,
+                ws.loc, ws.gid, ws.x, ws.m, ws.sink, ws.wdeg, ws.lab, ws.flags, ws.astart, ws.alen, ws.sp,
+                ws.nbr, ws.w, ws.need, state, fstate, rng,
             )  # fmt: skip
             code = int(state[_S_STATUS])
+            if code == _GROW:
+                ws.grow(int(state[_S_GROW_NODES]), int(state[_S_GROW_EDGES]), int(state[_S_NS]), int(state[_S_NE]))
+                state[_S_STATUS] = _RUNNING
+                continue
             if code == _NEED_LABELS:
                 nodes = ws.need[: state[_S_NEED]].copy()
                 oracle.fill(nodes)
@@ -464,11 +546,11 @@ def flow_diffusion(
                 raise ValueError(f"`labels` must be binary (0/1); node {bad} has label {val}")
             break
         ns = int(state[_S_NS])
-        nodes = ws.touched[:ns].copy()
-        x = ws.x[nodes].copy()
-        m = ws.m[nodes].copy()
-        flags = ws.flags[nodes].copy()
-        wdeg = ws.wdeg[nodes].copy()
+        nodes = ws.gid[:ns].copy()
+        x = ws.x[:ns].copy()
+        m = ws.m[:ns].copy()
+        flags = ws.flags[:ns].copy()
+        wdeg = ws.wdeg[:ns].copy()
         _reset(ws, ns)
     finally:
         ws.busy = False
@@ -508,8 +590,6 @@ def flow_diffusion(
 
 
 def _reset(ws: _Workspace, ns: int) -> None:
-    idx = ws.touched[:ns]
-    ws.x[idx] = 0.0
-    ws.m[idx] = 0.0
-    ws.wdeg[idx] = 0.0
-    ws.flags[idx] = 0
+    ws.loc[ws.gid[:ns]] = 0
+    for name in ("x", "m", "wdeg", "flags", "lab", "alen", "astart"):
+        getattr(ws, name)[:ns] = 0

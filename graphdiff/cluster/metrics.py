@@ -119,14 +119,14 @@ def cut_and_volume(graph, cluster, *, labels=None, eps=None, scheme: str = "agre
                 unknown = np.unique(idx[lab[idx] < 0])
                 if unknown.size:
                     oracle.fill(unknown)
-            mark = g.workspace().flags if not g.workspace().busy else np.zeros(g.num_nodes, np.int8)
+            mark = g.workspace().loc if not g.workspace().busy else np.zeros(g.num_nodes, np.int32)
             cut, vol = _cut_volume_kernel(g.indptr, g.indices, g.weights_or_empty, g.weights is not None, lab, True,
                                           float(eps), SCHEMES[scheme], nodes, mark)
         finally:
             lab[seed_ids] = saved
         return cut, vol
     cut, vol = _cut_volume_kernel(g.indptr, g.indices, g.weights_or_empty, g.weights is not None,
-                                  np.empty(0, np.int8), False, 1.0, 0, nodes, g.workspace().flags)
+                                  np.empty(0, np.int8), False, 1.0, 0, nodes, g.workspace().loc)
     return cut, vol
 
 
