@@ -1,0 +1,310 @@
+"""ERASE: encoder, pseudo-labels, estimator, baselines and input validation (paper notes erase.md section 5)."""
+
+import copy
+
+import pytest
+import torch
+from torch_geometric.data import Data
+from torch_geometric.nn import GATConv
+
+from graphdiff.data import noise, synthetic
+from graphdiff.erase import (
+    ERASE,
+    GAT,
+    GCE,
+    GCN,
+    PRESETS,
+    ERASEEncoder,
+    PseudoLabeler,
+    class_prototypes,
+    generalized_cross_entropy,
+    get_preset,
+    semantic_scores,
+    structural_denoise,
+)
+from graphdiff.erase.encoder import gat_single_head_aggregate_first, sparse_dropout
+from graphdiff.nn.propagation import lazy_propagation, normalized_adjacency
+
+
+@pytest.fixture(scope="module")
+def sbm():
+    return synthetic.contextual_sbm(num_nodes=300, num_classes=3, avg_degree=8, homophily=0.85, num_features=16,
+                                    feature_signal=1.5, num_train_per_class=10, num_val_per_class=15, seed=1)
+
+
+@pytest.fixture(scope="module")
+def noisy_sbm(sbm):
+    mask = sbm.train_mask | sbm.val_mask
+    return noise.pair_noise(sbm.y, 0.3, num_classes=3, mask=mask, seed=0).y_noisy
+
+
+# ------------------------------------------------------------------------------------------------ encoder
+def test_encoder_reference_shape_and_parameter_count():
+    enc = ERASEEncoder(1433)  # Cora's feature dimension
+    assert sum(p.numel() for p in enc.parameters()) == 500_224  # the reference model's count
+
+
+def test_encoder_output_nonnegative_l1_bounded(sbm):
+    for conv in ("gat", "gcn"):
+        torch.manual_seed(0)
+        enc = ERASEEncoder(sbm.num_features, 16, 32, heads=4, conv=conv)
+        for mode in (enc.train, enc.eval):
+            mode()
+            z = enc(sbm.x, sbm.edge_index)
+            assert z.shape == (sbm.num_nodes, 32)
+            assert (z >= 0).all()
+            assert (z.abs().sum(dim=1) <= 1 + 1e-6).all()
+
+
+def test_encoder_dropout_on_input_only(sbm):
+    torch.manual_seed(0)
+    enc = ERASEEncoder(sbm.num_features, 16, 32, heads=4, dropout=0.0)
+    enc.train()
+    a = enc(sbm.x, sbm.edge_index)
+    enc.eval()
+    b = enc(sbm.x, sbm.edge_index)
+    assert torch.allclose(a, b)  # no dropout inside the network: train == eval when input dropout is 0
+    enc_drop = ERASEEncoder(sbm.num_features, 16, 32, heads=4, dropout=0.5)
+    enc_drop.train()
+    assert not torch.allclose(enc_drop(sbm.x, sbm.edge_index), enc_drop(sbm.x, sbm.edge_index))
+
+
+def test_sparse_input_matches_dense_and_reset_parameters(sbm):
+    torch.manual_seed(0)
+    enc = ERASEEncoder(sbm.num_features, 16, 32, heads=4).eval()
+    x = sbm.x.clone()
+    x[x.abs() < 0.5] = 0.0
+    assert torch.allclose(enc(x, sbm.edge_index), enc(x.to_sparse(), sbm.edge_index), atol=1e-6)
+    before = copy.deepcopy(enc.state_dict())
+    enc.reset_parameters()
+    assert any(not torch.equal(before[k], v) for k, v in enc.state_dict().items())
+
+
+def test_sparse_dropout_keeps_pattern_and_scales():
+    x = torch.tensor([[0.0, 2.0], [4.0, 0.0]]).to_sparse()
+    torch.manual_seed(0)
+    out = sparse_dropout(x, 0.5, training=True).to_dense()
+    assert set(out.flatten().tolist()) <= {0.0, 4.0, 8.0}
+    assert torch.equal(sparse_dropout(x, 0.5, training=False).to_dense(), x.to_dense())
+
+
+def test_aggregate_first_gat_equals_gatconv(sbm):
+    torch.manual_seed(0)
+    conv = GATConv(12, 20, heads=1)
+    h = torch.rand(sbm.num_nodes, 12)
+    assert torch.allclose(gat_single_head_aggregate_first(conv, h, sbm.edge_index), conv(h, sbm.edge_index),
+                          atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------- pseudo-labels
+def _path_graph():
+    # 0-1-2-3 path plus an isolated node 4 and a node 5 linked to 3; train = {0, 1, 4}
+    ei = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 5], [1, 0, 2, 1, 3, 2, 5, 3]])
+    y = torch.tensor([0, 1, 1, 0, 2, 2])
+    train = torch.tensor([True, True, False, False, True, False])
+    return ei, y, train
+
+
+def test_structural_denoise_touches_only_train_train_edges():
+    ei, y, train = _path_graph()
+    ys = structural_denoise(ei, y, train, 3, alpha=0.6, steps=5, num_nodes=6)
+    assert torch.equal(ys[~train], torch.zeros(3, 3))  # non-training rows stay zero
+    # node 4 has no training neighbour: its one-hot row shrinks by alpha^T and keeps its argmax
+    assert torch.allclose(ys[4], torch.tensor([0.0, 0.0, 0.6**5]))
+    # nodes 0 and 1 exchange mass along their train-train edge only; the walk with A D^-1 preserves mass
+    assert torch.allclose(ys[[0, 1]].sum(), torch.tensor(2.0))
+    # identity cases
+    assert torch.allclose(structural_denoise(ei, y, train, 3, alpha=1.0, steps=5, num_nodes=6)[train],
+                          torch.eye(3)[y[train]])
+    assert torch.allclose(structural_denoise(ei, y, train, 3, alpha=0.3, steps=0, num_nodes=6)[train],
+                          torch.eye(3)[y[train]])
+
+
+def test_column_normalised_walk_is_mass_preserving():
+    ei, _, _ = _path_graph()
+    adj = normalized_adjacency(ei, 6, norm="col").to_dense()
+    col = adj.sum(dim=0)
+    assert torch.allclose(col[[0, 1, 2, 3, 5]], torch.ones(5))
+    assert col[4] == 0
+    y = torch.rand(6, 3)
+    y[4] = 0
+    out = lazy_propagation(normalized_adjacency(ei, 6, norm="col"), y, 0.4, 7)
+    assert torch.allclose(out.sum(dim=0), y.sum(dim=0), atol=1e-6)
+
+
+def test_semantic_scores_rows_prototypes_and_beta_one():
+    g = torch.Generator().manual_seed(0)
+    z = torch.rand(8, 5, generator=g)
+    ys = torch.zeros(8, 3)
+    train = torch.tensor([True, True, True, True, False, False, False, False])
+    ys[0, 0], ys[1, 0], ys[2, 1], ys[3, 2] = 1.0, 0.8, 1.2, 0.5
+    s = semantic_scores(z, ys, train, beta=0.6)
+    assert torch.allclose(s.sum(dim=1), torch.ones(8))
+    mu = class_prototypes(z[:4], ys[:4].argmax(dim=1), 3)
+    assert torch.allclose(mu[0], z[:2].mean(dim=0))
+    assert torch.allclose(mu[2], z[3])
+    assert torch.allclose(semantic_scores(z, ys, train, beta=1.0), torch.softmax(ys, dim=1))
+    assert torch.equal(class_prototypes(z[:2], torch.tensor([0, 0]), 3)[1:], torch.zeros(2, 5))  # empty classes
+
+
+def test_pseudo_labeler_no_gradient_and_shapes(sbm, noisy_sbm):
+    lab = PseudoLabeler(sbm.edge_index, noisy_sbm, sbm.train_mask, 3, alpha=0.6, beta=0.6, steps=3)
+    z = torch.rand(sbm.num_nodes, 8, requires_grad=True)
+    labels = lab(z)
+    assert labels.shape == (sbm.num_nodes,) and labels.dtype == torch.long
+    assert not labels.requires_grad and not lab.scores(z).requires_grad
+    assert lab.denoised_train_labels.numel() == int(sbm.train_mask.sum())
+
+
+def test_only_masked_labels_are_corrupted(sbm):
+    mask = sbm.train_mask | sbm.val_mask
+    for draw in (noise.uniform_noise(sbm.y, 0.5, mask=mask, seed=3),
+                 noise.pair_noise(sbm.y, 0.5, mask=mask, seed=3, target="cyclic")):
+        assert torch.equal(draw.y_noisy[~mask], sbm.y[~mask])
+        assert bool((draw.y_noisy[mask] != sbm.y[mask]).any())
+
+
+# ---------------------------------------------------------------------------------------------- estimator
+def _small_erase(**kw):
+    params = dict(hidden_channels=16, out_channels=32, heads=4, epochs=12, patience=None, verbose=False, seed=0)
+    params.update(kw)
+    return ERASE(**params)
+
+
+def test_erase_fit_predict_embed_history(sbm, noisy_sbm):
+    data = Data(x=sbm.x, edge_index=sbm.edge_index, num_nodes=sbm.num_nodes)  # no `y`: it is never needed
+    model = _small_erase().fit(data, noisy_sbm, sbm.train_mask, sbm.val_mask,
+                               monitor={"test": (sbm.test_mask, sbm.y)})
+    assert len(model.history) == 12
+    assert model.validation_labels_ == "noisy"
+    for rec in model.history:  # selection score = accuracy against the noisy validation labels
+        assert rec["val_acc"] == rec["val_acc_noisy"]
+        assert "test_acc" in rec and "test_acc_direct" in rec
+    best = model.best_epoch_
+    assert model.history[best]["val_acc"] == max(r["val_acc"] for r in model.history)
+    pred = model.predict()
+    assert pred.shape == (sbm.num_nodes,)
+    test_acc = float((pred[sbm.test_mask] == sbm.y[sbm.test_mask]).float().mean())
+    assert abs(test_acc - model.history[best]["test_acc"]) < 1e-6
+    assert model.predict("direct").shape == (sbm.num_nodes,)
+    z = model.embed()
+    assert z.shape == (sbm.num_nodes, 32) and (z >= 0).all()
+    assert test_acc > 0.6  # 3 well-separated classes; chance is 1/3
+
+
+def test_erase_clean_validation_only_when_passed(sbm, noisy_sbm):
+    model = _small_erase(epochs=4).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask, y_val_clean=sbm.y)
+    assert model.validation_labels_ == "clean"
+    val = sbm.val_mask
+    assert bool((noisy_sbm[val] != sbm.y[val]).any())  # the two label sets differ on validation nodes
+    pred = model.predict()
+    best = model.history[model.best_epoch_]
+    assert abs(best["val_acc"] - float((pred[val] == sbm.y[val]).float().mean())) < 1e-6
+    assert abs(best["val_acc_noisy"] - float((pred[val] == noisy_sbm[val]).float().mean())) < 1e-6
+    # per-validation-node clean labels are accepted as well
+    _small_erase(epochs=2).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask, y_val_clean=sbm.y[val])
+
+
+def test_erase_deterministic_and_global_rng_untouched(sbm, noisy_sbm):
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = _small_erase(epochs=5, seed=7).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert torch.equal(torch.get_rng_state(), state)
+    b = _small_erase(epochs=5, seed=7).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]
+
+
+def test_erase_direct_selection_probe_every_and_no_val(sbm, noisy_sbm):
+    m = _small_erase(epochs=6, selection="direct").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert m.predict().shape == (sbm.num_nodes,)
+    assert all("val_acc_probe" not in r for r in m.history)
+    m = _small_erase(epochs=7, probe_every=3).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert [r["epoch"] for r in m.history if "val_acc_probe" in r] == [0, 3, 6]
+    assert m.best_epoch_ in (0, 3, 6)
+    m = _small_erase(epochs=3).fit(sbm, noisy_sbm, sbm.train_mask)  # no validation: the last epoch is kept
+    assert m.best_epoch_ == 2 and m.validation_labels_ == "none"
+
+
+def test_erase_gcn_encoder_and_patience(sbm, noisy_sbm):
+    m = _small_erase(encoder="gcn", epochs=40, patience=3).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert len(m.history) <= 40
+    assert len(m.history) - 1 - m.best_epoch_ <= 3
+
+
+def test_presets():
+    assert get_preset("citeseer")["eps"] == 0.4 and get_preset("CiteSeer")["beta"] == 0.7
+    assert get_preset("amazon_photo") == PRESETS["cora"]  # no reference preset: Cora's
+    m = ERASE.from_preset("pubmed", epochs=3)
+    assert (m.gam2, m.steps, m.epochs) == (3.0, 3, 3)
+
+
+# ----------------------------------------------------------------------------------------------- baselines
+@pytest.mark.parametrize("cls", [GCN, GAT, GCE])
+def test_baselines_fit_and_select_on_noisy_validation(cls, sbm, noisy_sbm):
+    m = cls(epochs=30, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask,
+                                          monitor={"test": (sbm.test_mask, sbm.y)})
+    assert m.validation_labels_ == "noisy" and len(m.history) == 30
+    assert m.history[m.best_epoch_]["val_acc"] == max(r["val_acc"] for r in m.history)
+    pred = m.predict()
+    acc = float((pred[sbm.test_mask] == sbm.y[sbm.test_mask]).float().mean())
+    assert abs(acc - m.history[m.best_epoch_]["test_acc"]) < 1e-6
+    assert acc > 0.5
+
+
+def test_gce_loss_formula():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    target = torch.tensor([0, 2])
+    p = torch.softmax(logits, dim=1)[[0, 1], [0, 2]]
+    assert torch.allclose(generalized_cross_entropy(logits, target, 0.7), ((1 - p**0.7) / 0.7).mean())
+    assert torch.allclose(generalized_cross_entropy(logits, target, 1.0), (1 - p).mean())  # MAE limit
+    ce = torch.nn.functional.cross_entropy(logits, target)
+    assert torch.allclose(generalized_cross_entropy(logits, target, 1e-4), ce, atol=1e-3)  # CE limit
+    with pytest.raises(ValueError, match="q"):
+        generalized_cross_entropy(logits, target, 0.0)
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+def test_bad_input_errors(sbm, noisy_sbm):
+    m = _small_erase(epochs=1)
+    y_missing = noisy_sbm.clone()
+    y_missing[sbm.train_mask & (y_missing == 2)] = 0
+    with pytest.raises(ValueError, match="class 2 has no training node"):
+        m.fit(sbm, y_missing, sbm.train_mask, sbm.val_mask)
+    few = torch.zeros(sbm.num_nodes, dtype=torch.bool)
+    few[:2] = True
+    with pytest.raises(ValueError, match="fewer than the 3 classes"):
+        m.fit(sbm, noisy_sbm, few, sbm.val_mask)
+    with pytest.raises(ValueError, match="y_noisy"):
+        m.fit(sbm, noisy_sbm[:-1], sbm.train_mask, sbm.val_mask)
+    with pytest.raises(ValueError, match="train_mask"):
+        m.fit(sbm, noisy_sbm, sbm.train_mask[:-1], sbm.val_mask)
+    with pytest.raises(ValueError, match="disjoint"):
+        m.fit(sbm, noisy_sbm, sbm.train_mask, sbm.train_mask)
+    with pytest.raises(ValueError, match="y_val_clean"):
+        m.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask, y_val_clean=sbm.y[:5])
+    with pytest.raises(ValueError, match="y_val_clean"):
+        m.fit(sbm, noisy_sbm, sbm.train_mask, y_val_clean=sbm.y)
+    bad_x = Data(x=torch.full((sbm.num_nodes, 4), float("nan")), edge_index=sbm.edge_index)
+    with pytest.raises(ValueError, match="NaN"):
+        m.fit(bad_x, noisy_sbm, sbm.train_mask)
+    with pytest.raises(ValueError, match="GCN|class 2"):
+        GCN(verbose=False).fit(sbm, y_missing, sbm.train_mask)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ERASE().predict()
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"eps": 0.0}, "eps"), ({"alpha": 1.5}, "alpha"), ({"selection": "best"}, "selection"),
+     ({"encoder": "mlp"}, "encoder"), ({"steps": -1}, "steps"), ({"dropout": 1.0}, "dropout"),
+     ({"patience": 0}, "patience"), ({"device": "nonsense"}, "device"), ({"probe_every": 0}, "probe_every")],
+)
+def test_bad_hyperparameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ERASE(**kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_erase_on_cuda(sbm, noisy_sbm):
+    m = _small_erase(epochs=3, device="cuda").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert m.embed().is_cuda
