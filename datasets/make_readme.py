@@ -36,6 +36,8 @@ def _fmt_count(value) -> str:
 def _graph_row(name: str, e: dict) -> str:
     x = e["expected"]
     split = f"{x['num_train']}/{x['num_val']}/{x['num_test']}" if "num_train" in x else "-"
+    if "num_splits" in x:
+        split += f" (split 0 of {x['num_splits']})"
     target = []
     if "num_classes" in x:
         target.append(f"{x['num_classes']} classes")

@@ -53,9 +53,13 @@ def test_counts_match_manifest(real_data_root, name):
         assert data.num_classes == expected["num_classes"]
         assert torch.unique(data.y).numel() == expected["num_classes"]
     if "num_train" in expected:
-        assert int(data.train_mask.sum()) == expected["num_train"]
-        assert int(data.val_mask.sum()) == expected["num_val"]
-        assert int(data.test_mask.sum()) == expected["num_test"]
+        masks = [data.train_mask, data.val_mask, data.test_mask]
+        if "num_splits" in expected:  # several fixed splits: [num_nodes, num_splits], counts of split 0
+            assert all(m.shape == (data.num_nodes, expected["num_splits"]) for m in masks)
+            masks = [m[:, 0] for m in masks]
+        assert int(masks[0].sum()) == expected["num_train"]
+        assert int(masks[1].sum()) == expected["num_val"]
+        assert int(masks[2].sum()) == expected["num_test"]
     else:
         assert getattr(data, "train_mask", None) is None
     if "num_communities" in expected:
@@ -369,3 +373,30 @@ def test_device_argument(real_data_root):
     if torch.cuda.is_available():
         cuda = gd.load("ppi_mips", root=real_data_root, device="cuda")
         assert cuda.edge_index.is_cuda and cuda.edge_weight.is_cuda and cuda.communities[0].is_cuda
+
+
+def test_heterophilous_splits(real_data_root):
+    full = gd.load("wisconsin", root=real_data_root)
+    one = gd.load("wisconsin", root=real_data_root, split=3)
+    assert one.train_mask.shape == (251,) and torch.equal(one.train_mask, full.train_mask[:, 3])
+    for k in range(10):  # the three masks of every split are disjoint
+        m = full.train_mask[:, k].int() + full.val_mask[:, k].int() + full.test_mask[:, k].int()
+        assert int(m.max()) <= 1
+    for bad in (10, -1, 1.0, True):
+        with pytest.raises(ValueError, match="split"):
+            gd.load("wisconsin", root=real_data_root, split=bad)
+    # edges are stored once in the file: every stored edge appears in both directions
+    raw = np.load(real_data_root / "heterophilous" / "raw" / "wisconsin.npz")
+    e = torch.from_numpy(raw["edges"].T.astype(np.int64))
+    keys = set((full.edge_index[0] * 251 + full.edge_index[1]).tolist())
+    assert all(int(u) * 251 + int(v) in keys and int(v) * 251 + int(u) in keys for u, v in e.T)
+    assert full.num_edges == 2 * e.size(1)
+
+
+def test_blogcatalog_and_facebook(real_data_root):
+    blog = gd.load("blogcatalog", root=real_data_root)
+    memberships = torch.bincount(torch.cat(blog.communities), minlength=blog.num_nodes)
+    assert int((memberships > 1).sum()) == 2852  # staged README: nodes in more than one group
+    fb = gd.load("facebook_pagepage", root=real_data_root)
+    assert fb.class_names == ["company", "government", "politician", "tvshow"]
+    assert set(torch.unique(fb.x).tolist()) == {0.0, 1.0}

@@ -11,6 +11,8 @@ is left to the loaders. Formats:
 * SNAP edge lists and community files (plain or gzip), parsed with vectorised numpy.
 * LocalGraphClustering GraphML + ``.class`` files and tab-separated weighted edge lists with a name-based ground truth.
 * GML graphs with a ``gt`` node attribute (networkx).
+* The heterophilous-graph npz of Platonov et al. (2023) (``node_features``, ``edges``, 10 split masks), the
+  BlogCatalog ``.mat`` (zip member) and the MUSAE Facebook Page-Page CSV/JSON files.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ __all__ = [
     "read_gnn_benchmark_npz",
     "read_sparse_graph_npz",
     "read_adj_npz",
+    "read_heterophilous_npz",
+    "read_blogcatalog_mat",
+    "read_musae_facebook",
     "parse_int_pairs",
     "parse_int_lines",
     "parse_communities",
@@ -134,6 +139,43 @@ def read_adj_npz(stream) -> dict:
     """Adjacency-only npz (``adj_*`` CSR parts and ``labels``), as the polblogs file of the attack literature."""
     with _npz(stream) as npz:
         return {"adj": _csr(npz, "adj"), "labels": np.asarray(npz["labels"]).astype(np.int64)}
+
+
+def read_heterophilous_npz(stream) -> dict:
+    """Platonov et al. (2023) npz: ``node_features``, ``node_labels``, ``edges`` [E, 2] and 10 split masks."""
+    with _npz(stream) as npz:
+        return {k: np.asarray(npz[k]) for k in
+                ("node_features", "node_labels", "edges", "train_masks", "val_masks", "test_masks")}  # fmt: skip
+
+
+def read_blogcatalog_mat(stream) -> dict:
+    """BlogCatalog ``.mat`` (MATLAB v5): ``network`` sparse adjacency and ``group`` sparse node-to-group matrix."""
+    from scipy.io import loadmat
+
+    mat = loadmat(io.BytesIO(stream.read()))
+    return {"network": sp.csr_matrix(mat["network"]), "group": sp.csr_matrix(mat["group"])}
+
+
+def read_musae_facebook(edges_text: str, features_json: str, target_text: str) -> dict:
+    """MUSAE Facebook Page-Page: edge CSV (header ``id_1,id_2``), JSON ``{node: [feature ids]}``, target CSV."""
+    import csv
+    import json
+
+    body = edges_text.split("\n", 1)[1] if "\n" in edges_text else ""
+    edges = parse_int_pairs(body.replace(",", " ").encode(), "facebook_edges.csv")
+    feats = json.loads(features_json)
+    nodes = np.fromiter((int(k) for k in feats), dtype=np.int64, count=len(feats))
+    counts = np.fromiter((len(v) for v in feats.values()), dtype=np.int64, count=len(feats))
+    cols = np.fromiter((c for v in feats.values() for c in v), dtype=np.int64, count=int(counts.sum()))
+    rows = np.repeat(nodes, counts)
+    reader = csv.reader(io.StringIO(target_text))
+    header = next(reader)
+    if header[0] != "id" or header[-1] != "page_type":
+        raise ValueError(f"facebook_target.csv: unexpected header {header}")
+    table = [(int(r[0]), r[-1]) for r in reader if r]
+    ids = np.array([t[0] for t in table], dtype=np.int64)
+    types = np.array([t[1] for t in table])
+    return {"edges": edges, "feature_rows": rows, "feature_cols": cols, "target_ids": ids, "target_types": types}
 
 
 # --------------------------------------------------------------------------------------------------- text

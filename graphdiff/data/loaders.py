@@ -452,6 +452,72 @@ def _load_gml(name, files):
     return data
 
 
+def _load_heterophilous_npz(name, files, split=None, normalize_features: bool = False):
+    with open_form(*files["graph"]) as f:
+        raw = fmt.read_heterophilous_npz(f)
+    x = raw["node_features"]
+    num_nodes = x.shape[0]
+    edges = raw["edges"].astype(np.int64)
+    if edges.ndim != 2 or edges.shape[1] != 2:
+        raise ValueError(f"{name}: `edges` must have shape (num_edges, 2), got {edges.shape}")
+    masks = {k: torch.from_numpy(raw[f"{k}s"].astype(bool)).T.contiguous() for k in ("train_mask", "val_mask", "test_mask")}
+    num_splits = masks["train_mask"].size(1)
+    if split is not None:
+        if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not 0 <= split < num_splits:
+            raise ValueError(f"`split` must be None or an int in [0, {num_splits}), got {split!r}")
+        masks = {k: v[:, int(split)].clone() for k, v in masks.items()}
+    data = Data(num_nodes=num_nodes)
+    x = _dense_x(x)
+    data.x = _normalize_rows(x) if normalize_features else x
+    data.edge_index, _ = _undirected(edges.T, num_nodes)
+    data.y = torch.from_numpy(raw["node_labels"].astype(np.int64))
+    data.num_classes = int(data.y.max()) + 1
+    for k, v in masks.items():
+        setattr(data, k, v)
+    return data
+
+
+def _load_blogcatalog_mat(name, files):
+    with open_form(*files["graph"]) as f:
+        raw = fmt.read_blogcatalog_mat(f)
+    num_nodes = raw["network"].shape[0]
+    edges, _ = _edges_of(raw["network"])
+    group = raw["group"].tocoo()
+    data = Data(num_nodes=num_nodes)
+    data.edge_index, _ = _undirected(edges, num_nodes)
+    data.communities = _communities_from(group.row.astype(np.int64), group.col.astype(np.int64), group.shape[1])
+    return data
+
+
+def _load_musae_facebook(name, files, normalize_features: bool = False):
+    raw = fmt.read_musae_facebook(
+        _read_bytes(files["edges"]).decode("utf-8"),
+        _read_bytes(files["features"]).decode("utf-8"),
+        _read_bytes(files["target"]).decode("utf-8"),
+    )
+    ids = raw["target_ids"]
+    num_nodes = ids.size
+    if not np.array_equal(np.sort(ids), np.arange(num_nodes)):
+        raise ValueError(f"{name}: facebook_target.csv must list the node ids 0..n-1 once each")
+    y_raw = np.empty(num_nodes, dtype=raw["target_types"].dtype)
+    y_raw[ids] = raw["target_types"]
+    y, class_names = _contiguous_labels(y_raw)
+    attr = sp.csr_matrix(
+        (np.ones(raw["feature_rows"].size, dtype=np.float32), (raw["feature_rows"], raw["feature_cols"])),
+        shape=(num_nodes, int(raw["feature_cols"].max()) + 1),
+    )
+    attr.sum_duplicates()
+    attr.data[:] = 1.0  # binary attributes
+    data = Data(num_nodes=num_nodes)
+    x = _dense_x(attr)
+    data.x = _normalize_rows(x) if normalize_features else x
+    data.edge_index, _ = _undirected(raw["edges"], num_nodes)
+    data.y = torch.from_numpy(y)
+    data.num_classes = len(class_names)
+    data.class_names = class_names
+    return data
+
+
 _FORMATS = {
     "planetoid": _load_planetoid,
     "gnn_benchmark_npz": _load_gnn_benchmark_npz,
@@ -462,6 +528,9 @@ _FORMATS = {
     "lgc_graphml": _load_lgc_graphml,
     "lgc_csv": _load_lgc_csv,
     "gml": _load_gml,
+    "heterophilous_npz": _load_heterophilous_npz,
+    "blogcatalog_mat": _load_blogcatalog_mat,
+    "musae_facebook": _load_musae_facebook,
 }
 
 # Options each format accepts (besides root/download/verify/verbose).
@@ -471,6 +540,8 @@ _OPTIONS = {
     "sparse_graph_npz": {"normalize_features"},
     "lgc_graphml": {"inf_weight", "weight_key"},
     "lgc_csv": {"inf_weight"},
+    "heterophilous_npz": {"split", "normalize_features"},
+    "musae_facebook": {"normalize_features"},
 }
 
 
@@ -509,13 +580,16 @@ def load(
         with infinite edge weights: ``"max"`` (default, replace by the largest finite weight, with a warning),
         ``"error"`` or a positive number. ``weight_key`` (GraphML sets ``ppi_mips``, ``sfld``): the edge attribute
         read as ``edge_weight`` (default ``"weight"``; ``sfld`` keeps its similarities in ``"weights"``).
+        ``split`` (heterophilous sets: ``chameleon``, ``squirrel``, ``actor``, ``cornell``, ``texas``,
+        ``wisconsin``, ``*_filtered``, ``minesweeper``, ``tolokers``): ``None`` (default) keeps the 10 fixed splits
+        as masks of shape ``[num_nodes, 10]`` (as PyG does), an int ``k`` returns the 1-D masks of split ``k``.
 
     Returns
     -------
     torch_geometric.data.Data
         ``edge_index`` (int64, undirected, coalesced, no self-loops), ``x`` (float32) where the dataset has
         features, ``y`` (int64) and ``num_classes`` where it has one label per node, ``train_mask``/``val_mask``/
-        ``test_mask`` for the Planetoid public split, ``edge_weight`` for weighted graphs, ``communities`` for
+        ``test_mask`` for the Planetoid public split and the fixed splits of the heterophilous sets, ``edge_weight`` for weighted graphs, ``communities`` for
         overlapping ground-truth communities, ``node_ids`` for SNAP graphs (the original id of each node).
     """
     entry = _entry(name)
