@@ -357,6 +357,11 @@ def test_text_parsers_reject_bad_input():
     assert members.tolist() == [5, 6, 7, 8, 9] and owner.tolist() == [0, 0, 0, 1, 1]
     with pytest.raises(ValueError, match="three"):
         _formats.read_name_edges("a\tb\tw\nx\ty\n")
+    src, dst, w = _formats.read_name_edges("s\tt\tw\nb\ta\t2.5\nc\tb\tinf\n")
+    assert _formats.names_to_index(src, ["c", "a", "b"], "t").tolist() == [2, 0]
+    assert _formats.names_to_index(dst, ["c", "a", "b"], "t").tolist() == [1, 2] and np.isinf(w[1])
+    with pytest.raises(ValueError, match="unknown.*'zz'"):
+        _formats.names_to_index(np.array(["a", "zz"]), ["a", "b"], "t")
 
 
 def test_datasets_readme_is_generated_from_manifest():

@@ -39,6 +39,7 @@ __all__ = [
     "parse_communities",
     "read_name_edges",
     "read_name_labels",
+    "names_to_index",
     "read_graphml",
     "read_gml",
 ]
@@ -232,6 +233,22 @@ def read_name_edges(text: str, name: str = "edge list") -> tuple[np.ndarray, np.
     return src, dst, weight
 
 
+def names_to_index(names: np.ndarray, vocabulary, what: str) -> np.ndarray:
+    """Vectorised lookup of each of ``names`` in ``vocabulary`` (a list of distinct strings) -> int64 positions.
+
+    Raises ``ValueError`` naming the first unknown name.
+    """
+    vocab = np.asarray(vocabulary, dtype=str)
+    order = np.argsort(vocab, kind="stable")
+    ordered = vocab[order]
+    names = np.asarray(names, dtype=str)
+    pos = np.minimum(np.searchsorted(ordered, names), max(ordered.size - 1, 0))
+    known = ordered[pos] == names if ordered.size else np.zeros(names.shape, dtype=bool)
+    if not known.all():
+        raise ValueError(f"{what}: {int((~known).sum())} name(s) are unknown (first {names[~known][0]!r})")
+    return order[pos].astype(np.int64)
+
+
 def read_name_labels(text: str) -> list[tuple[str, str]]:
     """Tab-separated ``node_name \\t label`` rows (no header) -> list of pairs (label stripped of spaces)."""
     out = []
@@ -245,18 +262,20 @@ def read_name_labels(text: str) -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------------------------------- graphs
 def read_graphml(path, weight_key: str = "weight"):
-    """GraphML -> (node names in file order, (2, E) int64 edges, weights or None, directed flag)."""
+    """GraphML -> (node names in file order, (2, E) int64 edges, weights or None, directed flag).
+
+    The adjacency is taken with :func:`networkx.to_scipy_sparse_array` in the file's node order (an undirected
+    graph yields both directions); ``weights`` is ``None`` when no edge carries ``weight_key``.
+    """
     import networkx as nx
 
     g = nx.read_graphml(path)
     names = list(g.nodes())
-    index = {n: i for i, n in enumerate(names)}
-    edges = list(g.edges(data=weight_key))
-    src = np.fromiter((index[u] for u, _, _ in edges), dtype=np.int64, count=len(edges))
-    dst = np.fromiter((index[v] for _, v, _ in edges), dtype=np.int64, count=len(edges))
-    w = np.array([np.nan if d is None else float(d) for _, _, d in edges], dtype=np.float64)
-    weights = None if np.isnan(w).all() else w
-    return names, np.stack([src, dst]), weights, g.is_directed()
+    has_weight = any(weight_key in d for _, _, d in g.edges(data=True))
+    adj = nx.to_scipy_sparse_array(g, nodelist=names, weight=weight_key if has_weight else None, format="coo")
+    edges = np.stack([adj.row.astype(np.int64), adj.col.astype(np.int64)])
+    weights = adj.data.astype(np.float64) if has_weight else None
+    return names, edges, weights, g.is_directed()
 
 
 def read_gml(path, attribute: str = "gt"):

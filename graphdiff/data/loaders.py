@@ -399,15 +399,10 @@ def _load_lgc_graphml(name, files, inf_weight="max", weight_key="weight"):
     data.num_classes = len(class_values)
     data.class_values = class_values
     data.node_names = names
-    index = {n: i for i, n in enumerate(names)}
     truth = fmt.read_name_labels(_read_bytes(files["ground_truth"]).decode("utf-8"))
-    unknown = [n for n, _ in truth if n not in index]
-    if unknown:
-        raise ValueError(f"{name}: {len(unknown)} ground-truth row(s) name unknown nodes (first {unknown[0]!r})")
-    labels = sorted({lab for _, lab in truth})
-    lab_index = {lab: i for i, lab in enumerate(labels)}
-    members = np.array([index[n] for n, _ in truth], dtype=np.int64)
-    owner = np.array([lab_index[lab] for _, lab in truth], dtype=np.int64)
+    labels, owner = np.unique(np.array([lab for _, lab in truth], dtype=str), return_inverse=True)
+    labels = labels.tolist()
+    members = fmt.names_to_index([n for n, _ in truth], names, f"{name}: ground-truth rows naming unknown nodes")
     data.communities = _communities_from(members, owner, len(labels))
     data.community_names = labels
     return data
@@ -418,15 +413,9 @@ def _load_lgc_csv(name, files, inf_weight="max"):
     names = [n for n, _ in truth]
     if len(set(names)) != len(names):
         raise ValueError(f"{name}: the ground-truth file lists a node twice")
-    index = {n: i for i, n in enumerate(names)}
     src, dst, weight = fmt.read_name_edges(_read_bytes(files["edges"]).decode("utf-8"), files["edges"][1]["name"])
-    unknown = [n for n in np.concatenate([src, dst]) if n not in index]
-    if unknown:
-        raise ValueError(f"{name}: {len(unknown)} edge endpoint(s) are not in the ground-truth file ({unknown[0]!r})")
-    edges = np.stack([
-        np.fromiter((index[n] for n in src), dtype=np.int64, count=src.size),
-        np.fromiter((index[n] for n in dst), dtype=np.int64, count=dst.size),
-    ])
+    what = f"{name}: edge endpoints not in the ground-truth file"
+    edges = np.stack([fmt.names_to_index(src, names, what), fmt.names_to_index(dst, names, what)])
     weight = _inf_weights(weight, name, inf_weight)
     num_nodes = len(names)
     y, class_values = _contiguous_labels([lab for _, lab in truth])
