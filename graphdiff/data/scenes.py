@@ -452,10 +452,11 @@ class ShapeCodec:
         self.mean_ = None
 
     def fit(self, grids) -> "ShapeCodec":
-        X = np.asarray(grids, dtype=np.float64).reshape(len(grids), -1)
-        if X.shape[0] < 2:
-            raise ValueError(f"`grids` must hold at least 2 shapes to fit a ShapeCodec, got {X.shape[0]}")
-        X = np.unique(X, axis=0)                       # each distinct shape counted once
+        G = np.asarray(grids).reshape(len(grids), -1)
+        if G.shape[0] < 2:
+            raise ValueError(f"`grids` must hold at least 2 shapes to fit a ShapeCodec, got {G.shape[0]}")
+        _, first = np.unique(np.packbits(G >= 0.5, axis=1), axis=0, return_index=True)
+        X = G[np.sort(first)].astype(np.float64)      # each distinct shape counted once
         if self.dim > min(X.shape):
             raise ValueError(f"`dim`={self.dim} exceeds the rank available from {X.shape[0]} distinct shapes")
         self.mean_ = X.mean(axis=0)

@@ -120,10 +120,23 @@ class Echo(nn.Module):
         return self.gcn(u, edge_index, edge_type)[0]
 
 
+def _predicate_mask(predicates):
+    mask = torch.zeros(NUM_PREDICATES, dtype=torch.bool)
+    mask[list(predicates) if predicates is not None else slice(None)] = True
+    return mask
+
+
+def _select(mask, edge_index, edge_type):
+    if bool(mask.all()):
+        return edge_index, edge_type
+    keep = mask[edge_type]
+    return edge_index[:, keep], edge_type[keep]
+
+
 class _Branch(nn.Module):
-    def __init__(self, x_dim, node_dim, cfg, echo, num_layers, max_predicate):
+    def __init__(self, x_dim, node_dim, cfg, echo, num_layers, predicates):
         super().__init__()
-        self.max_predicate = max_predicate
+        self.register_buffer("predicate_mask", _predicate_mask(predicates), persistent=False)
         self.x_dim = x_dim
         self.time_dim = cfg["time_dim"]
         self.time_mlp = nn.Sequential(nn.Linear(cfg["time_dim"], cfg["time_dim"]), nn.SiLU(),
@@ -136,10 +149,8 @@ class _Branch(nn.Module):
         return self.time_mlp(timestep_embedding(t, self.time_dim))
 
     def context(self, v, x_t, temb, edge_index, edge_type):
-        """The echo output; edges with predicate ids >= ``max_predicate`` are left out of this branch's graph."""
-        if self.max_predicate is not None:
-            keep = edge_type < self.max_predicate
-            edge_index, edge_type = edge_index[:, keep], edge_type[keep]
+        """The echo output over the edges whose predicate is in this branch's predicate set."""
+        edge_index, edge_type = _select(self.predicate_mask, edge_index, edge_type)
         return self.echo(v, x_t, temb, edge_index, edge_type)
 
     def forward(self, x_t, t, v, edge_index, edge_type, context=None):
@@ -156,7 +167,8 @@ class EchoSceneNet(nn.Module):
 
     Args mirror :class:`graphdiff.scene.EchoScene`; ``cfg`` keys: ``class_dim, pred_dim, latent_dim, encoder_layers,
     gcn_hidden, echo_layers, shape_echo_layers, proj_dim, context_dim, time_dim, width, num_blocks, norm, shape_dim,
-    echo, echo_node_input, shape, layout_attribute_edges``.
+    echo, echo_node_input, shape, layout_predicates, shape_predicates``. The relation encoder uses the layout
+    predicates.
     """
 
     def __init__(self, cfg: dict):
@@ -172,15 +184,15 @@ class EchoSceneNet(nn.Module):
         else:
             self.encoder = None
             node_dim = cfg["class_dim"]
-        # the layout echo sees the geometric predicates (ids < 13), the shape echo every predicate
-        self.layout = _Branch(8, node_dim, cfg, cfg["echo"], cfg["echo_layers"],
-                              None if cfg["layout_attribute_edges"] else 13)
-        self.shape = (_Branch(cfg["shape_dim"], node_dim, cfg, cfg["echo"], cfg["shape_echo_layers"], None)
-                      if cfg["shape"] else None)
+        # each branch's GCNs run over a subset of the predicates (None: all of them)
+        self.register_buffer("encoder_mask", _predicate_mask(cfg["layout_predicates"]), persistent=False)
+        self.layout = _Branch(8, node_dim, cfg, cfg["echo"], cfg["echo_layers"], cfg["layout_predicates"])
+        self.shape = (_Branch(cfg["shape_dim"], node_dim, cfg, cfg["echo"], cfg["shape_echo_layers"],
+                              cfg["shape_predicates"]) if cfg["shape"] else None)
 
     def node_input(self, node_class, room_of_node, edge_index, edge_type):
         """The static per-node input ``v``: the relation-encoder latent (paper) or the class embedding (code)."""
         h = self.class_emb(node_class) + self.room_emb(room_of_node)
         if self.encoder is not None:
-            h = self.encoder(h, edge_index, edge_type)[0]
+            h = self.encoder(h, *_select(self.encoder_mask, edge_index, edge_type))[0]
         return h

@@ -1,0 +1,205 @@
+"""EchoScene on SynthFront: echo on vs echo off, 3 seeds, trained on CPU with a time cap per run.
+
+For every (seed, echo setting) the default small configuration is trained in a fresh single-threaded process
+(``graphdiff.bench.run_isolated``, which also measures its time and peak memory), then rooms are generated from the
+held-out scene graphs alone (50 DDIM steps, layout and shape branches) and scored:
+
+* SG constraint accuracy per predicate group and their mean (``acc_*``), pooled over the three room types;
+* ``layout_mmd``: RBF MMD^2 between top-down class rasters of generated and held-out rooms; the ``train_set`` row
+  (training rooms against held-out rooms) is the floor, and the ``ground_truth`` rows give the accuracy ceiling
+  of the held-out boxes themselves;
+* ``shape_mmd_cd``, ``shape_cov_cd``, ``shape_1nna_cd`` against held-out shapes (per class, averaged) and
+  ``shape_consistency_cd`` over the ground-truth consistency pairs;
+* ``scenes_per_s``: one batch of 100 scenes sampled (layout + shape, 50 DDIM steps), single thread.
+
+Usage::
+
+    python benchmarks/scene_generation.py                       # 3 seeds x {echo, no_echo}, 2 runs at a time
+    python benchmarks/scene_generation.py --quick               # 1 seed, short training, .quick.json
+    python benchmarks/scene_generation.py --aggregate-only      # rebuild the JSON from the finished runs
+
+Finished runs are cached (``--runs-file``), so an interrupted benchmark resumes where it stopped and the JSON can be
+written from the runs that finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from graphdiff.bench import Results, run_isolated
+
+METRIC_KEYS = {
+    "left_right": "acc_left_right", "front_behind": "acc_front_behind", "bigger_smaller": "acc_bigger_smaller",
+    "taller_shorter": "acc_taller_shorter", "standing_on": "acc_standing_on", "close_by": "acc_close_by",
+    "symmetrical": "acc_symmetrical", "mean": "acc_mean", "directional": "acc_directional",
+}
+
+
+def run_one(seed: int, echo: bool, cfg: dict) -> dict:
+    """Train one model and evaluate it (runs in a fresh process)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import EchoScene
+    from graphdiff.scene import metrics as M
+
+    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"])
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000)
+    model = EchoScene(echo=echo, steps=cfg["steps"], batch_size=cfg["batch_size"], seed=seed,
+                      max_train_time_s=cfg["max_train_time_s"], verbose=False)
+    t0 = time.perf_counter()
+    model.fit(train)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    gen = model.sample(test, num_steps=cfg["sample_steps"], seed=seed, batch_size=100)
+    sample_s = time.perf_counter() - t0
+    out = {"seed": seed, "echo": echo, "steps_done": model.steps_done_, "train_time_s": model.train_time_s_,
+           "fit_time_s": train_s, "final_loss": float(np.mean(model.loss_history_[-100:]))}
+    acc = M.relation_accuracy(gen)
+    out["relations"] = {k: v for k, v in acc.items() if k != "counts"}
+    out["relation_counts"] = acc["counts"]
+    out["layout_mmd"] = M.layout_mmd(gen, test)
+    # shapes: generated vs held-out ground truth, per class; consistency over the ground-truth pairs
+    gen_grids = {}
+    ref_grids = {}
+    per_scene = []
+    for g, t in zip(gen, test):
+        grids = model.decode_shapes(g)
+        per_scene.append(grids)
+        for i in np.flatnonzero(t.object_mask):
+            name = S.CLASSES[t.classes[i]]
+            gen_grids.setdefault(name, []).append(grids[i])
+            ref_grids.setdefault(name, []).append(S.shape_grids(t.classes[i:i + 1], t.shape_variant[i:i + 1])[0])
+    sm = M.shape_metrics({k: np.stack(v) for k, v in gen_grids.items()},
+                         {k: np.stack(v) for k, v in ref_grids.items()}, max_per_class=32, num_points=128)
+    out["shape"] = {k: sm[k] for k in ("mmd_cd", "cov_cd", "nna_cd")}
+    out["shape_consistency_cd"] = M.shape_consistency(per_scene, [S.consistency_pairs(t) for t in test],
+                                                      num_points=128)
+    # throughput: one batch of 100 scenes, layout + shape, 50 DDIM steps
+    t0 = time.perf_counter()
+    model.sample(test[:100], num_steps=cfg["sample_steps"], seed=seed + 1, batch_size=100)
+    out["scenes_per_s"] = 100 / (time.perf_counter() - t0)
+    out["sample_eval_s"] = sample_s
+    return out
+
+
+def reference_rows(cfg: dict) -> dict:
+    """Ground-truth ceiling (held-out boxes) and train-vs-held-out floor of the layout MMD."""
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import metrics as M
+
+    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"])
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000)
+    acc = M.relation_accuracy(test)
+    ref = {"relations": {k: v for k, v in acc.items() if k != "counts"},
+           "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test)}
+    grids = [S.shape_grids(t.classes, t.shape_variant) for t in test]
+    ref["shape_consistency_cd"] = M.shape_consistency(grids, [S.consistency_pairs(t) for t in test], num_points=128)
+    return ref
+
+
+def _isolated(seed, echo, cfg):
+    res, time_s, peak = run_isolated(run_one, seed, echo, cfg, threads=1)
+    res["time_s"], res["peak_mem_mb"] = time_s, peak
+    return res
+
+
+def aggregate(runs: list[dict], ref: dict | None, cfg: dict, quick: bool, command: str) -> Path:
+    res = Results("scene_generation", quick=quick, command=command)
+    setting_base = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
+                    "sample_steps": cfg["sample_steps"], "sampler": "ddim", "steps": cfg["steps"],
+                    "batch_size": cfg["batch_size"], "max_train_time_s": cfg["max_train_time_s"]}
+    for echo in (True, False):
+        rs = sorted([r for r in runs if r["echo"] == echo], key=lambda r: r["seed"])
+        if not rs:
+            continue
+        method = "echo" if echo else "no_echo"
+        seeds = [r["seed"] for r in rs]
+        common = dict(seeds=seeds, time_s=float(np.mean([r["time_s"] for r in rs])),
+                      peak_mem_mb=float(max(r["peak_mem_mb"] for r in rs)),
+                      steps_done=[r["steps_done"] for r in rs],
+                      train_time_s=[round(r["train_time_s"], 1) for r in rs])
+        for key, metric in METRIC_KEYS.items():
+            res.add("synthfront", method, setting_base, metric, [r["relations"][key] for r in rs], **common)
+        res.add("synthfront", method, setting_base, "layout_mmd", [r["layout_mmd"] for r in rs], **common)
+        for key, metric in (("mmd_cd", "shape_mmd_cd"), ("cov_cd", "shape_cov_cd"), ("nna_cd", "shape_1nna_cd")):
+            res.add("synthfront", method, setting_base, metric, [r["shape"][key] for r in rs], **common)
+        res.add("synthfront", method, setting_base, "shape_consistency_cd", [r["shape_consistency_cd"] for r in rs],
+                **common)
+        res.add("synthfront", method, setting_base, "scenes_per_s", [r["scenes_per_s"] for r in rs], **common)
+        res.add("synthfront", method, setting_base, "final_train_loss", [r["final_loss"] for r in rs], **common)
+    if ref is not None:
+        setting_ref = {k: setting_base[k] for k in ("room_types", "test_graphs", "train_scenes")}
+        for key, metric in METRIC_KEYS.items():
+            res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
+        res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
+        res.add("synthfront", "ground_truth", setting_ref, "shape_consistency_cd", ref["shape_consistency_cd"])
+    return res.write()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--echo", choices=["on", "off"], nargs="+", default=["on", "off"])
+    p.add_argument("--steps", type=int, default=2000, help="optimiser steps per run")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--max-train-time-s", type=float, default=900.0, help="hard cap on training time per run")
+    p.add_argument("--train-scenes", type=int, default=2000)
+    p.add_argument("--test-scenes", type=int, default=300)
+    p.add_argument("--sample-steps", type=int, default=50)
+    p.add_argument("--parallel", type=int, default=2, help="runs at a time (each single-threaded)")
+    p.add_argument("--runs-file", default=None, help="cache of finished runs (JSON lines)")
+    p.add_argument("--aggregate-only", action="store_true")
+    p.add_argument("--quick", action="store_true", help="1 seed, 200 steps, 200 held-out graphs")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600
+    if args.test_scenes < 2:
+        raise ValueError("--test-scenes must be at least 2")
+    cfg = {"steps": args.steps, "batch_size": args.batch_size, "max_train_time_s": args.max_train_time_s,
+           "train_scenes": args.train_scenes, "test_scenes": args.test_scenes, "sample_steps": args.sample_steps,
+           "data_seed": 0}
+    runs_file = Path(args.runs_file or f"/tmp/scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
+    cfg_key = json.dumps(cfg, sort_keys=True)
+    runs = []
+    if runs_file.exists():
+        for line in runs_file.read_text().splitlines():
+            rec = json.loads(line)
+            if rec.get("cfg") == cfg_key:
+                runs.append(rec["run"])
+    command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
+    if not args.aggregate_only:
+        todo = [(s, e == "on") for s in args.seeds for e in args.echo
+                if not any(r["seed"] == s and r["echo"] == (e == "on") for r in runs)]
+        print(f"{len(runs)} runs cached, {len(todo)} to go", flush=True)
+
+        def job(item):
+            seed, echo = item
+            out = _isolated(seed, echo, cfg)
+            with runs_file.open("a") as f:
+                f.write(json.dumps({"cfg": cfg_key, "run": out}) + "\n")
+            r = out["relations"]
+            print(f"seed {seed} echo={echo}: steps {out['steps_done']} train {out['train_time_s']:.0f}s "
+                  f"L/R {r['left_right']:.3f} F/B {r['front_behind']:.3f} mean {r['mean']:.3f} "
+                  f"mmd {out['layout_mmd']:.4f} scenes/s {out['scenes_per_s']:.2f}", flush=True)
+            return out
+
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            runs += list(pool.map(job, todo))
+    ref, _, _ = run_isolated(reference_rows, cfg, threads=1)
+    path = aggregate([r for r in runs if r["seed"] in args.seeds], ref, cfg, args.quick, command)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""graphdiff.scene: training lowers the loss, the echo (on vs off, locality), sampling, edits and clamped
+re-sampling, checkpoint resume, and bad input. Tiny settings: every test runs in seconds."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from graphdiff.data import scenes as S
+from graphdiff.scene import EchoScene, edits
+from graphdiff.scene import train as train_mod
+from graphdiff.scene.model import EchoSceneNet
+
+TINY = dict(class_dim=8, pred_dim=8, latent_dim=8, gcn_hidden=16, proj_dim=8, context_dim=8, time_dim=16, width=32,
+            num_blocks=2, echo_layers=2, shape_echo_layers=1, encoder_layers=1, shape_dim=8, batch_size=8,
+            sample_steps=5, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return S.generate_scenes(40, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(scenes):
+    return EchoScene(steps=40, seed=0, **TINY).fit(scenes)
+
+
+def test_short_training_lowers_the_loss(scenes):
+    model = EchoScene(steps=120, lr=3e-3, seed=1, **TINY).fit(scenes)
+    h = np.asarray(model.loss_history_)
+    assert len(h) == 120
+    assert h[-20:].mean() < 0.8 * h[:20].mean()
+
+
+def _net(echo, node_input="latent"):
+    cfg = dict(class_dim=8, pred_dim=8, latent_dim=8, encoder_layers=1, gcn_hidden=16, echo_layers=2,
+               shape_echo_layers=1, proj_dim=8, context_dim=8, time_dim=16, width=32, num_blocks=2, norm="layer",
+               shape_dim=8, echo=echo, echo_node_input=node_input, shape=True, layout_predicates=None, shape_predicates=None)
+    torch.manual_seed(0)
+    net = EchoSceneNet(cfg).eval()
+    for branch in (net.layout, net.shape):            # the output layer starts at zero: give it weights
+        torch.nn.init.normal_(branch.denoiser.out.weight)
+    return net
+
+
+def _chain(n):
+    """A chain 0 - 1 - ... - n-1 of 'left' edges in one bedroom, no _scene_ node."""
+    ei = torch.stack([torch.arange(n - 1), torch.arange(1, n)])
+    et = torch.full((n - 1,), S.PREDICATE_TO_ID["left"])
+    cls = torch.full((n,), S.CLASS_TO_ID["chair"])
+    return cls, torch.zeros(n, dtype=torch.long), ei, et
+
+
+@pytest.mark.parametrize("node_input", ["latent", "class_emb"])
+def test_echo_on_reads_the_neighbours_noisy_state_echo_off_does_not(node_input):
+    cls, room, ei, et = _chain(4)
+    x = torch.randn(4, 8)
+    t = torch.full((4,), 500)
+    x2 = x.clone()
+    x2[1] += 1.0                                   # move node 1's noisy state
+    with torch.no_grad():
+        for echo, expect_change in ((True, True), (False, False)):
+            net = _net(echo, node_input)
+            v = net.node_input(cls, room, ei, et)
+            e1 = net.layout(x, t, v, ei, et)
+            e2 = net.layout(x2, t, v, ei, et)
+            changed = not torch.allclose(e1[0], e2[0], atol=1e-6)
+            assert changed == expect_change        # node 0 sees node 1's state only through the echo
+
+
+def test_echo_locality_one_call():
+    """A denoiser call changes no output more than L hops (L = echo layers = 2) from the perturbed node."""
+    net = _net(True)
+    cls, room, ei, et = _chain(6)
+    x, t = torch.randn(6, 8), torch.full((6,), 300)
+    x2 = x.clone()
+    x2[0] += 2.0
+    with torch.no_grad():
+        v = net.node_input(cls, room, ei, et)
+        diff = (net.layout(x, t, v, ei, et) - net.layout(x2, t, v, ei, et)).abs().amax(dim=1)
+    assert (diff[:3] > 1e-7).all()                 # nodes 0, 1, 2 are within 2 hops
+    assert (diff[3:] == 0).all()
+
+
+def test_sampling_shapes_and_determinism(fitted, scenes):
+    graphs = S.generate_scenes(6, seed=11)
+    a = fitted.sample(graphs, seed=3)
+    b = fitted.sample(graphs, seed=3)
+    for x, y, g in zip(a, b, graphs):
+        assert x.boxes.shape == g.boxes.shape
+        np.testing.assert_array_equal(x.boxes, y.boxes)
+        np.testing.assert_array_equal(x.triples, g.triples)
+        assert x.extra["shape_code"].shape == (g.num_nodes, 8)
+        grids = fitted.decode_shapes(x)
+        assert grids.shape == (g.num_nodes, 16, 16, 16) and not grids[~g.object_mask].any()
+        assert np.isfinite(x.boxes).all()
+    # a different seed gives different rooms
+    c = fitted.sample(graphs, seed=4)
+    assert not np.allclose(a[0].boxes, c[0].boxes)
+
+
+def test_echo_off_model_trains_and_samples(scenes):
+    model = EchoScene(echo=False, steps=10, **TINY).fit(scenes)
+    out = model.sample(S.generate_scenes(3, seed=2), seed=0)
+    assert all(np.isfinite(s.boxes).all() for s in out)
+
+
+def test_edit_flip_changes_the_right_pair():
+    sc = S.generate_scenes(3, seed=5)[0]
+    t = sc.triples
+    k = int(np.flatnonzero(t[:, 1] == S.PREDICATE_TO_ID["left"])[0])
+    s, _, o = t[k]
+    new = edits.flip_relation(sc, k)
+    nt = new.triples
+    assert [s, S.PREDICATE_TO_ID["right"], o] in nt.tolist()
+    assert [s, S.PREDICATE_TO_ID["left"], o] not in nt.tolist()
+    # every other triple is untouched
+    others = [tuple(x) for i, x in enumerate(t.tolist()) if i != k]
+    assert sorted(others) == sorted(tuple(x) for x in nt[:-1].tolist())
+    assert new.extra["edited_nodes"].tolist() == [s]
+    assert new.extra["changed_triples"].tolist() == [len(nt) - 1]
+
+
+def test_edit_add_node_keeps_ids_and_adds_edges():
+    sc = S.generate_scenes(3, seed=5)[0]
+    bed = int(np.flatnonzero(sc.classes == S.CLASS_TO_ID["bed"])[0])
+    new = edits.add_node(sc, "nightstand", [("left", bed), ("close by", bed)])
+    n_old = sc.num_nodes
+    assert new.num_nodes == n_old + 1
+    i = new.extra["edited_nodes"][0]
+    assert new.classes[i] == S.CLASS_TO_ID["nightstand"] and new.classes[-1] == S.SCENE_ID
+    assert [i, S.PREDICATE_TO_ID["left"], bed] in new.triples.tolist()
+    assert [i, 0, new.num_nodes - 1] in new.triples.tolist()
+    old_index = new.extra["old_index"]
+    np.testing.assert_array_equal(new.classes[old_index >= 0], sc.classes[old_index[old_index >= 0]])
+    with pytest.raises(ValueError, match="not an object class"):
+        edits.add_node(sc, "spaceship")
+    with pytest.raises(ValueError, match="not a node"):
+        edits.add_node(sc, "chair", [("left", 99)])
+    with pytest.raises(ValueError, match="unknown predicate"):
+        edits.set_relation(sc, 0, "inside of", 1)
+
+
+def test_resample_clamp_keeps_untouched_nodes(fitted):
+    graphs = S.generate_scenes(4, seed=21)
+    before = fitted.sample(graphs, seed=0)
+    edited = []
+    for g in graphs:
+        k = int(np.flatnonzero(np.isin(g.triples[:, 1], [1, 2, 3, 4]))[0])
+        edited.append(edits.flip_relation(g, k))
+    clamped = fitted.resample(before, edited, mode="clamp", seed=1)
+    full = fitted.resample(before, edited, mode="all", seed=1)
+    for old, new, ed, fl in zip(before, clamped, edited, full):
+        free = ed.extra["edited_nodes"]
+        keep = np.ones(old.num_nodes, bool)
+        keep[free] = False
+        keep[old.classes == S.SCENE_ID] = False
+        np.testing.assert_allclose(new.boxes[keep], old.boxes[keep], atol=1e-5)
+        assert not np.allclose(new.boxes[free], old.boxes[free])
+        np.testing.assert_allclose(new.extra["shape_code"][keep], old.extra["shape_code"][keep], atol=1e-5)
+        assert not np.allclose(fl.boxes[keep], old.boxes[keep])    # "all" re-samples every node
+    # an added node: old nodes stay, the new one gets a box
+    bed_room = graphs[0]
+    added = [edits.add_node(bed_room, "chair", [("left", 0)])]
+    out = fitted.resample(before[:1], added, mode="clamp")[0]
+    old_index = added[0].extra["old_index"]
+    keep = (old_index >= 0) & (added[0].classes != S.SCENE_ID)
+    np.testing.assert_allclose(out.boxes[keep], before[0].boxes[old_index[keep]], atol=1e-5)
+    with pytest.raises(ValueError, match="mode"):
+        fitted.resample(before, edited, mode="some")
+
+
+def test_checkpoint_resume_gives_the_same_next_steps(scenes, tmp_path, monkeypatch):
+    saved = {}
+    real_save = train_mod.save_checkpoint
+
+    def recording_save(path, state):
+        saved[state["step"]] = copy.deepcopy(state)
+        real_save(path, state)
+
+    monkeypatch.setattr(train_mod, "save_checkpoint", recording_save)
+    ckpt = tmp_path / "ckpt.pt"
+    full = EchoScene(steps=6, checkpoint_path=ckpt, checkpoint_every=3, seed=2, **TINY).fit(scenes)
+    assert sorted(saved) == [3, 6]
+    # pretend the run was interrupted after step 3
+    real_save(ckpt, saved[3])
+    resumed = EchoScene(steps=6, checkpoint_path=ckpt, checkpoint_every=3, seed=2, **TINY).fit(scenes, resume=True)
+    assert resumed.loss_history_[:3] == full.loss_history_[:3]
+    np.testing.assert_allclose(resumed.loss_history_[3:], full.loss_history_[3:], rtol=1e-6)
+    for (k, a), b in zip(full.net_.state_dict().items(), resumed.net_.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    # save / load round trip samples the same rooms
+    path = full.save(tmp_path / "model.pt")
+    loaded = EchoScene.load(path)
+    g = S.generate_scenes(2, seed=9)
+    np.testing.assert_allclose(loaded.sample(g, seed=1)[1].boxes, full.sample(g, seed=1)[1].boxes, atol=1e-6)
+
+
+def test_bad_input(fitted, scenes):
+    with pytest.raises(ValueError, match="not fitted"):
+        EchoScene(**TINY).sample(scenes[:1])
+    with pytest.raises(ValueError, match="echo_node_input"):
+        EchoScene(echo_node_input="clip")
+    with pytest.raises(ValueError, match="steps"):
+        EchoScene(steps=0)
+    with pytest.raises(ValueError, match="empty"):
+        EchoScene(**TINY).fit([])
+    g = scenes[0].copy()
+    g.classes[0] = 50
+    with pytest.raises(ValueError, match="class id 50"):
+        fitted.sample([g])
+    g = scenes[0].copy()
+    g.triples[0, 1] = 16
+    with pytest.raises(ValueError, match="predicate"):
+        fitted.sample([g])
+    g = scenes[0].copy()
+    g.triples[0, 0] = g.num_nodes
+    with pytest.raises(ValueError, match="out of range"):
+        fitted.sample([g])
+    empty = S.Scene("bedroom", np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros((0, 3), np.int64),
+                    np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match="empty"):
+        fitted.sample([empty])
+    with pytest.raises(ValueError, match="empty"):
+        fitted.sample([])
