@@ -186,3 +186,17 @@ def test_load_offline_download_error(monkeypatch, tmp_path):
     with pytest.raises(MissingDataError) as exc:
         gd.load("karate", root=tmp_path, download=True)
     assert "karate.gml" in str(exc.value) and str(tmp_path / "community_graphs" / "raw") in str(exc.value)
+
+
+def test_forms_sharing_a_name_accept_either_variant(tmp_path):
+    """The canonical file and a staged variant (e.g. with an added header line) may share one file name."""
+    staged = b"header\n" + PAYLOAD
+    forms = [_form(), _form(sha256=hashlib.sha256(staged).hexdigest(), form="staged")]
+    (tmp_path / "edges.txt").write_bytes(staged)
+    path, form = download.find_form(tmp_path, forms)
+    assert form["form"] == "staged"
+    (tmp_path / "edges.txt").write_bytes(PAYLOAD)
+    assert download.find_form(tmp_path, forms)[1] is forms[0]
+    (tmp_path / "edges.txt").write_bytes(b"neither")
+    with pytest.raises(ChecksumError, match="none of its 2 accepted forms"):
+        download.find_form(tmp_path, forms)

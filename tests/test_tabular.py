@@ -114,5 +114,26 @@ def test_adult_parser_rejects_malformed_rows(tmp_path):
         tabular._parse_adult(header + "39, State-gov\n", "t")
     with pytest.raises(ValueError, match="label"):
         tabular._parse_adult(header + good.replace("<=50K", "maybe"), "t")
-    with pytest.raises(ValueError, match="header"):
-        tabular._parse_adult(good, "t")
+    # the UCI form: no header, a '|1x3 Cross validator' line, a final blank line
+    X2, y2 = tabular._parse_adult("|1x3 Cross validator\n" + good + "\n", "t")
+    assert X2.shape == (1, 14) and y2.tolist() == [0]
+    with pytest.raises(ValueError, match="no data rows"):
+        tabular._parse_adult(header, "t")
+
+
+def test_adult_canonical_uci_form(real_data_root, tmp_path):
+    """The UCI originals (rebuilt here from the staged copies) are accepted by their sha256 and load identically."""
+    raw = tmp_path / "adult" / "raw"
+    raw.mkdir(parents=True)
+    for name, first in (("adult.data", b""), ("adult.test", b"|1x3 Cross validator\n")):
+        staged = (real_data_root / "adult" / "raw" / name).read_bytes()
+        (raw / name).write_bytes(first + staged.split(b"\n", 1)[1] + b"\n")
+    uci = gd.load_tabular("adult", root=tmp_path)
+    staged = gd.load_tabular("adult", root=real_data_root)
+    np.testing.assert_array_equal(uci.X_train, staged.X_train)
+    np.testing.assert_array_equal(uci.X_test, staged.X_test)
+    np.testing.assert_array_equal(uci.y_val, staged.y_val)
+    # one extra byte matches neither accepted form
+    (raw / "adult.data").write_bytes((raw / "adult.data").read_bytes() + b"\n")
+    with pytest.raises(ChecksumError, match="none of its 2 accepted forms"):
+        gd.load_tabular("adult", root=tmp_path)

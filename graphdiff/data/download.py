@@ -170,15 +170,31 @@ def _verify_cached(path: Path, form: Mapping) -> None:
 def find_form(directory, forms: Iterable[Mapping], verify: bool = True) -> tuple[Path, Mapping] | None:
     """Return ``(path, form)`` for the first form present in ``directory`` (verified), or ``None``.
 
-    A present file that fails its checksum raises :class:`ChecksumError` (it is reported, not skipped over).
+    Several forms may share a file name (the canonical download and a staged variant with an added header line):
+    a present file is accepted if it matches any form of its name. A present file that matches none raises
+    :class:`ChecksumError` (it is reported, never skipped over or used).
     """
     directory = Path(directory)
-    for form in forms:
-        path = directory / form["name"]
-        if path.is_file():
-            if verify:
+    forms = list(forms)
+    for name in dict.fromkeys(f["name"] for f in forms):
+        path = directory / name
+        if not path.is_file():
+            continue
+        candidates = [f for f in forms if f["name"] == name]
+        if not verify:
+            return path, candidates[0]
+        errors = []
+        for form in candidates:
+            try:
                 _verify_cached(path, form)
-            return path, form
+                return path, form
+            except ChecksumError as exc:
+                errors.append(str(exc))
+        if len(errors) == 1:
+            raise ChecksumError(errors[0])
+        raise ChecksumError(
+            f"{path} matches none of its {len(errors)} accepted forms:\n  " + "\n  ".join(errors)
+        )
     return None
 
 

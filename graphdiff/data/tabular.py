@@ -13,8 +13,9 @@ the same manifest and data root as the graph loaders (:mod:`graphdiff.data.loade
     27,127 / 9,043 / 9,044 lines = rows + 1 show the header), which is skipped.
 
 ``adult``
-    UCI Adult (Kohavi 1996): ``adult.data`` (32,561 rows) and ``adult.test`` (16,281 rows). ``adult.test`` is the
-    test set. The validation set is carved from ``adult.data``: a stratified random ``val_fraction`` (default 0.2)
+    UCI Adult (Kohavi 1996): ``adult.data`` (32,561 rows) and ``adult.test`` (16,281 rows), either as downloaded
+    from UCI or as staged (with a header line); both forms are checksum-verified and give the same rows.
+    ``adult.test`` is the test set. The validation set is carved from ``adult.data``: a stratified random ``val_fraction`` (default 0.2)
     of each class, drawn with ``numpy.random.default_rng(seed)`` (default seed 0), so the split is deterministic.
     All preprocessing is fitted on the remaining training rows only:
 
@@ -132,16 +133,21 @@ def _load_bank(files) -> TabularDataset:
 
 
 def _parse_adult(text: str, what: str) -> tuple[np.ndarray, np.ndarray]:
-    lines = text.splitlines()
-    if not lines or not lines[0].startswith("age,"):
-        raise ValueError(f"adult: {what} should start with the header line 'age, workclass, ...'")
-    rows = [line.split(",") for line in lines[1:] if line.strip()]
+    """Rows of an Adult file in either accepted form: the UCI original (no header; ``adult.test`` starts with
+    ``|1x3 Cross validator``; a final blank line) or the staged copy (a header line ``age, workclass, ...``)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith("|"):  # UCI adult.test comment line
+        lines = lines[1:]
+    if lines and lines[0].startswith("age,"):  # header line of the staged copies
+        lines = lines[1:]
+    if not lines:
+        raise ValueError(f"adult: {what} has no data rows")
+    rows = [line.split(",") for line in lines]
     bad = next((i for i, r in enumerate(rows) if len(r) != 15), None)
     if bad is not None:
         raise ValueError(f"adult: {what} data row {bad + 1} has {len(rows[bad])} fields, expected 15")
     table = np.char.strip(np.array(rows, dtype=str))
-    label = table[:, 14]
-    label = np.char.rstrip(label, ".")
+    label = np.char.rstrip(table[:, 14], ".")
     unknown = ~np.isin(label, ("<=50K", ">50K"))
     if unknown.any():
         raise ValueError(f"adult: {what} has {int(unknown.sum())} label(s) other than <=50K / >50K: {label[unknown][0]!r}")
