@@ -449,7 +449,9 @@ def _load_heterophilous_npz(name, files, split=None, normalize_features: bool = 
     edges = raw["edges"].astype(np.int64)
     if edges.ndim != 2 or edges.shape[1] != 2:
         raise ValueError(f"{name}: `edges` must have shape (num_edges, 2), got {edges.shape}")
-    masks = {k: torch.from_numpy(raw[f"{k}s"].astype(bool)).T.contiguous() for k in ("train_mask", "val_mask", "test_mask")}
+    masks = {
+        k: torch.from_numpy(raw[f"{k}s"].astype(bool)).T.contiguous() for k in ("train_mask", "val_mask", "test_mask")
+    }
     num_splits = masks["train_mask"].size(1)
     if split is not None:
         if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not 0 <= split < num_splits:
@@ -578,8 +580,9 @@ def load(
     torch_geometric.data.Data
         ``edge_index`` (int64, undirected, coalesced, no self-loops), ``x`` (float32) where the dataset has
         features, ``y`` (int64) and ``num_classes`` where it has one label per node, ``train_mask``/``val_mask``/
-        ``test_mask`` for the Planetoid public split and the fixed splits of the heterophilous sets, ``edge_weight`` for weighted graphs, ``communities`` for
-        overlapping ground-truth communities, ``node_ids`` for SNAP graphs (the original id of each node).
+        ``test_mask`` for the Planetoid public split and the fixed splits of the heterophilous sets,
+        ``edge_weight`` for weighted graphs, ``communities`` for overlapping ground-truth communities,
+        ``node_ids`` for SNAP graphs (the original id of each node).
     """
     entry = _entry(name)
     key = name.lower()

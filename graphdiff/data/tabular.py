@@ -15,8 +15,9 @@ the same manifest and data root as the graph loaders (:mod:`graphdiff.data.loade
 ``adult``
     UCI Adult (Kohavi 1996): ``adult.data`` (32,561 rows) and ``adult.test`` (16,281 rows), either as downloaded
     from UCI or as staged (with a header line); both forms are checksum-verified and give the same rows.
-    ``adult.test`` is the test set. The validation set is carved from ``adult.data``: a stratified random ``val_fraction`` (default 0.2)
-    of each class, drawn with ``numpy.random.default_rng(seed)`` (default seed 0), so the split is deterministic.
+    ``adult.test`` is the test set. The validation set is carved from ``adult.data``: a stratified random
+    ``val_fraction`` (default 0.2) of each class, drawn with ``numpy.random.default_rng(seed)`` (default seed 0),
+    so the split is deterministic.
     All preprocessing is fitted on the remaining training rows only:
 
     * the 6 numeric columns (age, fnlwgt, education-num, capital-gain, capital-loss, hours-per-week) are
@@ -124,7 +125,9 @@ def _load_bank(files) -> TabularDataset:
         elif header != names:
             raise ValueError(f"bank_marketing: x_{split}.csv has a different header from x_train.csv")
         if len(header) != x.shape[1]:
-            raise ValueError(f"bank_marketing: x_{split}.csv header names {len(header)} columns, rows have {x.shape[1]}")
+            raise ValueError(
+                f"bank_marketing: x_{split}.csv header names {len(header)} columns, rows have {x.shape[1]}"
+            )
         parts[split] = (x.astype(np.float32), y.astype(np.int64))
     return TabularDataset(
         *parts["train"], *parts["val"], *parts["test"], feature_names=names, name="bank_marketing",
@@ -150,7 +153,9 @@ def _parse_adult(text: str, what: str) -> tuple[np.ndarray, np.ndarray]:
     label = np.char.rstrip(table[:, 14], ".")
     unknown = ~np.isin(label, ("<=50K", ">50K"))
     if unknown.any():
-        raise ValueError(f"adult: {what} has {int(unknown.sum())} label(s) other than <=50K / >50K: {label[unknown][0]!r}")
+        raise ValueError(
+            f"adult: {what} has {int(unknown.sum())} label(s) other than <=50K / >50K: {label[unknown][0]!r}"
+        )
     return table[:, :14], (label == ">50K").astype(np.int64)
 
 
