@@ -225,3 +225,19 @@ def test_bad_input(fitted, scenes):
         fitted.sample([empty])
     with pytest.raises(ValueError, match="empty"):
         fitted.sample([])
+
+
+def test_demo_runs_on_synthetic_data(monkeypatch, tmp_path, capsys):
+    from graphdiff.scene.demo import run_demo
+
+    monkeypatch.delenv("GRAPHDIFF_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    summary = run_demo(verbose=True, train_seconds=2.0)
+    out = capsys.readouterr().out
+    assert "synthetic" in out and "relation accuracy" in out
+    assert summary["source"] == "synthfront" and summary["scenes"] == 30
+    assert 0.0 <= summary["acc_mean"] <= 1.0
+    assert (tmp_path / "graphdiff" / "scene_demo_synthfront.pt").exists()
+    # the second run loads the cached model instead of training
+    run_demo(verbose=True, train_seconds=2.0)
+    assert "loaded the demo model" in capsys.readouterr().out

@@ -85,7 +85,7 @@ class EchoScene:
         num_train_timesteps: diffusion length T of both branches.
         sample_steps: DDIM steps at sampling.
         shared_shape_noise: one initial shape noise per scene (the reference repeats x_T over a scene's objects).
-        max_train_time_s: stop training early after this many seconds (None: run all steps).
+        max_train_time_s: stop training early after this many CPU seconds of the process (None: run all steps).
         checkpoint_path, checkpoint_every: resumable checkpoints.
         device: ``"cpu"``, ``"cuda"``, ...; seed; verbose (tqdm progress bars).
     """
@@ -206,7 +206,7 @@ class EchoScene:
                 self.shape_codec_ = S.ShapeCodec(self.shape_dim).fit(grids)
         self._build()
         data = self._to_data(scenes)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         self.loss_history_, state = train_loop(
             self.net_, self.ema_, data, layout_schedule=self.layout_schedule_, shape_schedule=self.shape_schedule_,
             steps=self.steps, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
@@ -214,6 +214,7 @@ class EchoScene:
             verbose=self.verbose, checkpoint_path=self.checkpoint_path, checkpoint_every=self.checkpoint_every,
             resume_state=resume_state, extra_state=self._extra_state(), max_time_s=self.max_train_time_s)
         self.train_time_s_ = time.perf_counter() - t0
+        self.train_cpu_s_ = time.process_time() - c0
         self.steps_done_ = int(state["step"])
         self.ema_.eval()
         return self
