@@ -200,3 +200,21 @@ def test_forms_sharing_a_name_accept_either_variant(tmp_path):
     (tmp_path / "edges.txt").write_bytes(b"neither")
     with pytest.raises(ChecksumError, match="none of its 2 accepted forms"):
         download.find_form(tmp_path, forms)
+
+
+def test_verify_tar_member(tmp_path):
+    import tarfile
+
+    src = tmp_path / "edges.txt"
+    src.write_bytes(PAYLOAD)
+    tpath = tmp_path / "w.tgz"
+    with tarfile.open(tpath, "w:gz") as tf:
+        tf.add(src, arcname="edges.txt")
+    form = _form(name="w.tgz", sha256=None, archive="tar", member="edges.txt", content_sha256=SHA)
+    download.verify_form(tpath, form)
+    with download.open_form(tpath, form) as f:
+        assert f.read() == PAYLOAD
+    with pytest.raises(ChecksumError, match="no member"):
+        download.verify_form(tpath, dict(form, member="x.txt"))
+    with pytest.raises(ChecksumError, match="content"):
+        download.verify_form(tpath, dict(form, content_sha256="0" * 64))

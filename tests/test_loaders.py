@@ -405,3 +405,13 @@ def test_blogcatalog_and_facebook(real_data_root):
     fb = gd.load("facebook_pagepage", root=real_data_root)
     assert fb.class_names == ["company", "government", "politician", "tvshow"]
     assert set(torch.unique(fb.x).tolist()) == {0.0, 1.0}
+
+
+def test_ego_facebook_and_seal_amazon(real_data_root):
+    # staged README: nodes in at least one circle, 286 for ego 0 and 97 for ego 3437
+    for ego, covered in ((0, 286), (3437, 97)):
+        data = gd.load(f"facebook_ego_{ego}", root=real_data_root)
+        assert torch.unique(torch.cat(data.communities)).numel() == covered
+    seal = gd.load("com_amazon_seal", root=real_data_root)
+    sizes = torch.tensor([c.numel() for c in seal.communities])
+    assert (int(sizes.min()), int(sizes.max()), float(sizes.float().median())) == (3, 30, 7.0)

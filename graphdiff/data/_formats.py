@@ -11,6 +11,7 @@ is left to the loaders. Formats:
 * SNAP edge lists and community files (plain or gzip), parsed with vectorised numpy.
 * LocalGraphClustering GraphML + ``.class`` files and tab-separated weighted edge lists with a name-based ground truth.
 * GML graphs with a ``gt`` node attribute (networkx).
+* NOCD "SparseGraph" npz with a node x community membership matrix (ego-Facebook), SEAL's edge/community texts.
 * The heterophilous-graph npz of Platonov et al. (2023) (``node_features``, ``edges``, 10 split masks), the
   BlogCatalog ``.mat`` (zip member) and the MUSAE Facebook Page-Page CSV/JSON files.
 """
@@ -32,6 +33,7 @@ __all__ = [
     "read_sparse_graph_npz",
     "read_adj_npz",
     "read_heterophilous_npz",
+    "read_nocd_npz",
     "read_blogcatalog_mat",
     "read_musae_facebook",
     "parse_int_pairs",
@@ -140,6 +142,16 @@ def read_adj_npz(stream) -> dict:
     """Adjacency-only npz (``adj_*`` CSR parts and ``labels``), as the polblogs file of the attack literature."""
     with _npz(stream) as npz:
         return {"adj": _csr(npz, "adj"), "labels": np.asarray(npz["labels"]).astype(np.int64)}
+
+
+def read_nocd_npz(stream) -> dict:
+    """NOCD "SparseGraph" npz: ``adj_matrix.*``, ``attr_matrix.*`` and ``labels.*`` (node x community CSR)."""
+    with _npz(stream) as npz:
+        return {
+            "adj": _csr(npz, "adj_matrix", "."),
+            "attr": _csr(npz, "attr_matrix", ".") if "attr_matrix.data" in npz.files else None,
+            "membership": _csr(npz, "labels", "."),
+        }
 
 
 def read_heterophilous_npz(stream) -> dict:

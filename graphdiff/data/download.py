@@ -7,7 +7,7 @@ differ. A form lists what identifies its bytes:
 * ``sha256`` -- the SHA-256 of the file itself;
 * ``git_sha1`` -- the git blob id of the file (``sha1(b"blob <size>\\0" + bytes)``), for canonical files whose
   SHA-256 could not be computed offline but whose repository blob id is known;
-* ``archive`` (``"zip"`` or ``"gzip"``) with ``member`` and ``content_sha256`` / ``content_git_sha1`` -- a wrapper
+* ``archive`` (``"zip"``, ``"gzip"`` or ``"tar"``) with ``member`` and ``content_sha256`` / ``content_git_sha1`` -- a wrapper
   whose decompressed content is verified instead (the wrapper's own ``sha256`` is checked too when given).
 
 A file is used only after one of its identifiers matches; a mismatch raises :class:`ChecksumError` naming the file,
@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import tarfile
 import tempfile
 import urllib.request
 import zipfile
@@ -110,6 +111,17 @@ def _content_digests(path: Path, form: Mapping) -> tuple[str, str | None]:
             with gzip.open(path, "rb") as f:
                 data_sha1 = _hash_stream(f, "sha1", prefix=b"blob %d\0" % size)
         return h.hexdigest(), data_sha1
+    if kind == "tar":
+        with tarfile.open(path, "r:*") as tf:
+            try:
+                info = tf.getmember(form["member"])
+            except KeyError:
+                raise ChecksumError(f"{path} is not the expected archive: it has no member {form['member']!r}") from None
+            data_sha256 = _hash_stream(tf.extractfile(info), "sha256")
+            data_sha1 = None
+            if want_sha1:
+                data_sha1 = _hash_stream(tf.extractfile(info), "sha1", prefix=b"blob %d\0" % info.size)
+        return data_sha256, data_sha1
     raise ValueError(f"unknown archive kind {kind!r} in manifest form {form.get('name')!r}")
 
 
@@ -141,7 +153,7 @@ def verify_form(path, form: Mapping) -> None:
     if form.get("archive") and (form.get("content_sha256") or form.get("content_git_sha1")):
         try:
             got256, got1 = _content_digests(path, form)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
             raise ChecksumError(f"{path} is not a readable {form['archive']} archive: {exc}") from None
         want256, want1 = form.get("content_sha256"), form.get("content_git_sha1")
         if (want256 and got256 != want256) or (not want256 and got1 != want1):
@@ -259,11 +271,14 @@ def open_form(path, form: Mapping):
         return _ZipMember(zf, zf.open(form["member"]))
     if kind == "gzip":
         return gzip.open(path, "rb")
+    if kind == "tar":
+        tf = tarfile.open(path, "r:*")
+        return _ZipMember(tf, tf.extractfile(form["member"]))
     return open(path, "rb")
 
 
 class _ZipMember:
-    """A file object for a zip member that closes its archive too."""
+    """A file object for a zip or tar member that closes its archive too."""
 
     def __init__(self, zf: zipfile.ZipFile, fh):
         self._zf, self._fh = zf, fh

@@ -480,6 +480,34 @@ def _load_blogcatalog_mat(name, files):
     return data
 
 
+def _load_nocd_npz(name, files, normalize_features: bool = False):
+    with open_form(*files["graph"]) as f:
+        raw = fmt.read_nocd_npz(f)
+    num_nodes = raw["adj"].shape[0]
+    edges, _ = _edges_of(raw["adj"])
+    data = Data(num_nodes=num_nodes)
+    if raw["attr"] is not None:
+        x = _dense_x(raw["attr"])
+        data.x = _normalize_rows(x) if normalize_features else x
+    data.edge_index, _ = _undirected(edges, num_nodes)
+    member = raw["membership"].tocoo()
+    keep = member.data != 0
+    data.communities = _communities_from(
+        member.row[keep].astype(np.int64), member.col[keep].astype(np.int64), member.shape[1]
+    )
+    return data
+
+
+def _load_seal_communities(name, files):
+    edges = fmt.parse_int_pairs(_read_bytes(files["edges"]), files["edges"][1]["member"])
+    members, owner = fmt.parse_communities(_read_bytes(files["communities"]), files["communities"][1]["member"])
+    num_nodes = int(max(edges.max(), members.max())) + 1
+    data = Data(num_nodes=num_nodes)
+    data.edge_index, _ = _undirected(edges, num_nodes)
+    data.communities = _communities_from(members, owner, int(owner.max()) + 1)
+    return data
+
+
 def _load_musae_facebook(name, files, normalize_features: bool = False):
     raw = fmt.read_musae_facebook(
         _read_bytes(files["edges"]).decode("utf-8"),
@@ -522,6 +550,8 @@ _FORMATS = {
     "heterophilous_npz": _load_heterophilous_npz,
     "blogcatalog_mat": _load_blogcatalog_mat,
     "musae_facebook": _load_musae_facebook,
+    "nocd_npz": _load_nocd_npz,
+    "seal_communities": _load_seal_communities,
 }
 
 # Options each format accepts (besides root/download/verify/verbose).
@@ -533,6 +563,7 @@ _OPTIONS = {
     "lgc_csv": {"inf_weight"},
     "heterophilous_npz": {"split", "normalize_features"},
     "musae_facebook": {"normalize_features"},
+    "nocd_npz": {"normalize_features"},
 }
 
 
