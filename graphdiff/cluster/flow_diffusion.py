@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from graphdiff.cluster._graph import LocalGraph, as_local_graph, check_seeds
+from graphdiff.cluster._graph import as_local_graph, check_seeds
 
 __all__ = ["flow_diffusion", "FlowDiffusionResult", "SCHEMES"]
 
