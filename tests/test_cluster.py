@@ -465,3 +465,23 @@ def test_inputs_in_every_form_agree():
         np.testing.assert_array_equal(o.cluster, outs[0].cluster)
     t = torch.zeros(400, dtype=torch.bool)
     assert flow_diffusion(g, torch.tensor([s]), 200.0, labels=t, eps=0.5).touched_nodes > 1
+
+
+def test_device_path_of_batch_entry_point_matches_push():
+    # the CUDA path of batch_local_cluster, exercised on CPU torch
+    from graphdiff.cluster.local_cluster import _batch_on_device
+
+    data = synthetic.planted_partition(600, 60, 12.0, 3.0, 8.0, seed=1)
+    g = as_local_graph(data)
+    target = data.target.numpy()
+    vol_k = g.degree[target].sum()
+    seeds = target[:3]
+    alphas = (1.5, 3.0)
+    push = gc.batch_local_cluster(g, seeds, method="flow_diffusion", target_volume=vol_k, alphas=alphas,
+                                  tol=1e-7, max_passes=10**5, verbose=False)
+    dev = _batch_on_device(g, seeds, "flow_diffusion", None, 0.05, "agree", vol_k, alphas, 1e-7,
+                           torch.device("cpu"), False, None)
+    for a, b in zip(push, dev):
+        assert a.param == b.param
+        inter = np.intersect1d(a.cluster, b.cluster).size
+        assert inter / np.union1d(a.cluster, b.cluster).size > 0.95
