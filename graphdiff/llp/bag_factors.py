@@ -103,7 +103,10 @@ def _bag_pmf(q_pad: torch.Tensor) -> torch.Tensor:
     return pmf
 
 
-def _factor(c: torch.Tensor, k: torch.Tensor, lam_b: float, hard: bool) -> torch.Tensor:
+def _factor_table(counts: torch.Tensor, cmax: int, lam_b: float, hard: bool) -> torch.Tensor:
+    """``(m, cmax + 1)`` table of ``f_S(c)`` for ``c = 0..cmax``."""
+    c = torch.arange(cmax + 1, dtype=torch.float64, device=counts.device)[None, :]
+    k = counts.double()[:, None]
     if hard:
         return (c == k).to(torch.float64)
     return torch.exp(-lam_b * (c - k) ** 2)
@@ -113,51 +116,51 @@ def exact_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = F
     """Exact bag-to-member log-odds messages.
 
     ``v`` holds the variable-to-bag cavity log-odds of every member, in the order of ``bags.index``. Returns the
-    messages in the same order (float64). Cost O(sum_S B_S^2) per call, memory O(N + m B_max).
+    messages in the same order (float64). The members are laid out as a padded ``(m, B_max)`` matrix, so that every
+    step of the count recursions is one vectorised operation over all members of all bags; cost O(sum_S B_S B_max)
+    per call, memory O(m B_max).
     """
     device = v.device
     v = v.double()
-    q = torch.sigmoid(v)
-    q0 = torch.sigmoid(-v)  # 1 - q without cancellation near q = 1
     bag = bags.bag_of_member.to(device)
     sizes = bags.sizes.to(device)
     ptr = bags.ptr.to(device)
     pos = torch.arange(v.numel(), device=device) - ptr[:-1][bag]
-    bmax = int(sizes.max())
-    q_pad = torch.zeros(bags.num_bags, bmax, dtype=torch.float64, device=device)
-    q_pad[bag, pos] = q
-    pmf = _bag_pmf(q_pad)
-    k = bags.counts.to(device).double()[bag]
-    size_minus = (sizes[bag] - 1)
+    m, bmax = bags.num_bags, int(sizes.max())
+    # padded cavity probabilities; pads hold q = 0 (a variable that is always 0 does not change any count)
+    vpad = torch.full((m, bmax), -float("inf"), dtype=torch.float64, device=device)
+    vpad[bag, pos] = v
+    q = torch.sigmoid(vpad)
+    q0 = torch.sigmoid(-vpad)  # 1 - q without cancellation near q = 1
+    pmf = _bag_pmf(q).T.contiguous()  # (bmax + 1, m): row c = P(C = c) of every bag
+    F = _factor_table(bags.counts.to(device), bmax + 1, lam_b, hard).T.contiguous()  # (bmax + 2, m)
+    fwd = q <= 0.5
+    inv0 = 1.0 / q0  # >= 1 and <= 2 on forward lanes
+    inv1 = torch.where(fwd, torch.ones_like(q), 1.0 / q)  # <= 2 on backward lanes
+    ratio_f = q * inv0  # |.| <= 1 on forward lanes
+    ratio_b = torch.where(fwd, torch.zeros_like(q), q0 * inv1)  # <= 1 on backward lanes
+    ratio_f = torch.where(fwd, ratio_f, torch.zeros_like(q))
+    inv0 = torch.where(fwd, inv0, torch.zeros_like(q))
     a1 = torch.zeros_like(q)
     a0 = torch.zeros_like(q)
-
-    fwd = (q <= 0.5).nonzero().flatten()
-    if fwd.numel():
-        qf, q0f, bf, kf, lim = q[fwd], q0[fwd], bag[fwd], k[fwd], size_minus[fwd]
-        r_prev = torch.zeros_like(qf)
-        acc1, acc0 = torch.zeros_like(qf), torch.zeros_like(qf)
-        for c in range(bmax):  # count values, vectorised over members
-            r = (pmf[bf, c] - qf * r_prev) / q0f
-            r = torch.where(lim >= c, r.clamp_min(0.0), torch.zeros_like(r))
-            cc = torch.full_like(qf, float(c))
-            acc1 += r * _factor(cc + 1.0, kf, lam_b, hard)
-            acc0 += r * _factor(cc, kf, lam_b, hard)
-            r_prev = r
-        a1[fwd], a0[fwd] = acc1, acc0
-    bwd = (q > 0.5).nonzero().flatten()
-    if bwd.numel():
-        qb, q0b, bb, kb = q[bwd], q0[bwd], bag[bwd], k[bwd]
-        r_next = torch.zeros_like(qb)
-        acc1, acc0 = torch.zeros_like(qb), torch.zeros_like(qb)
-        for c in range(bmax, 0, -1):
-            r = ((pmf[bb, c] - q0b * r_next) / qb).clamp_min(0.0)
-            cc = torch.full_like(qb, float(c - 1))
-            acc1 += r * _factor(cc + 1.0, kb, lam_b, hard)
-            acc0 += r * _factor(cc, kb, lam_b, hard)
-            r_next = r
-        a1[bwd], a0[bwd] = acc1, acc0
-    return torch.log(a1.clamp_min(_TINY)) - torch.log(a0.clamp_min(_TINY))
+    # forward deconvolution, R_c = (P_c - q R_{c-1}) / (1 - q), used where q <= 1/2
+    r = torch.zeros_like(q)
+    sizes_col = sizes.double()[:, None]
+    for c in range(bmax):  # count values; each step is vectorised over all members
+        r = (pmf[c][:, None] * inv0 - ratio_f * r).clamp_(min=0.0)
+        if c > 0:  # C_{-i} <= |S| - 1: drop the round-off a smaller bag leaves beyond its size
+            r.mul_((sizes_col > c).double())
+        a1.addcmul_(r, F[c + 1][:, None])
+        a0.addcmul_(r, F[c][:, None])
+    # backward deconvolution, R_{c-1} = (P_c - (1 - q) R_c) / q, used where q > 1/2
+    r = torch.zeros_like(q)
+    for c in range(bmax, 0, -1):
+        r = (pmf[c][:, None] * inv1 - ratio_b * r).clamp_(min=0.0)
+        r = torch.where(fwd, torch.zeros_like(r), r)
+        a1.addcmul_(r, F[c][:, None])
+        a0.addcmul_(r, F[c - 1][:, None])
+    out = torch.log(a1.clamp_min(_TINY)) - torch.log(a0.clamp_min(_TINY))
+    return out[bag, pos]
 
 
 def gaussian_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = False,

@@ -1,0 +1,237 @@
+"""Benchmark: learning from label proportions by belief propagation (graphdiff.llp, issue 5).
+
+Part ``bank``: Bank Marketing (as released with the paper) at bag sizes 8, 64, 256, 1024 over bag seeds: test AUC of
+BP-LLP per bag-factor mode (``bp_pairwise``, ``bp_exact``, ``bp_gaussian``), ``dllp``, ``easyllp`` (same MLP) and the
+``supervised`` ceiling (same MLP on instance labels); BP time, iterations and convergence.
+Part ``scale``: 10^6 synthetic rows (16 standardised features, logistic labels, ~30% positive), bag size 64, k = 5,
+modes exact and gaussian, lambda 1 / 1, damping 0.5, tol 1e-4: ``bp_time_s``, ``knn_time_s`` (separately),
+``bp_converged`` and peak memory, each measured in a fresh process.
+
+Each (part, seed) writes a partial file under ``--partial-dir``; ``--merge`` aggregates them into
+``benchmarks/results/label_proportions.json`` (``.quick.json`` with ``--quick``). Examples::
+
+    python benchmarks/label_proportions.py --part bank --seeds 0 1 2 3 4
+    python benchmarks/label_proportions.py --part scale
+    python benchmarks/label_proportions.py --merge
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphdiff.bench import Results, peak_rss_mb, run_isolated
+
+BENCH = "label_proportions"
+
+
+def _bank_run(bag_size: int, seed: int, args) -> list[dict]:
+    import graphdiff.data as gd
+    from graphdiff.data.bags import random_bags
+    from graphdiff.llp import DLLP, BPLabelProportions, EasyLLP
+    from graphdiff.llp.selection import roc_auc
+
+    ds = gd.load_tabular("bank_marketing")
+    y = torch.from_numpy(np.asarray(ds.y_train))
+    bags = random_bags(y, bag_size, seed=seed)  # only bags and counts go to the learners
+    hidden = tuple(args.hidden)
+    common = dict(hidden=hidden, epochs=args.epochs, seed=seed, verbose=False)
+    rows = []
+    setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": "bags"}
+    for mode in args.modes:
+        if mode == "pairwise" and bag_size > args.pairwise_max_bag:
+            continue
+        est = BPLabelProportions(bag_factor=mode, lam_s=args.lam_s, lam_b=args.lam_b, n_rounds=args.rounds,
+                                 max_iter=args.max_iter, **common)
+        t0 = time.perf_counter()
+        est.fit(ds.X_train, bags)
+        dt = time.perf_counter() - t0
+        auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
+        s = {**setting, "lam_s": args.lam_s, "lam_b": args.lam_b, "n_rounds": args.rounds}
+        m = f"bp_{mode}"
+        rows += [
+            dict(method=m, setting=s, metric="test_auc", value=auc, time_s=dt),
+            dict(method=m, setting=s, metric="bp_time_s", value=sum(est.bp_time_s_)),
+            dict(method=m, setting=s, metric="knn_time_s", value=sum(est.knn_time_s_)),
+            dict(method=m, setting=s, metric="bp_iterations", value=float(np.mean([r.iterations for r in est.bp_results_]))),
+            dict(method=m, setting=s, metric="bp_converged", value=float(all(r.converged for r in est.bp_results_))),
+            dict(method=m, setting=s, metric="pseudo_label_auc",
+                 value=roc_auc(ds.y_train, est.bp_results_[-1].marginals)),
+        ]
+        print(f"  B={bag_size} seed={seed} {m}: test AUC {auc:.4f}, BP {sum(est.bp_time_s_):.1f}s, "
+              f"converged {[r.converged for r in est.bp_results_]}, fit {dt:.1f}s", flush=True)
+    for name, cls in (("dllp", DLLP), ("easyllp", EasyLLP)):
+        if name not in args.baselines:
+            continue
+        t0 = time.perf_counter()
+        est = cls(**common).fit(ds.X_train, bags)
+        dt = time.perf_counter() - t0
+        auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
+        rows.append(dict(method=name, setting=setting, metric="test_auc", value=auc, time_s=dt))
+        print(f"  B={bag_size} seed={seed} {name}: test AUC {auc:.4f}, fit {dt:.1f}s", flush=True)
+    return rows
+
+
+def _supervised_run(seed: int, args) -> list[dict]:
+    import graphdiff.data as gd
+    from graphdiff.llp import fit_mlp
+    from graphdiff.llp.selection import auc_score_fn, roc_auc
+    from graphdiff.llp.mlp import predict_proba
+
+    ds = gd.load_tabular("bank_marketing")
+    X = torch.from_numpy(np.asarray(ds.X_train))
+    mean, std = X.mean(0), X.std(0)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    sc = lambda a: (torch.from_numpy(np.asarray(a)) - mean) / std  # noqa: E731
+    t0 = time.perf_counter()
+    model, _ = fit_mlp(sc(ds.X_train), torch.from_numpy(np.asarray(ds.y_train)).float(), hidden=tuple(args.hidden),
+                       epochs=args.epochs, score_fn=auc_score_fn(sc(ds.X_val), torch.from_numpy(ds.y_val)),
+                       seed=seed, verbose=False)
+    dt = time.perf_counter() - t0
+    auc = roc_auc(ds.y_test, predict_proba(model, sc(ds.X_test)))
+    print(f"  seed={seed} supervised: test AUC {auc:.4f}", flush=True)
+    setting = {"label_source": "instances", "hidden": list(args.hidden), "epochs": args.epochs,
+               "validation": "clean"}
+    return [dict(method="supervised", setting=setting, metric="test_auc", value=auc, time_s=dt)]
+
+
+# ---- scale run (module-level functions: they run in fresh processes) ------------------------------------------
+def scale_knn(n: int, k: int, graph_path: str, seed: int = 0) -> dict:
+    torch.set_num_threads(1)
+    from graphdiff.llp.datasets import logistic_data
+    from graphdiff.llp.knn_graph import knn_graph
+
+    X, y = logistic_data(n, 16, 0.3, seed=seed)
+    t0 = time.perf_counter()
+    ei, w = knn_graph(X, k, metric="euclidean", method="ivf", seed=seed)
+    dt = time.perf_counter() - t0
+    torch.save({"edge_index": ei, "weight": w}, graph_path)
+    return {"knn_time_s": dt, "edges": int(ei.size(1)), "positive_rate": float(y.float().mean()),
+            "peak_mem_mb": peak_rss_mb()}
+
+
+def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, max_iter: int = 100) -> dict:
+    torch.set_num_threads(1)
+    from graphdiff.data.bags import random_bags
+    from graphdiff.llp.bp import llp_marginals
+    from graphdiff.llp.datasets import logistic_data
+    from graphdiff.llp.selection import roc_auc
+
+    X, y = logistic_data(n, 16, 0.3, seed=seed)
+    g = torch.load(graph_path)
+    bags = random_bags(y, bag_size, seed=seed)
+    t0 = time.perf_counter()
+    res = llp_marginals(n, g["edge_index"], g["weight"], bags, lam_s=1.0, lam_b=1.0, bag_factor=mode,
+                        damping=0.5, tol=1e-4, max_iter=max_iter)
+    dt = time.perf_counter() - t0
+    bagged = bags.index
+    return {"bp_time_s": dt, "bp_converged": bool(res.converged), "iterations": res.iterations,
+            "residual": res.residual, "pseudo_label_auc": roc_auc(y[bagged], res.marginals[bagged]),
+            "peak_mem_mb": peak_rss_mb()}
+
+
+def _scale_part(args) -> list[dict]:
+    n = args.scale_n
+    graph_path = str(Path(args.partial_dir) / f"scale_graph_{n}.pt")
+    info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, threads=1)
+    print(f"  scale kNN: {info}", flush=True)
+    setting_base = {"num_samples": n, "num_features": 16, "bag_size": 64, "k": 5, "lam_s": 1.0, "lam_b": 1.0,
+                    "damping": 0.5, "tol": 1e-4, "knn": "ivf"}
+    rows = [dict(method="knn_graph", setting=setting_base, metric="knn_time_s", value=info["knn_time_s"],
+                 time_s=t_knn, peak_mem_mb=peak_knn)]
+    for mode in ("exact", "gaussian"):
+        out, t_bp, peak = run_isolated(scale_bp, n, 64, mode, graph_path, threads=1)
+        print(f"  scale {mode}: {out}", flush=True)
+        m = f"bp_{mode}"
+        s = dict(setting_base)
+        rows += [
+            dict(method=m, setting=s, metric="bp_time_s", value=out["bp_time_s"], time_s=t_bp, peak_mem_mb=peak),
+            dict(method=m, setting=s, metric="knn_time_s", value=info["knn_time_s"]),
+            dict(method=m, setting=s, metric="bp_converged", value=float(out["bp_converged"])),
+            dict(method=m, setting=s, metric="bp_iterations", value=float(out["iterations"])),
+            dict(method=m, setting=s, metric="pseudo_label_auc", value=out["pseudo_label_auc"]),
+        ]
+    os.remove(graph_path)
+    return rows
+
+
+def _merge(args) -> Path:
+    res = Results(BENCH, quick=args.quick, command=args.command)
+    groups: dict = {}
+    for f in sorted(Path(args.partial_dir).glob("part_*.json")):
+        part = json.loads(f.read_text())
+        for r in part["rows"]:
+            key = (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
+            g = groups.setdefault(key, {"values": [], "seeds": [], "time": [], "peak": []})
+            g["values"].append(r["value"])
+            g["seeds"].append(part["seed"])
+            if r.get("time_s") is not None:
+                g["time"].append(r["time_s"])
+            if r.get("peak_mem_mb") is not None:
+                g["peak"].append(r["peak_mem_mb"])
+    for (dataset, method, setting, metric), g in sorted(groups.items()):
+        order = np.argsort(g["seeds"])
+        res.add(dataset, method, json.loads(setting), metric, [g["values"][i] for i in order],
+                seeds=[g["seeds"][i] for i in order],
+                time_s=float(np.mean(g["time"])) if g["time"] else None,
+                peak_mem_mb=float(max(g["peak"])) if g["peak"] else None)
+    path = res.write()
+    print(f"wrote {path} ({len(res.rows)} rows)")
+    return path
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--part", choices=["bank", "scale"], default=None)
+    p.add_argument("--merge", action="store_true")
+    p.add_argument("--quick", action="store_true", help="1 seed, bag sizes 8 and 256, 10^5 scale rows")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--bag-sizes", type=int, nargs="+", default=[8, 64, 256, 1024])
+    p.add_argument("--modes", nargs="+", default=["exact", "gaussian", "pairwise"])
+    p.add_argument("--baselines", nargs="+", default=["dllp", "easyllp"])
+    p.add_argument("--pairwise-max-bag", type=int, default=64,
+                   help="skip the O(N B) pairwise expansion above this bag size (time)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[256, 128, 64])
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--lam-s", type=float, default=0.3)
+    p.add_argument("--lam-b", type=float, default=1.0)
+    p.add_argument("--max-iter", type=int, default=100)
+    p.add_argument("--scale-n", type=int, default=1_000_000)
+    p.add_argument("--partial-dir", default="/tmp/llp_bench_parts")
+    args = p.parse_args(argv)
+    args.command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
+    torch.set_num_threads(1)
+    os.makedirs(args.partial_dir, exist_ok=True)
+    if args.quick:
+        args.seeds, args.bag_sizes = args.seeds[:1], [8, 256]
+        args.scale_n = min(args.scale_n, 100_000)
+    if args.part == "bank":
+        for seed in args.seeds:
+            rows = _supervised_run(seed, args)
+            for b in args.bag_sizes:
+                rows += _bank_run(b, seed, args)
+            for r in rows:
+                r["dataset"] = "bank_marketing"
+            out = Path(args.partial_dir) / f"part_bank_seed{seed}.json"
+            out.write_text(json.dumps({"seed": seed, "command": args.command, "rows": rows}, indent=1))
+            print(f"seed {seed} done -> {out}", flush=True)
+    elif args.part == "scale":
+        rows = _scale_part(args)
+        for r in rows:
+            r["dataset"] = "synthetic_logistic"
+        out = Path(args.partial_dir) / "part_scale.json"
+        out.write_text(json.dumps({"seed": 0, "command": args.command, "rows": rows}, indent=1))
+    if args.merge:
+        _merge(args)
+
+
+if __name__ == "__main__":
+    main()
