@@ -218,3 +218,9 @@ def test_verify_tar_member(tmp_path):
         download.verify_form(tpath, dict(form, member="x.txt"))
     with pytest.raises(ChecksumError, match="content"):
         download.verify_form(tpath, dict(form, content_sha256="0" * 64))
+
+
+def test_download_into_sub_folder(tmp_path):
+    target = download.download_form(tmp_path, _form(name="splits/edges.txt"), opener=_opener(PAYLOAD), verbose=False)
+    assert target == tmp_path / "splits" / "edges.txt" and target.read_bytes() == PAYLOAD
+    assert [p.name for p in (tmp_path / "splits").iterdir()] == ["edges.txt"]

@@ -415,3 +415,18 @@ def test_ego_facebook_and_seal_amazon(real_data_root):
     seal = gd.load("com_amazon_seal", root=real_data_root)
     sizes = torch.tensor([c.numel() for c in seal.communities])
     assert (int(sizes.min()), int(sizes.max()), float(sizes.float().median())) == (3, 30, 7.0)
+
+
+def test_geom_gcn_matches_heterophilous_packaging(real_data_root):
+    """texas/wisconsin/actor(film) are identical in both packagings (the staged README checked masks and edges)."""
+    for name in ("texas", "wisconsin"):
+        a, b = gd.load(f"geom_{name}", root=real_data_root), gd.load(name, root=real_data_root)
+        assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y) and torch.equal(a.edge_index, b.edge_index)
+        assert torch.equal(a.train_mask, b.train_mask) and torch.equal(a.test_mask, b.test_mask)
+    film, actor = gd.load("geom_film", root=real_data_root), gd.load("actor", root=real_data_root)
+    assert torch.equal(film.train_mask, actor.train_mask) and torch.equal(film.val_mask, actor.val_mask)
+    assert torch.equal(film.x, actor.x) and torch.equal(film.y, actor.y) and torch.equal(film.edge_index, actor.edge_index)
+    cornell, texas = gd.load("geom_cornell", root=real_data_root), gd.load("geom_texas", root=real_data_root)
+    assert torch.equal(cornell.x, texas.x) and torch.equal(cornell.y, texas.y)  # the Geom-GCN quirk
+    assert torch.bincount(cornell.y).tolist() == [33, 1, 18, 101, 30]
+    assert not torch.equal(cornell.edge_index, texas.edge_index)

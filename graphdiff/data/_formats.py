@@ -34,6 +34,7 @@ __all__ = [
     "read_adj_npz",
     "read_heterophilous_npz",
     "read_nocd_npz",
+    "read_geom_gcn_features",
     "read_blogcatalog_mat",
     "read_musae_facebook",
     "parse_int_pairs",
@@ -152,6 +153,33 @@ def read_nocd_npz(stream) -> dict:
             "attr": _csr(npz, "attr_matrix", ".") if "attr_matrix.data" in npz.files else None,
             "membership": _csr(npz, "labels", "."),
         }
+
+
+def read_geom_gcn_features(text: str, name: str = "out1_node_feature_label.txt"):
+    """Geom-GCN ``out1_node_feature_label.txt`` -> (node ids, feature rows, feature cols, labels, num_features).
+
+    The feature field is either a dense comma-separated 0/1 vector (WebKB) or, when the header says
+    ``feature_amount``, a list of active feature indices (film).
+    """
+    lines = text.splitlines()
+    sparse = "feature_amount" in lines[0]
+    rows = [line.split("\t") for line in lines[1:] if line.strip()]
+    bad = next((i for i, r in enumerate(rows) if len(r) != 3), None)
+    if bad is not None:
+        raise ValueError(f"{name}: line {bad + 2} does not have three tab-separated fields")
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    labels = np.array([r[2] for r in rows], dtype=np.int64)
+    fields = [r[1].split(",") if r[1] else [] for r in rows]
+    counts = np.fromiter((len(f) for f in fields), dtype=np.int64, count=len(fields))
+    values = np.array([v for f in fields for v in f], dtype=np.int64)
+    owner = np.repeat(ids, counts)
+    if sparse:  # film: indices reach 931 although the header announces 931 features; 932 columns as in PyG
+        return ids, owner, values, labels, int(values.max()) + 1
+    if counts.min() != counts.max():
+        raise ValueError(f"{name}: dense feature vectors of different lengths")
+    pos = np.tile(np.arange(counts[0]), ids.size)
+    keep = values != 0
+    return ids, owner[keep], pos[keep], labels, int(counts[0])
 
 
 def read_heterophilous_npz(stream) -> dict:

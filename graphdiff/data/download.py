@@ -234,9 +234,9 @@ def download_form(
     target = directory / form["name"]
     if not url:
         raise MissingDataError(f"missing {form['name']} in {directory} and the manifest gives no URL for it")
-    directory.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)  # a form name may hold a sub-folder ("splits/x.npz")
     opener = opener or _default_opener
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{form['name']}.", suffix=".part", dir=directory)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
         try:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import json
 import os
 import warnings
@@ -452,11 +453,7 @@ def _load_heterophilous_npz(name, files, split=None, normalize_features: bool = 
     masks = {
         k: torch.from_numpy(raw[f"{k}s"].astype(bool)).T.contiguous() for k in ("train_mask", "val_mask", "test_mask")
     }
-    num_splits = masks["train_mask"].size(1)
-    if split is not None:
-        if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not 0 <= split < num_splits:
-            raise ValueError(f"`split` must be None or an int in [0, {num_splits}), got {split!r}")
-        masks = {k: v[:, int(split)].clone() for k, v in masks.items()}
+    masks = _select_split(masks, split, masks["train_mask"].size(1))
     data = Data(num_nodes=num_nodes)
     x = _dense_x(x)
     data.x = _normalize_rows(x) if normalize_features else x
@@ -465,6 +462,45 @@ def _load_heterophilous_npz(name, files, split=None, normalize_features: bool = 
     data.num_classes = int(data.y.max()) + 1
     for k, v in masks.items():
         setattr(data, k, v)
+    return data
+
+
+def _select_split(masks: dict, split, num_splits: int) -> dict:
+    if split is None:
+        return masks
+    if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not 0 <= split < num_splits:
+        raise ValueError(f"`split` must be None or an int in [0, {num_splits}), got {split!r}")
+    return {k: v[:, int(split)].clone() for k, v in masks.items()}
+
+
+def _load_geom_gcn(name, files, split=None, normalize_features: bool = False):
+    text = _read_bytes(files["features"]).decode("utf-8")
+    ids, rows, cols, labels, num_features = fmt.read_geom_gcn_features(text, files["features"][1]["name"])
+    num_nodes = ids.size
+    if not np.array_equal(np.sort(ids), np.arange(num_nodes)):
+        raise ValueError(f"{name}: node ids must be 0..{num_nodes - 1}, each once")
+    attr = sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(num_nodes, num_features))
+    attr.sum_duplicates()
+    attr.data[:] = 1.0
+    y = np.empty(num_nodes, dtype=np.int64)
+    y[ids] = labels
+    body = _read_bytes(files["edges"]).decode("utf-8").split("\n", 1)[1]
+    edges = fmt.parse_int_pairs(body.encode(), files["edges"][1]["name"])
+    masks = {"train_mask": [], "val_mask": [], "test_mask": []}
+    for k in range(10):
+        with open_form(*files[f"split_{k}"]) as f:
+            with np.load(io.BytesIO(f.read()), allow_pickle=False) as npz:
+                for key in masks:
+                    masks[key].append(torch.from_numpy(npz[key].astype(bool)))
+    masks = {key: torch.stack(v, dim=1) for key, v in masks.items()}
+    data = Data(num_nodes=num_nodes)
+    x = _dense_x(attr)
+    data.x = _normalize_rows(x) if normalize_features else x
+    data.edge_index, _ = _undirected(edges, num_nodes)
+    data.y = torch.from_numpy(y)
+    data.num_classes = int(y.max()) + 1
+    for key, v in _select_split(masks, split, 10).items():
+        setattr(data, key, v)
     return data
 
 
@@ -552,6 +588,7 @@ _FORMATS = {
     "musae_facebook": _load_musae_facebook,
     "nocd_npz": _load_nocd_npz,
     "seal_communities": _load_seal_communities,
+    "geom_gcn": _load_geom_gcn,
 }
 
 # Options each format accepts (besides root/download/verify/verbose).
@@ -564,6 +601,7 @@ _OPTIONS = {
     "heterophilous_npz": {"split", "normalize_features"},
     "musae_facebook": {"normalize_features"},
     "nocd_npz": {"normalize_features"},
+    "geom_gcn": {"split", "normalize_features"},
 }
 
 
@@ -603,7 +641,8 @@ def load(
         ``"error"`` or a positive number. ``weight_key`` (GraphML sets ``ppi_mips``, ``sfld``): the edge attribute
         read as ``edge_weight`` (default ``"weight"``; ``sfld`` keeps its similarities in ``"weights"``).
         ``split`` (heterophilous sets: ``chameleon``, ``squirrel``, ``actor``, ``cornell``, ``texas``,
-        ``wisconsin``, ``*_filtered``, ``minesweeper``, ``tolokers``): ``None`` (default) keeps the 10 fixed splits
+        ``wisconsin``, ``*_filtered``, ``minesweeper``, ``tolokers``; Geom-GCN ``geom_film``, ``geom_cornell``,
+        ``geom_texas``, ``geom_wisconsin``): ``None`` (default) keeps the 10 fixed splits
         as masks of shape ``[num_nodes, 10]`` (as PyG does), an int ``k`` returns the 1-D masks of split ``k``.
 
     Returns
