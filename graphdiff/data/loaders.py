@@ -246,6 +246,13 @@ def _communities_from(members: np.ndarray, owner: np.ndarray, num: int) -> list[
 
 # --------------------------------------------------------------------------------------------------- formats
 def _load_planetoid(name, files, features: bool = True, normalize_features: bool = False):
+    """Planetoid split format (Yang, Cohen & Salakhutdinov, ICML 2016, https://arxiv.org/abs/1603.08861).
+
+    Nodes are ordered as ``allx`` (labelled + unlabelled training pool) followed by the test rows; ``tx``/``ty``
+    list the test nodes in sorted-id order and ``test.index`` gives each node's id, so the stacked rows are
+    permuted to put test node ``test_index[k]`` at its id. Public split: the first ``len(y)`` nodes train, the next
+    500 validate, ``test.index`` tests (the GCN / PyG convention).
+    """
     with open_form(*files["test.index"]) as f:
         test_index = fmt.read_test_index(f)
     objs = {}
