@@ -95,7 +95,7 @@ class EchoScene:
                  shape_echo_layers: int = 1, layout_predicates=LAYOUT_PREDICATES, shape_predicates=SHAPE_PREDICATES,
                  gcn_hidden: int = 64, proj_dim: int = 16, context_dim: int = 64, time_dim: int = 64,
                  width: int = 128, num_blocks: int = 4, norm: str | None = "layer", shape_dim: int = 16,
-                 steps: int = 3000, batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 0.0,
+                 steps: int = 2500, batch_size: int = 16, lr: float = 1e-3, weight_decay: float = 0.0,
                  grad_clip: float = 5.0, ema_decay: float = 0.995, num_train_timesteps: int = 1000,
                  sample_steps: int = 50, shared_shape_noise: bool = True, max_train_time_s: float | None = None,
                  checkpoint_path=None, checkpoint_every: int = 500, device="cpu", seed: int = 0,
