@@ -404,7 +404,7 @@ def test_blogcatalog_and_facebook(real_data_root):
     assert int((memberships > 1).sum()) == 2852  # staged README: nodes in more than one group
     fb = gd.load("facebook_pagepage", root=real_data_root)
     assert fb.class_names == ["company", "government", "politician", "tvshow"]
-    assert set(torch.unique(fb.x).tolist()) == {0.0, 1.0}
+    assert bool(((fb.x == 0) | (fb.x == 1)).all()) and fb.x.sum(1).min() >= 1  # binary, every page has attributes
 
 
 def test_ego_facebook_and_seal_amazon(real_data_root):
