@@ -17,7 +17,6 @@ def test_scene_notebook_runs():
     env_backup = dict(os.environ)
     os.environ["GRAPHDIFF_FAST"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MPLBACKEND"] = "Agg"
     # the kernel imports graphdiff from this checkout even when it is not pip-installed
     root = str(NOTEBOOK.parent.parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, env_backup.get("PYTHONPATH")) if p)
@@ -30,4 +29,6 @@ def test_scene_notebook_runs():
         os.environ.update(env_backup)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    assert any("trained" in "".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert any("trained" in "".join(o.get("text", "")) for o in outputs)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4      # the top-down drawings
