@@ -121,6 +121,11 @@ def test_normalize_features(real_data_root):
     assert torch.allclose(sums[nonzero], torch.ones(int(nonzero.sum())), atol=1e-5)
     assert torch.allclose(norm.x * raw.x.sum(1, keepdim=True).clamp(min=1), raw.x, atol=1e-5)
     assert torch.equal(raw.edge_index, norm.edge_index)
+    from torch_geometric.transforms import NormalizeFeatures
+
+    for name in ("cora", "amazon_photo"):  # equal to PyG's transform, which the ERASE reference applies
+        ref = NormalizeFeatures()(gd.load(name, root=real_data_root))
+        assert torch.allclose(ref.x, gd.load(name, root=real_data_root, normalize_features=True).x, atol=1e-7)
 
 
 def test_npz_zip_and_plain_canonical_file_agree(real_data_root, tmp_path):
