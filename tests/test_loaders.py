@@ -435,3 +435,10 @@ def test_geom_gcn_matches_heterophilous_packaging(real_data_root):
     assert torch.equal(cornell.x, texas.x) and torch.equal(cornell.y, texas.y)  # the Geom-GCN quirk
     assert torch.bincount(cornell.y).tolist() == [33, 1, 18, 101, 30]
     assert not torch.equal(cornell.edge_index, texas.edge_index)
+
+
+def test_musae_wikipedia_regression_target(real_data_root):
+    data = gd.load("musae_chameleon", root=real_data_root)
+    assert getattr(data, "y", None) is None and data.target.dtype == torch.float32
+    assert (float(data.target.min()), float(data.target.max()), float(data.target.median())) == (15.0, 508957.0, 2003.0)
+    assert data.num_edges == gd.load("chameleon", root=real_data_root).num_edges  # same graph, README

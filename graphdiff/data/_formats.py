@@ -13,7 +13,7 @@ is left to the loaders. Formats:
 * GML graphs with a ``gt`` node attribute (networkx).
 * NOCD "SparseGraph" npz with a node x community membership matrix (ego-Facebook), SEAL's edge/community texts.
 * The heterophilous-graph npz of Platonov et al. (2023) (``node_features``, ``edges``, 10 split masks), the
-  BlogCatalog ``.mat`` (zip member) and the MUSAE Facebook Page-Page CSV/JSON files.
+  BlogCatalog ``.mat`` (zip member) and the MUSAE CSV/JSON files (Facebook Page-Page, Wikipedia graphs).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ __all__ = [
     "read_nocd_npz",
     "read_geom_gcn_features",
     "read_blogcatalog_mat",
-    "read_musae_facebook",
+    "read_musae",
     "parse_int_pairs",
     "parse_int_lines",
     "parse_communities",
@@ -197,13 +197,14 @@ def read_blogcatalog_mat(stream) -> dict:
     return {"network": sp.csr_matrix(mat["network"]), "group": sp.csr_matrix(mat["group"])}
 
 
-def read_musae_facebook(edges_text: str, features_json: str, target_text: str) -> dict:
-    """MUSAE Facebook Page-Page: edge CSV (header ``id_1,id_2``), JSON ``{node: [feature ids]}``, target CSV."""
+def read_musae(edges_text: str, features_json: str, target_text: str, name: str = "musae") -> dict:
+    """MUSAE graph: edge CSV (one header line), JSON ``{node: [feature ids]}``, target CSV (``id`` first, target
+    last: ``page_type`` for Facebook, monthly ``target`` traffic for the Wikipedia graphs)."""
     import csv
     import json
 
     body = edges_text.split("\n", 1)[1] if "\n" in edges_text else ""
-    edges = parse_int_pairs(body.replace(",", " ").encode(), "facebook_edges.csv")
+    edges = parse_int_pairs(body.replace(",", " ").encode(), f"{name}_edges.csv")
     feats = json.loads(features_json)
     nodes = np.fromiter((int(k) for k in feats), dtype=np.int64, count=len(feats))
     counts = np.fromiter((len(v) for v in feats.values()), dtype=np.int64, count=len(feats))
@@ -211,12 +212,13 @@ def read_musae_facebook(edges_text: str, features_json: str, target_text: str) -
     rows = np.repeat(nodes, counts)
     reader = csv.reader(io.StringIO(target_text))
     header = next(reader)
-    if header[0] != "id" or header[-1] != "page_type":
-        raise ValueError(f"facebook_target.csv: unexpected header {header}")
+    if header[0] != "id":
+        raise ValueError(f"{name}_target.csv: unexpected header {header}")
     table = [(int(r[0]), r[-1]) for r in reader if r]
     ids = np.array([t[0] for t in table], dtype=np.int64)
-    types = np.array([t[1] for t in table])
-    return {"edges": edges, "feature_rows": rows, "feature_cols": cols, "target_ids": ids, "target_types": types}
+    values = np.array([t[1] for t in table])
+    return {"edges": edges, "feature_rows": rows, "feature_cols": cols, "target_ids": ids, "target": values,
+            "target_name": header[-1]}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------- text

@@ -551,19 +551,22 @@ def _load_seal_communities(name, files):
     return data
 
 
-def _load_musae_facebook(name, files, normalize_features: bool = False):
-    raw = fmt.read_musae_facebook(
+def _load_musae(name, files, normalize_features: bool = False):
+    """MUSAE graphs (Rozemberczki et al. 2021): Facebook page types as ``y``; the Wikipedia graphs carry their
+    monthly-traffic regression target as ``data.target`` (float32) and no ``y``."""
+    prefix = files["edges"][1]["name"].rsplit("_edges", 1)[0]
+    raw = fmt.read_musae(
         _read_bytes(files["edges"]).decode("utf-8"),
         _read_bytes(files["features"]).decode("utf-8"),
         _read_bytes(files["target"]).decode("utf-8"),
+        prefix,
     )
     ids = raw["target_ids"]
     num_nodes = ids.size
     if not np.array_equal(np.sort(ids), np.arange(num_nodes)):
-        raise ValueError(f"{name}: facebook_target.csv must list the node ids 0..n-1 once each")
-    y_raw = np.empty(num_nodes, dtype=raw["target_types"].dtype)
-    y_raw[ids] = raw["target_types"]
-    y, class_names = _contiguous_labels(y_raw)
+        raise ValueError(f"{name}: {prefix}_target.csv must list the node ids 0..n-1 once each")
+    target = np.empty(num_nodes, dtype=raw["target"].dtype)
+    target[ids] = raw["target"]
     attr = sp.csr_matrix(
         (np.ones(raw["feature_rows"].size, dtype=np.float32), (raw["feature_rows"], raw["feature_cols"])),
         shape=(num_nodes, int(raw["feature_cols"].max()) + 1),
@@ -574,9 +577,16 @@ def _load_musae_facebook(name, files, normalize_features: bool = False):
     x = _dense_x(attr)
     data.x = _normalize_rows(x) if normalize_features else x
     data.edge_index, _ = _undirected(raw["edges"], num_nodes)
-    data.y = torch.from_numpy(y)
-    data.num_classes = len(class_names)
-    data.class_names = class_names
+    if raw["target_name"] == "page_type":
+        y, class_names = _contiguous_labels(target)
+        data.y = torch.from_numpy(y)
+        data.num_classes = len(class_names)
+        data.class_names = class_names
+    else:
+        try:
+            data.target = torch.from_numpy(target.astype(np.float32))
+        except ValueError:
+            raise ValueError(f"{name}: the {raw['target_name']!r} column is not numeric") from None
     return data
 
 
@@ -592,7 +602,7 @@ _FORMATS = {
     "gml": _load_gml,
     "heterophilous_npz": _load_heterophilous_npz,
     "blogcatalog_mat": _load_blogcatalog_mat,
-    "musae_facebook": _load_musae_facebook,
+    "musae": _load_musae,
     "nocd_npz": _load_nocd_npz,
     "seal_communities": _load_seal_communities,
     "geom_gcn": _load_geom_gcn,
@@ -606,7 +616,7 @@ _OPTIONS = {
     "lgc_graphml": {"inf_weight", "weight_key"},
     "lgc_csv": {"inf_weight"},
     "heterophilous_npz": {"split", "normalize_features"},
-    "musae_facebook": {"normalize_features"},
+    "musae": {"normalize_features"},
     "nocd_npz": {"normalize_features"},
     "geom_gcn": {"split", "normalize_features"},
 }
