@@ -113,6 +113,13 @@ def prepare_inputs(data, y_noisy, train_mask, val_mask=None, y_val_clean=None, m
                      y_val_noisy, monitors)
 
 
+def _cuda_devices(device: torch.device) -> list[int]:
+    """CUDA device indices whose RNG ``torch.random.fork_rng`` must save and restore."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
 def use_sparse_features(data, option) -> bool:
     """Resolve a ``sparse_features`` option: ``"auto"`` means at most 10% of the feature entries are non-zero."""
     if option != "auto":

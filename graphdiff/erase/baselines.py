@@ -29,7 +29,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv, GCNConv
 from tqdm.auto import tqdm
 
-from graphdiff.erase._common import accuracy, prepare_inputs, use_sparse_features
+from graphdiff.erase._common import _cuda_devices, accuracy, prepare_inputs, use_sparse_features
 from graphdiff.erase.encoder import _SparseInputLinear, sparse_dropout
 
 __all__ = ["GCNNet", "GATNet", "generalized_cross_entropy", "NoisyLabelGNN", "GCN", "GAT", "GCE"]
@@ -182,7 +182,7 @@ class NoisyLabelGNN:
         train_idx = inp.train_mask.nonzero().flatten()
         target = inp.y_noisy[train_idx]
         start = time.perf_counter()
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        with torch.random.fork_rng(devices=_cuda_devices(device)):
             torch.manual_seed(self.seed)
             net = self._build(inp.x.size(1), inp.num_classes).to(device)
             optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)

@@ -30,7 +30,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from graphdiff.erase._common import accuracy, linear_probe, prepare_inputs, use_sparse_features
+from graphdiff.erase._common import _cuda_devices, accuracy, linear_probe, prepare_inputs, use_sparse_features
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
@@ -213,8 +213,7 @@ class ERASE:
         train_idx = inp.train_mask.nonzero().flatten()
         noisy_train = inp.y_noisy[train_idx]
         start = time.perf_counter()
-        devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=_cuda_devices(device)):
             torch.manual_seed(self.seed)
             encoder = ERASEEncoder(inp.x.size(1), self.hidden_channels, self.out_channels, heads=self.heads,
                                    dropout=self.dropout, conv=self.encoder).to(device)
