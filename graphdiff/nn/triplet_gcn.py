@@ -194,10 +194,12 @@ class TripletGCN(nn.Module):
                     f"`edge_attr` holds predicate ids outside [0, num_predicates={self.num_predicates})"
                 )
             edge_attr = self.embedding(edge_attr)
-        if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.size(0)):
-            raise ValueError(
-                f"`edge_index` refers to node {int(edge_index.max())}, but only {x.size(0)} nodes were given"
-            )
+        if edge_index.numel():
+            lo, hi = int(edge_index.min()), int(edge_index.max())
+            if lo < 0:
+                raise ValueError(f"`edge_index` contains a negative node id ({lo})")
+            if hi >= x.size(0):
+                raise ValueError(f"`edge_index` refers to node {hi}, but only {x.size(0)} nodes were given")
         for layer in self.layers:
             x, edge_attr = layer(x, edge_index, edge_attr)
         return x, edge_attr
