@@ -116,8 +116,22 @@ def _isolated(seed, echo, cfg):
     return res
 
 
-def aggregate(runs: list[dict], ref: dict | None, cfg: dict, quick: bool, command: str) -> Path:
+def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bool, command: str) -> Path:
+    """Rows for every (configuration, finished runs) group, then the reference rows (of the first configuration)."""
     res = Results("scene_generation", quick=quick, command=command)
+    for cfg, runs in groups:
+        _add_rows(res, cfg, runs)
+    if ref is not None:
+        cfg = groups[0][0]
+        setting_ref = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"]}
+        for key, metric in METRIC_KEYS.items():
+            res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
+        res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
+        res.add("synthfront", "ground_truth", setting_ref, "shape_consistency_cd", ref["shape_consistency_cd"])
+    return res.write()
+
+
+def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
     setting_base = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
                     "sample_steps": cfg["sample_steps"], "sampler": "ddim", "steps": cfg["steps"],
                     "batch_size": cfg["batch_size"], "max_train_time_s": cfg["max_train_time_s"]}
@@ -142,13 +156,6 @@ def aggregate(runs: list[dict], ref: dict | None, cfg: dict, quick: bool, comman
         res.add("synthfront", method, setting_base, "scenes_per_s", [r["scenes_per_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "scenes_per_cpu_s", [r["scenes_per_cpu_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "final_train_loss", [r["final_loss"] for r in rs], **common)
-    if ref is not None:
-        setting_ref = {k: setting_base[k] for k in ("room_types", "test_graphs", "train_scenes")}
-        for key, metric in METRIC_KEYS.items():
-            res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
-        res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
-        res.add("synthfront", "ground_truth", setting_ref, "shape_consistency_cd", ref["shape_consistency_cd"])
-    return res.write()
 
 
 def main(argv=None) -> int:
@@ -166,6 +173,9 @@ def main(argv=None) -> int:
     p.add_argument("--runs-file", default=None, help="cache of finished runs (JSON lines)")
     p.add_argument("--aggregate-only", action="store_true")
     p.add_argument("--quick", action="store_true", help="1 seed, 200 steps, 200 held-out graphs")
+    p.add_argument("--extra-steps", type=int, default=None,
+                   help="also train longer runs with this many steps (rows with their own `steps` setting)")
+    p.add_argument("--extra-seeds", type=int, nargs="+", default=[0], help="seeds of the --extra-steps runs")
     args = p.parse_args(argv)
     if args.quick:
         args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600
@@ -175,34 +185,41 @@ def main(argv=None) -> int:
            "train_scenes": args.train_scenes, "test_scenes": args.test_scenes, "sample_steps": args.sample_steps,
            "data_seed": 0}
     runs_file = Path(args.runs_file or f"/tmp/scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
-    cfg_key = json.dumps(cfg, sort_keys=True)
-    runs = []
-    if runs_file.exists():
-        for line in runs_file.read_text().splitlines():
-            rec = json.loads(line)
-            if rec.get("cfg") == cfg_key:
-                runs.append(rec["run"])
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
-    if not args.aggregate_only:
-        todo = [(s, e == "on") for s in args.seeds for e in args.echo
-                if not any(r["seed"] == s and r["echo"] == (e == "on") for r in runs)]
-        print(f"{len(runs)} runs cached, {len(todo)} to go", flush=True)
+    plans = [(cfg, args.seeds)]
+    if args.extra_steps is not None:
+        plans.append((dict(cfg, steps=args.extra_steps), args.extra_seeds))
+    groups = []
+    for plan_cfg, seeds in plans:
+        cfg_key = json.dumps(plan_cfg, sort_keys=True)
+        runs = []
+        if runs_file.exists():
+            for line in runs_file.read_text().splitlines():
+                rec = json.loads(line)
+                if rec.get("cfg") == cfg_key:
+                    runs.append(rec["run"])
+        if not args.aggregate_only:
+            todo = [(s, e == "on") for s in seeds for e in args.echo
+                    if not any(r["seed"] == s and r["echo"] == (e == "on") for r in runs)]
+            print(f"steps={plan_cfg['steps']}: {len(runs)} runs cached, {len(todo)} to go", flush=True)
 
-        def job(item):
-            seed, echo = item
-            out = _isolated(seed, echo, cfg)
-            with runs_file.open("a") as f:
-                f.write(json.dumps({"cfg": cfg_key, "run": out}) + "\n")
-            r = out["relations"]
-            print(f"seed {seed} echo={echo}: steps {out['steps_done']} train {out['train_time_s']:.0f}s "
-                  f"L/R {r['left_right']:.3f} F/B {r['front_behind']:.3f} mean {r['mean']:.3f} "
-                  f"mmd {out['layout_mmd']:.4f} scenes/s {out['scenes_per_s']:.2f}", flush=True)
-            return out
+            def job(item, plan_cfg=plan_cfg, cfg_key=cfg_key):
+                seed, echo = item
+                out = _isolated(seed, echo, plan_cfg)
+                with runs_file.open("a") as f:
+                    f.write(json.dumps({"cfg": cfg_key, "run": out}) + "\n")
+                r = out["relations"]
+                print(f"steps={plan_cfg['steps']} seed {seed} echo={echo}: steps {out['steps_done']} "
+                      f"train {out['train_time_s']:.0f}s L/R {r['left_right']:.3f} F/B {r['front_behind']:.3f} "
+                      f"mean {r['mean']:.3f} mmd {out['layout_mmd']:.4f} scenes/s {out['scenes_per_s']:.2f}",
+                      flush=True)
+                return out
 
-        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-            runs += list(pool.map(job, todo))
+            with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+                runs += list(pool.map(job, todo))
+        groups.append((plan_cfg, [r for r in runs if r["seed"] in seeds]))
     ref, _, _ = run_isolated(reference_rows, cfg, threads=1)
-    path = aggregate([r for r in runs if r["seed"] in args.seeds], ref, cfg, args.quick, command)
+    path = aggregate(groups, ref, args.quick, command)
     print(f"wrote {path}")
     return 0
 
