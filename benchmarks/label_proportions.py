@@ -42,9 +42,9 @@ def _bank_run(bag_size: int, seed: int, args) -> list[dict]:
     y = torch.from_numpy(np.asarray(ds.y_train))
     bags = random_bags(y, bag_size, seed=seed)  # only bags and counts go to the learners
     hidden = tuple(args.hidden)
-    common = dict(hidden=hidden, epochs=args.epochs, seed=seed, verbose=False)
+    common = dict(hidden=hidden, epochs=args.epochs, seed=seed, validation=args.validation, verbose=False)
     rows = []
-    setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": "bags"}
+    setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": args.validation}
     for mode in args.modes:
         if mode == "pairwise" and bag_size > args.pairwise_max_bag:
             continue
@@ -201,6 +201,8 @@ def main(argv=None) -> None:
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128, 64])
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--validation", choices=["none", "bags"], default="none",
+                   help="label-free model selection of every LLP learner: fixed epochs or held-out bags")
     p.add_argument("--lam-s", type=float, default=0.3)
     p.add_argument("--lam-b", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=100)

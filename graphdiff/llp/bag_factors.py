@@ -152,13 +152,21 @@ def exact_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = F
             r.mul_((sizes_col > c).double())
         a1.addcmul_(r, F[c + 1][:, None])
         a0.addcmul_(r, F[c][:, None])
-    # backward deconvolution, R_{c-1} = (P_c - (1 - q) R_c) / q, used where q > 1/2
-    r = torch.zeros_like(q)
-    for c in range(bmax, 0, -1):
-        r = (pmf[c][:, None] * inv1 - ratio_b * r).clamp_(min=0.0)
-        r = torch.where(fwd, torch.zeros_like(r), r)
-        a1.addcmul_(r, F[c][:, None])
-        a0.addcmul_(r, F[c - 1][:, None])
+    # backward deconvolution, R_{c-1} = (P_c - (1 - q) R_c) / q, used where q > 1/2; only on bags that have such
+    # a member (rows gathered once per call)
+    rows = (~fwd).any(1).nonzero().flatten()
+    if rows.numel():
+        fw, inv1r, ratio_br = fwd[rows], inv1[rows], ratio_b[rows]
+        pmf_r, F_r = pmf[:, rows], F[:, rows]
+        b1, b0 = torch.zeros_like(inv1r), torch.zeros_like(inv1r)
+        r = torch.zeros_like(inv1r)
+        for c in range(bmax, 0, -1):
+            r = (pmf_r[c][:, None] * inv1r - ratio_br * r).clamp_(min=0.0)
+            r.masked_fill_(fw, 0.0)
+            b1.addcmul_(r, F_r[c][:, None])
+            b0.addcmul_(r, F_r[c - 1][:, None])
+        a1[rows] += b1
+        a0[rows] += b0
     out = torch.log(a1.clamp_min(_TINY)) - torch.log(a0.clamp_min(_TINY))
     return out[bag, pos]
 

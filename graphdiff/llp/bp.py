@@ -85,7 +85,6 @@ def loopy_bp(h: torch.Tensor, pair_index: torch.Tensor | None = None, J: torch.T
     m_pairs = pair_index.size(1)
     src = torch.cat([pair_index[0], pair_index[1]])
     dst = torch.cat([pair_index[1], pair_index[0]])
-    rev = torch.cat([torch.arange(m_pairs, 2 * m_pairs), torch.arange(m_pairs)]).to(device)
     Jd = torch.cat([J, J])
     msg = torch.zeros(2 * m_pairs, dtype=torch.float64, device=device)
     if use_bags:
@@ -96,7 +95,7 @@ def loopy_bp(h: torch.Tensor, pair_index: torch.Tensor | None = None, J: torch.T
     def beliefs():
         b = h + scatter(msg, dst, 0, dim_size=n, reduce="sum") if m_pairs else h.clone()
         if use_bags:
-            b = b.index_add(0, member, beta)
+            b = b + scatter(beta, member, 0, dim_size=n, reduce="sum")
         return b
 
     history = []
@@ -108,7 +107,7 @@ def loopy_bp(h: torch.Tensor, pair_index: torch.Tensor | None = None, J: torch.T
         b = beliefs()
         res = 0.0
         if m_pairs:
-            c = b[src] - msg[rev]
+            c = b[src] - msg.roll(m_pairs)  # the reverse of directed edge e is e +- m_pairs
             new = F.softplus(c + Jd) - F.softplus(c)
             new = damping * msg + (1.0 - damping) * new
             res = float((new - msg).abs().max())
