@@ -10,6 +10,9 @@ held-out scene graphs alone (50 DDIM steps, layout and shape branches) and score
   of the held-out boxes themselves;
 * ``shape_mmd_cd``, ``shape_cov_cd``, ``shape_1nna_cd`` against held-out shapes (per class, averaged) and
   ``shape_consistency_cd`` over the ground-truth consistency pairs;
+* manipulation: one left/right or front/behind triple of every held-out graph flipped, the rooms re-sampled with
+  the untouched nodes clamped (``edit_mode=clamp``) or all from fresh noise (``all``): ``acc_flipped`` on the
+  flipped triples, ``acc_directional_unchanged`` on the others;
 * ``scenes_per_s``: one batch of 100 scenes sampled (layout + shape, 50 DDIM steps), single thread, wall time;
   ``scenes_per_cpu_s`` the same over the process's CPU time (the machine is shared: wall time includes waiting).
 
@@ -86,6 +89,23 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     out["shape"] = {k: sm[k] for k in ("mmd_cd", "cov_cd", "nna_cd")}
     out["shape_consistency_cd"] = M.shape_consistency(per_scene, [S.consistency_pairs(t) for t in test],
                                                       num_points=128)
+    # manipulation: flip one left/right or front/behind triple per graph, re-sample in both modes
+    from graphdiff.scene import edits
+
+    rng = np.random.default_rng(seed)
+    edited, changed = [], []
+    for t in test:
+        cand = np.flatnonzero(np.isin(t.triples[:, 1], [1, 2, 3, 4]))
+        e = edits.flip_relation(t, int(rng.choice(cand)))
+        edited.append(e)
+        changed.append(int(e.extra["changed_triples"][0]))
+    out["edit"] = {}
+    for mode in ("clamp", "all"):
+        after = model.resample(gen, edited, mode=mode, seed=seed + 2)
+        flipped = [M.relation_pass(a.boxes, e.triples[k:k + 1])[0] for a, e, k in zip(after, edited, changed)]
+        unchanged = M.relation_accuracy(after, [np.delete(e.triples, k, axis=0) for e, k in zip(edited, changed)])
+        out["edit"][mode] = {"acc_flipped": float(np.mean(flipped)),
+                             "acc_directional_unchanged": unchanged["directional"]}
     # throughput: one batch of 100 scenes, layout + shape, 50 DDIM steps
     t0, c0 = time.perf_counter(), time.process_time()
     model.sample(test[:100], num_steps=cfg["sample_steps"], seed=seed + 1, batch_size=100)
@@ -156,6 +176,14 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
         res.add("synthfront", method, setting_base, "scenes_per_s", [r["scenes_per_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "scenes_per_cpu_s", [r["scenes_per_cpu_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "final_train_loss", [r["final_loss"] for r in rs], **common)
+        ers = [r for r in rs if "edit" in r]          # runs made before the edit evaluation existed have none
+        for mode in ("clamp", "all"):
+            if not ers:
+                break
+            setting = dict(setting_base, edit="flip_one_directional", edit_mode=mode)
+            for key in ("acc_flipped", "acc_directional_unchanged"):
+                res.add("synthfront", method, setting, key, [r["edit"][mode][key] for r in ers],
+                        seeds=[r["seed"] for r in ers])
 
 
 def main(argv=None) -> int:
