@@ -30,6 +30,7 @@ import torch
 from graphdiff.bench import Results, peak_rss_mb, run_isolated
 
 BENCH = "label_proportions"
+BP_KNOBS = ("lam_s", "lam_b", "n_rounds")
 
 
 def _bank_run(bag_size: int, seed: int, args) -> list[dict]:
@@ -178,10 +179,15 @@ def _merge(args) -> Path:
                 g["peak"].append(r["peak_mem_mb"])
     for (dataset, method, setting, metric), g in sorted(groups.items()):
         order = np.argsort(g["seeds"])
-        res.add(dataset, method, json.loads(setting), metric, [g["values"][i] for i in order],
+        setting = json.loads(setting)
+        # BP knobs are constant per method: keep them on the row (not in `setting`) so that every method of one
+        # bag size shares a table line
+        extra = {"bp_params": {k: setting.pop(k) for k in BP_KNOBS if k in setting}} if method.startswith("bp_") \
+            and dataset == "bank_marketing" else {}
+        res.add(dataset, method, setting, metric, [g["values"][i] for i in order],
                 seeds=[g["seeds"][i] for i in order],
                 time_s=float(np.mean(g["time"])) if g["time"] else None,
-                peak_mem_mb=float(max(g["peak"])) if g["peak"] else None)
+                peak_mem_mb=float(max(g["peak"])) if g["peak"] else None, **extra)
     path = res.write()
     print(f"wrote {path} ({len(res.rows)} rows)")
     return path
