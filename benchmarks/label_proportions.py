@@ -141,7 +141,12 @@ def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, m
 def _scale_part(args) -> list[dict]:
     n = args.scale_n
     graph_path = str(Path(args.partial_dir) / f"scale_graph_{n}.pt")
-    info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, threads=1)
+    info_path = Path(graph_path + ".json")
+    if args.reuse_graph and info_path.exists():  # a kept graph of an earlier run: its kNN measurement stands
+        info, t_knn, peak_knn = json.loads(info_path.read_text())
+    else:
+        info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, threads=1)
+        info_path.write_text(json.dumps([info, t_knn, peak_knn]))
     print(f"  scale kNN: {info}", flush=True)
     setting_base = {"num_samples": n, "num_features": 16, "bag_size": 64, "k": 5, "lam_s": 1.0, "lam_b": 1.0,
                     "damping": 0.5, "tol": 1e-4, "knn": "ivf"}
@@ -159,7 +164,9 @@ def _scale_part(args) -> list[dict]:
             dict(method=m, setting=s, metric="bp_iterations", value=float(out["iterations"])),
             dict(method=m, setting=s, metric="pseudo_label_auc", value=out["pseudo_label_auc"]),
         ]
-    os.remove(graph_path)
+    if not args.keep_graph:
+        os.remove(graph_path)
+        info_path.unlink()
     return rows
 
 
@@ -214,6 +221,8 @@ def main(argv=None) -> None:
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--scale-n", type=int, default=1_000_000)
     p.add_argument("--partial-dir", default="/tmp/llp_bench_parts")
+    p.add_argument("--keep-graph", action="store_true", help="keep the 10^6-row kNN graph in --partial-dir")
+    p.add_argument("--reuse-graph", action="store_true", help="reuse a kept graph (and its kNN measurement)")
     args = p.parse_args(argv)
     args.command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     torch.set_num_threads(1)

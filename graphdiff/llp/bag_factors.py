@@ -135,38 +135,35 @@ def exact_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = F
     pmf = _bag_pmf(q).T.contiguous()  # (bmax + 1, m): row c = P(C = c) of every bag
     F = _factor_table(bags.counts.to(device), bmax + 1, lam_b, hard).T.contiguous()  # (bmax + 2, m)
     fwd = q <= 0.5
-    inv0 = 1.0 / q0  # >= 1 and <= 2 on forward lanes
-    inv1 = torch.where(fwd, torch.ones_like(q), 1.0 / q)  # <= 2 on backward lanes
-    ratio_f = q * inv0  # |.| <= 1 on forward lanes
-    ratio_b = torch.where(fwd, torch.zeros_like(q), q0 * inv1)  # <= 1 on backward lanes
-    ratio_f = torch.where(fwd, ratio_f, torch.zeros_like(q))
-    inv0 = torch.where(fwd, inv0, torch.zeros_like(q))
     a1 = torch.zeros_like(q)
     a0 = torch.zeros_like(q)
-    # forward deconvolution, R_c = (P_c - q R_{c-1}) / (1 - q), used where q <= 1/2
-    r = torch.zeros_like(q)
+    # forward deconvolution, R_c = (P_c - q R_{c-1}) / (1 - q), on the (m, B_max) layout; lanes with q > 1/2 get
+    # q = 0 here (their values are replaced below)
+    qf = torch.where(fwd, q, torch.zeros_like(q))
+    inv0 = torch.where(fwd, 1.0 / q0, torch.zeros_like(q))  # in [1, 2] on forward lanes
+    equal = bool((sizes == bmax).all())
     sizes_col = sizes.double()[:, None]
+    r = torch.zeros_like(q)
     for c in range(bmax):  # count values; each step is vectorised over all members
-        r = (pmf[c][:, None] * inv0 - ratio_f * r).clamp_(min=0.0)
-        if c > 0:  # C_{-i} <= |S| - 1: drop the round-off a smaller bag leaves beyond its size
+        r.mul_(qf).neg_().add_(pmf[c][:, None]).mul_(inv0).clamp_(min=0.0)
+        if c > 0 and not equal:  # C_{-i} <= |S| - 1: drop the round-off a smaller bag leaves beyond its size
             r.mul_((sizes_col > c).double())
         a1.addcmul_(r, F[c + 1][:, None])
         a0.addcmul_(r, F[c][:, None])
-    # backward deconvolution, R_{c-1} = (P_c - (1 - q) R_c) / q, used where q > 1/2; only on bags that have such
-    # a member (rows gathered once per call)
-    rows = (~fwd).any(1).nonzero().flatten()
-    if rows.numel():
-        fw, inv1r, ratio_br = fwd[rows], inv1[rows], ratio_b[rows]
-        pmf_r, F_r = pmf[:, rows], F[:, rows]
-        b1, b0 = torch.zeros_like(inv1r), torch.zeros_like(inv1r)
-        r = torch.zeros_like(inv1r)
+    # backward deconvolution, R_{c-1} = (P_c - (1 - q) R_c) / q, where q > 1/2: those members are gathered into
+    # one compact vector (usually a minority), each step gathering its bag's pmf entry
+    rb, cb = (~fwd).nonzero(as_tuple=True)
+    if rb.numel():
+        qb, q0b = q[rb, cb], q0[rb, cb]
+        inv1 = 1.0 / qb  # in [1, 2)
+        r = torch.zeros_like(qb)
+        b1, b0 = torch.zeros_like(qb), torch.zeros_like(qb)
         for c in range(bmax, 0, -1):
-            r = (pmf_r[c][:, None] * inv1r - ratio_br * r).clamp_(min=0.0)
-            r.masked_fill_(fw, 0.0)
-            b1.addcmul_(r, F_r[c][:, None])
-            b0.addcmul_(r, F_r[c - 1][:, None])
-        a1[rows] += b1
-        a0[rows] += b0
+            r.mul_(q0b).neg_().add_(pmf[c].index_select(0, rb)).mul_(inv1).clamp_(min=0.0)
+            b1.addcmul_(r, F[c].index_select(0, rb))
+            b0.addcmul_(r, F[c - 1].index_select(0, rb))
+        a1[rb, cb] = b1
+        a0[rb, cb] = b0
     out = torch.log(a1.clamp_min(_TINY)) - torch.log(a0.clamp_min(_TINY))
     return out[bag, pos]
 

@@ -107,10 +107,11 @@ def loopy_bp(h: torch.Tensor, pair_index: torch.Tensor | None = None, J: torch.T
         b = beliefs()
         res = 0.0
         if m_pairs:
-            c = b[src] - msg.roll(m_pairs)  # the reverse of directed edge e is e +- m_pairs
-            new = F.softplus(c + Jd) - F.softplus(c)
-            new = damping * msg + (1.0 - damping) * new
-            res = float((new - msg).abs().max())
+            c = b[src].sub_(msg.roll(m_pairs))  # cavity; the reverse of directed edge e is e +- m_pairs
+            new = F.softplus(c + Jd).sub_(F.softplus(c))
+            if damping:
+                new.mul_(1.0 - damping).add_(msg, alpha=damping)
+            res = float((new - msg).abs_().max())
             msg = new
         if use_bags:
             newb = bag_fn(b[member] - beta, bags, lam_b, hard)
