@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from graphdiff.bench import Results, run_isolated
 
@@ -203,6 +204,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="1 seed, 200 steps, 200 held-out graphs")
     p.add_argument("--extra-steps", type=int, default=None,
                    help="also train longer runs with this many steps (rows with their own `steps` setting)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--extra-seeds", type=int, nargs="+", default=[0], help="seeds of the --extra-steps runs")
     args = p.parse_args(argv)
     if args.quick:
@@ -243,8 +245,16 @@ def main(argv=None) -> int:
                       flush=True)
                 return out
 
+            bar = tqdm(total=len(todo), desc=f"scene runs (steps={plan_cfg['steps']})", disable=args.no_progress)
+
+            def tracked(item):
+                out = job(item)
+                bar.update(1)
+                return out
+
             with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-                runs += list(pool.map(job, todo))
+                runs += list(pool.map(tracked, todo))
+            bar.close()
         groups.append((plan_cfg, [r for r in runs if r["seed"] in seeds]))
     ref, _, _ = run_isolated(reference_rows, cfg, threads=1)
     path = aggregate(groups, ref, args.quick, command)

@@ -145,6 +145,13 @@ class _Branch(nn.Module):
                          num_layers, cfg["pred_dim"], cfg["norm"], echo)
         self.denoiser = ResidualDenoiser(x_dim, cfg["context_dim"], cfg["time_dim"], cfg["width"], cfg["num_blocks"])
 
+    def reset_parameters(self):
+        for m in self.time_mlp:
+            if isinstance(m, nn.Linear):
+                m.reset_parameters()
+        self.echo.reset_parameters()
+        self.denoiser.reset_parameters()
+
     def temb(self, t):
         return self.time_mlp(timestep_embedding(t, self.time_dim))
 
@@ -189,6 +196,15 @@ class EchoSceneNet(nn.Module):
         self.layout = _Branch(8, node_dim, cfg, cfg["echo"], cfg["echo_layers"], cfg["layout_predicates"])
         self.shape = (_Branch(cfg["shape_dim"], node_dim, cfg, cfg["echo"], cfg["shape_echo_layers"],
                               cfg["shape_predicates"]) if cfg["shape"] else None)
+
+    def reset_parameters(self):
+        self.class_emb.reset_parameters()
+        self.room_emb.reset_parameters()
+        if self.encoder is not None:
+            self.encoder.reset_parameters()
+        self.layout.reset_parameters()
+        if self.shape is not None:
+            self.shape.reset_parameters()
 
     def node_input(self, node_class, room_of_node, edge_index, edge_type):
         """The static per-node input ``v``: the relation-encoder latent (paper) or the class embedding (code)."""
