@@ -324,3 +324,9 @@ def test_bad_input_errors():
         S.generate_scenes(-1)
     with pytest.raises(ValueError, match="class id"):
         S.shape_grids([77], [0])
+
+
+def test_sgfront_root_under_the_data_root(tmp_path):
+    assert S.default_sgfront_root(tmp_path) is None
+    S.write_sgfront(S.generate_scenes(2, room_types="bedroom"), tmp_path / "sg_front" / "raw", "bedroom")
+    assert S.default_sgfront_root(tmp_path) == tmp_path / "sg_front" / "raw"

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -959,10 +958,11 @@ def scenes_to_batch(scenes: Sequence[Scene], box_codec: BoxCodec, shape_codec: S
 
 
 def default_sgfront_root(root=None) -> Path | None:
-    """Directory with real SG-FRONT files under the data root (``<root>/sg_front/raw``), or None."""
-    base = root or os.environ.get("GRAPHDIFF_DATA")
-    if base is None:
-        return None
+    """Directory with real SG-FRONT files under the data root (``<root>/sg_front/raw``; the root resolved as
+    :func:`graphdiff.data.data_root` does: argument > ``$GRAPHDIFF_DATA`` > user cache), or None."""
+    from graphdiff.data.loaders import data_root
+
+    base = data_root(root)
     for cand in (Path(base) / "sg_front" / "raw", Path(base) / "sg_front", Path(base) / "SG-FRONT"):
         if any(cand.glob("relationships_*_trainval.json")):
             return cand
