@@ -21,6 +21,7 @@ Usage::
     python benchmarks/scene_generation.py                       # 3 seeds x {echo, no_echo}, 2 runs at a time
     python benchmarks/scene_generation.py --quick               # 1 seed, short training, .quick.json
     python benchmarks/scene_generation.py --aggregate-only      # rebuild the JSON from the finished runs
+    python benchmarks/scene_generation.py --edit-check MODEL.pt # manipulation accuracy of a saved model
 
 Finished runs are cached (``--runs-file``), so an interrupted benchmark resumes where it stopped and the JSON can be
 written from the runs that finished.
@@ -91,22 +92,7 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     out["shape_consistency_cd"] = M.shape_consistency(per_scene, [S.consistency_pairs(t) for t in test],
                                                       num_points=128)
     # manipulation: flip one left/right or front/behind triple per graph, re-sample in both modes
-    from graphdiff.scene import edits
-
-    rng = np.random.default_rng(seed)
-    edited, changed = [], []
-    for t in test:
-        cand = np.flatnonzero(np.isin(t.triples[:, 1], [1, 2, 3, 4]))
-        e = edits.flip_relation(t, int(rng.choice(cand)))
-        edited.append(e)
-        changed.append(int(e.extra["changed_triples"][0]))
-    out["edit"] = {}
-    for mode in ("clamp", "all"):
-        after = model.resample(gen, edited, mode=mode, seed=seed + 2)
-        flipped = [M.relation_pass(a.boxes, e.triples[k:k + 1])[0] for a, e, k in zip(after, edited, changed)]
-        unchanged = M.relation_accuracy(after, [np.delete(e.triples, k, axis=0) for e, k in zip(edited, changed)])
-        out["edit"][mode] = {"acc_flipped": float(np.mean(flipped)),
-                             "acc_directional_unchanged": unchanged["directional"]}
+    out["edit"] = edit_eval(model, test, gen, seed)
     # throughput: one batch of 100 scenes, layout + shape, 50 DDIM steps
     t0, c0 = time.perf_counter(), time.process_time()
     model.sample(test[:100], num_steps=cfg["sample_steps"], seed=seed + 1, batch_size=100)
@@ -114,6 +100,46 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     out["scenes_per_cpu_s"] = 100 / (time.process_time() - c0)
     out["sample_eval_s"] = sample_s
     return out
+
+
+def edit_eval(model, test, gen, seed: int, drop_conflicts: bool = False) -> dict:
+    """Flip one left/right or front/behind triple of every graph, re-sample with ``mode="clamp"`` and ``"all"``;
+    accuracy on the flipped triples and on the unchanged ones."""
+    from graphdiff.scene import edits
+    from graphdiff.scene import metrics as M
+
+    rng = np.random.default_rng(seed)
+    edited, changed = [], []
+    for t in test:
+        cand = np.flatnonzero(np.isin(t.triples[:, 1], [1, 2, 3, 4]))
+        e = edits.flip_relation(t, int(rng.choice(cand)), drop_conflicts=drop_conflicts)
+        edited.append(e)
+        changed.append(int(e.extra["changed_triples"][0]))
+    res = {}
+    for mode in ("clamp", "all"):
+        after = model.resample(gen, edited, mode=mode, seed=seed + 2)
+        flipped = [M.relation_pass(a.boxes, e.triples[k:k + 1])[0] for a, e, k in zip(after, edited, changed)]
+        unchanged = M.relation_accuracy(after, [np.delete(e.triples, k, axis=0) for e, k in zip(edited, changed)])
+        res[mode] = {"acc_flipped": float(np.mean(flipped)), "acc_directional_unchanged": unchanged["directional"]}
+    return res
+
+
+def edit_check(path: str, num_graphs: int = 300, seed: int = 0) -> None:
+    """Print the manipulation accuracy of a saved model with and without ``drop_conflicts`` (a diagnostic)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import EchoScene
+
+    model = EchoScene.load(path)
+    test = S.generate_scenes(num_graphs, seed=10_000)
+    gen = model.sample(test, seed=seed)
+    for drop in (False, True):
+        res = edit_eval(model, test, gen, seed, drop_conflicts=drop)
+        for mode, r in res.items():
+            print(f"drop_conflicts={drop} mode={mode}: flipped {r['acc_flipped']:.3f}, "
+                  f"unchanged directional {r['acc_directional_unchanged']:.3f}")
 
 
 def reference_rows(cfg: dict) -> dict:
@@ -206,7 +232,12 @@ def main(argv=None) -> int:
                    help="also train longer runs with this many steps (rows with their own `steps` setting)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--extra-seeds", type=int, nargs="+", default=[0], help="seeds of the --extra-steps runs")
+    p.add_argument("--edit-check", metavar="MODEL", default=None,
+                   help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)")
     args = p.parse_args(argv)
+    if args.edit_check:
+        edit_check(args.edit_check)
+        return 0
     if args.quick:
         args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600
     if args.test_scenes < 2:

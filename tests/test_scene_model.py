@@ -241,3 +241,18 @@ def test_demo_runs_on_synthetic_data(monkeypatch, tmp_path, capsys):
     # the second run loads the cached model instead of training
     run_demo(verbose=True, train_seconds=2.0)
     assert "loaded the demo model" in capsys.readouterr().out
+
+
+def test_flip_with_drop_conflicts_frees_the_subject_on_that_axis():
+    sc = S.generate_scenes(6, seed=5)[2]
+    t = sc.triples
+    lr = np.isin(t[:, 1], [1, 2])
+    k = int(np.flatnonzero(lr)[0])
+    s, _, o = t[k]
+    new = edits.flip_relation(sc, k, drop_conflicts=True)
+    nt = new.triples
+    touching = ((nt[:, 0] == s) | (nt[:, 2] == s)) & np.isin(nt[:, 1], [1, 2])
+    assert nt[touching].tolist() == [[s, S.PREDICATE_TO_ID["right"] if t[k, 1] == 1 else 1, o]]
+    # relations of other groups and of other nodes are kept
+    other = ~(((t[:, 0] == s) | (t[:, 2] == s)) & lr)
+    assert sorted(map(tuple, t[other].tolist())) == sorted(map(tuple, nt[:-1].tolist()))

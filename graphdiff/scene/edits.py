@@ -49,9 +49,15 @@ def _base(scene):
     return out
 
 
-def set_relation(scene: S.Scene, subject: int, predicate, obj: int) -> S.Scene:
+def set_relation(scene: S.Scene, subject: int, predicate, obj: int, drop_conflicts: bool = False) -> S.Scene:
     """Add the triple ``(subject, predicate, obj)``; a contradicting relation of the same group on the pair (e.g.
-    ``left`` when setting ``right``, in either direction) is removed. The subject is the node that moves."""
+    ``left`` when setting ``right``, in either direction) is removed. The subject is the node that moves.
+
+    With ``drop_conflicts=True`` every other relation of the subject in the same group (e.g. all its left/right
+    triples with other nodes) is removed too: in a dense graph they usually contradict the new relation once the
+    subject has moved, and a model follows the majority. The default keeps them, as SG-FRONT's "relationship change"
+    evaluation does.
+    """
     S.check_scene(scene)
     s, o = _check_node(scene, subject, "subject"), _check_node(scene, obj, "obj")
     if s == o:
@@ -63,14 +69,17 @@ def set_relation(scene: S.Scene, subject: int, predicate, obj: int) -> S.Scene:
     inv = int(S.INVERSE_PREDICATE[p])
     same_pair = ((t[:, 0] == s) & (t[:, 2] == o)) & np.isin(t[:, 1], group)
     rev_pair = ((t[:, 0] == o) & (t[:, 2] == s)) & np.isin(t[:, 1], group if inv >= 0 else (p,))
-    t = t[~(same_pair | rev_pair)]
+    drop = same_pair | rev_pair
+    if drop_conflicts and len(group) > 1:
+        drop |= ((t[:, 0] == s) | (t[:, 2] == s)) & np.isin(t[:, 1], group)
+    t = t[~drop]
     out.triples = np.concatenate([t, np.array([[s, p, o]])], axis=0).astype(np.int64)
     out.extra["edited_nodes"] = np.array([s])
     out.extra["changed_triples"] = np.array([len(out.triples) - 1])
     return out
 
 
-def flip_relation(scene: S.Scene, index: int) -> S.Scene:
+def flip_relation(scene: S.Scene, index: int, drop_conflicts: bool = False) -> S.Scene:
     """Replace triple ``index`` by its interpretable opposite (left <-> right, front <-> behind, bigger <-> smaller,
     taller <-> shorter), as SG-FRONT's "relationship change" mode does."""
     S.check_scene(scene)
@@ -79,7 +88,7 @@ def flip_relation(scene: S.Scene, index: int) -> S.Scene:
     s, p, o = (int(x) for x in scene.triples[index])
     if p not in _FLIPPABLE:
         raise ValueError(f"predicate {S.PREDICATES[p]!r} has no opposite to flip to")
-    return set_relation(scene, s, _FLIPPABLE[p], o)
+    return set_relation(scene, s, _FLIPPABLE[p], o, drop_conflicts=drop_conflicts)
 
 
 def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
