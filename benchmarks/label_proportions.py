@@ -171,10 +171,11 @@ def _scale_part(args) -> list[dict]:
 
 
 def _merge(args) -> Path:
-    res = Results(BENCH, quick=args.quick, command=args.command)
+    parts = [json.loads(f.read_text()) for f in sorted(Path(args.partial_dir).glob("part_*.json"))]
+    commands = list(dict.fromkeys(p["command"] for p in parts)) + [args.command]
+    res = Results(BENCH, quick=args.quick, command=" && ".join(commands))
     groups: dict = {}
-    for f in sorted(Path(args.partial_dir).glob("part_*.json")):
-        part = json.loads(f.read_text())
+    for part in parts:
         for r in part["rows"]:
             key = (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
             g = groups.setdefault(key, {"values": [], "seeds": [], "time": [], "peak": []})
