@@ -151,7 +151,8 @@ def run_quality(res: Results, datasets, seeds_per_class: int, verbose: bool):
             for metric, vals in metrics.items():
                 res.add(name, method, setting, metric, [float(np.mean(vals))], seeds=[0],
                         per_class=[round(v, 4) for v in vals], num_classes=k,
-                        **({"time_s": elapsed} if metric == "f1" and method == "weighted_flow_diffusion" else {}))
+                        **({"dataset_wall_s": round(elapsed, 1)} if metric == "f1" and method == "weighted_flow_diffusion"
+                           else {}))
         frac = stats["labels_predicted_fraction"]
         if verbose:
             print(f"{name}: {elapsed:.0f} s; classifier labels predicted for {np.mean(frac) if frac else 0:.1%} "
