@@ -485,3 +485,23 @@ def test_device_path_of_batch_entry_point_matches_push():
         assert a.param == b.param
         inter = np.intersect1d(a.cluster, b.cluster).size
         assert inter / np.union1d(a.cluster, b.cluster).size > 0.95
+
+
+def test_failing_oracle_leaves_workspace_clean(planted):
+    g, target, in_target = planted
+    labels = gc.flip_labels(in_target, 0.9, 0.9, seed=1)
+
+    class Failing(_CountingOracle):
+        def fill(self, nodes):
+            raise RuntimeError("classifier unavailable")
+
+    bad = Failing(labels)
+    vol_k = g.degree[target].sum()
+    with pytest.raises(RuntimeError, match="unavailable"):
+        flow_diffusion(g, int(target[0]), 2 * vol_k, labels=bad, eps=0.05)
+    assert np.all(bad.cache == -1)  # no request markers left behind
+    assert not g.workspace().loc.any()
+    good = _CountingOracle(labels)
+    a = flow_diffusion(g, int(target[0]), 2 * vol_k, labels=good, eps=0.05, seed=3)
+    b = flow_diffusion(g, int(target[0]), 2 * vol_k, labels=labels, eps=0.05, seed=3)
+    np.testing.assert_array_equal(a.cluster, b.cluster)

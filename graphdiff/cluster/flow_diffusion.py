@@ -513,8 +513,10 @@ def flow_diffusion(
     if ws.busy:  # re-entrant use (e.g. from another thread): fall back to a private workspace
         ws = _Workspace(n)
     ws.busy = True
+    state = np.zeros(15, dtype=np.int64)
+    clean = False
+    pending = None
     try:
-        state = np.zeros(15, dtype=np.int64)
         fstate = np.zeros(3, dtype=np.float64)
         rng = np.array([(int(seed) * 0x2545F4914F6CDD1D + 1) % (1 << 64)], dtype=np.uint64)
         requested = 0
@@ -534,18 +536,20 @@ def flow_diffusion(
                 continue
             if code == _NEED_LABELS:
                 nodes = ws.need[: state[_S_NEED]].copy()
+                pending = nodes
+                if nodes.size == 0:
+                    raise ValueError("the `labels` oracle cache holds unfinished requests (-2 entries)")
                 oracle.fill(nodes)
                 filled = label_arr[nodes]
                 if not np.all((filled == 0) | (filled == 1)):
-                    _reset(ws, int(state[_S_NS]))
                     raise ValueError("the `labels` oracle did not fill binary labels for the requested nodes")
                 requested += nodes.size
+                pending = None
                 state[_S_STATUS] = _RUNNING
                 continue
             if code == _BAD_LABEL:
                 bad = int(state[_S_ERR])
                 val = int(label_arr[bad])
-                _reset(ws, int(state[_S_NS]))
                 raise ValueError(f"`labels` must be binary (0/1); node {bad} has label {val}")
             break
         ns = int(state[_S_NS])
@@ -555,7 +559,13 @@ def flow_diffusion(
         flags = ws.flags[:ns].copy()
         wdeg = ws.wdeg[:ns].copy()
         _reset(ws, ns)
+        clean = True
     finally:
+        if not clean:  # an error (e.g. raised by a label oracle): leave the workspace as clean as it was
+            _reset(ws, int(state[_S_NS]))
+            if pending is not None:  # un-mark the labels requested from the oracle
+                sub = label_arr[pending]
+                label_arr[pending] = np.where(sub == -2, -1, sub)
         ws.busy = False
     t = sink_arr[nodes] if has_sink else g.degree[nodes]
     stuck = (flags & _STUCK) != 0
