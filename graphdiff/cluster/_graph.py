@@ -1,4 +1,5 @@
-"""Graph containers for the local clustering kernels (shared by every module of :mod:`graphdiff.cluster`).
+"""Graph containers for the local clustering kernels (the CSR input of the Section 2 push solver of Back de Luca,
+Fountoulakis & Yang, ICLR 2024, https://arxiv.org/abs/2310.08031; shared by every module of :mod:`graphdiff.cluster`).
 
 The push kernels of flow diffusion and ACL PageRank read the graph as compressed sparse rows (CSR): ``indptr``
 (``n + 1`` offsets), ``indices`` (neighbour ids) and optional positive ``weights``. :class:`LocalGraph` holds those
