@@ -146,3 +146,27 @@ def test_bank_end_to_end_bag8(real_data_root):
     est.fit(ds.X_train, bags)
     assert roc_auc(ds.y_train, est.marginals_) >= 0.78
     assert roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1]) >= 0.80
+
+
+def test_bag_score_ignores_global_rate_and_rewards_ranking():
+    """The label-free criterion: invariant to a global logit shift, higher for a model that ranks the truth."""
+    from torch import nn
+
+    from graphdiff.llp.selection import bag_score_fn
+
+    class Fixed(nn.Module):
+        def __init__(self, sign, shift):
+            super().__init__()
+            self.sign, self.shift = sign, shift
+
+        def forward(self, x):
+            return self.sign * 3.0 * x[:, 0] + self.shift
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4000, 2, generator=g)
+    y = (torch.rand(4000, generator=g) < torch.sigmoid(3.0 * x[:, 0] - 1.0)).long()
+    bags = random_bags(y, 8, seed=0)
+    score = bag_score_fn(x, bags)
+    good, shifted, bad = score(Fixed(1.0, 0.0)), score(Fixed(1.0, 2.5)), score(Fixed(-1.0, 0.0))
+    assert abs(good - shifted) < 1e-3
+    assert good > 0.05 > bad

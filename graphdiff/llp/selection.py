@@ -3,7 +3,9 @@
 Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 4 (experimental protocol). The reference code
 early-stops on instance-labelled validation AUC; here the default criterion uses bags only: a fraction of the bags is
 held out, and a model is scored by the DLLP loss on them (binary cross-entropy between each bag's label proportion
-:math:`\\alpha_S = k_S / |S|` and the mean predicted probability of its members), negated so that higher is better.
+:math:`\\alpha_S = k_S / |S|` and the mean predicted probability of its members) after the best global shift of the
+logits, negated so that higher is better. The shift makes the criterion about ranking bags, not about matching the
+overall positive rate.
 Instance-labelled validation AUC is available only when asked for explicitly.
 """
 
@@ -41,12 +43,34 @@ def bag_proportion_loss(proba: torch.Tensor, bags: Bags, eps: float = 1e-7) -> t
     return -(alpha * torch.log(mean) + (1 - alpha) * torch.log(1 - mean)).mean()
 
 
+def _calibrated_bag_loss(logit: torch.Tensor, bags: Bags, grid: int = 41) -> float:
+    """DLLP loss on ``bags`` after the best global logit shift ``b`` (grid search, then a finer grid), so that the
+    score measures how well bag-to-bag differences are ranked, not how well the overall rate is calibrated."""
+    best_b, best = 0.0, float("inf")
+    for lo, hi in ((-8.0, 8.0), (-0.4, 0.4)):
+        centre = best_b if lo > -1 else 0.0
+        for b in torch.linspace(centre + lo, centre + hi, grid).tolist():
+            val = float(bag_proportion_loss(torch.sigmoid(logit + b), bags))
+            if val < best:
+                best_b, best = b, val
+    return best
+
+
 def bag_score_fn(X: torch.Tensor, val_bags: Bags):
-    """Score for early stopping: minus the DLLP loss on held-out bags (instance labels never used)."""
+    """Score for early stopping on held-out bags (instance labels never used): the relative reduction of the DLLP
+    loss, after the best global logit shift, over the best constant predictor. Ignoring the overall rate matters:
+    the plain loss rewards an epoch whose mean prediction happens to match the prior, whatever its ranking."""
     from graphdiff.llp.mlp import predict_proba
 
+    members = val_bags.index
+    local = Bags(torch.arange(members.numel()), val_bags.ptr, val_bags.counts, members.numel())
+
+    # reference: the best constant predictor; the score is the relative loss reduction over it (0 = no better)
+    const = _calibrated_bag_loss(torch.zeros(members.numel(), dtype=torch.float64), local)
+
     def score(model) -> float:
-        return -float(bag_proportion_loss(predict_proba(model, X).double(), val_bags))
+        p = predict_proba(model, X[members.to(X.device)]).double().cpu().clamp(1e-12, 1 - 1e-12)
+        return 1.0 - _calibrated_bag_loss(torch.log(p) - torch.log1p(-p), local) / const
     return score
 
 
