@@ -14,7 +14,6 @@ Compared against in Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from graphdiff.llp.base import LLPEstimator, bag_batches
 from graphdiff.llp.mlp import MLP, fit_mlp, train_model

@@ -33,7 +33,6 @@ from graphdiff.llp.base import LLPEstimator, bag_batches
 from graphdiff.llp.bp import llp_marginals
 from graphdiff.llp.knn_graph import knn_graph
 from graphdiff.llp.mlp import MLP, PAPER_HIDDEN, fit_mlp, train_model
-from graphdiff.llp.selection import bag_proportion_loss
 
 __all__ = ["BPLabelProportions", "PRESETS"]
 
