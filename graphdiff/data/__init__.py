@@ -1,7 +1,7 @@
 """The shared data layer: loaders to ``torch_geometric.data.Data``, label noise, splits, bags, synthetic graphs,
 scene graphs and tabular data. See ``CONTRIBUTING.md`` for the contract every method package relies on."""
 
-from graphdiff.data import noise, splits, synthetic, validation  # noqa: F401
+from graphdiff.data import bags, interop, noise, splits, synthetic, validation  # noqa: F401
 from graphdiff.data.loaders import available, data_root, dataset_info, datasets_status, load
 from graphdiff.data.tabular import TabularDataset, load_tabular
 from graphdiff.data.download import ChecksumError, MissingDataError
@@ -16,6 +16,8 @@ __all__ = [
     "TabularDataset",
     "ChecksumError",
     "MissingDataError",
+    "bags",
+    "interop",
     "noise",
     "splits",
     "synthetic",
