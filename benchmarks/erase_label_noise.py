@@ -134,6 +134,8 @@ def _setting(cfg: dict, validation: str) -> dict:
     else:
         s["noise_draw"] = "per_seed"
         s["noise_on"] = "train+val"
+    if cfg.get("epochs"):  # a schedule other than the reference one (400 epochs for ERASE)
+        s["epochs"] = cfg["epochs"]
     if cfg["dataset"] not in PLANETOID:
         s["split"] = "random_20_30"
     return s
@@ -164,9 +166,10 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
         protocols = ["clean"] if cfg["protocol"] == "reference" else ["noisy", "clean"]
         for validation in protocols:
             setting = _setting(cfg, validation)
-            res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy",
-                    [r["out"][f"test_{validation}"] for r in recs], seeds=seeds, time_s=time_s, peak_mem_mb=peak,
-                    best_epoch=float(np.mean([r["out"][f"epoch_{validation}"] for r in recs])), **info)
+            values = [r["out"][f"test_{validation}"] for r in recs]
+            res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy", values, seeds=seeds, time_s=time_s,
+                    peak_mem_mb=peak, best_epoch=float(np.mean([r["out"][f"epoch_{validation}"] for r in recs])),
+                    per_seed=values, **info)
             if cfg["method"] == "erase":
                 res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy_direct",
                         [r["out"][f"test_direct_{validation}"] for r in recs], seeds=seeds, time_s=time_s,
