@@ -20,6 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
 
+# Metrics shown in the README per benchmark (in this order); the others stay in the JSON and are named under the
+# tables. A benchmark not listed here shows every metric.
+README_METRICS = {
+    "local_clustering": ["f1", "ms_per_seed", "touched_nodes"],
+}
+
 
 def _setting_str(setting: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in setting.items()) or "-"
@@ -55,24 +61,33 @@ def render(doc: dict, source: str) -> str:
     for r in rows:
         if r["metric"] not in metrics:
             metrics.append(r["metric"])
-    for metric in metrics:
+    shown = README_METRICS.get(doc.get("benchmark"), metrics)
+    hidden = [m for m in metrics if m not in shown]
+    for metric in [m for m in shown if m in metrics]:
         mrows = [r for r in rows if r["metric"] == metric]
+        # knobs equal in every row of this table are stated once above it instead of in every line
+        common = {k: v for k, v in mrows[0]["setting"].items()
+                  if all(k in r["setting"] and r["setting"][k] == v for r in mrows)} if len(mrows) > 1 else {}
         methods: list[str] = []
         keys: list[tuple[str, str]] = []
         cells: dict[tuple[str, str, str], str] = {}
         for r in mrows:
-            key = (r["dataset"], _setting_str(r["setting"]))
+            varying = {k: v for k, v in r["setting"].items() if k not in common}
+            key = (r["dataset"], _setting_str(varying))
             if r["method"] not in methods:
                 methods.append(r["method"])
             if key not in keys:
                 keys.append(key)
             cells[(key[0], key[1], r["method"])] = _cell(r)
-        lines.append(f"**{metric}**")
+        lines.append(f"**{metric}**" + (f" (all rows: {_setting_str(common)})" if common else ""))
         lines.append("")
         lines.append("| dataset | setting | " + " | ".join(methods) + " |")
         lines.append("|---|---|" + "---|" * len(methods))
         for ds, st in keys:
             lines.append(f"| {ds} | {st} | " + " | ".join(cells.get((ds, st, m), "") for m in methods) + " |")
+        lines.append("")
+    if hidden:
+        lines.append(f"Also in the JSON: {', '.join(hidden)}.")
         lines.append("")
     cost = {}
     for r in rows:

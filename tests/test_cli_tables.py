@@ -58,11 +58,18 @@ def test_render_pivots_metrics_and_costs():
              "mean": 0.8, "std": 0.01, "n": 10, "seeds": list(range(10)), "time_s": 12.0, "peak_mem_mb": 500.0},
             {"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3}, "metric": "test_accuracy",
              "mean": 0.7, "std": 0.02, "n": 10, "seeds": list(range(10))},
+            {"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3, "noise": "pair"}, "metric": "f1",
+             "mean": 0.5, "std": 0.0, "n": 1},
+            {"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3, "noise": "uniform"}, "metric": "f1",
+             "mean": 0.6, "std": 0.0, "n": 1},
         ],
     }
     text = make_tables.render(doc, "benchmarks/results/x.json")
     assert "| dataset | setting | erase | gcn |" in text
-    assert "| cora | rate=0.3 | 0.800 ± 0.010 (10) | 0.700 ± 0.020 (10) |" in text
+    # a knob shared by every row of a table is stated once above it
+    assert "**test_accuracy** (all rows: rate=0.3)" in text
+    assert "| cora | - | 0.800 ± 0.010 (10) | 0.700 ± 0.020 (10) |" in text
+    assert "| cora | noise=pair | 0.500 |" in text and "| cora | noise=uniform | 0.600 |" in text
     assert "| cora | erase | rate=0.3 | 12 | 500 |" in text
     assert "python benchmarks/x.py" in text
 
