@@ -24,6 +24,11 @@ README = ROOT / "README.md"
 # tables. A benchmark not listed here shows every metric.
 README_METRICS = {
     "local_clustering": ["f1", "ms_per_seed", "touched_nodes"],
+    "label_proportions": ["test_auc", "bp_converged", "bp_iterations", "bp_time_s", "knn_time_s"],
+    "scene_generation": ["acc_left_right", "acc_front_behind", "acc_directional", "acc_bigger_smaller",
+                         "acc_taller_shorter", "acc_standing_on", "acc_close_by", "acc_symmetrical", "acc_mean",
+                         "layout_mmd", "shape_mmd_cd", "shape_cov_cd", "shape_1nna_cd", "shape_consistency_cd",
+                         "acc_flipped", "acc_directional_unchanged", "scenes_per_s"],
 }
 
 
