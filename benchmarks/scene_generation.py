@@ -22,6 +22,13 @@ Usage::
     python benchmarks/scene_generation.py --quick               # 1 seed, short training, .quick.json
     python benchmarks/scene_generation.py --aggregate-only      # rebuild the JSON from the finished runs
     python benchmarks/scene_generation.py --edit-check MODEL.pt # manipulation accuracy of a saved model
+    python benchmarks/scene_generation.py --relations intra_group   # sparse graphs: relations inside groups only
+
+``--relations intra_group`` trains and evaluates on graphs that keep only the relations between objects of the
+same furniture group (plus the object-floor edges; ``scenes.generate_scenes(..., relations="intra_group")``), for
+training and held-out graphs alike; accuracy is scored on the relations the graph gives. Its rows carry
+``"relations": "intra_group"`` in ``setting`` (the others ``"all"``) and are merged into the results file: writing
+one relations mode keeps the rows of the other.
 
 Finished runs are cached (``--runs-file``), so an interrupted benchmark resumes where it stopped and the JSON can be
 written from the runs that finished.
@@ -40,7 +47,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from graphdiff.bench import Results, run_isolated
+from graphdiff.bench import Results, results_dir, run_isolated
 
 METRIC_KEYS = {
     "left_right": "acc_left_right", "front_behind": "acc_front_behind", "bigger_smaller": "acc_bigger_smaller",
@@ -58,8 +65,9 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     from graphdiff.scene import EchoScene
     from graphdiff.scene import metrics as M
 
-    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"])
-    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000)
+    rel = cfg.get("relations", "all")
+    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel)
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel)
     model = EchoScene(echo=echo, steps=cfg["steps"], batch_size=cfg["batch_size"], seed=seed,
                       max_train_time_s=cfg["max_train_time_s"], verbose=False)
     t0 = time.perf_counter()
@@ -104,17 +112,23 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
 
 def edit_eval(model, test, gen, seed: int, drop_conflicts: bool = False) -> dict:
     """Flip one left/right or front/behind triple of every graph, re-sample with ``mode="clamp"`` and ``"all"``;
-    accuracy on the flipped triples and on the unchanged ones."""
+    accuracy on the flipped triples and on the unchanged ones. Graphs without a directional triple (possible with
+    sparse relations) are skipped."""
     from graphdiff.scene import edits
     from graphdiff.scene import metrics as M
 
     rng = np.random.default_rng(seed)
     edited, changed = [], []
-    for t in test:
+    kept = []
+    for i, t in enumerate(test):
         cand = np.flatnonzero(np.isin(t.triples[:, 1], [1, 2, 3, 4]))
+        if cand.size == 0:
+            continue
+        kept.append(i)
         e = edits.flip_relation(t, int(rng.choice(cand)), drop_conflicts=drop_conflicts)
         edited.append(e)
         changed.append(int(e.extra["changed_triples"][0]))
+    gen = [gen[i] for i in kept]
     res = {}
     for mode in ("clamp", "all"):
         after = model.resample(gen, edited, mode=mode, seed=seed + 2)
@@ -147,8 +161,9 @@ def reference_rows(cfg: dict) -> dict:
     from graphdiff.data import scenes as S
     from graphdiff.scene import metrics as M
 
-    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"])
-    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000)
+    rel = cfg.get("relations", "all")
+    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel)
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel)
     acc = M.relation_accuracy(test)
     ref = {"relations": {k: v for k, v in acc.items() if k != "counts"},
            "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test)}
@@ -163,14 +178,31 @@ def _isolated(seed, echo, cfg):
     return res
 
 
+def _relations_of(command: str) -> str:
+    parts = command.split()
+    return parts[parts.index("--relations") + 1] if "--relations" in parts[:-1] else "all"
+
+
 def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bool, command: str) -> Path:
-    """Rows for every (configuration, finished runs) group, then the reference rows (of the first configuration)."""
+    """Rows for every (configuration, finished runs) group, then the reference rows (of the first configuration).
+
+    Rows of the results file with another ``relations`` setting (missing means ``"all"``) are kept."""
     res = Results("scene_generation", quick=quick, command=command)
+    rel = groups[0][0].get("relations", "all")
+    path = results_dir() / f"scene_generation{'.quick' if quick else ''}.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        res.rows = [r for r in old["rows"] if r["setting"].get("relations", "all") != rel]
+        # the command line of each relations mode, joined by " && "
+        others = [c for c in (old.get("command") or "").split(" && ") if c and _relations_of(c) != rel]
+        if res.rows and others:
+            res.command = " && ".join(others + [command])
     for cfg, runs in groups:
         _add_rows(res, cfg, runs)
     if ref is not None:
         cfg = groups[0][0]
-        setting_ref = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"]}
+        setting_ref = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
+                       "relations": rel}
         for key, metric in METRIC_KEYS.items():
             res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
         res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
@@ -181,7 +213,8 @@ def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bo
 def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
     setting_base = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
                     "sample_steps": cfg["sample_steps"], "sampler": "ddim", "steps": cfg["steps"],
-                    "batch_size": cfg["batch_size"], "max_train_time_s": cfg["max_train_time_s"]}
+                    "batch_size": cfg["batch_size"], "max_train_time_s": cfg["max_train_time_s"],
+                    "relations": cfg.get("relations", "all")}
     for echo in (True, False):
         rs = sorted([r for r in runs if r["echo"] == echo], key=lambda r: r["seed"])
         if not rs:
@@ -232,6 +265,9 @@ def main(argv=None) -> int:
                    help="also train longer runs with this many steps (rows with their own `steps` setting)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--extra-seeds", type=int, nargs="+", default=[0], help="seeds of the --extra-steps runs")
+    p.add_argument("--relations", choices=["all", "intra_group"], default="all",
+                   help="scene-graph relations for training and held-out graphs: all of SG-FRONT's (default) or only "
+                        "those inside a furniture group plus the object-floor edges")
     p.add_argument("--edit-check", metavar="MODEL", default=None,
                    help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)")
     args = p.parse_args(argv)
@@ -245,6 +281,8 @@ def main(argv=None) -> int:
     cfg = {"steps": args.steps, "batch_size": args.batch_size, "max_train_time_s": args.max_train_time_s,
            "train_scenes": args.train_scenes, "test_scenes": args.test_scenes, "sample_steps": args.sample_steps,
            "data_seed": 0}
+    if args.relations != "all":              # absent for "all", so the cached runs of the dense graphs still match
+        cfg["relations"] = args.relations
     runs_file = Path(args.runs_file or f"/tmp/scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
     plans = [(cfg, args.seeds)]

@@ -330,3 +330,81 @@ def test_sgfront_root_under_the_data_root(tmp_path):
     assert S.default_sgfront_root(tmp_path) is None
     S.write_sgfront(S.generate_scenes(2, room_types="bedroom"), tmp_path / "sg_front" / "raw", "bedroom")
     assert S.default_sgfront_root(tmp_path) == tmp_path / "sg_front" / "raw"
+
+
+# ------------------------------------------------------------------------------------------- sparse relations
+def _object_pairs(sc, triples):
+    obj = sc.object_mask
+    t = np.asarray(triples)
+    return t[obj[t[:, 0]] & obj[t[:, 2]]]
+
+
+def test_relations_all_is_the_default_and_unchanged():
+    """``relations="all"`` is the default and gives the scenes of the generator before the option existed
+    (fingerprint of seed 7 computed with that version)."""
+    a = S.generate_scenes(30, seed=7)
+    b = S.generate_scenes(30, seed=7, relations="all")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.triples, y.triples)
+        np.testing.assert_array_equal(x.boxes, y.boxes)
+    assert sum(int((s.triples * np.arange(1, 4)).sum()) for s in a) == 104003
+    assert sum(len(s.triples) for s in a) == 3295
+
+
+def test_furniture_groups():
+    """Bed, nightstands and the lamps on / above them form one group; wardrobe and tv stand have their own;
+    the dining chairs share the table's group; floor and _scene_ have none."""
+    cid = S.CLASS_TO_ID
+    seen_ns = seen_chairs = 0
+    for sc in S.generate_scenes(60, seed=5):
+        g = sc.extra["group"]
+        assert g.shape == (sc.num_nodes,) and (g[~sc.object_mask] == -1).all() and (g[sc.object_mask] >= 0).all()
+        if sc.room_type == "bedroom":
+            bed = np.flatnonzero(sc.classes == cid["bed"])[0]
+            for i in np.flatnonzero(sc.classes == cid["nightstand"]):
+                assert g[i] == g[bed]
+                seen_ns += 1
+            for i in np.flatnonzero(np.isin(sc.classes, [cid["wardrobe"], cid["tv_stand"]])):
+                assert g[i] != g[bed] and (g == g[i]).sum() == 1
+        if sc.room_type == "diningroom":
+            table = np.flatnonzero(sc.classes == cid["table"])[0]
+            chairs = np.flatnonzero(sc.classes == cid["chair"])
+            assert len(chairs) >= 2 and (g[chairs] == g[table]).all()
+            seen_chairs += len(chairs)
+            assert (g[np.flatnonzero(sc.classes == cid["cabinet"])] != g[table]).all()
+    assert seen_ns > 0 and seen_chairs > 0
+
+
+def test_relations_intra_group_keeps_exactly_the_relations_inside_groups():
+    dense = S.generate_scenes(60, seed=3)
+    sparse = S.generate_scenes(60, seed=3, relations="intra_group")
+    dropped = 0
+    for d, s in zip(dense, sparse):
+        S.check_scene(s)
+        np.testing.assert_array_equal(d.boxes, s.boxes)
+        np.testing.assert_array_equal(d.classes, s.classes)
+        g = s.extra["group"]
+        # every kept object-object triple joins two objects of the same group
+        oo = _object_pairs(s, s.triples)
+        assert (g[oo[:, 0]] == g[oo[:, 2]]).all()
+        # the kept triples are exactly the dense ones inside groups plus every floor / _scene_ edge
+        non_obj = ~d.object_mask
+        inside = non_obj[d.triples[:, 0]] | non_obj[d.triples[:, 2]] | (g[d.triples[:, 0]] == g[d.triples[:, 2]])
+        np.testing.assert_array_equal(s.triples, d.triples[inside])
+        floor = np.flatnonzero(d.classes == S.FLOOR_ID)[0]
+        assert ((s.triples[:, 2] == floor) | (s.triples[:, 1] == P["in"])).sum() == \
+            ((d.triples[:, 2] == floor) | (d.triples[:, 1] == P["in"])).sum()
+        dropped += int((~inside).sum())
+    assert dropped > 0                      # the dense graphs do relate objects of different groups
+    # restrict_relations gives the same, and "all" leaves the triples alone
+    np.testing.assert_array_equal(S.restrict_relations(dense[0]).triples, sparse[0].triples)
+    np.testing.assert_array_equal(S.restrict_relations(dense[0], "all").triples, dense[0].triples)
+
+
+def test_relations_bad_input():
+    with pytest.raises(ValueError, match="relations"):
+        S.generate_scenes(2, relations="inter_group")
+    sc = S.generate_scenes(1, seed=0)[0]
+    sc.extra = {}
+    with pytest.raises(ValueError, match="group"):
+        S.restrict_relations(sc)

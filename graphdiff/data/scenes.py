@@ -21,7 +21,9 @@ redistributed, so this module provides "SynthFront", a procedural substitute wit
 * **Generator** (:func:`generate_scenes`): bedrooms, living rooms and dining rooms built from furniture groups (bed
   with nightstands, sofa with coffee table and armchairs, dining table with mirrored chairs, ...) placed against a
   wall drawn at random or near the centre, so that the absolute placement is multimodal while the relations inside
-  a group are fixed.
+  a group are fixed. Every object's furniture group is kept in ``scene.extra["group"]``; with
+  ``relations="intra_group"`` the graph keeps only the relations inside a group (plus the object-floor and ``in``
+  edges), so it no longer ties the groups to each other or to the room.
 * **Shapes** (:func:`shape_grids`, :class:`ShapeCodec`): a 16^3 occupancy grid per object from a parametric family
   per class with three binary style parameters (8 variants); the variant follows the scene style, and instances of
   a class in one scene share it with probability 0.8 (the consistency pairs). A PCA codec gives the low-dimensional
@@ -50,7 +52,7 @@ __all__ = [
     "CLASSES", "PREDICATES", "ROOM_TYPES", "CLASS_TO_ID", "PREDICATE_TO_ID", "FINE_TO_COARSE", "INVERSE_PREDICATE",
     "SHAPE_RES", "Scene", "BoxCodec", "ShapeCodec", "generate_scenes", "label_relations", "box_corners",
     "aabb", "shape_grids", "load_sgfront", "write_sgfront", "scene_to_data", "scenes_to_batch", "check_scene",
-    "consistency_pairs",
+    "consistency_pairs", "RELATION_MODES", "restrict_relations",
 ]
 
 CLASSES = ("_scene_", "bed", "nightstand", "wardrobe", "chair", "table", "cabinet", "lamp", "shelf", "bookshelf",
@@ -576,7 +578,13 @@ class _Room:
         self.room_type = room_type
         lo, hi = _ROOM_SIZE[room_type]
         self.W, self.D = rng.uniform(lo, hi), rng.uniform(lo, hi)
-        self.cls, self.box, self.on_top = [], [], []
+        self.cls, self.box, self.on_top, self.group = [], [], [], []
+        self._groups = 0
+
+    def new_group(self) -> int:
+        """A fresh furniture-group id."""
+        self._groups += 1
+        return self._groups - 1
 
     def size(self, key):
         mu = np.asarray(_SIZE[key])
@@ -615,23 +623,25 @@ class _Room:
         ov = np.minimum(hi[[0, 2]], ohi[:, [0, 2]]) - np.maximum(lo[[0, 2]], olo[:, [0, 2]])
         return not ((ov > 0.01).all(axis=1)).any()
 
-    def add(self, cls, box, on_top=False, check=True):
+    def add(self, cls, box, on_top=False, check=True, group=None):
+        """Add an object to furniture group ``group`` (default: a group of its own)."""
         box = np.asarray(box, dtype=np.float64)
         if check and not self.fits(box, ignore_overlap=on_top):
             return False
         self.cls.append(CLASS_TO_ID[cls])
         self.box.append(box)
         self.on_top.append(on_top)
+        self.group.append(self.new_group() if group is None else int(group))
         return True
 
-    def add_on_wall(self, cls, size_key, walls, tries=6):
+    def add_on_wall(self, cls, size_key, walls, tries=6, group=None):
         for _ in range(tries):
             l, h, w = self.size(size_key)
             wall = int(self.rng.choice(walls))
             free = max(self.wall_length(wall) - l - 0.1, 0.0)
             along = self.rng.uniform(-free / 2, free / 2)
             x, z, th = self.wall_pose(wall, along, w)
-            if self.add(cls, [l, h, w, x, 0.0, z, self.yaw(th)]):
+            if self.add(cls, [l, h, w, x, 0.0, z, self.yaw(th)], group=group):
                 return True
         return False
 
@@ -650,7 +660,8 @@ def _bedroom(room: _Room):
     along = 0.0 if rng.random() < 0.5 else rng.choice([-0.3, 0.3])
     x, z, th = room.wall_pose(wall, along, w)
     bed = np.array([l, h, w, x, 0.0, z, room.yaw(th)])
-    if not room.add("bed", bed):
+    g_bed = room.new_group()
+    if not room.add("bed", bed, group=g_bed):
         return False
     n_ns = int(rng.integers(0, 3))
     sides = [-1, 1] if n_ns == 2 else [int(rng.choice([-1, 1]))] * n_ns
@@ -659,18 +670,19 @@ def _bedroom(room: _Room):
         gap = rng.uniform(0.02, 0.10)
         nx, nz = _local(bed, side * (l / 2 + gap + nl / 2), -w / 2 + nw / 2)
         ns = np.array([nl, nh, nw, nx, 0.0, nz, bed[6]])
-        if room.add("nightstand", ns) and rng.random() < 0.3:
+        if room.add("nightstand", ns, group=g_bed) and rng.random() < 0.3:
             ll, lh, lw = room.size("lamp_small")
-            room.add("lamp", [ll, lh, lw, nx, nh, nz, bed[6]], on_top=True)
+            room.add("lamp", [ll, lh, lw, nx, nh, nz, bed[6]], on_top=True, group=g_bed)
     others = [k for k in range(4) if k != wall]
     room.add_on_wall("wardrobe", "wardrobe", others)
     if rng.random() < 0.5:
-        if room.add_on_wall("desk", "desk", others):
+        g_desk = room.new_group()
+        if room.add_on_wall("desk", "desk", others, group=g_desk):
             desk = room.box[-1]
             cl, ch, cw = room.size("chair")
             gap = rng.uniform(0.1, 0.3)
             cx, cz = _local(desk, 0.0, desk[2] / 2 + gap + cw / 2)
-            room.add("chair", [cl, ch, cw, cx, 0.0, cz, room.yaw(desk[6] + math.pi)])
+            room.add("chair", [cl, ch, cw, cx, 0.0, cz, room.yaw(desk[6] + math.pi)], group=g_desk)
     if rng.random() < 0.5:
         tl, th_, tw = room.size("tv_stand")
         opp = (wall + 2) % 4
@@ -678,7 +690,7 @@ def _bedroom(room: _Room):
         room.add("tv_stand", [tl, th_, tw, x, 0.0, z, room.yaw(t)])
     if rng.random() < 0.5:
         ll, lh, lw = room.size("lamp")
-        room.add("lamp", [ll, lh, lw, bed[3], rng.uniform(1.8, 2.1), bed[5], bed[6]], on_top=True)
+        room.add("lamp", [ll, lh, lw, bed[3], rng.uniform(1.8, 2.1), bed[5], bed[6]], on_top=True, group=g_bed)
     return True
 
 
@@ -690,13 +702,14 @@ def _livingroom(room: _Room):
     along = rng.uniform(-free / 2, free / 2)
     x, z, th = room.wall_pose(wall, along, w)
     sofa = np.array([l, h, w, x, 0.0, z, room.yaw(th)])
-    if not room.add("sofa", sofa):
+    g_sofa = room.new_group()
+    if not room.add("sofa", sofa, group=g_sofa):
         return False
     tl, tlh, tw = room.size("table_coffee")
     gap = rng.uniform(0.35, 0.5)
     tx, tz = _local(sofa, 0.0, w / 2 + gap + tw / 2)
     table = np.array([tl, tlh, tw, tx, 0.0, tz, sofa[6]])
-    if not room.add("table", table):
+    if not room.add("table", table, group=g_sofa):
         return False
     opp = (wall + 2) % 4
     sl, sh, sw = room.size("tv_stand")
@@ -707,7 +720,7 @@ def _livingroom(room: _Room):
     al, ah, aw = room.size("armchair")
     for side in sides:
         ax, az = _local(table, side * (tl / 2 + 0.3 + aw / 2), 0.0)
-        room.add("chair", [al, ah, aw, ax, 0.0, az, room.yaw(table[6] - side * math.pi / 2)])
+        room.add("chair", [al, ah, aw, ax, 0.0, az, room.yaw(table[6] - side * math.pi / 2)], group=g_sofa)
     side_walls = [(wall + 1) % 4, (wall + 3) % 4]
     for cls in rng.choice(["shelf", "cabinet", "bookshelf"], size=int(rng.integers(1, 4))):
         room.add_on_wall(str(cls), str(cls), side_walls)
@@ -715,7 +728,7 @@ def _livingroom(room: _Room):
         room.add_on_wall("table", "table_side", side_walls)
     if rng.random() < 0.6:
         ll, lh, lw = room.size("lamp")
-        room.add("lamp", [ll, lh, lw, tx, rng.uniform(1.8, 2.1), tz, table[6]], on_top=True)
+        room.add("lamp", [ll, lh, lw, tx, rng.uniform(1.8, 2.1), tz, table[6]], on_top=True, group=g_sofa)
     return True
 
 
@@ -728,7 +741,8 @@ def _diningroom(room: _Room):
     th = room.yaw(float(rng.choice([0.0, math.pi / 2])))
     x, z = rng.uniform(-0.4, 0.4, size=2)
     table = np.array([l, h, w, x, 0.0, z, th])
-    if not room.add("table", table):
+    g_table = room.new_group()
+    if not room.add("table", table, group=g_table):
         return False
     cl, ch, cw = room.size("chair")
     gap = rng.uniform(0.05, 0.15)
@@ -737,28 +751,57 @@ def _diningroom(room: _Room):
         for side in (-1, 1):
             cx, cz = _local(table, dx, side * (w / 2 + gap + cw / 2))
             yaw = table[6] + (math.pi if side > 0 else 0.0)
-            if not room.add("chair", [cl, ch, cw, cx, 0.0, cz, room.yaw(yaw)]):
+            if not room.add("chair", [cl, ch, cw, cx, 0.0, cz, room.yaw(yaw)], group=g_table):
                 return False
     if n_pairs == 4:
         for side in (-1, 1):
             cx, cz = _local(table, side * (l / 2 + gap + cw / 2), 0.0)
             yaw = table[6] + (math.pi / 2 if side > 0 else -math.pi / 2)
-            if not room.add("chair", [cl, ch, cw, cx, 0.0, cz, room.yaw(yaw)]):
+            if not room.add("chair", [cl, ch, cw, cx, 0.0, cz, room.yaw(yaw)], group=g_table):
                 return False
     room.add_on_wall("cabinet", "cabinet", [0, 1, 2, 3])
     if rng.random() < 0.4:
         room.add_on_wall("shelf", "shelf", [0, 1, 2, 3])
     if rng.random() < 0.7:
         ll, lh, lw = room.size("lamp")
-        room.add("lamp", [ll, lh, lw, table[3], rng.uniform(1.8, 2.1), table[5], table[6]], on_top=True)
+        room.add("lamp", [ll, lh, lw, table[3], rng.uniform(1.8, 2.1), table[5], table[6]], on_top=True,
+                 group=g_table)
     return True
 
 
 _BUILDERS = {"bedroom": _bedroom, "livingroom": _livingroom, "diningroom": _diningroom}
 
 
+RELATION_MODES = ("all", "intra_group")
+
+
+def restrict_relations(scene: Scene, relations: str = "intra_group") -> Scene:
+    """A copy of ``scene`` whose graph keeps only some of the relations (boxes unchanged).
+
+    ``relations="all"`` keeps every triple. ``"intra_group"`` keeps the triples between two objects of the same
+    furniture group (``scene.extra["group"]``, written by :func:`generate_scenes`) and every triple with a ``floor``
+    or ``_scene_`` end (standing on / above floor, ``in``); the relations that tie groups to each other are
+    dropped, so the graph fixes the arrangement inside each group but not where the groups stand in the room.
+    """
+    if relations not in RELATION_MODES:
+        raise ValueError(f"unknown `relations` {relations!r}; expected one of {RELATION_MODES}")
+    out = scene.copy()
+    if relations == "all":
+        return out
+    if "group" not in scene.extra:
+        raise ValueError("`relations='intra_group'` needs the furniture groups in scene.extra['group'] "
+                         "(scenes from generate_scenes have them)")
+    group = np.asarray(scene.extra["group"], dtype=np.int64)
+    t = scene.triples
+    s, o = t[:, 0], t[:, 2]
+    non_object = ~scene.object_mask
+    keep = non_object[s] | non_object[o] | ((group[s] == group[o]) & (group[s] >= 0))
+    out.triples = t[keep].copy()
+    return out
+
+
 def _generate_one(rng: np.random.Generator, room_type: str, use_scene_node: bool, attribute_relations: bool,
-                  index: int) -> Scene:
+                  index: int, relations: str = "all") -> Scene:
     for _ in range(50):
         room = _Room(rng, room_type)
         if _BUILDERS[room_type](room) and len(room.cls) >= 3:
@@ -785,11 +828,15 @@ def _generate_one(rng: np.random.Generator, room_type: str, use_scene_node: bool
     triples = label_relations(boxes, classes, style=style, material=material, floor_index=n_obj,
                               scene_index=n_obj + 1 if use_scene_node else None, seed=rng,
                               attribute_relations=attribute_relations)
-    return Scene(room_type, classes, boxes, triples, variant, style, material, name=f"{room_type}_{index:06d}")
+    group = np.concatenate([np.asarray(room.group, dtype=np.int64), pad])
+    scene = Scene(room_type, classes, boxes, triples, variant, style, material, name=f"{room_type}_{index:06d}",
+                  extra={"group": group})
+    return scene if relations == "all" else restrict_relations(scene, relations)
 
 
 def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = None, seed: int = 0,
-                    use_scene_node: bool = True, attribute_relations: bool = True) -> list[Scene]:
+                    use_scene_node: bool = True, attribute_relations: bool = True,
+                    relations: str = "all") -> list[Scene]:
     """Generate ``num_scenes`` procedural rooms ("SynthFront"), room types cycled in order.
 
     Args:
@@ -799,7 +846,14 @@ def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = No
             ``i``, so a longer list extends a shorter one).
         use_scene_node: append the ``_scene_`` node with an ``in`` edge from every other node.
         attribute_relations: add ``same style / super category / material as``.
+        relations: ``"all"`` (default): every relation SG-FRONT's labelling gives, which relates every pair of
+            separated objects along both axes. ``"intra_group"``: only the relations between objects of the same
+            furniture group plus the object-floor and ``in`` edges (:func:`restrict_relations`); the boxes, and
+            the scenes otherwise, are identical to ``"all"`` for the same seed. Each object's furniture group is
+            in ``scene.extra["group"]`` (-1 for ``floor`` / ``_scene_``) in both modes.
     """
+    if relations not in RELATION_MODES:
+        raise ValueError(f"unknown `relations` {relations!r}; expected one of {RELATION_MODES}")
     if not isinstance(num_scenes, (int, np.integer)) or num_scenes < 0:
         raise ValueError(f"`num_scenes` must be a non-negative integer, got {num_scenes!r}")
     if room_types is None:
@@ -814,7 +868,8 @@ def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = No
     out = []
     for i in range(int(num_scenes)):
         rng = np.random.default_rng([int(seed), i])
-        out.append(_generate_one(rng, room_types[i % len(room_types)], use_scene_node, attribute_relations, i))
+        out.append(_generate_one(rng, room_types[i % len(room_types)], use_scene_node, attribute_relations, i,
+                                 relations))
     return out
 
 
