@@ -66,8 +66,21 @@ def environment(device: str = "cpu") -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of the current process in MiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of the current process in MiB.
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``: the high-water mark of this process's own address space.
+    ``ru_maxrss`` is not used there because Linux carries it across ``exec``, so a child started by ``spawn`` would
+    report at least the parent's resident size at fork time. Elsewhere ``ru_maxrss`` is the fallback.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # reported in kB
+    except OSError:
+        pass
+    scale = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0  # KiB on Linux, bytes on macOS
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
