@@ -17,7 +17,8 @@ def _execute(name: str):
     path = ROOT / "notebooks" / f"{name}.ipynb"
     nb = nbformat.read(path, as_version=4)
     env_backup = dict(os.environ)
-    os.environ.update(GRAPHDIFF_FAST="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    os.environ.update(GRAPHDIFF_FAST="1", OMP_NUM_THREADS="1")
+    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend must produce the figures
     # the kernel imports graphdiff from this checkout even when it is not pip-installed
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env_backup.get("PYTHONPATH")) if p)
     try:
