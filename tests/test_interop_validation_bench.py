@@ -72,6 +72,9 @@ def test_validation_messages():
     with pytest.raises(ValueError, match="data.edge_index"):
         validation.check_data(data)
     assert validation.check_mask(torch.tensor([0, 2]), 4).tolist() == [True, False, True, False]
+    assert validation.check_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="`device` is not a valid torch device"):
+        validation.check_device("gpu0")
 
 
 def test_results_format(tmp_path):

@@ -19,6 +19,7 @@ __all__ = [
     "check_mask",
     "check_rate",
     "check_data",
+    "check_device",
 ]
 
 
@@ -123,3 +124,11 @@ def check_data(data) -> None:
     if getattr(data, "y", None) is not None:
         num_classes = getattr(data, "num_classes", None)
         check_labels(data.y, num_classes=num_classes, name="data.y", length=num_nodes)
+
+
+def check_device(device, name: str = "device") -> torch.device:
+    """Check that ``device`` names a torch device (``"cpu"``, ``"cuda:0"``, a ``torch.device``) and return it."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"`{name}` is not a valid torch device: {device!r}") from exc

@@ -29,6 +29,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv, GCNConv
 from tqdm.auto import tqdm
 
+from graphdiff.data.validation import check_device
 from graphdiff.erase._common import _cuda_devices, accuracy, prepare_inputs, use_sparse_features
 from graphdiff.erase.encoder import _SparseInputLinear, sparse_dropout
 
@@ -137,10 +138,7 @@ class NoisyLabelGNN:
             raise ValueError(f"`q` must lie in (0, 1], got {q}")
         if sparse_features not in ("auto", True, False):
             raise ValueError(f"`sparse_features` must be 'auto', True or False, got {sparse_features!r}")
-        try:
-            torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"`device` is not a valid torch device: {device!r}") from exc
+        check_device(device)
         self.model = model
         self.loss = loss
         self.hidden_channels = hidden_channels

@@ -30,6 +30,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
+from graphdiff.data.validation import check_device
 from graphdiff.erase._common import _cuda_devices, accuracy, linear_probe, prepare_inputs, use_sparse_features
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
@@ -143,10 +144,7 @@ class ERASE:
             raise ValueError(f"`sparse_features` must be 'auto', True or False, got {sparse_features!r}")
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError(f"`seed` must be an integer, got {seed!r}")
-        try:
-            torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"`device` is not a valid torch device: {device!r}") from exc
+        check_device(device)
         self.encoder = encoder
         self.hidden_channels = hidden_channels
         self.out_channels = out_channels
