@@ -150,7 +150,9 @@ def _next_rand(rng):
 
 
 @numba.njit(cache=True, inline="always")
-def _factor(li, lj, eps, scheme):
+def label_factor(li, lj, eps, scheme):
+    """Multiplier of an edge's weight under the label scheme (0 = "agree", 1 = "both_one"): 1 or ``eps``.
+    The one compiled copy of the rule; :func:`graphdiff.cluster.label_edge_weights` is its vectorised twin."""
     if scheme == 0:
         return 1.0 if li == lj else eps
     return 1.0 if (li == 1 and lj == 1) else eps
@@ -308,7 +310,7 @@ def _push_kernel(
                     state[4] += 1
                 w = ew[e] if has_ew else 1.0
                 if use_labels:
-                    w *= _factor(li, lab[lj_id], eps, scheme)
+                    w *= label_factor(li, lab[lj_id], eps, scheme)
                 nbr[ne] = lj_id
                 wbuf[ne] = w
                 ne += 1

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from graphdiff.cluster._graph import as_local_graph, check_seeds
-from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels
+from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels, label_factor
 
 __all__ = ["neighbours", "precision_recall_f1", "conductance", "cut_and_volume", "label_weighted_volume"]
 
@@ -79,13 +79,7 @@ def _cut_volume_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, sch
             j = indices[e]
             w = ew[e] if has_ew else 1.0
             if use_labels:
-                lj = labels[j]
-                if scheme == 0:
-                    if li != lj:
-                        w *= eps
-                else:
-                    if li != 1 or lj != 1:
-                        w *= eps
+                w *= label_factor(li, labels[j], eps, scheme)
             vol += w
             if mark[j] != 0:
                 inside += w

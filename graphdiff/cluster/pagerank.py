@@ -25,7 +25,7 @@ import numba
 import numpy as np
 
 from graphdiff.cluster._graph import as_local_graph, check_seeds
-from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels
+from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels, label_factor
 
 __all__ = ["acl_pagerank", "weighted_acl_pagerank", "sweep_cut", "PageRankResult"]
 
@@ -46,13 +46,7 @@ class _ACLWorkspace:
 def _w(e, li, j, ew, has_ew, labels, use_labels, eps, scheme, seed):
     w = ew[e] if has_ew else 1.0
     if use_labels:
-        lj = 1 if j == seed else labels[j]
-        if scheme == 0:
-            if li != lj:
-                w *= eps
-        else:
-            if li != 1 or lj != 1:
-                w *= eps
+        w *= label_factor(li, 1 if j == seed else labels[j], eps, scheme)
     return w
 
 
