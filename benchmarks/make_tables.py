@@ -101,7 +101,7 @@ def render(doc: dict, source: str) -> str:
             key = (r["dataset"], r["method"], _setting_str(r["setting"]))
             cost.setdefault(key, r)
     if cost:
-        lines.append("**cost per run** (each measured run in a fresh process)")
+        lines.append("**cost** (`time_s`: wall time per run, mean over seeds; `peak_mem_mb`: peak resident memory of the run)")
         lines.append("")
         lines.append("| dataset | method | setting | time_s | peak_mem_mb |")
         lines.append("|---|---|---|---|---|")

@@ -70,7 +70,7 @@ def test_render_pivots_metrics_and_costs():
     assert "**test_accuracy** (all rows: rate=0.3)" in text
     assert "| cora | - | 0.800 ± 0.010 (10) | 0.700 ± 0.020 (10) |" in text
     assert "| cora | noise=pair | 0.500 |" in text and "| cora | noise=uniform | 0.600 |" in text
-    assert "| cora | erase | rate=0.3 | 12 | 500 |" in text
+    assert "| cora | erase | rate=0.3 | 12 | 500 |" in text and "**cost**" in text
     assert "python benchmarks/x.py" in text
 
 
