@@ -57,12 +57,15 @@ def _cell(row: dict) -> str:
 def render(doc: dict, source: str) -> str:
     rows = doc["rows"]
     env = doc.get("environment", {})
-    lines = [
-        f"From `{source}` ({doc.get('created', '?')}, device {env.get('device', '?')}, "
-        f"{env.get('threads', '?')} threads, commit {env.get('git_commit', '?')}); reproduce with "
-        f"`{doc.get('command', '?')}`.",
-        "",
-    ]
+    head = (f"From `{source}` ({doc.get('created', '?')}, device {env.get('device', '?')}, "
+            f"{env.get('threads', '?')} threads, commit {env.get('git_commit', '?')}); ")
+    # a results file assembled by several invocations (sharing a run cache) lists them joined by " ; " or " && "
+    commands = [c.strip() for c in re.split(r" ; | && ", doc.get("command", "?")) if c.strip()]
+    if len(commands) == 1:
+        lines = [head + f"reproduce with `{commands[0]}`.", ""]
+    else:
+        lines = [head + f"reproduce with these {len(commands)} invocations, in this order:", "", "```"]
+        lines += commands + ["```", ""]
     metrics: list[str] = []
     for r in rows:
         if r["metric"] not in metrics:
