@@ -78,3 +78,33 @@ def test_readme_tables_are_up_to_date():
     new, notes = make_tables.update_readme(make_tables.README.read_text())
     assert not notes, notes
     assert new == make_tables.README.read_text(), "run python benchmarks/make_tables.py"
+
+
+def test_erase_benchmark_gain_rows_pair_erase_and_gcn_by_seed():
+    """``gain_over_gcn`` is the per-seed ERASE - GCN difference on the seeds both ran, one row per validation."""
+    bench = importlib.import_module("erase_label_noise")
+
+    def rec(method, seed, noisy, clean, epochs=None):
+        cfg = {"dataset": "cora", "method": method, "noise": "pair", "rate": 0.3, "seed": seed, "init_seed": seed,
+               "protocol": "default", "epochs": epochs, "pair_target": "cyclic", "device": "cpu"}
+        out = {"test_noisy": noisy, "test_clean": clean, "epoch_noisy": 1, "epoch_clean": 1, "epochs_run": 2,
+               "selected_epoch": 1, "test_selected": noisy, "realised_rate": 0.3, "fit_time_s": 1.0,
+               "fit_cpu_s": 1.0}
+        if method == "erase":
+            out.update(test_direct_noisy=noisy, test_direct_clean=clean)
+        return {"cfg": cfg, "out": out, "time_s": 1.0, "peak_mem_mb": 1.0, "command": "x"}
+
+    records = [rec("erase", 0, 0.80, 0.82), rec("erase", 1, 0.70, 0.71), rec("erase", 2, 0.75, 0.75),
+               rec("gcn", 0, 0.60, 0.62), rec("gcn", 1, 0.65, 0.70),          # GCN lacks seed 2
+               rec("erase", 0, 0.50, 0.50, epochs=100)]                       # other schedule, same GCN
+    res = bench.build_results(records, quick=False, command="x", device="cpu")
+    gains = {(r["setting"]["validation"], r["setting"].get("epochs")): r for r in res.rows
+             if r["metric"] == "gain_over_gcn"}
+    assert set(gains) == {("noisy", None), ("clean", None), ("noisy", 100), ("clean", 100)}
+    noisy = gains[("noisy", None)]
+    assert noisy["seeds"] == [0, 1] and noisy["n"] == 2
+    assert noisy["per_seed"] == pytest.approx([0.20, 0.05])
+    assert noisy["mean"] == pytest.approx(0.125)
+    assert gains[("clean", None)]["per_seed"] == pytest.approx([0.20, 0.01])
+    assert gains[("noisy", 100)]["per_seed"] == pytest.approx([-0.10])
+    assert not [r for r in res.rows if r["metric"] == "gain_over_gcn" and r["method"] != "erase"]
