@@ -16,9 +16,14 @@ held-out scene graphs alone (50 DDIM steps, layout and shape branches) and score
 * ``scenes_per_s``: one batch of 100 scenes sampled (layout + shape, 50 DDIM steps), single thread, wall time;
   ``scenes_per_cpu_s`` the same over the process's CPU time (the machine is shared: wall time includes waiting).
 
+The rooms come from ``scenes.generate_scenes(..., placement=...)``: ``--placement free`` (default) lets the furniture
+groups slide along their wall / stand anywhere in the room (the continuous freedom that the dense graphs do not pin
+down), ``--placement anchored`` is the earlier generator. Every row carries ``"placement"`` in ``setting``; writing
+one placement drops the rows of the other, so the results file never mixes generators.
+
 Usage::
 
-    python benchmarks/scene_generation.py                       # 3 seeds x {echo, no_echo}, 2 runs at a time
+    python benchmarks/scene_generation.py --steps 4000 --parallel 1   # 3 seeds x {echo, no_echo}, one run at a time
     python benchmarks/scene_generation.py --quick               # 1 seed, short training, .quick.json
     python benchmarks/scene_generation.py --aggregate-only      # rebuild the JSON from the finished runs
     python benchmarks/scene_generation.py --edit-check MODEL.pt # manipulation accuracy of a saved model
@@ -65,9 +70,9 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     from graphdiff.scene import EchoScene
     from graphdiff.scene import metrics as M
 
-    rel = cfg.get("relations", "all")
-    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel)
-    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel)
+    rel, pl = cfg.get("relations", "all"), cfg.get("placement", "anchored")
+    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel, placement=pl)
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel, placement=pl)
     model = EchoScene(echo=echo, steps=cfg["steps"], batch_size=cfg["batch_size"], seed=seed,
                       max_train_time_s=cfg["max_train_time_s"], verbose=False)
     t0 = time.perf_counter()
@@ -138,7 +143,7 @@ def edit_eval(model, test, gen, seed: int, drop_conflicts: bool = False) -> dict
     return res
 
 
-def edit_check(path: str, num_graphs: int = 300, seed: int = 0) -> None:
+def edit_check(path: str, num_graphs: int = 300, seed: int = 0, placement: str = "free") -> None:
     """Print the manipulation accuracy of a saved model with and without ``drop_conflicts`` (a diagnostic)."""
     import torch
 
@@ -147,7 +152,7 @@ def edit_check(path: str, num_graphs: int = 300, seed: int = 0) -> None:
     from graphdiff.scene import EchoScene
 
     model = EchoScene.load(path)
-    test = S.generate_scenes(num_graphs, seed=10_000)
+    test = S.generate_scenes(num_graphs, seed=10_000, placement=placement)
     gen = model.sample(test, seed=seed)
     for drop in (False, True):
         res = edit_eval(model, test, gen, seed, drop_conflicts=drop)
@@ -161,9 +166,9 @@ def reference_rows(cfg: dict) -> dict:
     from graphdiff.data import scenes as S
     from graphdiff.scene import metrics as M
 
-    rel = cfg.get("relations", "all")
-    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel)
-    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel)
+    rel, pl = cfg.get("relations", "all"), cfg.get("placement", "anchored")
+    train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel, placement=pl)
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel, placement=pl)
     acc = M.relation_accuracy(test)
     ref = {"relations": {k: v for k, v in acc.items() if k != "counts"},
            "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test)}
@@ -186,15 +191,20 @@ def _relations_of(command: str) -> str:
 def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bool, command: str) -> Path:
     """Rows for every (configuration, finished runs) group, then the reference rows (of the first configuration).
 
-    Rows of the results file with another ``relations`` setting (missing means ``"all"``) are kept."""
+    Rows of the results file with another ``relations`` setting (missing means ``"all"``) and the same generator
+    ``placement`` (missing means ``"anchored"``, the generator before the setting existed) are kept; rows of another
+    generator are dropped, so one file never mixes generators."""
     res = Results("scene_generation", quick=quick, command=command)
     rel = groups[0][0].get("relations", "all")
+    pl = groups[0][0].get("placement", "anchored")
     path = results_dir() / f"scene_generation{'.quick' if quick else ''}.json"
     if path.exists():
         old = json.loads(path.read_text())
-        res.rows = [r for r in old["rows"] if r["setting"].get("relations", "all") != rel]
-        # the command line of each relations mode, joined by " && "
-        others = [c for c in (old.get("command") or "").split(" && ") if c and _relations_of(c) != rel]
+        res.rows = [r for r in old["rows"] if r["setting"].get("relations", "all") != rel
+                    and r["setting"].get("placement", "anchored") == pl]
+        # the command line of each relations mode whose rows are kept, joined by " && "
+        kept = {r["setting"].get("relations", "all") for r in res.rows}
+        others = [c for c in (old.get("command") or "").split(" && ") if c and _relations_of(c) in kept]
         if res.rows and others:
             res.command = " && ".join(others + [command])
     for cfg, runs in groups:
@@ -202,7 +212,7 @@ def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bo
     if ref is not None:
         cfg = groups[0][0]
         setting_ref = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
-                       "relations": rel}
+                       "relations": rel, "placement": pl}
         for key, metric in METRIC_KEYS.items():
             res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
         res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
@@ -214,7 +224,7 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
     setting_base = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
                     "sample_steps": cfg["sample_steps"], "sampler": "ddim", "steps": cfg["steps"],
                     "batch_size": cfg["batch_size"], "max_train_time_s": cfg["max_train_time_s"],
-                    "relations": cfg.get("relations", "all")}
+                    "relations": cfg.get("relations", "all"), "placement": cfg.get("placement", "anchored")}
     for echo in (True, False):
         rs = sorted([r for r in runs if r["echo"] == echo], key=lambda r: r["seed"])
         if not rs:
@@ -268,11 +278,15 @@ def main(argv=None) -> int:
     p.add_argument("--relations", choices=["all", "intra_group"], default="all",
                    help="scene-graph relations for training and held-out graphs: all of SG-FRONT's (default) or only "
                         "those inside a furniture group plus the object-floor edges")
+    p.add_argument("--placement", choices=["free", "anchored"], default="free",
+                   help="generator placement (scenes.generate_scenes): furniture groups anywhere along their wall / "
+                        "in the room (default) or the earlier anchored placement (bed centred or 0.3 m off, dining "
+                        "table within 0.4 m of the centre)")
     p.add_argument("--edit-check", metavar="MODEL", default=None,
                    help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)")
     args = p.parse_args(argv)
     if args.edit_check:
-        edit_check(args.edit_check)
+        edit_check(args.edit_check, placement=args.placement)
         return 0
     if args.quick:
         args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600
@@ -283,6 +297,9 @@ def main(argv=None) -> int:
            "data_seed": 0}
     if args.relations != "all":              # absent for "all", so the cached runs of the dense graphs still match
         cfg["relations"] = args.relations
+    cfg["placement"] = args.placement        # absent in runs cached before the setting existed (= "anchored")
+    if args.placement == "anchored":
+        del cfg["placement"]
     runs_file = Path(args.runs_file or f"/tmp/scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
     plans = [(cfg, args.seeds)]

@@ -339,16 +339,54 @@ def _object_pairs(sc, triples):
     return t[obj[t[:, 0]] & obj[t[:, 2]]]
 
 
+def _fingerprint(scenes):
+    return (sum(int((s.triples * np.arange(1, 4)).sum()) for s in scenes), sum(len(s.triples) for s in scenes),
+            round(float(sum(s.boxes.sum() for s in scenes)), 4))
+
+
 def test_relations_all_is_the_default_and_unchanged():
-    """``relations="all"`` is the default and gives the scenes of the generator before the option existed
-    (fingerprint of seed 7 computed with that version)."""
+    """``relations="all"`` and ``placement="free"`` are the defaults; ``placement="anchored"`` gives the scenes of
+    the generator before the placement option existed (fingerprint of seed 7 computed with that version), and the
+    free placement is pinned too (computed when it was introduced)."""
     a = S.generate_scenes(30, seed=7)
-    b = S.generate_scenes(30, seed=7, relations="all")
+    b = S.generate_scenes(30, seed=7, relations="all", placement="free")
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x.triples, y.triples)
         np.testing.assert_array_equal(x.boxes, y.boxes)
-    assert sum(int((s.triples * np.arange(1, 4)).sum()) for s in a) == 104003
-    assert sum(len(s.triples) for s in a) == 3295
+    assert _fingerprint(a) == (105042, 3326, 1283.1162)
+    assert _fingerprint(S.generate_scenes(30, seed=7, placement="anchored"))[:2] == (104003, 3295)
+
+
+def _bed_offsets_and_tables(placement, n=300):
+    """|offset of the bed along its wall| per bedroom and |(x, z)| of the dining table per dining room."""
+    off, tab = [], []
+    for sc in S.generate_scenes(n, seed=0, placement=placement):
+        if sc.room_type == "bedroom":
+            b = sc.boxes[np.flatnonzero(sc.classes == S.CLASS_TO_ID["bed"])[0]]
+            wall = int(round(b[6] / (np.pi / 2))) % 4
+            off.append(abs(b[3] if wall in (0, 2) else b[5]))
+        elif sc.room_type == "diningroom":
+            tab.append(np.abs(sc.boxes[np.flatnonzero(sc.classes == S.CLASS_TO_ID["table"])[0], [3, 5]]))
+    return np.asarray(off), np.asarray(tab)
+
+
+def test_free_placement_moves_groups_continuously():
+    """Free placement: the bed slides along its wall (beyond the anchored +-0.3 m) and the dining table stands
+    anywhere it fits (beyond the anchored +-0.4 m), while the room contents and the labelling rules stay."""
+    off, tab = _bed_offsets_and_tables("free")
+    assert (off > 0.35).mean() > 0.2 and off.max() > 1.0
+    assert (np.isclose(off, 0.0, atol=0.03)).mean() > 0.15          # the centred mode is kept (p 0.25)
+    assert (tab.max(axis=1) > 0.45).mean() > 0.5 and tab.max() > 1.5
+    off_a, tab_a = _bed_offsets_and_tables("anchored")
+    assert off_a.max() < 0.35 and tab_a.max() < 0.45
+    for sc in S.generate_scenes(60, seed=3, placement="free"):
+        S.check_scene(sc)
+        W, D = sc.boxes[-2, 0], sc.boxes[-2, 2]
+        lo, hi = S.aabb(sc.boxes[sc.object_mask])
+        assert (lo[:, 0] >= -W / 2 - 1e-6).all() and (hi[:, 0] <= W / 2 + 1e-6).all()
+        assert (lo[:, 2] >= -D / 2 - 1e-6).all() and (hi[:, 2] <= D / 2 + 1e-6).all()
+    with pytest.raises(ValueError, match="placement"):
+        S.generate_scenes(2, placement="centred")
 
 
 def test_furniture_groups():

@@ -52,7 +52,7 @@ __all__ = [
     "CLASSES", "PREDICATES", "ROOM_TYPES", "CLASS_TO_ID", "PREDICATE_TO_ID", "FINE_TO_COARSE", "INVERSE_PREDICATE",
     "SHAPE_RES", "Scene", "BoxCodec", "ShapeCodec", "generate_scenes", "label_relations", "box_corners",
     "aabb", "shape_grids", "load_sgfront", "write_sgfront", "scene_to_data", "scenes_to_batch", "check_scene",
-    "consistency_pairs", "RELATION_MODES", "restrict_relations",
+    "consistency_pairs", "RELATION_MODES", "restrict_relations", "PLACEMENTS",
 ]
 
 CLASSES = ("_scene_", "bed", "nightstand", "wardrobe", "chair", "table", "cabinet", "lamp", "shelf", "bookshelf",
@@ -573,9 +573,10 @@ class BoxCodec:
 class _Room:
     """Mutable state while one room is built."""
 
-    def __init__(self, rng, room_type):
+    def __init__(self, rng, room_type, placement="free"):
         self.rng = rng
         self.room_type = room_type
+        self.placement = placement
         lo, hi = _ROOM_SIZE[room_type]
         self.W, self.D = rng.uniform(lo, hi), rng.uniform(lo, hi)
         self.cls, self.box, self.on_top, self.group = [], [], [], []
@@ -657,7 +658,12 @@ def _bedroom(room: _Room):
     double = rng.random() < 0.6
     l, h, w = room.size("bed_double" if double else "bed_single")
     wall = int(rng.integers(4))
-    along = 0.0 if rng.random() < 0.5 else rng.choice([-0.3, 0.3])
+    if room.placement == "anchored":
+        along = 0.0 if rng.random() < 0.5 else rng.choice([-0.3, 0.3])
+    else:
+        # centred on its wall (p 0.25) or anywhere along it, leaving room for a nightstand on either side
+        free = max(room.wall_length(wall) - l - 2 * (_SIZE["nightstand"][0] * 1.16 + 0.1) - 0.1, 0.0)
+        along = 0.0 if rng.random() < 0.25 else rng.uniform(-free / 2, free / 2)
     x, z, th = room.wall_pose(wall, along, w)
     bed = np.array([l, h, w, x, 0.0, z, room.yaw(th)])
     g_bed = room.new_group()
@@ -739,7 +745,16 @@ def _diningroom(room: _Room):
     side_pairs = min(n_pairs, 3)
     l = max(l, side_pairs * 0.6)
     th = room.yaw(float(rng.choice([0.0, math.pi / 2])))
-    x, z = rng.uniform(-0.4, 0.4, size=2)
+    if room.placement == "anchored":
+        x, z = rng.uniform(-0.4, 0.4, size=2)
+    else:
+        # anywhere the table with its chairs fits, 0.1 m from the walls
+        reach = 0.15 + _SIZE["chair"][2] * 1.16
+        half_len = l / 2 + (reach if n_pairs == 4 else 0.0)
+        half_wid = w / 2 + reach
+        hx, hz = (half_len, half_wid) if abs(math.sin(th)) < 0.5 else (half_wid, half_len)
+        fx, fz = max(room.W / 2 - hx - 0.1, 0.0), max(room.D / 2 - hz - 0.1, 0.0)
+        x, z = rng.uniform(-fx, fx), rng.uniform(-fz, fz)
     table = np.array([l, h, w, x, 0.0, z, th])
     g_table = room.new_group()
     if not room.add("table", table, group=g_table):
@@ -773,6 +788,7 @@ _BUILDERS = {"bedroom": _bedroom, "livingroom": _livingroom, "diningroom": _dini
 
 
 RELATION_MODES = ("all", "intra_group")
+PLACEMENTS = ("free", "anchored")
 
 
 def restrict_relations(scene: Scene, relations: str = "intra_group") -> Scene:
@@ -801,9 +817,9 @@ def restrict_relations(scene: Scene, relations: str = "intra_group") -> Scene:
 
 
 def _generate_one(rng: np.random.Generator, room_type: str, use_scene_node: bool, attribute_relations: bool,
-                  index: int, relations: str = "all") -> Scene:
+                  index: int, relations: str = "all", placement: str = "free") -> Scene:
     for _ in range(50):
-        room = _Room(rng, room_type)
+        room = _Room(rng, room_type, placement)
         if _BUILDERS[room_type](room) and len(room.cls) >= 3:
             break
     else:  # pragma: no cover - the templates always fit after a few tries
@@ -836,7 +852,7 @@ def _generate_one(rng: np.random.Generator, room_type: str, use_scene_node: bool
 
 def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = None, seed: int = 0,
                     use_scene_node: bool = True, attribute_relations: bool = True,
-                    relations: str = "all") -> list[Scene]:
+                    relations: str = "all", placement: str = "free") -> list[Scene]:
     """Generate ``num_scenes`` procedural rooms ("SynthFront"), room types cycled in order.
 
     Args:
@@ -851,9 +867,18 @@ def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = No
             furniture group plus the object-floor and ``in`` edges (:func:`restrict_relations`); the boxes, and
             the scenes otherwise, are identical to ``"all"`` for the same seed. Each object's furniture group is
             in ``scene.extra["group"]`` (-1 for ``floor`` / ``_scene_``) in both modes.
+        placement: ``"free"`` (default): a furniture group's position has continuous freedom that the relations
+            do not pin down: the bed (with its nightstands and lamps) is centred on its wall with probability 0.25
+            and otherwise anywhere along it with room for a nightstand on either side, the dining table (with its
+            chairs and lamp) anywhere in the room where it and its chairs fit 0.1 m from the walls, the sofa group
+            anywhere along its wall (as in both modes). ``"anchored"``: the earlier generator, kept to reproduce
+            earlier results: the bed centred on its wall or 0.3 m off centre, the dining table within 0.4 m of the
+            room centre. The groups' internal arrangement and the labelling are the same in both.
     """
     if relations not in RELATION_MODES:
         raise ValueError(f"unknown `relations` {relations!r}; expected one of {RELATION_MODES}")
+    if placement not in PLACEMENTS:
+        raise ValueError(f"unknown `placement` {placement!r}; expected one of {PLACEMENTS}")
     if not isinstance(num_scenes, (int, np.integer)) or num_scenes < 0:
         raise ValueError(f"`num_scenes` must be a non-negative integer, got {num_scenes!r}")
     if room_types is None:
@@ -869,7 +894,7 @@ def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = No
     for i in range(int(num_scenes)):
         rng = np.random.default_rng([int(seed), i])
         out.append(_generate_one(rng, room_types[i % len(room_types)], use_scene_node, attribute_relations, i,
-                                 relations))
+                                 relations, placement))
     return out
 
 
