@@ -260,7 +260,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--echo", choices=["on", "off"], nargs="+", default=["on", "off"])
-    p.add_argument("--steps", type=int, default=2500, help="optimiser steps per run")
+    p.add_argument("--steps", type=int, default=4000, help="optimiser steps per run")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-train-time-s", type=float, default=900.0,
                    help="hard cap on the training CPU time per run (15 minutes)")
