@@ -27,6 +27,7 @@ Usage::
     python benchmarks/scene_generation.py --quick               # 1 seed, short training, .quick.json
     python benchmarks/scene_generation.py --aggregate-only      # rebuild the JSON from the finished runs
     python benchmarks/scene_generation.py --edit-check MODEL.pt # manipulation accuracy of a saved model
+    python benchmarks/scene_generation.py --flip-ceiling        # how satisfiable the flip edit is (no model)
     python benchmarks/scene_generation.py --relations intra_group   # sparse graphs: relations inside groups only
 
 ``--relations intra_group`` trains and evaluates on graphs that keep only the relations between objects of the
@@ -161,6 +162,52 @@ def edit_check(path: str, num_graphs: int = 300, seed: int = 0, placement: str =
                   f"unchanged directional {r['acc_directional_unchanged']:.3f}")
 
 
+def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", relations: str = "all",
+                 grid: int = 25) -> None:
+    """Print how satisfiable the benchmark's flip edit is (a diagnostic, no model): for every held-out graph the
+    flip of :func:`edit_eval` (same draw), the ground-truth boxes of every other node, and the edited node moved over
+    a ``grid x grid`` lattice of positions in the room (size kept), scored with the evaluation rules: the share of
+    graphs where the flipped triple and all of the node's other directional triples can hold at once, and the share
+    of the node's best placements (most of its directional triples satisfied) that satisfy the flip; with and
+    without ``drop_conflicts``."""
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import edits
+    from graphdiff.scene import metrics as M
+
+    test = S.generate_scenes(num_graphs, seed=10_000, placement=placement, relations=relations)
+    for drop in (False, True):
+        rng = np.random.default_rng(seed)
+        full = major = n = 0
+        for t in test:
+            cand = np.flatnonzero(np.isin(t.triples[:, 1], [1, 2, 3, 4]))
+            if cand.size == 0:
+                continue
+            e = edits.flip_relation(t, int(rng.choice(cand)), drop_conflicts=drop)
+            k = int(e.extra["changed_triples"][0])
+            s = int(e.triples[k, 0])
+            mine = np.flatnonzero(((e.triples[:, 0] == s) | (e.triples[:, 2] == s))
+                                  & np.isin(e.triples[:, 1], [1, 2, 3, 4]))
+            others = e.triples[mine[mine != k]]
+            W, D = t.boxes[t.classes == S.FLOOR_ID][0, [0, 2]]
+            X, Z = np.meshgrid(np.linspace(-W / 2, W / 2, grid), np.linspace(-D / 2, D / 2, grid), indexing="ij")
+            counts, flips, ok_all = [], [], False
+            for x, z in zip(X.ravel(), Z.ravel()):
+                b = e.boxes.copy()
+                b[s, 3], b[s, 5] = x, z
+                ok_k = M.relation_pass(b, e.triples[k:k + 1])[0] > 0.5
+                ok_o = M.relation_pass(b, others) > 0.5
+                ok_all |= bool(ok_k and ok_o.all())
+                counts.append(int(ok_k) + int(ok_o.sum()))
+                flips.append(ok_k)
+            counts, flips = np.asarray(counts), np.asarray(flips)
+            n += 1
+            full += ok_all
+            major += flips[counts == counts.max()].mean()
+        print(f"placement={placement} relations={relations} drop_conflicts={drop}: {n} graphs; the flip can hold "
+              f"with all of the node's other directional triples in {full / n:.3f}; the node's best placements "
+              f"satisfy the flip in {major / n:.3f}")
+
+
 def reference_rows(cfg: dict) -> dict:
     """Ground-truth ceiling (held-out boxes) and train-vs-held-out floor of the layout MMD."""
     from graphdiff.data import scenes as S
@@ -282,9 +329,14 @@ def main(argv=None) -> int:
                    help="generator placement (scenes.generate_scenes): furniture groups anywhere along their wall / "
                         "in the room (default) or the earlier anchored placement (bed centred or 0.3 m off, dining "
                         "table within 0.4 m of the centre)")
+    p.add_argument("--flip-ceiling", action="store_true",
+                   help="only print how satisfiable the flip edit is with ground-truth boxes (no model)")
     p.add_argument("--edit-check", metavar="MODEL", default=None,
                    help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)")
     args = p.parse_args(argv)
+    if args.flip_ceiling:
+        flip_ceiling(placement=args.placement, relations=args.relations)
+        return 0
     if args.edit_check:
         edit_check(args.edit_check, placement=args.placement)
         return 0
