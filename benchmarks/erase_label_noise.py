@@ -239,7 +239,7 @@ def plan(args) -> list[list[dict]]:
                                     epochs=erase_epochs if method == "erase" else None)
                                for kind in args.noises for method in methods if method in ("erase", "gcn")])
     if "amazon" in args.blocks:
-        for dataset in AMAZON:
+        for dataset in args.amazon_datasets:
             for kind in args.noises:
                 for method in methods:
                     groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=0.3, seed=s,
@@ -273,6 +273,7 @@ def main(argv=None) -> int:
     p.add_argument("--first-seed", type=int, default=0, help="planetoid seeds are first_seed, first_seed + 1, ...")
     p.add_argument("--ref-runs", type=int, default=10, help="initialisations of the reference protocol")
     p.add_argument("--amazon-seeds", type=int, default=3)
+    p.add_argument("--amazon-datasets", default=",".join(AMAZON), help="datasets of the amazon block")
     p.add_argument("--erase-epochs", type=int, default=None, help="override the ERASE epoch count (default 400)")
     p.add_argument("--coauthor-epochs", type=int, default=50)
     p.add_argument("--pair-target", default="cyclic", choices=["cyclic", "random"])
@@ -287,6 +288,7 @@ def main(argv=None) -> int:
     args.methods = args.methods.split(",")
     args.noises = args.noises.split(",")
     args.rates = [float(r) for r in args.rates.split(",")]
+    args.amazon_datasets = args.amazon_datasets.split(",")
     if args.quick:
         args.blocks = ["planetoid", "reference"]
         args.datasets, args.methods, args.rates = ["cora"], ["erase", "gcn"], [0.3]
