@@ -180,7 +180,14 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
     for rec in records:
         cfg = rec["cfg"]
         groups.setdefault(_group_key(cfg), []).append(rec)
-    for recs in groups.values():
+    order = list(PLANETOID + AMAZON + COAUTHOR)
+
+    def table_order(recs):  # README rows: dataset, protocol, noise, rate, then the reference schedule before others
+        c = recs[0]["cfg"]
+        ds = order.index(c["dataset"]) if c["dataset"] in order else len(order)
+        return (ds, c["protocol"] == "reference", c["noise"] != "uniform", c["rate"], c.get("epochs") or 0)
+
+    for recs in sorted(groups.values(), key=table_order):
         recs.sort(key=lambda r: r["cfg"]["init_seed"])
         cfg = recs[0]["cfg"]
         seeds = [r["cfg"]["init_seed"] for r in recs]
