@@ -263,25 +263,18 @@ def main(argv=None) -> None:
     if args.quick:
         args.seeds, args.bag_sizes = args.seeds[:1], [8, 256]
         args.scale_n = min(args.scale_n, 100_000)
-    if args.part == "bank":
+    if args.part in ("bank", "paper"):
+        # "paper": parity rows, the reference's pairwise lambda 10 / 10 setting at small bags
+        run = _bank_run if args.part == "bank" else _paper_run
         for seed in args.seeds:
-            rows = _supervised_run(seed, args)
+            rows = _supervised_run(seed, args) if args.part == "bank" else []
             for b in args.bag_sizes:
-                rows += _bank_run(b, seed, args)
+                rows += run(b, seed, args)
             for r in rows:
                 r["dataset"] = "bank_marketing"
-            out = Path(args.partial_dir) / f"part_bank_seed{seed}.json"
+            out = Path(args.partial_dir) / f"part_{args.part}_seed{seed}.json"
             out.write_text(json.dumps({"seed": seed, "command": args.command, "rows": rows}, indent=1))
             print(f"seed {seed} done -> {out}", flush=True)
-    elif args.part == "paper":  # parity rows: the reference's pairwise lambda 10 / 10 setting at small bags
-        for seed in args.seeds:
-            rows = []
-            for b in args.bag_sizes:
-                rows += _paper_run(b, seed, args)
-            for r in rows:
-                r["dataset"] = "bank_marketing"
-            out = Path(args.partial_dir) / f"part_paper_seed{seed}.json"
-            out.write_text(json.dumps({"seed": seed, "command": args.command, "rows": rows}, indent=1))
     elif args.part == "scale":
         rows = _scale_part(args)
         for r in rows:
