@@ -4,8 +4,8 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch_geometric.data import Data
-from torch_geometric.nn import GATConv
 
 from graphdiff.data import noise, synthetic
 from graphdiff.erase import (
@@ -22,7 +22,7 @@ from graphdiff.erase import (
     semantic_scores,
     structural_denoise,
 )
-from graphdiff.erase.encoder import gat_single_head_aggregate_first, sparse_dropout
+from graphdiff.erase.encoder import sparse_dropout
 from graphdiff.nn.propagation import lazy_propagation, normalized_adjacency
 
 
@@ -88,12 +88,14 @@ def test_sparse_dropout_keeps_pattern_and_scales():
     assert torch.equal(sparse_dropout(x, 0.5, training=False).to_dense(), x.to_dense())
 
 
-def test_aggregate_first_gat_equals_gatconv(sbm):
+def test_gat_encoder_equals_gatconv_layers(sbm):
+    """The encoder's sparse-product GAT path computes exactly what PyG's GATConv layers compute."""
     torch.manual_seed(0)
-    conv = GATConv(12, 20, heads=1)
-    h = torch.rand(sbm.num_nodes, 12)
-    assert torch.allclose(gat_single_head_aggregate_first(conv, h, sbm.edge_index), conv(h, sbm.edge_index),
-                          atol=1e-5)
+    enc = ERASEEncoder(sbm.num_features, 16, 32, heads=4, dropout=0.0).eval()
+    x = sbm.x.float()
+    h = F.normalize(F.leaky_relu(enc.conv1(x, sbm.edge_index), negative_slope=0.01), p=1.0, dim=1)
+    expected = F.relu(F.normalize(enc.conv2(h, sbm.edge_index), p=1.0, dim=1))
+    assert torch.allclose(enc(x, sbm.edge_index), expected, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------- pseudo-labels
