@@ -5,7 +5,14 @@ import math
 import pytest
 import torch
 
-from graphdiff.nn.coding_rate import MCR2Loss, coding_rate, compress_rate, logdet_identity_plus, mcr2_loss
+from graphdiff.nn.coding_rate import (
+    MCR2Loss,
+    coding_rate,
+    coding_rates,
+    compress_rate,
+    logdet_identity_plus,
+    mcr2_loss,
+)
 
 
 def dense_reference(z, labels, num_classes, eps, gam1, gam2):
@@ -121,6 +128,32 @@ def test_gradcheck_float64_and_no_label_gradient():
     loss.backward()
     assert soft.grad is None
     assert z.grad is not None and torch.isfinite(z.grad).all()
+
+
+@pytest.mark.parametrize("m,p", [(6, 20), (300, 16), (120, 120)])
+def test_fused_rates_equal_separate_terms_values_and_gradients(m, p):
+    """coding_rates (one pass, hand-written gradient) == coding_rate and compress_rate through autograd, also with
+    an empty class, a one-row class and any upstream weights on the two outputs."""
+    z, labels = random_inputs(m, m=m, p=p, k=4)
+    labels[0] = 5  # class 4 empty, class 5 a single row
+    z.requires_grad_(True)
+    fused = coding_rates(z, labels, num_classes=6, eps=0.07, gam1=1.3)
+    separate = (coding_rate(z, eps=0.07, gam1=1.3), compress_rate(z, labels, num_classes=6, eps=0.07))
+    for a, b in zip(fused, separate):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+    grad_fused = torch.autograd.grad(-1.7 * fused[0] + 0.4 * fused[1], z)[0]
+    grad_separate = torch.autograd.grad(-1.7 * separate[0] + 0.4 * separate[1], z)[0]
+    assert torch.allclose(grad_fused, grad_separate, rtol=1e-9, atol=1e-12)
+    small = z[:12].detach().clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda t: coding_rates(t, labels[:12], num_classes=6, eps=0.07), (small,))
+
+
+def test_fused_rates_reject_nan():
+    z, labels = random_inputs(3)
+    z = z.clone()
+    z[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        coding_rates(z, labels)
 
 
 def test_float32_stable_for_tiny_embeddings_and_small_classes():
