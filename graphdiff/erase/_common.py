@@ -16,7 +16,7 @@ from torch import Tensor
 
 from graphdiff.data.validation import check_edge_index, check_features, check_labels, check_mask
 
-__all__ = ["FitInputs", "prepare_inputs", "linear_probe", "accuracy", "use_sparse_features"]
+__all__ = ["FitInputs", "prepare_inputs", "begin_fit", "linear_probe", "accuracy", "use_sparse_features"]
 
 
 @dataclass
@@ -111,6 +111,18 @@ def prepare_inputs(data, y_noisy, train_mask, val_mask=None, y_val_clean=None, m
         x = x.to_sparse().coalesce()
     return FitInputs(x, edge_index, num_nodes, num_classes, y_noisy, train_mask, val_idx, y_val, val_labels,
                      y_val_noisy, monitors)
+
+
+def begin_fit(estimator, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes):
+    """The start of every estimator's ``fit``: validate the arguments, move them to ``estimator.device`` and record
+    the fitted attributes all estimators share. Returns the :class:`FitInputs` and the training node indices."""
+    device = torch.device(estimator.device)
+    inp = prepare_inputs(data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes, device,
+                         sparse_features=use_sparse_features(data, estimator.sparse_features))
+    estimator.num_classes_ = inp.num_classes
+    estimator.validation_labels_ = inp.val_labels
+    estimator._x, estimator._edge_index = inp.x, inp.edge_index
+    return inp, inp.train_mask.nonzero().flatten()
 
 
 def _cuda_devices(device: torch.device) -> list[int]:

@@ -30,7 +30,7 @@ from torch_geometric.nn import GATConv, GCNConv
 from tqdm.auto import tqdm
 
 from graphdiff.data.validation import check_device
-from graphdiff.erase._common import _cuda_devices, accuracy, prepare_inputs, use_sparse_features
+from graphdiff.erase._common import _cuda_devices, accuracy, begin_fit
 from graphdiff.erase.encoder import _SparseInputLinear, sparse_dropout
 
 __all__ = ["GCNNet", "GATNet", "generalized_cross_entropy", "NoisyLabelGNN", "GCN", "GAT", "GCE"]
@@ -172,12 +172,7 @@ class NoisyLabelGNN:
             num_classes: int | None = None):
         """Train on ``y_noisy[train_mask]``; arguments as :meth:`graphdiff.erase.ERASE.fit`."""
         device = torch.device(self.device)
-        inp = prepare_inputs(data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes, device,
-                             sparse_features=use_sparse_features(data, self.sparse_features))
-        self.num_classes_ = inp.num_classes
-        self.validation_labels_ = inp.val_labels
-        self._x, self._edge_index = inp.x, inp.edge_index
-        train_idx = inp.train_mask.nonzero().flatten()
+        inp, train_idx = begin_fit(self, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes)
         target = inp.y_noisy[train_idx]
         start = time.perf_counter()
         with torch.random.fork_rng(devices=_cuda_devices(device)):

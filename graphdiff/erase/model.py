@@ -31,7 +31,7 @@ import torch
 from tqdm.auto import tqdm
 
 from graphdiff.data.validation import check_device
-from graphdiff.erase._common import _cuda_devices, accuracy, linear_probe, prepare_inputs, use_sparse_features
+from graphdiff.erase._common import _cuda_devices, accuracy, begin_fit, linear_probe
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
@@ -204,15 +204,10 @@ class ERASE:
             num_classes: ``K``; defaults to ``data.num_classes`` or ``max(y_noisy) + 1``.
         """
         device = torch.device(self.device)
-        inp = prepare_inputs(data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes, device,
-                             sparse_features=use_sparse_features(data, self.sparse_features))
-        self.num_classes_ = inp.num_classes
-        self.validation_labels_ = inp.val_labels
-        self._x, self._edge_index = inp.x, inp.edge_index
+        inp, train_idx = begin_fit(self, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes)
         # the GAT encoder's edge structure (sorted, with self-loops), built once instead of on every forward pass
         self._graph = (CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True)
                        if self.encoder == "gat" else None)
-        train_idx = inp.train_mask.nonzero().flatten()
         noisy_train = inp.y_noisy[train_idx]
         start = time.perf_counter()
         with torch.random.fork_rng(devices=_cuda_devices(device)):
