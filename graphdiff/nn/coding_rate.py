@@ -161,7 +161,8 @@ class _RatePair(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z: Tensor, order: Tensor, counts: list, scale: float, class_scales: list):
         m, p = z.shape
-        blocks = torch.split(z.detach()[order], counts)
+        z_sorted = z.detach()[order]  # rows grouped by class
+        blocks = torch.split(z_sorted, counts)
         eye = torch.eye(p, dtype=torch.float64, device=z.device)
         gram_total = torch.zeros(p, p, dtype=torch.float64, device=z.device)
         chols, compress = [], torch.zeros((), dtype=torch.float64, device=z.device)
@@ -180,7 +181,7 @@ class _RatePair(torch.autograd.Function):
         if int(info) != 0:
             raise ValueError("`z` contains NaN or infinite values; the coding rate is undefined")
         expand = torch.log(torch.diagonal(chol_total)).sum()  # 1/2 logdet
-        ctx.save_for_backward(z, order)
+        ctx.save_for_backward(z_sorted, order)
         ctx.chols, ctx.chol_total = chols, chol_total
         ctx.counts, ctx.scale, ctx.class_scales = counts, scale, class_scales
         return expand.to(z.dtype), compress.to(z.dtype)
@@ -188,17 +189,18 @@ class _RatePair(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_expand: Tensor, grad_compress: Tensor):
-        z, order = ctx.saved_tensors
-        m = z.size(0)
+        z_sorted, order = ctx.saved_tensors
+        m = z_sorted.size(0)
         g_r, g_rc = float(grad_expand), float(grad_compress)
         inv_total = torch.cholesky_inverse(ctx.chol_total) * (g_r * ctx.scale)
         grads = []
-        for block, chol, m_c, s_c in zip(torch.split(z[order], ctx.counts), ctx.chols, ctx.counts, ctx.class_scales):
+        blocks = torch.split(z_sorted, ctx.counts)
+        for block, chol, m_c, s_c in zip(blocks, ctx.chols, ctx.counts, ctx.class_scales):
             if m_c == 0:
                 continue
             weight = inv_total + torch.cholesky_inverse(chol) * (g_rc * s_c * m_c / m)
-            grads.append(block @ weight.to(z.dtype))
-        grad_z = torch.empty_like(z)
+            grads.append(block @ weight.to(z_sorted.dtype))
+        grad_z = torch.empty_like(z_sorted)
         grad_z[order] = torch.cat(grads)
         return grad_z, None, None, None, None
 
