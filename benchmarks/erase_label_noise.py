@@ -63,7 +63,7 @@ def run_one(cfg: dict) -> dict:
     from graphdiff.erase import ERASE, GAT, GCE, GCN
 
     # Planetoid as the reference code loads it (row-normalised bag-of-words); ``features: raw`` keeps the 0/1
-    # features (the Amazon block: row normalisation costs GCN 13 points of clean accuracy on Amazon Photo)
+    # features (the Amazon block, see the module docstring)
     data = gd.load(cfg["dataset"], normalize_features=cfg.get("features", "normalized") != "raw")
     y = data.y
     if cfg["dataset"] in PLANETOID:
