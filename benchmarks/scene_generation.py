@@ -187,19 +187,18 @@ def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", 
             s = int(e.triples[k, 0])
             mine = np.flatnonzero(((e.triples[:, 0] == s) | (e.triples[:, 2] == s))
                                   & np.isin(e.triples[:, 1], [1, 2, 3, 4]))
-            others = e.triples[mine[mine != k]]
             W, D = t.boxes[t.classes == S.FLOOR_ID][0, [0, 2]]
             X, Z = np.meshgrid(np.linspace(-W / 2, W / 2, grid), np.linspace(-D / 2, D / 2, grid), indexing="ij")
-            counts, flips, ok_all = [], [], False
-            for x, z in zip(X.ravel(), Z.ravel()):
-                b = e.boxes.copy()
-                b[s, 3], b[s, 5] = x, z
-                ok_k = M.relation_pass(b, e.triples[k:k + 1])[0] > 0.5
-                ok_o = M.relation_pass(b, others) > 0.5
-                ok_all |= bool(ok_k and ok_o.all())
-                counts.append(int(ok_k) + int(ok_o.sum()))
-                flips.append(ok_k)
-            counts, flips = np.asarray(counts), np.asarray(flips)
+            # every placement at once: one copy of the scene per lattice point, the triples shifted to their copy
+            num_nodes, placements = len(e.boxes), grid * grid
+            b = np.repeat(e.boxes[None], placements, axis=0)
+            b[:, s, 3], b[:, s, 5] = X.ravel(), Z.ravel()
+            trip = np.repeat(e.triples[np.r_[k, mine[mine != k]]][None], placements, axis=0)
+            trip[:, :, [0, 2]] += (np.arange(placements) * num_nodes)[:, None, None]
+            ok = (M.relation_pass(b.reshape(-1, b.shape[-1]), trip.reshape(-1, 3)) > 0.5).reshape(placements, -1)
+            flips = ok[:, 0]
+            counts = ok.sum(axis=1)
+            ok_all = bool(ok.all(axis=1).any())
             n += 1
             full += ok_all
             major += flips[counts == counts.max()].mean()
