@@ -163,8 +163,8 @@ def edit_check(path: str, num_graphs: int = 300, seed: int = 0, placement: str =
 
 
 def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", relations: str = "all",
-                 grid: int = 25) -> None:
-    """Print how satisfiable the benchmark's flip edit is (a diagnostic, no model): for every held-out graph the
+                 grid: int = 25) -> dict:
+    """Print (and return, keyed by ``drop_conflicts``) how satisfiable the benchmark's flip edit is (a diagnostic, no model): for every held-out graph the
     flip of :func:`edit_eval` (same draw), the ground-truth boxes of every other node, and the edited node moved over
     a ``grid x grid`` lattice of positions in the room (size kept), scored with the evaluation rules: the share of
     graphs where the flipped triple and all of the node's other directional triples can hold at once, and the share
@@ -175,6 +175,7 @@ def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", 
     from graphdiff.scene import metrics as M
 
     test = S.generate_scenes(num_graphs, seed=10_000, placement=placement, relations=relations)
+    shares = {}
     for drop in (False, True):
         rng = np.random.default_rng(seed)
         full = major = n = 0
@@ -205,6 +206,8 @@ def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", 
         print(f"placement={placement} relations={relations} drop_conflicts={drop}: {n} graphs; the flip can hold "
               f"with all of the node's other directional triples in {full / n:.3f}; the node's best placements "
               f"satisfy the flip in {major / n:.3f}")
+        shares[drop] = {"graphs": n, "satisfiable": full / n, "best_placements_flip": major / n}
+    return shares
 
 
 def reference_rows(cfg: dict) -> dict:
