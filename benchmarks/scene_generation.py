@@ -164,12 +164,12 @@ def edit_check(path: str, num_graphs: int = 300, seed: int = 0, placement: str =
 
 def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", relations: str = "all",
                  grid: int = 25) -> dict:
-    """Print (and return, keyed by ``drop_conflicts``) how satisfiable the benchmark's flip edit is (a diagnostic, no model): for every held-out graph the
-    flip of :func:`edit_eval` (same draw), the ground-truth boxes of every other node, and the edited node moved over
-    a ``grid x grid`` lattice of positions in the room (size kept), scored with the evaluation rules: the share of
-    graphs where the flipped triple and all of the node's other directional triples can hold at once, and the share
-    of the node's best placements (most of its directional triples satisfied) that satisfy the flip; with and
-    without ``drop_conflicts``."""
+    """Print and return (keyed by ``drop_conflicts``) how satisfiable the benchmark's flip edit is (a diagnostic, no
+    model): for every held-out graph the flip of :func:`edit_eval` (same draw), the ground-truth boxes of every other
+    node, and the edited node moved over a ``grid x grid`` lattice of positions in the room (size kept), scored with
+    the evaluation rules: the share of graphs where the flipped triple and all of the node's other directional
+    triples can hold at once, and the share of the node's best placements (most of its directional triples
+    satisfied) that satisfy the flip; with and without ``drop_conflicts``."""
     from graphdiff.data import scenes as S
     from graphdiff.scene import edits
     from graphdiff.scene import metrics as M
