@@ -56,7 +56,8 @@ REFERENCE_SEED = 123
 
 def run_one(cfg: dict) -> dict:
     """One training run; ``cfg`` keys: dataset, method, noise, rate, seed, init_seed, protocol, epochs, pair_target,
-    device. Returns the test accuracy at the best noisy- and clean-validation epochs and bookkeeping."""
+    device, and for ERASE optionally encoder (the preset's GAT when absent). Returns the test accuracy at the best
+    noisy- and clean-validation epochs, those best validation accuracies, and bookkeeping."""
     torch.set_num_threads(1)
     import graphdiff.data as gd
     from graphdiff.data import noise, splits
@@ -81,6 +82,8 @@ def run_one(cfg: dict) -> dict:
     method = cfg["method"]
     if method == "erase":
         extra = {"epochs": cfg["epochs"]} if cfg.get("epochs") else {}
+        if cfg.get("encoder"):
+            extra["encoder"] = cfg["encoder"]
         model = ERASE.from_preset(cfg["dataset"], **extra, **common)
     else:
         model = {"gcn": GCN, "gat": GAT, "gce": GCE}[method](**common)
@@ -101,6 +104,9 @@ def run_one(cfg: dict) -> dict:
         "test_clean": hist[e_clean]["test_acc"],
         "epoch_noisy": e_noisy,
         "epoch_clean": e_clean,
+        # the selection scores themselves, so that runs of different models can be compared on them
+        "val_noisy": hist[e_noisy]["val_acc_noisy"],
+        "val_clean": hist[e_clean]["val_clean_acc"],
         "epochs_run": len(hist),
         "selected_epoch": model.best_epoch_,
         "test_selected": hist[model.best_epoch_]["test_acc"],
@@ -116,7 +122,7 @@ def run_one(cfg: dict) -> dict:
 
 def _key(cfg: dict) -> str:
     fields = ("dataset", "method", "noise", "rate", "seed", "init_seed", "protocol", "epochs", "pair_target",
-              "features")
+              "features", "encoder")
     return json.dumps({k: cfg.get(k) for k in fields}, sort_keys=True)
 
 
@@ -144,34 +150,57 @@ def _setting(cfg: dict, validation: str) -> dict:
         s["split"] = "random_20_30"
     if cfg.get("features") == "raw":
         s["features"] = "raw"
+    if cfg.get("encoder"):  # an ERASE encoder other than the preset's GAT
+        s["encoder"] = cfg["encoder"]
     return s
 
 
-def _group_key(cfg: dict, method: str | None = None, epochs=...) -> str:
+def _group_key(cfg: dict, method: str | None = None, epochs=..., encoder=...) -> str:
     fields = {k: cfg.get(k) for k in ("dataset", "method", "noise", "rate", "protocol", "epochs", "pair_target",
-                                      "features")}
+                                      "features", "encoder")}
     if method is not None:
         fields["method"] = method
     if epochs is not ...:
         fields["epochs"] = epochs
+    if encoder is not ...:
+        fields["encoder"] = encoder
     return json.dumps(fields, sort_keys=True)
 
 
-def _add_gain_rows(res: Results, erase_recs: list[dict], groups: dict[str, list[dict]], protocols: list[str]):
+def _add_gain_rows(res: Results, erase_recs: list[dict], groups: dict[str, list[dict]], protocols: list[str],
+                   setting_extra: dict | None = None):
     """``gain_over_gcn``: ERASE minus GCN test accuracy, per seed, on the seeds both ran (same noise draw), for
-    each validation protocol -- the quantity the issue's targets are stated in."""
-    cfg = erase_recs[0]["cfg"]
-    gcn_recs = groups.get(_group_key(cfg, method="gcn", epochs=None), [])
-    gcn_by_seed = {r["cfg"]["init_seed"]: r for r in gcn_recs}
-    common = [r for r in erase_recs if r["cfg"]["init_seed"] in gcn_by_seed]
-    if not common:
-        return
-    seeds = [r["cfg"]["init_seed"] for r in common]
+    each validation protocol -- the quantity the issue's targets are stated in. ``erase_recs`` may map a protocol
+    to its own records (:func:`_select_encoder`)."""
+    by_protocol = erase_recs if isinstance(erase_recs, dict) else {v: erase_recs for v in protocols}
     for validation in protocols:
+        recs = by_protocol[validation]
+        cfg = recs[0]["cfg"]
+        gcn_recs = groups.get(_group_key(cfg, method="gcn", epochs=None, encoder=None), [])
+        gcn_by_seed = {r["cfg"]["init_seed"]: r for r in gcn_recs}
+        common = [r for r in recs if r["cfg"]["init_seed"] in gcn_by_seed]
+        if not common:
+            continue
+        seeds = [r["cfg"]["init_seed"] for r in common]
         diffs = [r["out"][f"test_{validation}"] - gcn_by_seed[r["cfg"]["init_seed"]]["out"][f"test_{validation}"]
                  for r in common]
-        res.add(cfg["dataset"], "erase", _setting(cfg, validation), "gain_over_gcn", diffs, seeds=seeds,
-                per_seed=diffs)
+        res.add(cfg["dataset"], "erase", dict(_setting(cfg, validation), **(setting_extra or {})), "gain_over_gcn",
+                diffs, seeds=seeds, per_seed=diffs)
+
+
+def _select_encoder(gat_recs: list[dict], groups: dict[str, list[dict]], validation: str) -> list[dict]:
+    """Per seed, the ERASE run (GAT or GCN encoder) with the higher best validation accuracy -- on the noisy or
+    clean validation labels, as the protocol selects epochs; ties keep the reference GAT. Only seeds where both runs
+    recorded their validation score qualify; empty when there is no GCN-encoder run to choose from."""
+    gcn_recs = groups.get(_group_key(gat_recs[0]["cfg"], encoder="gcn"), [])
+    gcn_by_seed = {r["cfg"]["init_seed"]: r for r in gcn_recs if f"val_{validation}" in r["out"]}
+    chosen = []
+    for rec in gat_recs:
+        other = gcn_by_seed.get(rec["cfg"]["init_seed"])
+        if other is None or f"val_{validation}" not in rec["out"]:
+            continue
+        chosen.append(other if other["out"][f"val_{validation}"] > rec["out"][f"val_{validation}"] else rec)
+    return chosen
 
 
 def build_results(records: list[dict], quick: bool, command: str, device: str) -> Results:
@@ -214,6 +243,18 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
                         peak_mem_mb=peak, **info)
         if cfg["method"] == "erase":
             _add_gain_rows(res, recs, groups, protocols)
+        if cfg["method"] == "erase" and not cfg.get("encoder"):
+            # the encoder chosen per seed on the validation labels of the protocol, as a user would choose it
+            chosen = {v: _select_encoder(recs, groups, v) for v in protocols}
+            if all(chosen.values()):
+                for validation, sel in chosen.items():
+                    values = [r["out"][f"test_{validation}"] for r in sel]
+                    picks = [r["cfg"].get("encoder") or "gat" for r in sel]
+                    res.add(cfg["dataset"], "erase", dict(_setting(cfg, validation), encoder="selected"),
+                            "test_accuracy", values, seeds=[r["cfg"]["init_seed"] for r in sel],
+                            time_s=float(np.mean([r["time_s"] for r in sel])), per_seed=values,
+                            encoder_per_seed=picks)
+                _add_gain_rows(res, chosen, groups, protocols, setting_extra={"encoder": "selected"})
         if cfg["protocol"] == "coauthor" or (cfg["method"] == "erase" and cfg["dataset"] == "cora"):
             setting = _setting(cfg, "clean" if cfg["protocol"] == "reference" else "noisy")
             res.add(cfg["dataset"], cfg["method"], setting, "time_s", [r["time_s"] for r in recs], seeds=seeds)
@@ -236,8 +277,10 @@ def plan(args) -> list[list[dict]]:
         for dataset in args.datasets:
             for s in range(args.first_seed, args.first_seed + args.seeds):
                 groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=rate, seed=s, init_seed=s,
-                                    protocol="default", epochs=erase_epochs if method == "erase" else None)
-                               for rate in args.rates for kind in args.noises for method in methods])
+                                    protocol="default", epochs=erase_epochs if method == "erase" else None,
+                                    **({"encoder": encoder} if encoder != "gat" else {}))
+                               for rate in args.rates for kind in args.noises for method in methods
+                               for encoder in (args.erase_encoders if method == "erase" else ["gat"])])
     if "reference" in args.blocks:
         for dataset in args.datasets:
             for i in range(args.ref_runs):
@@ -282,6 +325,9 @@ def main(argv=None) -> int:
     p.add_argument("--amazon-seeds", type=int, default=3)
     p.add_argument("--amazon-datasets", default=",".join(AMAZON), help="datasets of the amazon block")
     p.add_argument("--erase-epochs", type=int, default=None, help="override the ERASE epoch count (default 400)")
+    p.add_argument("--erase-encoders", default="gat",
+                   help="ERASE encoders of the planetoid block: gat (reference), gcn, or gat,gcn (then rows with "
+                        "encoder=selected pick per seed the one with the better validation accuracy)")
     p.add_argument("--coauthor-epochs", type=int, default=50)
     p.add_argument("--pair-target", default="cyclic", choices=["cyclic", "random"])
     p.add_argument("--device", default="cpu")
@@ -296,6 +342,7 @@ def main(argv=None) -> int:
     args.noises = args.noises.split(",")
     args.rates = [float(r) for r in args.rates.split(",")]
     args.amazon_datasets = args.amazon_datasets.split(",")
+    args.erase_encoders = args.erase_encoders.split(",")
     if args.quick:
         args.blocks = ["planetoid", "reference"]
         args.datasets, args.methods, args.rates = ["cora"], ["erase", "gcn"], [0.3]
@@ -303,6 +350,8 @@ def main(argv=None) -> int:
     unknown = set(args.blocks) - {"planetoid", "reference", "amazon", "coauthor"}
     if unknown:
         p.error(f"unknown block(s): {sorted(unknown)}")
+    if set(args.erase_encoders) - {"gat", "gcn"}:
+        p.error(f"--erase-encoders must name gat and/or gcn, got {args.erase_encoders}")
     os.environ.setdefault("GRAPHDIFF_DATA", str(REPO.parent / "shared" / "datasets"))
 
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:])

@@ -108,3 +108,44 @@ def test_erase_benchmark_gain_rows_pair_erase_and_gcn_by_seed():
     assert gains[("clean", None)]["per_seed"] == pytest.approx([0.20, 0.01])
     assert gains[("noisy", 100)]["per_seed"] == pytest.approx([-0.10])
     assert not [r for r in res.rows if r["metric"] == "gain_over_gcn" and r["method"] != "erase"]
+
+
+def test_erase_benchmark_selects_the_encoder_per_seed_on_validation_accuracy():
+    """``encoder=selected`` rows take, per seed, the ERASE run (GAT or GCN encoder) with the higher validation score
+    of the protocol (ties keep the GAT), and report its test accuracy and its gain over GCN; seeds where a run lacks
+    a validation score, or has no partner, are left out."""
+    bench = importlib.import_module("erase_label_noise")
+
+    def rec(method, seed, test, val, encoder=None):
+        cfg = {"dataset": "cora", "method": method, "noise": "pair", "rate": 0.3, "seed": seed, "init_seed": seed,
+               "protocol": "default", "epochs": None, "pair_target": "cyclic", "device": "cpu"}
+        if encoder:
+            cfg["encoder"] = encoder
+        out = {"test_noisy": test[0], "test_clean": test[1], "epoch_noisy": 1, "epoch_clean": 1, "epochs_run": 2,
+               "selected_epoch": 1, "test_selected": test[0], "realised_rate": 0.3, "fit_time_s": 1.0,
+               "fit_cpu_s": 1.0, "test_direct_noisy": test[0], "test_direct_clean": test[1]}
+        if val is not None:
+            out.update(val_noisy=val[0], val_clean=val[1])
+        return {"cfg": cfg, "out": out, "time_s": 1.0, "peak_mem_mb": 1.0, "command": "x"}
+
+    records = [
+        rec("erase", 0, (0.70, 0.71), (0.60, 0.80)), rec("erase", 0, (0.75, 0.74), (0.65, 0.70), encoder="gcn"),
+        rec("erase", 1, (0.72, 0.73), (0.62, 0.80)), rec("erase", 1, (0.68, 0.79), (0.62, 0.85), encoder="gcn"),
+        rec("erase", 2, (0.50, 0.50), None), rec("erase", 2, (0.90, 0.90), (0.9, 0.9), encoder="gcn"),
+        rec("erase", 3, (0.50, 0.50), (0.5, 0.5)),                       # no GCN-encoder run for seed 3
+        rec("gcn", 0, (0.60, 0.60), None), rec("gcn", 1, (0.62, 0.70), None),
+    ]
+    res = bench.build_results(records, quick=False, command="x", device="cpu")
+    rows = {(r["metric"], r["setting"]["validation"], r["setting"].get("encoder")): r for r in res.rows
+            if r["method"] == "erase"}
+    noisy = rows[("test_accuracy", "noisy", "selected")]
+    assert noisy["seeds"] == [0, 1]
+    assert noisy["per_seed"] == pytest.approx([0.75, 0.72])          # seed 1: a tie keeps the GAT
+    assert noisy["encoder_per_seed"] == ["gcn", "gat"]
+    clean = rows[("test_accuracy", "clean", "selected")]
+    assert clean["per_seed"] == pytest.approx([0.71, 0.79]) and clean["encoder_per_seed"] == ["gat", "gcn"]
+    assert rows[("gain_over_gcn", "noisy", "selected")]["per_seed"] == pytest.approx([0.15, 0.10])
+    assert rows[("gain_over_gcn", "clean", "selected")]["per_seed"] == pytest.approx([0.11, 0.09])
+    # the GCN-encoder runs keep rows of their own, compared with the same GCN baseline
+    assert rows[("gain_over_gcn", "noisy", "gcn")]["per_seed"] == pytest.approx([0.15, 0.06])
+    assert rows[("test_accuracy", "noisy", None)]["seeds"] == [0, 1, 2, 3]
