@@ -142,6 +142,7 @@ def test_erase_benchmark_selects_the_encoder_per_seed_on_validation_accuracy():
     assert noisy["seeds"] == [0, 1]
     assert noisy["per_seed"] == pytest.approx([0.75, 0.72])          # seed 1: a tie keeps the GAT
     assert noisy["encoder_per_seed"] == ["gcn", "gat"]
+    assert noisy["time_s"] == pytest.approx(2.0)                      # choosing costs both fits
     clean = rows[("test_accuracy", "clean", "selected")]
     assert clean["per_seed"] == pytest.approx([0.71, 0.79]) and clean["encoder_per_seed"] == ["gat", "gcn"]
     assert rows[("gain_over_gcn", "noisy", "selected")]["per_seed"] == pytest.approx([0.15, 0.10])

@@ -184,6 +184,7 @@ def test_erase_fit_predict_embed_history(sbm, noisy_sbm):
         assert "test_acc" in rec and "test_acc_direct" in rec
     best = model.best_epoch_
     assert model.history[best]["val_acc"] == max(r["val_acc"] for r in model.history)
+    assert model.best_val_acc_ == model.history[best]["val_acc"]  # the score fits are compared on
     pred = model.predict()
     assert pred.shape == (sbm.num_nodes,)
     test_acc = float((pred[sbm.test_mask] == sbm.y[sbm.test_mask]).float().mean())
@@ -224,7 +225,7 @@ def test_erase_direct_selection_probe_every_and_no_val(sbm, noisy_sbm):
     assert [r["epoch"] for r in m.history if "val_acc_probe" in r] == [0, 3, 6]
     assert m.best_epoch_ in (0, 3, 6)
     m = _small_erase(epochs=3).fit(sbm, noisy_sbm, sbm.train_mask)  # no validation: the last epoch is kept
-    assert m.best_epoch_ == 2 and m.validation_labels_ == "none"
+    assert m.best_epoch_ == 2 and m.validation_labels_ == "none" and m.best_val_acc_ is None
 
 
 def test_erase_gcn_encoder_and_patience(sbm, noisy_sbm):

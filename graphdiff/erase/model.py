@@ -90,8 +90,10 @@ class ERASE:
         encoder_: the encoder with the selected weights. ``history``: one dict per epoch (``loss``, ``rate``,
         ``compress_rate``, ``val_acc`` -- the selection score --, ``val_acc_noisy``, ``val_acc_direct``,
         ``pseudo_agreement`` -- the fraction of training nodes whose pseudo-label equals the noisy label --, and
-        ``<name>_acc`` / ``<name>_acc_direct`` for every ``monitor`` set). ``best_epoch_``, ``fit_time_s_``,
-        ``validation_labels_`` (``"noisy"``, ``"clean"`` or ``"none"``).
+        ``<name>_acc`` / ``<name>_acc_direct`` for every ``monitor`` set). ``best_epoch_``, ``best_val_acc_`` (the
+        selection score at that epoch, ``None`` without validation nodes: comparable across fits, e.g. to choose
+        the encoder on noisy validation labels), ``fit_time_s_``, ``validation_labels_`` (``"noisy"``, ``"clean"``
+        or ``"none"``).
 
     Example:
         >>> model = ERASE.from_preset("cora", epochs=200, verbose=False)           # doctest: +SKIP
