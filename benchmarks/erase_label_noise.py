@@ -170,14 +170,12 @@ def _group_key(cfg: dict, method: str | None = None, epochs=..., encoder=...) ->
     return json.dumps(fields, sort_keys=True)
 
 
-def _add_gain_rows(res: Results, erase_recs: list[dict], groups: dict[str, list[dict]], protocols: list[str],
+def _add_gain_rows(res: Results, erase_recs: dict[str, list[dict]], groups: dict[str, list[dict]],
                    setting_extra: dict | None = None):
     """``gain_over_gcn``: ERASE minus GCN test accuracy, per seed, on the seeds both ran (same noise draw), for
-    each validation protocol -- the quantity the issue's targets are stated in. ``erase_recs`` may map a protocol
-    to its own records (:func:`_select_encoder`)."""
-    by_protocol = erase_recs if isinstance(erase_recs, dict) else {v: erase_recs for v in protocols}
-    for validation in protocols:
-        recs = by_protocol[validation]
+    each validation protocol -- the quantity the issue's targets are stated in. ``erase_recs`` maps each protocol
+    to its ERASE runs (the same runs for every protocol, except for the encoder choice of :func:`_select_encoder`)."""
+    for validation, recs in erase_recs.items():
         cfg = recs[0]["cfg"]
         gcn_recs = groups.get(_group_key(cfg, method="gcn", epochs=None, encoder=None), [])
         gcn_by_seed = {r["cfg"]["init_seed"]: r for r in gcn_recs}
@@ -247,12 +245,11 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
                         [r["out"][f"test_direct_{validation}"] for r in recs], seeds=seeds, time_s=time_s,
                         peak_mem_mb=peak, **info)
         if cfg["method"] == "erase":
-            _add_gain_rows(res, recs, groups, protocols)
+            _add_gain_rows(res, {v: recs for v in protocols}, groups)
         if cfg["method"] == "erase" and not cfg.get("encoder"):
             # the encoder chosen per seed on the validation labels of the protocol, as a user would choose it
             selections = {v: _select_encoder(recs, groups, v) for v in protocols}
-            chosen = {v: sel for v, (sel, _) in selections.items()}
-            if all(chosen.values()):
+            if all(sel for sel, _ in selections.values()):
                 for validation, (sel, cost) in selections.items():
                     values = [r["out"][f"test_{validation}"] for r in sel]
                     picks = [r["cfg"].get("encoder") or "gat" for r in sel]
@@ -260,7 +257,8 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
                     res.add(cfg["dataset"], "erase", dict(_setting(cfg, validation), encoder="selected"),
                             "test_accuracy", values, seeds=[r["cfg"]["init_seed"] for r in sel],
                             time_s=float(np.mean(cost)), per_seed=values, encoder_per_seed=picks)
-                _add_gain_rows(res, chosen, groups, protocols, setting_extra={"encoder": "selected"})
+                _add_gain_rows(res, {v: sel for v, (sel, _) in selections.items()}, groups,
+                               setting_extra={"encoder": "selected"})
         if cfg["protocol"] == "coauthor" or (cfg["method"] == "erase" and cfg["dataset"] == "cora"):
             setting = _setting(cfg, "clean" if cfg["protocol"] == "reference" else "noisy")
             res.add(cfg["dataset"], cfg["method"], setting, "time_s", [r["time_s"] for r in recs], seeds=seeds)
