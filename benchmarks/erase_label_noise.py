@@ -124,8 +124,19 @@ def run_one(cfg: dict) -> dict:
 
 
 def _key(cfg: dict) -> str:
-    fields = ("dataset", "method", "noise", "rate", "seed", "init_seed", "protocol", "epochs", "pair_target",
-              "features", "encoder")
+    fields = (
+        "dataset",
+        "method",
+        "noise",
+        "rate",
+        "seed",
+        "init_seed",
+        "protocol",
+        "epochs",
+        "pair_target",
+        "features",
+        "encoder",
+    )
     return json.dumps({k: cfg.get(k) for k in fields}, sort_keys=True)
 
 
@@ -159,8 +170,10 @@ def _setting(cfg: dict, validation: str) -> dict:
 
 
 def _group_key(cfg: dict, method: str | None = None, epochs=..., encoder=...) -> str:
-    fields = {k: cfg.get(k) for k in ("dataset", "method", "noise", "rate", "protocol", "epochs", "pair_target",
-                                      "features", "encoder")}
+    fields = {
+        k: cfg.get(k)
+        for k in ("dataset", "method", "noise", "rate", "protocol", "epochs", "pair_target", "features", "encoder")
+    }
     if method is not None:
         fields["method"] = method
     if epochs is not ...:
@@ -170,8 +183,9 @@ def _group_key(cfg: dict, method: str | None = None, epochs=..., encoder=...) ->
     return json.dumps(fields, sort_keys=True)
 
 
-def _add_gain_rows(res: Results, erase_recs: dict[str, list[dict]], groups: dict[str, list[dict]],
-                   setting_extra: dict | None = None):
+def _add_gain_rows(
+    res: Results, erase_recs: dict[str, list[dict]], groups: dict[str, list[dict]], setting_extra: dict | None = None
+):
     """``gain_over_gcn``: ERASE minus GCN test accuracy, per seed, on the seeds both ran (same noise draw), for
     each validation protocol -- the quantity the issue's targets are stated in. ``erase_recs`` maps each protocol
     to its ERASE runs (the same runs for every protocol, except for the encoder choice of :func:`_select_encoder`)."""
@@ -183,10 +197,19 @@ def _add_gain_rows(res: Results, erase_recs: dict[str, list[dict]], groups: dict
         if not common:
             continue
         seeds = [r["cfg"]["init_seed"] for r in common]
-        diffs = [r["out"][f"test_{validation}"] - gcn_by_seed[r["cfg"]["init_seed"]]["out"][f"test_{validation}"]
-                 for r in common]
-        res.add(cfg["dataset"], "erase", dict(_setting(cfg, validation), **(setting_extra or {})), "gain_over_gcn",
-                diffs, seeds=seeds, per_seed=diffs)
+        diffs = [
+            r["out"][f"test_{validation}"] - gcn_by_seed[r["cfg"]["init_seed"]]["out"][f"test_{validation}"]
+            for r in common
+        ]
+        res.add(
+            cfg["dataset"],
+            "erase",
+            dict(_setting(cfg, validation), **(setting_extra or {})),
+            "gain_over_gcn",
+            diffs,
+            seeds=seeds,
+            per_seed=diffs,
+        )
 
 
 def _select_encoder(gat_recs: list[dict], groups: dict[str, list[dict]], validation: str):
@@ -237,13 +260,31 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
         for validation in protocols:
             setting = _setting(cfg, validation)
             values = [r["out"][f"test_{validation}"] for r in recs]
-            res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy", values, seeds=seeds, time_s=time_s,
-                    peak_mem_mb=peak, best_epoch=float(np.mean([r["out"][f"epoch_{validation}"] for r in recs])),
-                    per_seed=values, **info)
+            res.add(
+                cfg["dataset"],
+                cfg["method"],
+                setting,
+                "test_accuracy",
+                values,
+                seeds=seeds,
+                time_s=time_s,
+                peak_mem_mb=peak,
+                best_epoch=float(np.mean([r["out"][f"epoch_{validation}"] for r in recs])),
+                per_seed=values,
+                **info,
+            )
             if cfg["method"] == "erase":
-                res.add(cfg["dataset"], cfg["method"], setting, "test_accuracy_direct",
-                        [r["out"][f"test_direct_{validation}"] for r in recs], seeds=seeds, time_s=time_s,
-                        peak_mem_mb=peak, **info)
+                res.add(
+                    cfg["dataset"],
+                    cfg["method"],
+                    setting,
+                    "test_accuracy_direct",
+                    [r["out"][f"test_direct_{validation}"] for r in recs],
+                    seeds=seeds,
+                    time_s=time_s,
+                    peak_mem_mb=peak,
+                    **info,
+                )
         if cfg["method"] == "erase":
             _add_gain_rows(res, {v: recs for v in protocols}, groups)
         if cfg["method"] == "erase" and not cfg.get("encoder"):
@@ -254,19 +295,36 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
                     values = [r["out"][f"test_{validation}"] for r in sel]
                     picks = [r["cfg"].get("encoder") or "gat" for r in sel]
                     # time_s: both fits, since choosing needs both
-                    res.add(cfg["dataset"], "erase", dict(_setting(cfg, validation), encoder="selected"),
-                            "test_accuracy", values, seeds=[r["cfg"]["init_seed"] for r in sel],
-                            time_s=float(np.mean(cost)), per_seed=values, encoder_per_seed=picks)
-                _add_gain_rows(res, {v: sel for v, (sel, _) in selections.items()}, groups,
-                               setting_extra={"encoder": "selected"})
+                    res.add(
+                        cfg["dataset"],
+                        "erase",
+                        dict(_setting(cfg, validation), encoder="selected"),
+                        "test_accuracy",
+                        values,
+                        seeds=[r["cfg"]["init_seed"] for r in sel],
+                        time_s=float(np.mean(cost)),
+                        per_seed=values,
+                        encoder_per_seed=picks,
+                    )
+                _add_gain_rows(
+                    res, {v: sel for v, (sel, _) in selections.items()}, groups, setting_extra={"encoder": "selected"}
+                )
         if cfg["protocol"] == "coauthor" or (cfg["method"] == "erase" and cfg["dataset"] == "cora"):
             setting = _setting(cfg, "clean" if cfg["protocol"] == "reference" else "noisy")
             res.add(cfg["dataset"], cfg["method"], setting, "time_s", [r["time_s"] for r in recs], seeds=seeds)
-            res.add(cfg["dataset"], cfg["method"], setting, "peak_mem_mb", [r["peak_mem_mb"] for r in recs],
-                    seeds=seeds)
+            res.add(
+                cfg["dataset"], cfg["method"], setting, "peak_mem_mb", [r["peak_mem_mb"] for r in recs], seeds=seeds
+            )
             # CPU time of the training call itself: robust to other processes sharing the cores
-            res.add(cfg["dataset"], cfg["method"], setting, "fit_cpu_s", [r["out"]["fit_cpu_s"] for r in recs],
-                    seeds=seeds, epochs_run=info["epochs_run"])
+            res.add(
+                cfg["dataset"],
+                cfg["method"],
+                setting,
+                "fit_cpu_s",
+                [r["out"]["fit_cpu_s"] for r in recs],
+                seeds=seeds,
+                epochs_run=info["epochs_run"],
+            )
     return res
 
 
@@ -280,30 +338,86 @@ def plan(args) -> list[list[dict]]:
     if "planetoid" in args.blocks:
         for dataset in args.datasets:
             for s in range(args.first_seed, args.first_seed + args.seeds):
-                groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=rate, seed=s, init_seed=s,
-                                    protocol="default", epochs=erase_epochs if method == "erase" else None,
-                                    **({"encoder": encoder} if encoder != "gat" else {}))
-                               for rate in args.rates for kind in args.noises for method in methods
-                               for encoder in (args.erase_encoders if method == "erase" else ["gat"])])
+                groups.append(
+                    [
+                        dict(
+                            base,
+                            dataset=dataset,
+                            method=method,
+                            noise=kind,
+                            rate=rate,
+                            seed=s,
+                            init_seed=s,
+                            protocol="default",
+                            epochs=erase_epochs if method == "erase" else None,
+                            **({"encoder": encoder} if encoder != "gat" else {}),
+                        )
+                        for rate in args.rates
+                        for kind in args.noises
+                        for method in methods
+                        for encoder in (args.erase_encoders if method == "erase" else ["gat"])
+                    ]
+                )
     if "reference" in args.blocks:
         for dataset in args.datasets:
             for i in range(args.ref_runs):
-                groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=0.3, seed=REFERENCE_SEED,
-                                    init_seed=REFERENCE_SEED + 100 * i, protocol="reference", pair_target="random",
-                                    epochs=erase_epochs if method == "erase" else None)
-                               for kind in args.noises for method in methods if method in ("erase", "gcn")])
+                groups.append(
+                    [
+                        dict(
+                            base,
+                            dataset=dataset,
+                            method=method,
+                            noise=kind,
+                            rate=0.3,
+                            seed=REFERENCE_SEED,
+                            init_seed=REFERENCE_SEED + 100 * i,
+                            protocol="reference",
+                            pair_target="random",
+                            epochs=erase_epochs if method == "erase" else None,
+                        )
+                        for kind in args.noises
+                        for method in methods
+                        if method in ("erase", "gcn")
+                    ]
+                )
     if "amazon" in args.blocks:
         for dataset in args.amazon_datasets:
             for kind in args.noises:
                 for method in methods:
-                    groups.append([dict(base, dataset=dataset, method=method, noise=kind, rate=0.3, seed=s,
-                                        init_seed=s, protocol="default", features="raw",
-                                        epochs=erase_epochs if method == "erase" else None)
-                                   for s in range(args.amazon_seeds)])
+                    groups.append(
+                        [
+                            dict(
+                                base,
+                                dataset=dataset,
+                                method=method,
+                                noise=kind,
+                                rate=0.3,
+                                seed=s,
+                                init_seed=s,
+                                protocol="default",
+                                features="raw",
+                                epochs=erase_epochs if method == "erase" else None,
+                            )
+                            for s in range(args.amazon_seeds)
+                        ]
+                    )
     if "coauthor" in args.blocks:
         for dataset in COAUTHOR:
-            groups.append([dict(base, dataset=dataset, method="erase", noise="uniform", rate=0.3, seed=0,
-                                init_seed=0, protocol="coauthor", epochs=args.coauthor_epochs)])
+            groups.append(
+                [
+                    dict(
+                        base,
+                        dataset=dataset,
+                        method="erase",
+                        noise="uniform",
+                        rate=0.3,
+                        seed=0,
+                        init_seed=0,
+                        protocol="coauthor",
+                        epochs=args.coauthor_epochs,
+                    )
+                ]
+            )
     return groups
 
 
@@ -329,9 +443,12 @@ def main(argv=None) -> int:
     p.add_argument("--amazon-seeds", type=int, default=3)
     p.add_argument("--amazon-datasets", default=",".join(AMAZON), help="datasets of the amazon block")
     p.add_argument("--erase-epochs", type=int, default=None, help="override the ERASE epoch count (default 400)")
-    p.add_argument("--erase-encoders", default="gat",
-                   help="ERASE encoders of the planetoid block: gat (reference), gcn, or gat,gcn (then rows with "
-                        "encoder=selected pick per seed the one with the better validation accuracy)")
+    p.add_argument(
+        "--erase-encoders",
+        default="gat",
+        help="ERASE encoders of the planetoid block: gat (reference), gcn, or gat,gcn (then rows with "
+        "encoder=selected pick per seed the one with the better validation accuracy)",
+    )
     p.add_argument("--coauthor-epochs", type=int, default=50)
     p.add_argument("--pair-target", default="cyclic", choices=["cyclic", "random"])
     p.add_argument("--device", default="cpu")
@@ -371,16 +488,23 @@ def main(argv=None) -> int:
             if _key(cfg) in done:
                 continue
             out, elapsed, peak = run_isolated(run_one, cfg, threads=1)
-            rec = {"cfg": cfg, "out": out, "time_s": elapsed, "peak_mem_mb": peak, "command": command,
-                   "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            rec = {
+                "cfg": cfg,
+                "out": out,
+                "time_s": elapsed,
+                "peak_mem_mb": peak,
+                "command": command,
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
             records.append(rec)
             done.add(_key(cfg))
             if args.cache:
                 with open(args.cache, "a") as f:
                     f.write(json.dumps(rec) + "\n")
             bar.update(1)
-            bar.set_postfix(last=f"{cfg['dataset']}/{cfg['method']}/{cfg['noise']}{cfg['rate']}:"
-                                 f"{out['test_noisy']:.3f}")
+            bar.set_postfix(
+                last=f"{cfg['dataset']}/{cfg['method']}/{cfg['noise']}{cfg['rate']}:{out['test_noisy']:.3f}"
+            )
             _write(records, args)
     bar.close()
     path = _write(records, args)

@@ -49,8 +49,9 @@ def _bank_run(bag_size: int, seed: int, args) -> list[dict]:
     for mode in args.modes:
         if mode == "pairwise" and bag_size > args.pairwise_max_bag:
             continue
-        est = BPLabelProportions(bag_factor=mode, lam_s=args.lam_s, lam_b=args.lam_b, n_rounds=args.rounds,
-                                 max_iter=args.max_iter, **common)
+        est = BPLabelProportions(
+            bag_factor=mode, lam_s=args.lam_s, lam_b=args.lam_b, n_rounds=args.rounds, max_iter=args.max_iter, **common
+        )
         t0 = time.perf_counter()
         est.fit(ds.X_train, bags)
         dt = time.perf_counter() - t0
@@ -61,13 +62,22 @@ def _bank_run(bag_size: int, seed: int, args) -> list[dict]:
             dict(method=m, setting=s, metric="test_auc", value=auc, time_s=dt),
             dict(method=m, setting=s, metric="bp_time_s", value=sum(est.bp_time_s_)),
             dict(method=m, setting=s, metric="knn_time_s", value=sum(est.knn_time_s_)),
-            dict(method=m, setting=s, metric="bp_iterations", value=float(np.mean([r.iterations for r in est.bp_results_]))),
+            dict(
+                method=m,
+                setting=s,
+                metric="bp_iterations",
+                value=float(np.mean([r.iterations for r in est.bp_results_])),
+            ),
             dict(method=m, setting=s, metric="bp_converged", value=float(all(r.converged for r in est.bp_results_))),
-            dict(method=m, setting=s, metric="pseudo_label_auc",
-                 value=roc_auc(ds.y_train, est.bp_results_[-1].marginals)),
+            dict(
+                method=m, setting=s, metric="pseudo_label_auc", value=roc_auc(ds.y_train, est.bp_results_[-1].marginals)
+            ),
         ]
-        print(f"  B={bag_size} seed={seed} {m}: test AUC {auc:.4f}, BP {sum(est.bp_time_s_):.1f}s, "
-              f"converged {[r.converged for r in est.bp_results_]}, fit {dt:.1f}s", flush=True)
+        print(
+            f"  B={bag_size} seed={seed} {m}: test AUC {auc:.4f}, BP {sum(est.bp_time_s_):.1f}s, "
+            f"converged {[r.converged for r in est.bp_results_]}, fit {dt:.1f}s",
+            flush=True,
+        )
     for name, cls in (("dllp", DLLP), ("easyllp", EasyLLP)):
         if name not in args.baselines:
             continue
@@ -89,17 +99,32 @@ def _paper_run(bag_size: int, seed: int, args) -> list[dict]:
 
     ds = gd.load_tabular("bank_marketing")
     bags = random_bags(torch.from_numpy(np.asarray(ds.y_train)), bag_size, seed=seed)
-    est = BPLabelProportions.from_preset("paper", hidden=tuple(args.hidden), epochs=args.epochs, n_rounds=1,
-                                         validation=args.validation, seed=seed, verbose=False)
+    est = BPLabelProportions.from_preset(
+        "paper",
+        hidden=tuple(args.hidden),
+        epochs=args.epochs,
+        n_rounds=1,
+        validation=args.validation,
+        seed=seed,
+        verbose=False,
+    )
     t0 = time.perf_counter()
     est.fit(ds.X_train, bags)
     dt = time.perf_counter() - t0
     auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
     r = est.bp_results_[0]
-    s = {"bag_size": bag_size, "hidden": list(args.hidden), "epochs": args.epochs, "validation": args.validation,
-         "preset": "paper"}
-    print(f"  B={bag_size} seed={seed} paper preset: test AUC {auc:.4f}, converged {r.converged}, "
-          f"residual {r.residual:.3g}", flush=True)
+    s = {
+        "bag_size": bag_size,
+        "hidden": list(args.hidden),
+        "epochs": args.epochs,
+        "validation": args.validation,
+        "preset": "paper",
+    }
+    print(
+        f"  B={bag_size} seed={seed} paper preset: test AUC {auc:.4f}, converged {r.converged}, "
+        f"residual {r.residual:.3g}",
+        flush=True,
+    )
     m = "bp_pairwise"
     return [
         dict(method=m, setting=s, metric="test_auc", value=auc, time_s=dt),
@@ -122,14 +147,19 @@ def _supervised_run(seed: int, args) -> list[dict]:
     std = torch.where(std > 0, std, torch.ones_like(std))
     sc = lambda a: (torch.from_numpy(np.asarray(a)) - mean) / std  # noqa: E731
     t0 = time.perf_counter()
-    model, _ = fit_mlp(sc(ds.X_train), torch.from_numpy(np.asarray(ds.y_train)).float(), hidden=tuple(args.hidden),
-                       epochs=args.epochs, score_fn=auc_score_fn(sc(ds.X_val), torch.from_numpy(ds.y_val)),
-                       seed=seed, verbose=False)
+    model, _ = fit_mlp(
+        sc(ds.X_train),
+        torch.from_numpy(np.asarray(ds.y_train)).float(),
+        hidden=tuple(args.hidden),
+        epochs=args.epochs,
+        score_fn=auc_score_fn(sc(ds.X_val), torch.from_numpy(ds.y_val)),
+        seed=seed,
+        verbose=False,
+    )
     dt = time.perf_counter() - t0
     auc = roc_auc(ds.y_test, predict_proba(model, sc(ds.X_test)))
     print(f"  seed={seed} supervised: test AUC {auc:.4f}", flush=True)
-    setting = {"label_source": "instances", "hidden": list(args.hidden), "epochs": args.epochs,
-               "validation": "clean"}
+    setting = {"label_source": "instances", "hidden": list(args.hidden), "epochs": args.epochs, "validation": "clean"}
     return [dict(method="supervised", setting=setting, metric="test_auc", value=auc, time_s=dt)]
 
 
@@ -144,8 +174,12 @@ def scale_knn(n: int, k: int, graph_path: str, seed: int = 0) -> dict:
     ei, w = knn_graph(X, k, metric="euclidean", method="ivf", seed=seed)
     dt = time.perf_counter() - t0
     torch.save({"edge_index": ei, "weight": w}, graph_path)
-    return {"knn_time_s": dt, "edges": int(ei.size(1)), "positive_rate": float(y.float().mean()),
-            "peak_mem_mb": peak_rss_mb()}
+    return {
+        "knn_time_s": dt,
+        "edges": int(ei.size(1)),
+        "positive_rate": float(y.float().mean()),
+        "peak_mem_mb": peak_rss_mb(),
+    }
 
 
 def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, max_iter: int = 100) -> dict:
@@ -159,13 +193,28 @@ def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, m
     g = torch.load(graph_path)
     bags = random_bags(y, bag_size, seed=seed)
     t0 = time.perf_counter()
-    res = llp_marginals(n, g["edge_index"], g["weight"], bags, lam_s=1.0, lam_b=1.0, bag_factor=mode,
-                        damping=0.5, tol=1e-4, max_iter=max_iter)
+    res = llp_marginals(
+        n,
+        g["edge_index"],
+        g["weight"],
+        bags,
+        lam_s=1.0,
+        lam_b=1.0,
+        bag_factor=mode,
+        damping=0.5,
+        tol=1e-4,
+        max_iter=max_iter,
+    )
     dt = time.perf_counter() - t0
     bagged = bags.index
-    return {"bp_time_s": dt, "bp_converged": bool(res.converged), "iterations": res.iterations,
-            "residual": res.residual, "pseudo_label_auc": roc_auc(y[bagged], res.marginals[bagged]),
-            "peak_mem_mb": peak_rss_mb()}
+    return {
+        "bp_time_s": dt,
+        "bp_converged": bool(res.converged),
+        "iterations": res.iterations,
+        "residual": res.residual,
+        "pseudo_label_auc": roc_auc(y[bagged], res.marginals[bagged]),
+        "peak_mem_mb": peak_rss_mb(),
+    }
 
 
 def _scale_part(args) -> list[dict]:
@@ -178,10 +227,27 @@ def _scale_part(args) -> list[dict]:
         info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, threads=1)
         info_path.write_text(json.dumps([info, t_knn, peak_knn]))
     print(f"  scale kNN: {info}", flush=True)
-    setting_base = {"num_samples": n, "num_features": 16, "bag_size": 64, "k": 5, "lam_s": 1.0, "lam_b": 1.0,
-                    "damping": 0.5, "tol": 1e-4, "knn": "ivf"}
-    rows = [dict(method="knn_graph", setting=setting_base, metric="knn_time_s", value=info["knn_time_s"],
-                 time_s=t_knn, peak_mem_mb=peak_knn)]
+    setting_base = {
+        "num_samples": n,
+        "num_features": 16,
+        "bag_size": 64,
+        "k": 5,
+        "lam_s": 1.0,
+        "lam_b": 1.0,
+        "damping": 0.5,
+        "tol": 1e-4,
+        "knn": "ivf",
+    }
+    rows = [
+        dict(
+            method="knn_graph",
+            setting=setting_base,
+            metric="knn_time_s",
+            value=info["knn_time_s"],
+            time_s=t_knn,
+            peak_mem_mb=peak_knn,
+        )
+    ]
     for mode in ("exact", "gaussian"):
         out, t_bp, peak = run_isolated(scale_bp, n, 64, mode, graph_path, threads=1)
         print(f"  scale {mode}: {out}", flush=True)
@@ -220,14 +286,24 @@ def _merge(args) -> Path:
         setting = json.loads(setting)
         # BP knobs are constant per method: keep them on the row (not in `setting`) so that every method of one
         # bag size shares a table line
-        extra = {"bp_params": {k: setting.pop(k) for k in BP_KNOBS if k in setting}} if method.startswith("bp_") \
-            and dataset == "bank_marketing" and "preset" not in setting else {}
+        extra = (
+            {"bp_params": {k: setting.pop(k) for k in BP_KNOBS if k in setting}}
+            if method.startswith("bp_") and dataset == "bank_marketing" and "preset" not in setting
+            else {}
+        )
         if "preset" in setting:
             extra = {"bp_params": {"lam_s": 10.0, "lam_b": 10.0, "n_rounds": 1, "pseudo_labels": "hard"}}
-        res.add(dataset, method, setting, metric, [g["values"][i] for i in order],
-                seeds=[g["seeds"][i] for i in order],
-                time_s=float(np.mean(g["time"])) if g["time"] else None,
-                peak_mem_mb=float(max(g["peak"])) if g["peak"] else None, **extra)
+        res.add(
+            dataset,
+            method,
+            setting,
+            metric,
+            [g["values"][i] for i in order],
+            seeds=[g["seeds"][i] for i in order],
+            time_s=float(np.mean(g["time"])) if g["time"] else None,
+            peak_mem_mb=float(max(g["peak"])) if g["peak"] else None,
+            **extra,
+        )
     path = res.write()
     print(f"wrote {path} ({len(res.rows)} rows)")
     return path
@@ -242,13 +318,18 @@ def main(argv=None) -> None:
     p.add_argument("--bag-sizes", type=int, nargs="+", default=[8, 64, 256, 1024])
     p.add_argument("--modes", nargs="+", default=["exact", "gaussian", "pairwise"])
     p.add_argument("--baselines", nargs="+", default=["dllp", "easyllp"])
-    p.add_argument("--pairwise-max-bag", type=int, default=64,
-                   help="skip the O(N B) pairwise expansion above this bag size (time)")
+    p.add_argument(
+        "--pairwise-max-bag", type=int, default=64, help="skip the O(N B) pairwise expansion above this bag size (time)"
+    )
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128, 64])
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--rounds", type=int, default=1)
-    p.add_argument("--validation", choices=["none", "bags"], default="none",
-                   help="label-free model selection of every LLP learner: fixed epochs or held-out bags")
+    p.add_argument(
+        "--validation",
+        choices=["none", "bags"],
+        default="none",
+        help="label-free model selection of every LLP learner: fixed epochs or held-out bags",
+    )
     p.add_argument("--lam-s", type=float, default=0.3)
     p.add_argument("--lam-b", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=100)

@@ -95,8 +95,14 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
             p, r, f = precision_recall_f1(cluster, target)
             per.setdefault((method, _key(setting)), []).append((p, r, f))
 
-        common = dict(target_volume=vol_k, alphas=DEFAULT_ALPHAS, tol=TOL, max_passes=MAX_PASSES,
-                      pagerank_alphas=PR_ALPHAS, rhos=RHOS)
+        common = dict(
+            target_volume=vol_k,
+            alphas=DEFAULT_ALPHAS,
+            tol=TOL,
+            max_passes=MAX_PASSES,
+            pagerank_alphas=PR_ALPHAS,
+            rhos=RHOS,
+        )
         # label-free methods, once per seed
         for s in seeds:
             fd = local_cluster(g, int(s), method="flow_diffusion", **common)
@@ -115,8 +121,16 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
                 full = None
             tv = label_weighted_volume(g, full, EPS, SCHEME) if full is not None else None
             for s in seeds:
-                res = local_cluster(g, int(s), method="weighted_flow_diffusion", labels=labels, eps=EPS,
-                                    scheme=SCHEME, total_volume=tv, **common)
+                res = local_cluster(
+                    g,
+                    int(s),
+                    method="weighted_flow_diffusion",
+                    labels=labels,
+                    eps=EPS,
+                    scheme=SCHEME,
+                    total_volume=tv,
+                    **common,
+                )
                 stats["wfd_touched_nodes"].append(res.touched_nodes / len(DEFAULT_ALPHAS))
                 add("weighted_flow_diffusion", setting, res.cluster)
             if full is None:
@@ -126,8 +140,16 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
             positives = np.flatnonzero(full == 1)
             for s in seeds:
                 add("labels_only", setting, np.union1d(positives, [s]))
-                wpr = local_cluster(g, int(s), method="weighted_acl_pagerank", labels=full, eps=EPS, scheme=SCHEME,
-                                    total_volume=tv, **common)
+                wpr = local_cluster(
+                    g,
+                    int(s),
+                    method="weighted_acl_pagerank",
+                    labels=full,
+                    eps=EPS,
+                    scheme=SCHEME,
+                    total_volume=tv,
+                    **common,
+                )
                 add("weighted_acl_pagerank", setting, wpr.cluster)
         for key, vals in per.items():
             arr = np.asarray(vals)
@@ -149,35 +171,61 @@ def run_quality(res: Results, datasets, seeds_per_class: int, verbose: bool):
         for (method, skey), metrics in out.items():
             setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
             for metric, vals in metrics.items():
-                res.add(name, method, setting, metric, [float(np.mean(vals))], seeds=[0],
-                        per_class=[round(v, 4) for v in vals], num_classes=k,
-                        **({"dataset_wall_s": round(elapsed, 1)} if metric == "f1" and method == "weighted_flow_diffusion"
-                           else {}))
+                res.add(
+                    name,
+                    method,
+                    setting,
+                    metric,
+                    [float(np.mean(vals))],
+                    seeds=[0],
+                    per_class=[round(v, 4) for v in vals],
+                    num_classes=k,
+                    **(
+                        {"dataset_wall_s": round(elapsed, 1)}
+                        if metric == "f1" and method == "weighted_flow_diffusion"
+                        else {}
+                    ),
+                )
         frac = stats["labels_predicted_fraction"]
         if verbose:
-            print(f"{name}: {elapsed:.0f} s; classifier labels predicted for {np.mean(frac) if frac else 0:.1%} "
-                  f"of the nodes by the weighted diffusion; mean touched nodes per diffusion "
-                  f"WFD {np.mean(stats['wfd_touched_nodes']):.0f}, FD {np.mean(stats['fd_touched_nodes']):.0f}",
-                  flush=True)
+            print(
+                f"{name}: {elapsed:.0f} s; classifier labels predicted for {np.mean(frac) if frac else 0:.1%} "
+                f"of the nodes by the weighted diffusion; mean touched nodes per diffusion "
+                f"WFD {np.mean(stats['wfd_touched_nodes']):.0f}, FD {np.mean(stats['fd_touched_nodes']):.0f}",
+                flush=True,
+            )
         if frac:
-            res.add(name, "weighted_flow_diffusion", {"labels": "classifier", "eps": EPS,
-                                                      "seeds_per_class": seeds_per_class},
-                    "labels_predicted_fraction", frac, seeds=[0])
+            res.add(
+                name,
+                "weighted_flow_diffusion",
+                {"labels": "classifier", "eps": EPS, "seeds_per_class": seeds_per_class},
+                "labels_predicted_fraction",
+                frac,
+                seeds=[0],
+            )
     if len(per_dataset) > 1:
         keys = set.intersection(*(set(o) for o in per_dataset.values()))
         for method, skey in sorted(keys):
             setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
             vals = [float(np.mean(per_dataset[d][(method, skey)]["f1"])) for d in per_dataset]
-            res.add("mean_%d_datasets" % len(per_dataset), method, setting, "f1", [float(np.mean(vals))],
-                    seeds=[0], per_dataset=dict(zip(per_dataset, [round(v, 4) for v in vals])))
+            res.add(
+                "mean_%d_datasets" % len(per_dataset),
+                method,
+                setting,
+                "f1",
+                [float(np.mean(vals))],
+                seeds=[0],
+                per_dataset=dict(zip(per_dataset, [round(v, 4) for v in vals])),
+            )
 
 
 def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
     alpha = 2.0
     for n in sizes:
         t0 = time.perf_counter()
-        indptr, indices, target = planted_partition_csr(int(n), cluster_size=1000, internal_degree=10.0,
-                                                        external_degree=2.0, background_degree=10.0, seed=0)
+        indptr, indices, target = planted_partition_csr(
+            int(n), cluster_size=1000, internal_degree=10.0, external_degree=2.0, background_degree=10.0, seed=0
+        )
         g = LocalGraph(indptr, indices, validate=False)
         in_target = np.zeros(int(n), dtype=bool)
         in_target[target] = True
@@ -196,22 +244,52 @@ def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
             work.append(r.work)
             f1s.append(precision_recall_f1(r.cluster, target)[2])
             statuses.append(r.status)
-        setting = {"n": int(n), "avg_degree": round(g.volume / int(n), 2), "cluster_size": 1000, "alpha": alpha,
-                   "tol": TOL, "eps": EPS, "max_passes": MAX_PASSES, "labels": "flip", "a0": 0.9, "a1": 0.9}
+        setting = {
+            "n": int(n),
+            "avg_degree": round(g.volume / int(n), 2),
+            "cluster_size": 1000,
+            "alpha": alpha,
+            "tol": TOL,
+            "eps": EPS,
+            "max_passes": MAX_PASSES,
+            "labels": "flip",
+            "a0": 0.9,
+            "a1": 0.9,
+        }
         seeds_list = [int(s) for s in seeds]
-        res.add("planted_partition", "weighted_flow_diffusion", setting, "ms_per_seed", [float(np.median(times))],
-                seeds=seeds_list, per_seed_ms=[round(t, 3) for t in times], statistic="median",
-                clock="thread_time (CPU time of the calling thread; the machine is shared)",
-                median_wall_ms=round(float(np.median(walls)), 3), build_s=round(build_s, 1))
-        res.add("planted_partition", "weighted_flow_diffusion", setting, "touched_nodes",
-                [float(np.median(touched))], seeds=seeds_list, statistic="median",
-                median_edge_visits=float(np.median(work)), mean_f1=float(np.mean(f1s)),
-                converged=int(sum(st == "converged" for st in statuses)))
+        res.add(
+            "planted_partition",
+            "weighted_flow_diffusion",
+            setting,
+            "ms_per_seed",
+            [float(np.median(times))],
+            seeds=seeds_list,
+            per_seed_ms=[round(t, 3) for t in times],
+            statistic="median",
+            clock="thread_time (CPU time of the calling thread; the machine is shared)",
+            median_wall_ms=round(float(np.median(walls)), 3),
+            build_s=round(build_s, 1),
+        )
+        res.add(
+            "planted_partition",
+            "weighted_flow_diffusion",
+            setting,
+            "touched_nodes",
+            [float(np.median(touched))],
+            seeds=seeds_list,
+            statistic="median",
+            median_edge_visits=float(np.median(work)),
+            mean_f1=float(np.mean(f1s)),
+            converged=int(sum(st == "converged" for st in statuses)),
+        )
         if verbose:
-            print(f"n={int(n):>9d}: {np.median(times):.2f} ms/seed CPU ({np.median(walls):.2f} wall, median of "
-                  f"{len(seeds)}), touched "
-                  f"{np.median(touched):.0f} nodes, {np.median(work):.0f} edge visits, F1 {np.mean(f1s):.3f}, "
-                  f"build {build_s:.0f} s", flush=True)
+            print(
+                f"n={int(n):>9d}: {np.median(times):.2f} ms/seed CPU ({np.median(walls):.2f} wall, median of "
+                f"{len(seeds)}), touched "
+                f"{np.median(touched):.0f} nodes, {np.median(work):.0f} edge visits, F1 {np.mean(f1s):.3f}, "
+                f"build {build_s:.0f} s",
+                flush=True,
+            )
         del g, indptr, indices, labels, in_target
 
 
@@ -223,8 +301,9 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
     ap.add_argument("--sizes", nargs="+", type=float, default=None, help="locality graph sizes")
     ap.add_argument("--locality-seeds", type=int, default=20)
-    ap.add_argument("--merge", action="store_true",
-                    help="keep the rows of the other part from an existing results file")
+    ap.add_argument(
+        "--merge", action="store_true", help="keep the rows of the other part from an existing results file"
+    )
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -240,8 +319,10 @@ def main(argv=None) -> int:
         path = results_dir() / ("local_clustering.quick.json" if args.quick else "local_clustering.json")
         if path.exists():
             old = json.loads(path.read_text())
-            mine = {"quality": lambda r: r["dataset"] != "planted_partition",
-                    "locality": lambda r: r["dataset"] == "planted_partition"}
+            mine = {
+                "quality": lambda r: r["dataset"] != "planted_partition",
+                "locality": lambda r: r["dataset"] == "planted_partition",
+            }
             keep = [r for r in old["rows"] if args.part != "all" and not mine[args.part](r)]
             res.rows = keep + res.rows
             res.command = old.get("command", "") + " && " + res.command if keep else res.command

@@ -26,10 +26,25 @@ README_METRICS = {
     "erase_label_noise": ["test_accuracy", "gain_over_gcn", "test_accuracy_direct", "fit_cpu_s", "peak_mem_mb"],
     "local_clustering": ["f1", "ms_per_seed", "touched_nodes"],
     "label_proportions": ["test_auc", "bp_converged", "bp_iterations", "bp_time_s", "knn_time_s"],
-    "scene_generation": ["acc_left_right", "acc_front_behind", "acc_directional", "acc_bigger_smaller",
-                         "acc_taller_shorter", "acc_standing_on", "acc_close_by", "acc_symmetrical", "acc_mean",
-                         "layout_mmd", "shape_mmd_cd", "shape_cov_cd", "shape_1nna_cd", "shape_consistency_cd",
-                         "acc_flipped", "acc_directional_unchanged", "scenes_per_s"],
+    "scene_generation": [
+        "acc_left_right",
+        "acc_front_behind",
+        "acc_directional",
+        "acc_bigger_smaller",
+        "acc_taller_shorter",
+        "acc_standing_on",
+        "acc_close_by",
+        "acc_symmetrical",
+        "acc_mean",
+        "layout_mmd",
+        "shape_mmd_cd",
+        "shape_cov_cd",
+        "shape_1nna_cd",
+        "shape_consistency_cd",
+        "acc_flipped",
+        "acc_directional_unchanged",
+        "scenes_per_s",
+    ],
 }
 
 
@@ -57,8 +72,10 @@ def _cell(row: dict) -> str:
 def render(doc: dict, source: str) -> str:
     rows = doc["rows"]
     env = doc.get("environment", {})
-    head = (f"From `{source}` ({doc.get('created', '?')}, device {env.get('device', '?')}, "
-            f"{env.get('threads', '?')} threads, commit {env.get('git_commit', '?')}); ")
+    head = (
+        f"From `{source}` ({doc.get('created', '?')}, device {env.get('device', '?')}, "
+        f"{env.get('threads', '?')} threads, commit {env.get('git_commit', '?')}); "
+    )
     # a results file assembled by several invocations (sharing a run cache) lists them joined by " ; " or " && "
     commands = [c.strip() for c in re.split(r" ; | && ", doc.get("command", "?")) if c.strip()]
     if len(commands) == 1:
@@ -75,8 +92,15 @@ def render(doc: dict, source: str) -> str:
     for metric in [m for m in shown if m in metrics]:
         mrows = [r for r in rows if r["metric"] == metric]
         # knobs equal in every row of this table are stated once above it instead of in every line
-        common = {k: v for k, v in mrows[0]["setting"].items()
-                  if all(k in r["setting"] and r["setting"][k] == v for r in mrows)} if len(mrows) > 1 else {}
+        common = (
+            {
+                k: v
+                for k, v in mrows[0]["setting"].items()
+                if all(k in r["setting"] and r["setting"][k] == v for r in mrows)
+            }
+            if len(mrows) > 1
+            else {}
+        )
         methods: list[str] = []
         keys: list[tuple[str, str]] = []
         cells: dict[tuple[str, str, str], str] = {}
@@ -104,7 +128,9 @@ def render(doc: dict, source: str) -> str:
             key = (r["dataset"], r["method"], _setting_str(r["setting"]))
             cost.setdefault(key, r)
     if cost:
-        lines.append("**cost** (`time_s`: wall time per run, mean over seeds; `peak_mem_mb`: peak resident memory of the run)")
+        lines.append(
+            "**cost** (`time_s`: wall time per run, mean over seeds; `peak_mem_mb`: peak resident memory of the run)"
+        )
         lines.append("")
         lines.append("| dataset | method | setting | time_s | peak_mem_mb |")
         lines.append("|---|---|---|---|---|")

@@ -56,9 +56,15 @@ from tqdm.auto import tqdm
 from graphdiff.bench import Results, results_dir, run_isolated
 
 METRIC_KEYS = {
-    "left_right": "acc_left_right", "front_behind": "acc_front_behind", "bigger_smaller": "acc_bigger_smaller",
-    "taller_shorter": "acc_taller_shorter", "standing_on": "acc_standing_on", "close_by": "acc_close_by",
-    "symmetrical": "acc_symmetrical", "mean": "acc_mean", "directional": "acc_directional",
+    "left_right": "acc_left_right",
+    "front_behind": "acc_front_behind",
+    "bigger_smaller": "acc_bigger_smaller",
+    "taller_shorter": "acc_taller_shorter",
+    "standing_on": "acc_standing_on",
+    "close_by": "acc_close_by",
+    "symmetrical": "acc_symmetrical",
+    "mean": "acc_mean",
+    "directional": "acc_directional",
 }
 
 
@@ -74,17 +80,29 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     rel, pl = cfg.get("relations", "all"), cfg.get("placement", "anchored")
     train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel, placement=pl)
     test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel, placement=pl)
-    model = EchoScene(echo=echo, steps=cfg["steps"], batch_size=cfg["batch_size"], seed=seed,
-                      max_train_time_s=cfg["max_train_time_s"], verbose=False)
+    model = EchoScene(
+        echo=echo,
+        steps=cfg["steps"],
+        batch_size=cfg["batch_size"],
+        seed=seed,
+        max_train_time_s=cfg["max_train_time_s"],
+        verbose=False,
+    )
     t0 = time.perf_counter()
     model.fit(train)
     train_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     gen = model.sample(test, num_steps=cfg["sample_steps"], seed=seed, batch_size=100)
     sample_s = time.perf_counter() - t0
-    out = {"seed": seed, "echo": echo, "steps_done": model.steps_done_, "train_time_s": model.train_time_s_,
-           "train_cpu_s": model.train_cpu_s_,
-           "fit_time_s": train_s, "final_loss": float(np.mean(model.loss_history_[-100:]))}
+    out = {
+        "seed": seed,
+        "echo": echo,
+        "steps_done": model.steps_done_,
+        "train_time_s": model.train_time_s_,
+        "train_cpu_s": model.train_cpu_s_,
+        "fit_time_s": train_s,
+        "final_loss": float(np.mean(model.loss_history_[-100:])),
+    }
     acc = M.relation_accuracy(gen)
     out["relations"] = {k: v for k, v in acc.items() if k != "counts"}
     out["relation_counts"] = acc["counts"]
@@ -99,12 +117,15 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
         for i in np.flatnonzero(t.object_mask):
             name = S.CLASSES[t.classes[i]]
             gen_grids.setdefault(name, []).append(grids[i])
-            ref_grids.setdefault(name, []).append(S.shape_grids(t.classes[i:i + 1], t.shape_variant[i:i + 1])[0])
-    sm = M.shape_metrics({k: np.stack(v) for k, v in gen_grids.items()},
-                         {k: np.stack(v) for k, v in ref_grids.items()}, max_per_class=32, num_points=128)
+            ref_grids.setdefault(name, []).append(S.shape_grids(t.classes[i : i + 1], t.shape_variant[i : i + 1])[0])
+    sm = M.shape_metrics(
+        {k: np.stack(v) for k, v in gen_grids.items()},
+        {k: np.stack(v) for k, v in ref_grids.items()},
+        max_per_class=32,
+        num_points=128,
+    )
     out["shape"] = {k: sm[k] for k in ("mmd_cd", "cov_cd", "nna_cd")}
-    out["shape_consistency_cd"] = M.shape_consistency(per_scene, [S.consistency_pairs(t) for t in test],
-                                                      num_points=128)
+    out["shape_consistency_cd"] = M.shape_consistency(per_scene, [S.consistency_pairs(t) for t in test], num_points=128)
     # manipulation: flip one left/right or front/behind triple per graph, re-sample in both modes
     out["edit"] = edit_eval(model, test, gen, seed)
     # throughput: one batch of 100 scenes, layout + shape, 50 DDIM steps
@@ -138,7 +159,7 @@ def edit_eval(model, test, gen, seed: int, drop_conflicts: bool = False) -> dict
     res = {}
     for mode in ("clamp", "all"):
         after = model.resample(gen, edited, mode=mode, seed=seed + 2)
-        flipped = [M.relation_pass(a.boxes, e.triples[k:k + 1])[0] for a, e, k in zip(after, edited, changed)]
+        flipped = [M.relation_pass(a.boxes, e.triples[k : k + 1])[0] for a, e, k in zip(after, edited, changed)]
         unchanged = M.relation_accuracy(after, [np.delete(e.triples, k, axis=0) for e, k in zip(edited, changed)])
         res[mode] = {"acc_flipped": float(np.mean(flipped)), "acc_directional_unchanged": unchanged["directional"]}
     return res
@@ -158,12 +179,15 @@ def edit_check(path: str, num_graphs: int = 300, seed: int = 0, placement: str =
     for drop in (False, True):
         res = edit_eval(model, test, gen, seed, drop_conflicts=drop)
         for mode, r in res.items():
-            print(f"drop_conflicts={drop} mode={mode}: flipped {r['acc_flipped']:.3f}, "
-                  f"unchanged directional {r['acc_directional_unchanged']:.3f}")
+            print(
+                f"drop_conflicts={drop} mode={mode}: flipped {r['acc_flipped']:.3f}, "
+                f"unchanged directional {r['acc_directional_unchanged']:.3f}"
+            )
 
 
-def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", relations: str = "all",
-                 grid: int = 25) -> dict:
+def flip_ceiling(
+    num_graphs: int = 300, seed: int = 0, placement: str = "free", relations: str = "all", grid: int = 25
+) -> dict:
     """Print and return (keyed by ``drop_conflicts``) how satisfiable the benchmark's flip edit is (a diagnostic, no
     model): for every held-out graph the flip of :func:`edit_eval` (same draw), the ground-truth boxes of every other
     node, and the edited node moved over a ``grid x grid`` lattice of positions in the room (size kept), scored with
@@ -186,8 +210,9 @@ def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", 
             e = edits.flip_relation(t, int(rng.choice(cand)), drop_conflicts=drop)
             k = int(e.extra["changed_triples"][0])
             s = int(e.triples[k, 0])
-            mine = np.flatnonzero(((e.triples[:, 0] == s) | (e.triples[:, 2] == s))
-                                  & np.isin(e.triples[:, 1], [1, 2, 3, 4]))
+            mine = np.flatnonzero(
+                ((e.triples[:, 0] == s) | (e.triples[:, 2] == s)) & np.isin(e.triples[:, 1], [1, 2, 3, 4])
+            )
             W, D = t.boxes[t.classes == S.FLOOR_ID][0, [0, 2]]
             X, Z = np.meshgrid(np.linspace(-W / 2, W / 2, grid), np.linspace(-D / 2, D / 2, grid), indexing="ij")
             # every placement at once: one copy of the scene per lattice point, the triples shifted to their copy
@@ -203,9 +228,11 @@ def flip_ceiling(num_graphs: int = 300, seed: int = 0, placement: str = "free", 
             n += 1
             full += ok_all
             major += flips[counts == counts.max()].mean()
-        print(f"placement={placement} relations={relations} drop_conflicts={drop}: {n} graphs; the flip can hold "
-              f"with all of the node's other directional triples in {full / n:.3f}; the node's best placements "
-              f"satisfy the flip in {major / n:.3f}")
+        print(
+            f"placement={placement} relations={relations} drop_conflicts={drop}: {n} graphs; the flip can hold "
+            f"with all of the node's other directional triples in {full / n:.3f}; the node's best placements "
+            f"satisfy the flip in {major / n:.3f}"
+        )
         shares[drop] = {"graphs": n, "satisfiable": full / n, "best_placements_flip": major / n}
     return shares
 
@@ -219,8 +246,10 @@ def reference_rows(cfg: dict) -> dict:
     train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel, placement=pl)
     test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel, placement=pl)
     acc = M.relation_accuracy(test)
-    ref = {"relations": {k: v for k, v in acc.items() if k != "counts"},
-           "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test)}
+    ref = {
+        "relations": {k: v for k, v in acc.items() if k != "counts"},
+        "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test),
+    }
     grids = [S.shape_grids(t.classes, t.shape_variant) for t in test]
     ref["shape_consistency_cd"] = M.shape_consistency(grids, [S.consistency_pairs(t) for t in test], num_points=128)
     return ref
@@ -249,8 +278,11 @@ def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bo
     path = results_dir() / f"scene_generation{'.quick' if quick else ''}.json"
     if path.exists():
         old = json.loads(path.read_text())
-        res.rows = [r for r in old["rows"] if r["setting"].get("relations", "all") != rel
-                    and r["setting"].get("placement", "anchored") == pl]
+        res.rows = [
+            r
+            for r in old["rows"]
+            if r["setting"].get("relations", "all") != rel and r["setting"].get("placement", "anchored") == pl
+        ]
         # the command line of each relations mode whose rows are kept, joined by " && "
         kept = {r["setting"].get("relations", "all") for r in res.rows}
         others = [c for c in (old.get("command") or "").split(" && ") if c and _relations_of(c) in kept]
@@ -260,8 +292,13 @@ def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bo
         _add_rows(res, cfg, runs)
     if ref is not None:
         cfg = groups[0][0]
-        setting_ref = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
-                       "relations": rel, "placement": pl}
+        setting_ref = {
+            "room_types": "pooled",
+            "test_graphs": cfg["test_scenes"],
+            "train_scenes": cfg["train_scenes"],
+            "relations": rel,
+            "placement": pl,
+        }
         for key, metric in METRIC_KEYS.items():
             res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
         res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
@@ -270,39 +307,62 @@ def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bo
 
 
 def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
-    setting_base = {"room_types": "pooled", "test_graphs": cfg["test_scenes"], "train_scenes": cfg["train_scenes"],
-                    "sample_steps": cfg["sample_steps"], "sampler": "ddim", "steps": cfg["steps"],
-                    "batch_size": cfg["batch_size"], "max_train_time_s": cfg["max_train_time_s"],
-                    "relations": cfg.get("relations", "all"), "placement": cfg.get("placement", "anchored")}
+    setting_base = {
+        "room_types": "pooled",
+        "test_graphs": cfg["test_scenes"],
+        "train_scenes": cfg["train_scenes"],
+        "sample_steps": cfg["sample_steps"],
+        "sampler": "ddim",
+        "steps": cfg["steps"],
+        "batch_size": cfg["batch_size"],
+        "max_train_time_s": cfg["max_train_time_s"],
+        "relations": cfg.get("relations", "all"),
+        "placement": cfg.get("placement", "anchored"),
+    }
     for echo in (True, False):
         rs = sorted([r for r in runs if r["echo"] == echo], key=lambda r: r["seed"])
         if not rs:
             continue
         method = "echo" if echo else "no_echo"
         seeds = [r["seed"] for r in rs]
-        common = dict(seeds=seeds, time_s=float(np.mean([r["time_s"] for r in rs])),
-                      peak_mem_mb=float(max(r["peak_mem_mb"] for r in rs)),
-                      steps_done=[r["steps_done"] for r in rs],
-                      train_time_s=[round(r["train_time_s"], 1) for r in rs],
-                      train_cpu_s=[round(r["train_cpu_s"], 1) for r in rs])
+        common = dict(
+            seeds=seeds,
+            time_s=float(np.mean([r["time_s"] for r in rs])),
+            peak_mem_mb=float(max(r["peak_mem_mb"] for r in rs)),
+            steps_done=[r["steps_done"] for r in rs],
+            train_time_s=[round(r["train_time_s"], 1) for r in rs],
+            train_cpu_s=[round(r["train_cpu_s"], 1) for r in rs],
+        )
         for key, metric in METRIC_KEYS.items():
             res.add("synthfront", method, setting_base, metric, [r["relations"][key] for r in rs], **common)
         res.add("synthfront", method, setting_base, "layout_mmd", [r["layout_mmd"] for r in rs], **common)
         for key, metric in (("mmd_cd", "shape_mmd_cd"), ("cov_cd", "shape_cov_cd"), ("nna_cd", "shape_1nna_cd")):
             res.add("synthfront", method, setting_base, metric, [r["shape"][key] for r in rs], **common)
-        res.add("synthfront", method, setting_base, "shape_consistency_cd", [r["shape_consistency_cd"] for r in rs],
-                **common)
+        res.add(
+            "synthfront",
+            method,
+            setting_base,
+            "shape_consistency_cd",
+            [r["shape_consistency_cd"] for r in rs],
+            **common,
+        )
         res.add("synthfront", method, setting_base, "scenes_per_s", [r["scenes_per_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "scenes_per_cpu_s", [r["scenes_per_cpu_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "final_train_loss", [r["final_loss"] for r in rs], **common)
-        ers = [r for r in rs if "edit" in r]          # runs made before the edit evaluation existed have none
+        ers = [r for r in rs if "edit" in r]  # runs made before the edit evaluation existed have none
         for mode in ("clamp", "all"):
             if not ers:
                 break
             setting = dict(setting_base, edit="flip_one_directional", edit_mode=mode)
             for key in ("acc_flipped", "acc_directional_unchanged"):
-                res.add("synthfront", method, setting, key, [r["edit"][mode][key] for r in ers],
-                        seeds=[r["seed"] for r in ers])
+                res.add(
+                    "synthfront",
+                    method,
+                    setting,
+                    key,
+                    [r["edit"][mode][key] for r in ers],
+                    seeds=[r["seed"] for r in ers],
+                )
 
 
 def main(argv=None) -> int:
@@ -311,8 +371,9 @@ def main(argv=None) -> int:
     p.add_argument("--echo", choices=["on", "off"], nargs="+", default=["on", "off"])
     p.add_argument("--steps", type=int, default=4000, help="optimiser steps per run")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-train-time-s", type=float, default=900.0,
-                   help="hard cap on the training CPU time per run (15 minutes)")
+    p.add_argument(
+        "--max-train-time-s", type=float, default=900.0, help="hard cap on the training CPU time per run (15 minutes)"
+    )
     p.add_argument("--train-scenes", type=int, default=2000)
     p.add_argument("--test-scenes", type=int, default=300)
     p.add_argument("--sample-steps", type=int, default=50)
@@ -320,21 +381,40 @@ def main(argv=None) -> int:
     p.add_argument("--runs-file", default=None, help="cache of finished runs (JSON lines)")
     p.add_argument("--aggregate-only", action="store_true")
     p.add_argument("--quick", action="store_true", help="1 seed, 200 steps, 200 held-out graphs")
-    p.add_argument("--extra-steps", type=int, default=None,
-                   help="also train longer runs with this many steps (rows with their own `steps` setting)")
+    p.add_argument(
+        "--extra-steps",
+        type=int,
+        default=None,
+        help="also train longer runs with this many steps (rows with their own `steps` setting)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--extra-seeds", type=int, nargs="+", default=[0], help="seeds of the --extra-steps runs")
-    p.add_argument("--relations", choices=["all", "intra_group"], default="all",
-                   help="scene-graph relations for training and held-out graphs: all of SG-FRONT's (default) or only "
-                        "those inside a furniture group plus the object-floor edges")
-    p.add_argument("--placement", choices=["free", "anchored"], default="free",
-                   help="generator placement (scenes.generate_scenes): furniture groups anywhere along their wall / "
-                        "in the room (default) or the earlier anchored placement (bed centred or 0.3 m off, dining "
-                        "table within 0.4 m of the centre)")
-    p.add_argument("--flip-ceiling", action="store_true",
-                   help="only print how satisfiable the flip edit is with ground-truth boxes (no model)")
-    p.add_argument("--edit-check", metavar="MODEL", default=None,
-                   help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)")
+    p.add_argument(
+        "--relations",
+        choices=["all", "intra_group"],
+        default="all",
+        help="scene-graph relations for training and held-out graphs: all of SG-FRONT's (default) or only "
+        "those inside a furniture group plus the object-floor edges",
+    )
+    p.add_argument(
+        "--placement",
+        choices=["free", "anchored"],
+        default="free",
+        help="generator placement (scenes.generate_scenes): furniture groups anywhere along their wall / "
+        "in the room (default) or the earlier anchored placement (bed centred or 0.3 m off, dining "
+        "table within 0.4 m of the centre)",
+    )
+    p.add_argument(
+        "--flip-ceiling",
+        action="store_true",
+        help="only print how satisfiable the flip edit is with ground-truth boxes (no model)",
+    )
+    p.add_argument(
+        "--edit-check",
+        metavar="MODEL",
+        default=None,
+        help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)",
+    )
     args = p.parse_args(argv)
     if args.flip_ceiling:
         flip_ceiling(placement=args.placement, relations=args.relations)
@@ -346,12 +426,18 @@ def main(argv=None) -> int:
         args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600
     if args.test_scenes < 2:
         raise ValueError("--test-scenes must be at least 2")
-    cfg = {"steps": args.steps, "batch_size": args.batch_size, "max_train_time_s": args.max_train_time_s,
-           "train_scenes": args.train_scenes, "test_scenes": args.test_scenes, "sample_steps": args.sample_steps,
-           "data_seed": 0}
-    if args.relations != "all":              # absent for "all", so the cached runs of the dense graphs still match
+    cfg = {
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "max_train_time_s": args.max_train_time_s,
+        "train_scenes": args.train_scenes,
+        "test_scenes": args.test_scenes,
+        "sample_steps": args.sample_steps,
+        "data_seed": 0,
+    }
+    if args.relations != "all":  # absent for "all", so the cached runs of the dense graphs still match
         cfg["relations"] = args.relations
-    cfg["placement"] = args.placement        # absent in runs cached before the setting existed (= "anchored")
+    cfg["placement"] = args.placement  # absent in runs cached before the setting existed (= "anchored")
     if args.placement == "anchored":
         del cfg["placement"]
     runs_file = Path(args.runs_file or f"/tmp/scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
@@ -369,8 +455,12 @@ def main(argv=None) -> int:
                 if rec.get("cfg") == cfg_key:
                     runs.append(rec["run"])
         if not args.aggregate_only:
-            todo = [(s, e == "on") for s in seeds for e in args.echo
-                    if not any(r["seed"] == s and r["echo"] == (e == "on") for r in runs)]
+            todo = [
+                (s, e == "on")
+                for s in seeds
+                for e in args.echo
+                if not any(r["seed"] == s and r["echo"] == (e == "on") for r in runs)
+            ]
             print(f"steps={plan_cfg['steps']}: {len(runs)} runs cached, {len(todo)} to go", flush=True)
 
             def job(item, plan_cfg=plan_cfg, cfg_key=cfg_key):
@@ -379,10 +469,12 @@ def main(argv=None) -> int:
                 with runs_file.open("a") as f:
                     f.write(json.dumps({"cfg": cfg_key, "run": out}) + "\n")
                 r = out["relations"]
-                print(f"steps={plan_cfg['steps']} seed {seed} echo={echo}: steps {out['steps_done']} "
-                      f"train {out['train_time_s']:.0f}s L/R {r['left_right']:.3f} F/B {r['front_behind']:.3f} "
-                      f"mean {r['mean']:.3f} mmd {out['layout_mmd']:.4f} scenes/s {out['scenes_per_s']:.2f}",
-                      flush=True)
+                print(
+                    f"steps={plan_cfg['steps']} seed {seed} echo={echo}: steps {out['steps_done']} "
+                    f"train {out['train_time_s']:.0f}s L/R {r['left_right']:.3f} F/B {r['front_behind']:.3f} "
+                    f"mean {r['mean']:.3f} mmd {out['layout_mmd']:.4f} scenes/s {out['scenes_per_s']:.2f}",
+                    flush=True,
+                )
                 return out
 
             bar = tqdm(total=len(todo), desc=f"scene runs (steps={plan_cfg['steps']})", disable=args.no_progress)

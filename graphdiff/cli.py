@@ -58,7 +58,9 @@ def cmd_datasets(args) -> int:
         print(line)
     missing = [r["name"] for r in rows if not r["present"]]
     if missing:
-        print(f"\n{len(missing)} dataset(s) missing under {root}; `graphdiff.data.load(name)` says which file goes where.")
+        print(
+            f"\n{len(missing)} dataset(s) missing under {root}; `graphdiff.data.load(name)` says which file goes where."
+        )
     return 0
 
 

@@ -13,7 +13,7 @@ def test_random_bags_disjoint_counts_and_seeded():
     assert bags.num_bags == 10 and bags.index.numel() == 100  # 3 left-over rows dropped
     assert torch.unique(bags.index).numel() == 100
     for b in range(bags.num_bags):
-        members = bags.index[bags.ptr[b]:bags.ptr[b + 1]]
+        members = bags.index[bags.ptr[b] : bags.ptr[b + 1]]
         assert int(y[members].sum()) == int(bags.counts[b])
     again = random_bags(y, 10, seed=4)
     assert torch.equal(bags.index, again.index) and torch.equal(bags.counts, again.counts)
@@ -36,11 +36,11 @@ def test_variable_bags_and_helpers():
     assert torch.equal((pad >= 0).sum(1), bags.sizes)
     sub = bags.subset([2, 0])
     assert torch.equal(sub.counts, bags.counts[[2, 0]])
-    assert torch.equal(sub.index[: int(bags.sizes[2])], bags.index[bags.ptr[2]:bags.ptr[3]])
+    assert torch.equal(sub.index[: int(bags.sizes[2])], bags.index[bags.ptr[2] : bags.ptr[3]])
     fixed = variable_bags(y, [5, 1, 7], seed=0)
     assert fixed.sizes.tolist() == [5, 1, 7]
     for b in range(3):
-        assert int(y[fixed.index[fixed.ptr[b]:fixed.ptr[b + 1]]].sum()) == int(fixed.counts[b])
+        assert int(y[fixed.index[fixed.ptr[b] : fixed.ptr[b + 1]]].sum()) == int(fixed.counts[b])
 
 
 def test_as_bags_accepts_vector_and_lists():

@@ -51,17 +51,51 @@ def test_demo_runs_every_method_and_reports_failures(monkeypatch, capsys):
 
 def test_render_pivots_metrics_and_costs():
     doc = {
-        "benchmark": "x", "created": "2026-01-01T00:00:00Z", "command": "python benchmarks/x.py",
+        "benchmark": "x",
+        "created": "2026-01-01T00:00:00Z",
+        "command": "python benchmarks/x.py",
         "environment": {"device": "cpu", "threads": 1, "git_commit": "abc"},
         "rows": [
-            {"dataset": "cora", "method": "erase", "setting": {"rate": 0.3}, "metric": "test_accuracy",
-             "mean": 0.8, "std": 0.01, "n": 10, "seeds": list(range(10)), "time_s": 12.0, "peak_mem_mb": 500.0},
-            {"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3}, "metric": "test_accuracy",
-             "mean": 0.7, "std": 0.02, "n": 10, "seeds": list(range(10))},
-            {"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3, "noise": "pair"}, "metric": "f1",
-             "mean": 0.5, "std": 0.0, "n": 1},
-            {"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3, "noise": "uniform"}, "metric": "f1",
-             "mean": 0.6, "std": 0.0, "n": 1},
+            {
+                "dataset": "cora",
+                "method": "erase",
+                "setting": {"rate": 0.3},
+                "metric": "test_accuracy",
+                "mean": 0.8,
+                "std": 0.01,
+                "n": 10,
+                "seeds": list(range(10)),
+                "time_s": 12.0,
+                "peak_mem_mb": 500.0,
+            },
+            {
+                "dataset": "cora",
+                "method": "gcn",
+                "setting": {"rate": 0.3},
+                "metric": "test_accuracy",
+                "mean": 0.7,
+                "std": 0.02,
+                "n": 10,
+                "seeds": list(range(10)),
+            },
+            {
+                "dataset": "cora",
+                "method": "gcn",
+                "setting": {"rate": 0.3, "noise": "pair"},
+                "metric": "f1",
+                "mean": 0.5,
+                "std": 0.0,
+                "n": 1,
+            },
+            {
+                "dataset": "cora",
+                "method": "gcn",
+                "setting": {"rate": 0.3, "noise": "uniform"},
+                "metric": "f1",
+                "mean": 0.6,
+                "std": 0.0,
+                "n": 1,
+            },
         ],
     }
     text = make_tables.render(doc, "benchmarks/results/x.json")
@@ -85,21 +119,46 @@ def test_erase_benchmark_gain_rows_pair_erase_and_gcn_by_seed():
     bench = importlib.import_module("erase_label_noise")
 
     def rec(method, seed, noisy, clean, epochs=None):
-        cfg = {"dataset": "cora", "method": method, "noise": "pair", "rate": 0.3, "seed": seed, "init_seed": seed,
-               "protocol": "default", "epochs": epochs, "pair_target": "cyclic", "device": "cpu"}
-        out = {"test_noisy": noisy, "test_clean": clean, "epoch_noisy": 1, "epoch_clean": 1, "epochs_run": 2,
-               "selected_epoch": 1, "test_selected": noisy, "realised_rate": 0.3, "fit_time_s": 1.0,
-               "fit_cpu_s": 1.0}
+        cfg = {
+            "dataset": "cora",
+            "method": method,
+            "noise": "pair",
+            "rate": 0.3,
+            "seed": seed,
+            "init_seed": seed,
+            "protocol": "default",
+            "epochs": epochs,
+            "pair_target": "cyclic",
+            "device": "cpu",
+        }
+        out = {
+            "test_noisy": noisy,
+            "test_clean": clean,
+            "epoch_noisy": 1,
+            "epoch_clean": 1,
+            "epochs_run": 2,
+            "selected_epoch": 1,
+            "test_selected": noisy,
+            "realised_rate": 0.3,
+            "fit_time_s": 1.0,
+            "fit_cpu_s": 1.0,
+        }
         if method == "erase":
             out.update(test_direct_noisy=noisy, test_direct_clean=clean)
         return {"cfg": cfg, "out": out, "time_s": 1.0, "peak_mem_mb": 1.0, "command": "x"}
 
-    records = [rec("erase", 0, 0.80, 0.82), rec("erase", 1, 0.70, 0.71), rec("erase", 2, 0.75, 0.75),
-               rec("gcn", 0, 0.60, 0.62), rec("gcn", 1, 0.65, 0.70),          # GCN lacks seed 2
-               rec("erase", 0, 0.50, 0.50, epochs=100)]                       # other schedule, same GCN
+    records = [
+        rec("erase", 0, 0.80, 0.82),
+        rec("erase", 1, 0.70, 0.71),
+        rec("erase", 2, 0.75, 0.75),
+        rec("gcn", 0, 0.60, 0.62),
+        rec("gcn", 1, 0.65, 0.70),  # GCN lacks seed 2
+        rec("erase", 0, 0.50, 0.50, epochs=100),
+    ]  # other schedule, same GCN
     res = bench.build_results(records, quick=False, command="x", device="cpu")
-    gains = {(r["setting"]["validation"], r["setting"].get("epochs")): r for r in res.rows
-             if r["metric"] == "gain_over_gcn"}
+    gains = {
+        (r["setting"]["validation"], r["setting"].get("epochs")): r for r in res.rows if r["metric"] == "gain_over_gcn"
+    }
     assert set(gains) == {("noisy", None), ("clean", None), ("noisy", 100), ("clean", 100)}
     noisy = gains[("noisy", None)]
     assert noisy["seeds"] == [0, 1] and noisy["n"] == 2
@@ -117,32 +176,60 @@ def test_erase_benchmark_selects_the_encoder_per_seed_on_validation_accuracy():
     bench = importlib.import_module("erase_label_noise")
 
     def rec(method, seed, test, val, encoder=None):
-        cfg = {"dataset": "cora", "method": method, "noise": "pair", "rate": 0.3, "seed": seed, "init_seed": seed,
-               "protocol": "default", "epochs": None, "pair_target": "cyclic", "device": "cpu"}
+        cfg = {
+            "dataset": "cora",
+            "method": method,
+            "noise": "pair",
+            "rate": 0.3,
+            "seed": seed,
+            "init_seed": seed,
+            "protocol": "default",
+            "epochs": None,
+            "pair_target": "cyclic",
+            "device": "cpu",
+        }
         if encoder:
             cfg["encoder"] = encoder
-        out = {"test_noisy": test[0], "test_clean": test[1], "epoch_noisy": 1, "epoch_clean": 1, "epochs_run": 2,
-               "selected_epoch": 1, "test_selected": test[0], "realised_rate": 0.3, "fit_time_s": 1.0,
-               "fit_cpu_s": 1.0, "test_direct_noisy": test[0], "test_direct_clean": test[1]}
+        out = {
+            "test_noisy": test[0],
+            "test_clean": test[1],
+            "epoch_noisy": 1,
+            "epoch_clean": 1,
+            "epochs_run": 2,
+            "selected_epoch": 1,
+            "test_selected": test[0],
+            "realised_rate": 0.3,
+            "fit_time_s": 1.0,
+            "fit_cpu_s": 1.0,
+            "test_direct_noisy": test[0],
+            "test_direct_clean": test[1],
+        }
         if val is not None:
             out.update(val_noisy=val[0], val_clean=val[1])
         return {"cfg": cfg, "out": out, "time_s": 1.0, "peak_mem_mb": 1.0, "command": "x"}
 
     records = [
-        rec("erase", 0, (0.70, 0.71), (0.60, 0.80)), rec("erase", 0, (0.75, 0.74), (0.65, 0.70), encoder="gcn"),
-        rec("erase", 1, (0.72, 0.73), (0.62, 0.80)), rec("erase", 1, (0.68, 0.79), (0.62, 0.85), encoder="gcn"),
-        rec("erase", 2, (0.50, 0.50), None), rec("erase", 2, (0.90, 0.90), (0.9, 0.9), encoder="gcn"),
-        rec("erase", 3, (0.50, 0.50), (0.5, 0.5)),                       # no GCN-encoder run for seed 3
-        rec("gcn", 0, (0.60, 0.60), None), rec("gcn", 1, (0.62, 0.70), None),
+        rec("erase", 0, (0.70, 0.71), (0.60, 0.80)),
+        rec("erase", 0, (0.75, 0.74), (0.65, 0.70), encoder="gcn"),
+        rec("erase", 1, (0.72, 0.73), (0.62, 0.80)),
+        rec("erase", 1, (0.68, 0.79), (0.62, 0.85), encoder="gcn"),
+        rec("erase", 2, (0.50, 0.50), None),
+        rec("erase", 2, (0.90, 0.90), (0.9, 0.9), encoder="gcn"),
+        rec("erase", 3, (0.50, 0.50), (0.5, 0.5)),  # no GCN-encoder run for seed 3
+        rec("gcn", 0, (0.60, 0.60), None),
+        rec("gcn", 1, (0.62, 0.70), None),
     ]
     res = bench.build_results(records, quick=False, command="x", device="cpu")
-    rows = {(r["metric"], r["setting"]["validation"], r["setting"].get("encoder")): r for r in res.rows
-            if r["method"] == "erase"}
+    rows = {
+        (r["metric"], r["setting"]["validation"], r["setting"].get("encoder")): r
+        for r in res.rows
+        if r["method"] == "erase"
+    }
     noisy = rows[("test_accuracy", "noisy", "selected")]
     assert noisy["seeds"] == [0, 1]
-    assert noisy["per_seed"] == pytest.approx([0.75, 0.72])          # seed 1: a tie keeps the GAT
+    assert noisy["per_seed"] == pytest.approx([0.75, 0.72])  # seed 1: a tie keeps the GAT
     assert noisy["encoder_per_seed"] == ["gcn", "gat"]
-    assert noisy["time_s"] == pytest.approx(2.0)                      # choosing costs both fits
+    assert noisy["time_s"] == pytest.approx(2.0)  # choosing costs both fits
     clean = rows[("test_accuracy", "clean", "selected")]
     assert clean["per_seed"] == pytest.approx([0.71, 0.79]) and clean["encoder_per_seed"] == ["gat", "gcn"]
     assert rows[("gain_over_gcn", "noisy", "selected")]["per_seed"] == pytest.approx([0.15, 0.10])

@@ -92,9 +92,14 @@ def test_agrees_with_bound_constrained_dual_solver(weighted):
     def f(x):
         return 0.5 * x @ lap @ x + x @ (t - delta), lap @ x + t - delta
 
-    sol = scipy.optimize.minimize(f, np.zeros(g.num_nodes), jac=True, method="L-BFGS-B",
-                                  bounds=[(0, None)] * g.num_nodes, options={"ftol": 1e-15, "gtol": 1e-10,
-                                                                              "maxiter": 100000})
+    sol = scipy.optimize.minimize(
+        f,
+        np.zeros(g.num_nodes),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0, None)] * g.num_nodes,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 100000},
+    )
     f_push, f_ref = f(res.dense_x())[0], sol.fun
     assert f_push <= f_ref + 1e-6 * abs(f_ref)
     assert abs(f_push - f_ref) <= 1e-6 * abs(f_ref)
@@ -265,8 +270,9 @@ def test_noisy_label_benefit_on_planted_partition():
         seeds = target[np.flatnonzero(labels[target] == 1)][:5]
         f = {"wfd": [], "fd": [], "lab": []}
         for s in seeds:
-            w = local_cluster(g, int(s), method="weighted_flow_diffusion", labels=labels, eps=0.05,
-                              target_volume=vol_k, alphas=alphas)
+            w = local_cluster(
+                g, int(s), method="weighted_flow_diffusion", labels=labels, eps=0.05, target_volume=vol_k, alphas=alphas
+            )
             d = local_cluster(g, int(s), method="flow_diffusion", target_volume=vol_k, alphas=alphas)
             lo = local_cluster(g, int(s), method="labels_only", labels=labels)
             f["wfd"].append(precision_recall_f1(w.cluster, target)[2])
@@ -295,9 +301,12 @@ def test_sweep_readout_and_estimator(planted):
     assert len(clusters) == 2
     for c, r in zip(clusters, est.results_):
         assert c.size > 0
-        assert r.conductance == pytest.approx(gc.conductance(g, c, labels=labels, eps=0.05, seeds=[r.seed],
-                                                             total_volume=gc.label_weighted_volume(
-                                                                 g, labels, 0.05)), rel=1e-2)
+        assert r.conductance == pytest.approx(
+            gc.conductance(
+                g, c, labels=labels, eps=0.05, seeds=[r.seed], total_volume=gc.label_weighted_volume(g, labels, 0.05)
+            ),
+            rel=1e-2,
+        )
     with pytest.raises(ValueError, match="method"):
         gc.LocalClustering(method="spectral")
     with pytest.raises(ValueError, match="eps"):
@@ -335,8 +344,7 @@ def test_acl_matches_dense_pagerank(weighted):
     else:
         res = acl_pagerank(g, 3, alpha=alpha, rho=rho)
         w = None
-    adj = sp.csr_matrix((w if w is not None else np.ones(g.num_edges), g.indices, g.indptr),
-                        shape=(100, 100)).toarray()
+    adj = sp.csr_matrix((w if w is not None else np.ones(g.num_edges), g.indices, g.indptr), shape=(100, 100)).toarray()
     d = adj.sum(1)
     walk = 0.5 * (np.eye(100) + adj / d[:, None])
     s = np.zeros(100)
@@ -379,8 +387,9 @@ def test_precision_recall_f1_and_conductance():
 
 
 def test_logistic_oracle_is_lazy_and_consistent():
-    data = synthetic.contextual_sbm(num_nodes=600, num_classes=2, avg_degree=8.0, homophily=0.8, num_features=16,
-                                    feature_signal=2.0, seed=0)
+    data = synthetic.contextual_sbm(
+        num_nodes=600, num_classes=2, avg_degree=8.0, homophily=0.8, num_features=16, feature_signal=2.0, seed=0
+    )
     in_target = (data.y == 1).numpy()
     oracle = gc.LogisticLabelOracle(data.x, in_target, num_samples=10, seed=0)
     assert oracle.train_nodes.size == 20
@@ -477,10 +486,12 @@ def test_device_path_of_batch_entry_point_matches_push():
     vol_k = g.degree[target].sum()
     seeds = target[:3]
     alphas = (1.5, 3.0)
-    push = gc.batch_local_cluster(g, seeds, method="flow_diffusion", target_volume=vol_k, alphas=alphas,
-                                  tol=1e-7, max_passes=10**5, verbose=False)
-    dev = _batch_on_device(g, seeds, "flow_diffusion", None, 0.05, "agree", vol_k, alphas, 1e-7,
-                           torch.device("cpu"), False, None)
+    push = gc.batch_local_cluster(
+        g, seeds, method="flow_diffusion", target_volume=vol_k, alphas=alphas, tol=1e-7, max_passes=10**5, verbose=False
+    )
+    dev = _batch_on_device(
+        g, seeds, "flow_diffusion", None, 0.05, "agree", vol_k, alphas, 1e-7, torch.device("cpu"), False, None
+    )
     for a, b in zip(push, dev):
         assert a.param == b.param
         inter = np.intersect1d(a.cluster, b.cluster).size

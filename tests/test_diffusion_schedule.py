@@ -15,7 +15,8 @@ def test_linear_and_scaled_linear_betas():
     torch.testing.assert_close(s.alphas_cumprod, acp.float())
     ldm = DDPMSchedule(1000, 0.00085, 0.012, "scaled_linear")
     assert ldm.betas[500].item() == pytest.approx(
-        (math.sqrt(0.00085) + 500 / 999 * (math.sqrt(0.012) - math.sqrt(0.00085))) ** 2, rel=1e-5)
+        (math.sqrt(0.00085) + 500 / 999 * (math.sqrt(0.012) - math.sqrt(0.00085))) ** 2, rel=1e-5
+    )
 
 
 def test_add_noise_closed_form_and_per_row_timesteps():

@@ -28,8 +28,17 @@ from graphdiff.nn.propagation import lazy_propagation, normalized_adjacency
 
 @pytest.fixture(scope="module")
 def sbm():
-    return synthetic.contextual_sbm(num_nodes=300, num_classes=3, avg_degree=8, homophily=0.85, num_features=16,
-                                    feature_signal=1.5, num_train_per_class=10, num_val_per_class=15, seed=1)
+    return synthetic.contextual_sbm(
+        num_nodes=300,
+        num_classes=3,
+        avg_degree=8,
+        homophily=0.85,
+        num_features=16,
+        feature_signal=1.5,
+        num_train_per_class=10,
+        num_val_per_class=15,
+        seed=1,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +125,12 @@ def test_structural_denoise_touches_only_train_train_edges():
     # nodes 0 and 1 exchange mass along their train-train edge only; the walk with A D^-1 preserves mass
     assert torch.allclose(ys[[0, 1]].sum(), torch.tensor(2.0))
     # identity cases
-    assert torch.allclose(structural_denoise(ei, y, train, 3, alpha=1.0, steps=5, num_nodes=6)[train],
-                          torch.eye(3)[y[train]])
-    assert torch.allclose(structural_denoise(ei, y, train, 3, alpha=0.3, steps=0, num_nodes=6)[train],
-                          torch.eye(3)[y[train]])
+    assert torch.allclose(
+        structural_denoise(ei, y, train, 3, alpha=1.0, steps=5, num_nodes=6)[train], torch.eye(3)[y[train]]
+    )
+    assert torch.allclose(
+        structural_denoise(ei, y, train, 3, alpha=0.3, steps=0, num_nodes=6)[train], torch.eye(3)[y[train]]
+    )
 
 
 def test_column_normalised_walk_is_mass_preserving():
@@ -160,8 +171,10 @@ def test_pseudo_labeler_no_gradient_and_shapes(sbm, noisy_sbm):
 
 def test_only_masked_labels_are_corrupted(sbm):
     mask = sbm.train_mask | sbm.val_mask
-    for draw in (noise.uniform_noise(sbm.y, 0.5, mask=mask, seed=3),
-                 noise.pair_noise(sbm.y, 0.5, mask=mask, seed=3, target="cyclic")):
+    for draw in (
+        noise.uniform_noise(sbm.y, 0.5, mask=mask, seed=3),
+        noise.pair_noise(sbm.y, 0.5, mask=mask, seed=3, target="cyclic"),
+    ):
         assert torch.equal(draw.y_noisy[~mask], sbm.y[~mask])
         assert bool((draw.y_noisy[mask] != sbm.y[mask]).any())
 
@@ -175,8 +188,7 @@ def _small_erase(**kw):
 
 def test_erase_fit_predict_embed_history(sbm, noisy_sbm):
     data = Data(x=sbm.x, edge_index=sbm.edge_index, num_nodes=sbm.num_nodes)  # no `y`: it is never needed
-    model = _small_erase().fit(data, noisy_sbm, sbm.train_mask, sbm.val_mask,
-                               monitor={"test": (sbm.test_mask, sbm.y)})
+    model = _small_erase().fit(data, noisy_sbm, sbm.train_mask, sbm.val_mask, monitor={"test": (sbm.test_mask, sbm.y)})
     assert len(model.history) == 12
     assert model.validation_labels_ == "noisy"
     for rec in model.history:  # selection score = accuracy against the noisy validation labels
@@ -244,8 +256,9 @@ def test_presets():
 # ----------------------------------------------------------------------------------------------- baselines
 @pytest.mark.parametrize("cls", [GCN, GAT, GCE])
 def test_baselines_fit_and_select_on_noisy_validation(cls, sbm, noisy_sbm):
-    m = cls(epochs=30, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask,
-                                          monitor={"test": (sbm.test_mask, sbm.y)})
+    m = cls(epochs=30, verbose=False).fit(
+        sbm, noisy_sbm, sbm.train_mask, sbm.val_mask, monitor={"test": (sbm.test_mask, sbm.y)}
+    )
     assert m.validation_labels_ == "noisy" and len(m.history) == 30
     assert m.history[m.best_epoch_]["val_acc"] == max(r["val_acc"] for r in m.history)
     pred = m.predict()
@@ -298,9 +311,17 @@ def test_bad_input_errors(sbm, noisy_sbm):
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [({"eps": 0.0}, "eps"), ({"alpha": 1.5}, "alpha"), ({"selection": "best"}, "selection"),
-     ({"encoder": "mlp"}, "encoder"), ({"steps": -1}, "steps"), ({"dropout": 1.0}, "dropout"),
-     ({"patience": 0}, "patience"), ({"device": "nonsense"}, "device"), ({"probe_every": 0}, "probe_every")],
+    [
+        ({"eps": 0.0}, "eps"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"selection": "best"}, "selection"),
+        ({"encoder": "mlp"}, "encoder"),
+        ({"steps": -1}, "steps"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"patience": 0}, "patience"),
+        ({"device": "nonsense"}, "device"),
+        ({"probe_every": 0}, "probe_every"),
+    ],
 )
 def test_bad_hyperparameters(kwargs, match):
     with pytest.raises(ValueError, match=match):

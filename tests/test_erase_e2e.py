@@ -22,11 +22,14 @@ def test_erase_beats_gcn_on_cora_pair_noise(real_data_root):
     train, val, test = splits.public_split(data)
     acc = {"erase": [], "gcn": []}
     for seed in SEEDS:
-        noisy = noise.pair_noise(data.y, 0.3, num_classes=data.num_classes, mask=train | val, seed=seed,
-                                 target="cyclic")
+        noisy = noise.pair_noise(
+            data.y, 0.3, num_classes=data.num_classes, mask=train | val, seed=seed, target="cyclic"
+        )
         assert torch.equal(noisy.y_noisy[test], data.y[test])
-        for name, model in (("erase", ERASE.from_preset("cora", epochs=100, seed=seed, verbose=False)),
-                            ("gcn", GCN(seed=seed, verbose=False))):
+        for name, model in (
+            ("erase", ERASE.from_preset("cora", epochs=100, seed=seed, verbose=False)),
+            ("gcn", GCN(seed=seed, verbose=False)),
+        ):
             model.fit(data, noisy.y_noisy, train, val)
             assert model.validation_labels_ == "noisy"
             pred = model.predict()

@@ -10,8 +10,9 @@ from graphdiff.data import interop, synthetic, validation
 
 
 def _small():
-    return synthetic.contextual_sbm(num_nodes=60, num_classes=3, avg_degree=4, num_features=5,
-                                    num_train_per_class=2, num_val_per_class=2, seed=0)
+    return synthetic.contextual_sbm(
+        num_nodes=60, num_classes=3, avg_degree=4, num_features=5, num_train_per_class=2, num_val_per_class=2, seed=0
+    )
 
 
 def test_networkx_round_trip():
@@ -79,8 +80,16 @@ def test_validation_messages():
 
 def test_results_format(tmp_path):
     res = bench.Results("unit_test", quick=True, command="python x.py --quick")
-    res.add("cora", "erase", {"noise": "uniform", "rate": 0.3, "validation": "noisy"}, "test_accuracy",
-            [0.8, 0.82], seeds=[0, 1], time_s=1.5, peak_mem_mb=100.0)
+    res.add(
+        "cora",
+        "erase",
+        {"noise": "uniform", "rate": 0.3, "validation": "noisy"},
+        "test_accuracy",
+        [0.8, 0.82],
+        seeds=[0, 1],
+        time_s=1.5,
+        peak_mem_mb=100.0,
+    )
     with pytest.raises(ValueError, match="duplicate"):
         res.add("cora", "erase", {"rate": 0.3, "noise": "uniform", "validation": "noisy"}, "test_accuracy", [0.1])
     path = res.write(tmp_path)

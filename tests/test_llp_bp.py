@@ -25,7 +25,7 @@ def _gibbs_logp(Y, edge_index, w, bag_lists, counts, lam_s, lam_b, hard=False):
     out = torch.zeros(Y.size(0), dtype=torch.float64)
     if edge_index.numel():
         d = Y[:, edge_index[0]] - Y[:, edge_index[1]]
-        out -= lam_s * (d ** 2 * w).sum(1)
+        out -= lam_s * (d**2 * w).sum(1)
     for members, k in zip(bag_lists, counts):
         c = Y[:, members].sum(1)
         if hard:
@@ -49,7 +49,7 @@ def _random_problem(n, n_edges, bag_sizes, seed):
     perm = torch.randperm(n, generator=g)
     bag_lists, start = [], 0
     for s in bag_sizes:
-        bag_lists.append(perm[start:start + s])
+        bag_lists.append(perm[start : start + s])
         start += s
     counts = [int(torch.randint(0, len(b) + 1, (1,), generator=g)) for b in bag_lists]
     a = torch.randint(0, n, (n_edges,), generator=g)
@@ -193,8 +193,9 @@ def test_pairwise_mode_nonconvergence_is_reported():
     B = 8
     bags = as_bags([torch.arange(B)], [3], B)
     empty = torch.zeros(2, 0, dtype=torch.long)
-    res = llp_marginals(B, empty, torch.zeros(0), bags, lam_b=10.0, bag_factor="pairwise", max_iter=100,
-                        damping=0.5, tol=1e-4)
+    res = llp_marginals(
+        B, empty, torch.zeros(0), bags, lam_b=10.0, bag_factor="pairwise", max_iter=100, damping=0.5, tol=1e-4
+    )
     assert not res.converged
     assert res.residual > 1.0
     # the exact factor on the same problem converges to the true marginals
@@ -219,8 +220,7 @@ def test_permutation_equivariance():
     edge_index, w, bag_lists, counts = _random_problem(n, 20, [7, 7], 8)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(0))
     inv = torch.argsort(perm)  # new id of old node i is inv[i]
-    a = llp_marginals(n, edge_index, w, as_bags(bag_lists, counts, n), bag_factor="exact", tol=1e-12,
-                      max_iter=300)
+    a = llp_marginals(n, edge_index, w, as_bags(bag_lists, counts, n), bag_factor="exact", tol=1e-12, max_iter=300)
     e2 = inv[edge_index]
     e2 = torch.stack([e2.min(0).values, e2.max(0).values])
     lists2 = [inv[b] for b in bag_lists][::-1]
@@ -247,7 +247,6 @@ def test_bp_bad_arguments():
         loopy_bp(h, torch.tensor([[0], [5]]), torch.ones(1))
     bags = as_bags([torch.arange(3)], [1], 3)
     with pytest.raises(ValueError, match="hard"):
-        llp_marginals(3, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), bags, bag_factor="pairwise",
-                      hard=True)
+        llp_marginals(3, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), bags, bag_factor="pairwise", hard=True)
     with pytest.raises(ValueError, match="bag_factor"):
         llp_marginals(3, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), bags, bag_factor="fft")

@@ -35,7 +35,7 @@ def test_bp_llp_learns_from_bags(toy):
     # top-k pseudo-labels reproduce every bag count
     lab = est.pseudo_labels_
     for b in range(bags.num_bags):
-        assert int(lab[bags.index[bags.ptr[b]:bags.ptr[b + 1]]].sum()) == int(bags.counts[b])
+        assert int(lab[bags.index[bags.ptr[b] : bags.ptr[b + 1]]].sum()) == int(bags.counts[b])
 
 
 def test_bag_size_one_reduces_to_supervised(toy):
@@ -43,8 +43,9 @@ def test_bag_size_one_reduces_to_supervised(toy):
     X, y, Xt, _ = toy
     bags = random_bags(y, 1, seed=0)
     kw = dict(hidden=(16, 8), epochs=3, batch_size=256, seed=3, verbose=False)
-    est = BPLabelProportions(lam_s=0.1, lam_b=50.0, n_rounds=1, pseudo_labels="hard", validation="none",
-                             standardize=False, **kw).fit(X, bags)
+    est = BPLabelProportions(
+        lam_s=0.1, lam_b=50.0, n_rounds=1, pseudo_labels="hard", validation="none", standardize=False, **kw
+    ).fit(X, bags)
     assert torch.equal(est.pseudo_labels_.long(), y)
     assert float((est.marginals_ - y.double()).abs().max()) < 1e-6
     # bags are a permutation of rows; the learner sees rows in bag order

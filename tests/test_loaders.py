@@ -185,7 +185,10 @@ def test_email_eu_core_snap_gzip_form(real_data_root, tmp_path):
     raw = tmp_path / "email_eu_core" / "raw"
     raw.mkdir(parents=True)
     for name in ("email-Eu-core.txt", "email-Eu-core-department-labels.txt"):
-        with open(real_data_root / "email_eu_core" / "raw" / name, "rb") as src, gzip.open(raw / f"{name}.gz", "wb") as dst:
+        with (
+            open(real_data_root / "email_eu_core" / "raw" / name, "rb") as src,
+            gzip.open(raw / f"{name}.gz", "wb") as dst,
+        ):
             shutil.copyfileobj(src, dst)
     a = gd.load("email_eu_core", root=tmp_path)
     b = gd.load("email_eu_core", root=real_data_root)
@@ -430,7 +433,9 @@ def test_geom_gcn_matches_heterophilous_packaging(real_data_root):
         assert torch.equal(a.train_mask, b.train_mask) and torch.equal(a.test_mask, b.test_mask)
     film, actor = gd.load("geom_film", root=real_data_root), gd.load("actor", root=real_data_root)
     assert torch.equal(film.train_mask, actor.train_mask) and torch.equal(film.val_mask, actor.val_mask)
-    assert torch.equal(film.x, actor.x) and torch.equal(film.y, actor.y) and torch.equal(film.edge_index, actor.edge_index)
+    assert (
+        torch.equal(film.x, actor.x) and torch.equal(film.y, actor.y) and torch.equal(film.edge_index, actor.edge_index)
+    )
     cornell, texas = gd.load("geom_cornell", root=real_data_root), gd.load("geom_texas", root=real_data_root)
     assert torch.equal(cornell.x, texas.x) and torch.equal(cornell.y, texas.y)  # the Geom-GCN quirk
     assert torch.bincount(cornell.y).tolist() == [33, 1, 18, 101, 30]

@@ -22,8 +22,9 @@ def _execute(name: str):
     # the kernel imports graphdiff from this checkout even when it is not pip-installed
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env_backup.get("PYTHONPATH")) if p)
     try:
-        client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                         resources={"metadata": {"path": str(path.parent)}})
+        client = nbclient.NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
         client.execute()
     finally:
         os.environ.clear()

@@ -69,18 +69,18 @@ def test_bigger_smaller_thresholds(ratio, bigger, smaller):
 
 
 def test_taller_needs_same_bottom():
-    boxes = [_box(1, 1.2, 1, 0, 0, 0), _box(1, 1.0, 1, 5, 0, 5)]     # q = 0.2/1.2
+    boxes = [_box(1, 1.2, 1, 0, 0, 0), _box(1, 1.0, 1, 5, 0, 5)]  # q = 0.2/1.2
     assert "taller than" in _pairs(_label(boxes), 0, 1)
-    boxes[1][4] = 0.011                                              # bottoms differ by >= 1 cm
+    boxes[1][4] = 0.011  # bottoms differ by >= 1 cm
     assert "taller than" not in _pairs(_label(boxes), 0, 1)
-    boxes = [_box(1, 1.105, 1, 0, 0, 0), _box(1, 1.0, 1, 5, 0, 5)]   # q = 0.095 < 0.1
+    boxes = [_box(1, 1.105, 1, 0, 0, 0), _box(1, 1.0, 1, 5, 0, 5)]  # q = 0.095 < 0.1
     assert "taller than" not in _pairs(_label(boxes), 0, 1)
 
 
 def test_standing_on_and_above():
     table = _box(1, 0.75, 1, 0, 0, 0)
-    lamp_on = _box(0.3, 0.4, 0.3, 0, 0.76, 0)          # |bottom - top| = 0.01 < 0.02, overlapping footprint
-    lamp_up = _box(0.3, 0.4, 0.3, 0, 0.90, 0)          # 0.15 above the top
+    lamp_on = _box(0.3, 0.4, 0.3, 0, 0.76, 0)  # |bottom - top| = 0.01 < 0.02, overlapping footprint
+    lamp_up = _box(0.3, 0.4, 0.3, 0, 0.90, 0)  # 0.15 above the top
     assert "standing on" in _pairs(_label([lamp_on, table]), 0, 1)
     rel = _pairs(_label([lamp_up, table]), 0, 1)
     assert "above" in rel and "standing on" not in rel
@@ -91,15 +91,15 @@ def test_standing_on_and_above():
 
 def test_close_by_threshold():
     a = _box(1, 1, 1, 0, 0, 0)
-    near = _box(1, 1, 1, 0, 0, 1.19)      # gap 0.19
-    far = _box(1, 1, 1, 0, 0, 1.21)       # gap 0.21
+    near = _box(1, 1, 1, 0, 0, 1.19)  # gap 0.19
+    far = _box(1, 1, 1, 0, 0, 1.21)  # gap 0.21
     assert "close by" in _pairs(_label([a, near]), 0, 1)
     assert "close by" not in _pairs(_label([a, far]), 0, 1)
 
 
 def test_symmetry_threshold_and_bottom():
     a = _box(0.5, 0.5, 0.5, 1.0, 0, 1.0)
-    b = _box(0.5, 0.5, 0.5, -1.0, 0, 1.19)     # mirrored in x: (-1, 1) vs (-1, 1.19): 0.19
+    b = _box(0.5, 0.5, 0.5, -1.0, 0, 1.19)  # mirrored in x: (-1, 1) vs (-1, 1.19): 0.19
     c = _box(0.5, 0.5, 0.5, -1.0, 0, 1.21)
     assert "symmetrical to" in _pairs(_label([a, b]), 0, 1)
     assert "symmetrical to" not in _pairs(_label([a, c]), 0, 1)
@@ -193,7 +193,12 @@ def test_generator_multimodal_absolute_placement():
     beds = np.asarray(beds)
     quadrant = set(zip(np.sign(np.round(beds[:, 0], 1)), np.sign(np.round(beds[:, 1], 1))))
     assert len(quadrant) >= 4
-    assert (beds[:, 0] > 0.5).any() and (beds[:, 0] < -0.5).any() and (beds[:, 1] > 0.5).any() and (beds[:, 1] < -0.5).any()
+    assert (
+        (beds[:, 0] > 0.5).any()
+        and (beds[:, 0] < -0.5).any()
+        and (beds[:, 1] > 0.5).any()
+        and (beds[:, 1] < -0.5).any()
+    )
 
 
 def test_nightstands_keep_their_relation_to_the_bed():
@@ -215,7 +220,7 @@ def test_shapes_and_codec():
     grids = S.shape_grids(cls, [0, 1, 3, 5, -1])
     assert grids.shape == (5, 16, 16, 16) and grids.dtype == bool
     assert grids[:4].any(axis=(1, 2, 3)).all() and not grids[4].any()
-    assert not np.array_equal(grids[0], grids[1])              # variants differ
+    assert not np.array_equal(grids[0], grids[1])  # variants differ
     all_cls = np.repeat(np.arange(1, 13), 8)
     all_grids = S.shape_grids(all_cls, np.tile(np.arange(8), 12))
     codec = S.ShapeCodec(16).fit(all_grids)
@@ -243,16 +248,29 @@ def test_sgfront_round_trip(tmp_path):
     assert len(loaded) == 6
     for a, b in zip(scenes, loaded):
         np.testing.assert_array_equal(a.classes, b.classes)
-        np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-9)      # scene_center subtracted again
+        np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-9)  # scene_center subtracted again
         key = lambda t: sorted(map(tuple, t.tolist()))
         assert key(a.triples) == key(b.triples)
 
 
 def test_sgfront_fine_classes_and_bad_files(tmp_path):
-    rel = {"scans": [{"scan": "r1", "objects": {"1": "double_bed", "2": "pendant_lamp", "3": "floor"},
-                      "relationships": [[2, 1, 6, "above"], [1, 3, 7, "standing on"]]}]}
-    boxes = {"r1": {"1": {"param7": [2, 1, 2, 1, 0, 1, 0]}, "2": {"param7": [0.4, 0.4, 0.4, 1, 2, 1, 0]},
-                    "3": {"param7": [4, 0, 4, 1, 0, 1, 0]}, "scene_center": [1, 0, 1]}}
+    rel = {
+        "scans": [
+            {
+                "scan": "r1",
+                "objects": {"1": "double_bed", "2": "pendant_lamp", "3": "floor"},
+                "relationships": [[2, 1, 6, "above"], [1, 3, 7, "standing on"]],
+            }
+        ]
+    }
+    boxes = {
+        "r1": {
+            "1": {"param7": [2, 1, 2, 1, 0, 1, 0]},
+            "2": {"param7": [0.4, 0.4, 0.4, 1, 2, 1, 0]},
+            "3": {"param7": [4, 0, 4, 1, 0, 1, 0]},
+            "scene_center": [1, 0, 1],
+        }
+    }
     (tmp_path / "relationships_bedroom_trainval.json").write_text(json.dumps(rel))
     (tmp_path / "obj_boxes_bedroom_trainval.json").write_text(json.dumps(boxes))
     sc = S.load_sgfront(tmp_path)[0]
@@ -310,12 +328,14 @@ def test_bad_input_errors():
     bad.triples[0, 2] = sc.num_nodes + 3
     with pytest.raises(ValueError, match="out of range"):
         S.check_scene(bad)
-    empty = S.Scene("bedroom", np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros((0, 3), np.int64),
-                    np.zeros(0, np.int64))
+    empty = S.Scene(
+        "bedroom", np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
+    )
     with pytest.raises(ValueError, match="empty"):
         S.check_scene(empty)
-    only_floor = S.Scene("bedroom", np.array([S.FLOOR_ID]), np.zeros((1, 7)), np.zeros((0, 3), np.int64),
-                         np.array([-1]))
+    only_floor = S.Scene(
+        "bedroom", np.array([S.FLOOR_ID]), np.zeros((1, 7)), np.zeros((0, 3), np.int64), np.array([-1])
+    )
     with pytest.raises(ValueError, match="no object nodes"):
         S.check_scene(only_floor)
     with pytest.raises(ValueError, match="room type"):
@@ -340,8 +360,11 @@ def _object_pairs(sc, triples):
 
 
 def _fingerprint(scenes):
-    return (sum(int((s.triples * np.arange(1, 4)).sum()) for s in scenes), sum(len(s.triples) for s in scenes),
-            round(float(sum(s.boxes.sum() for s in scenes)), 4))
+    return (
+        sum(int((s.triples * np.arange(1, 4)).sum()) for s in scenes),
+        sum(len(s.triples) for s in scenes),
+        round(float(sum(s.boxes.sum() for s in scenes)), 4),
+    )
 
 
 def test_relations_all_is_the_default_and_unchanged():
@@ -375,7 +398,7 @@ def test_free_placement_moves_groups_continuously():
     anywhere it fits (beyond the anchored +-0.4 m), while the room contents and the labelling rules stay."""
     off, tab = _bed_offsets_and_tables("free")
     assert (off > 0.35).mean() > 0.2 and off.max() > 1.0
-    assert (np.isclose(off, 0.0, atol=0.03)).mean() > 0.15          # the centred mode is kept (p 0.25)
+    assert (np.isclose(off, 0.0, atol=0.03)).mean() > 0.15  # the centred mode is kept (p 0.25)
     assert (tab.max(axis=1) > 0.45).mean() > 0.5 and tab.max() > 1.5
     off_a, tab_a = _bed_offsets_and_tables("anchored")
     assert off_a.max() < 0.35 and tab_a.max() < 0.45
@@ -430,10 +453,11 @@ def test_relations_intra_group_keeps_exactly_the_relations_inside_groups():
         inside = non_obj[d.triples[:, 0]] | non_obj[d.triples[:, 2]] | (g[d.triples[:, 0]] == g[d.triples[:, 2]])
         np.testing.assert_array_equal(s.triples, d.triples[inside])
         floor = np.flatnonzero(d.classes == S.FLOOR_ID)[0]
-        assert ((s.triples[:, 2] == floor) | (s.triples[:, 1] == P["in"])).sum() == \
-            ((d.triples[:, 2] == floor) | (d.triples[:, 1] == P["in"])).sum()
+        assert ((s.triples[:, 2] == floor) | (s.triples[:, 1] == P["in"])).sum() == (
+            (d.triples[:, 2] == floor) | (d.triples[:, 1] == P["in"])
+        ).sum()
         dropped += int((~inside).sum())
-    assert dropped > 0                      # the dense graphs do relate objects of different groups
+    assert dropped > 0  # the dense graphs do relate objects of different groups
     # restrict_relations gives the same, and "all" leaves the triples alone
     np.testing.assert_array_equal(S.restrict_relations(dense[0]).triples, sparse[0].triples)
     np.testing.assert_array_equal(S.restrict_relations(dense[0], "all").triples, dense[0].triples)

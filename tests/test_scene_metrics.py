@@ -46,7 +46,7 @@ def test_bigger_rule(ratio, bigger):
     # (V_s - V_o) / V_s = 1 - 1/ratio: 0.16 passes >= 0.15, 0.14 fails
     a, b = B(l=ratio, h=1, w=1, x=5), B(l=1, h=1, w=1)
     assert _pass(a, b, "bigger than") == bigger
-    assert _pass(b, a, "smaller than") == 1          # (1 - ratio)/1 <= -0.15 in both cases
+    assert _pass(b, a, "smaller than") == 1  # (1 - ratio)/1 <= -0.15 in both cases
 
 
 @pytest.mark.parametrize("top_a, taller", [(1.0 / 0.89, 1), (1.0 / 0.91, 0)])
@@ -95,7 +95,7 @@ def test_layout_mmd_floor_and_sensitivity():
     moved = []
     for sc in a:
         m = sc.copy()
-        m.boxes[:, [3, 5]] *= 0.3                   # squash every room towards its centre
+        m.boxes[:, [3, 5]] *= 0.3  # squash every room towards its centre
         # (squashing x alone moved the MMD by only ~0.008 once the groups spread over the room, placement="free")
         moved.append(m)
     assert M.layout_mmd(moved, b) > same + 0.01

@@ -12,9 +12,24 @@ from graphdiff.scene import EchoScene, edits
 from graphdiff.scene import train as train_mod
 from graphdiff.scene.model import EchoSceneNet
 
-TINY = dict(class_dim=8, pred_dim=8, latent_dim=8, gcn_hidden=16, proj_dim=8, context_dim=8, time_dim=16, width=32,
-            num_blocks=2, echo_layers=2, shape_echo_layers=1, encoder_layers=1, shape_dim=8, batch_size=8,
-            sample_steps=5, verbose=False)
+TINY = dict(
+    class_dim=8,
+    pred_dim=8,
+    latent_dim=8,
+    gcn_hidden=16,
+    proj_dim=8,
+    context_dim=8,
+    time_dim=16,
+    width=32,
+    num_blocks=2,
+    echo_layers=2,
+    shape_echo_layers=1,
+    encoder_layers=1,
+    shape_dim=8,
+    batch_size=8,
+    sample_steps=5,
+    verbose=False,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +50,30 @@ def test_short_training_lowers_the_loss(scenes):
 
 
 def _net(echo, node_input="latent"):
-    cfg = dict(class_dim=8, pred_dim=8, latent_dim=8, encoder_layers=1, gcn_hidden=16, echo_layers=2,
-               shape_echo_layers=1, proj_dim=8, context_dim=8, time_dim=16, width=32, num_blocks=2, norm="layer",
-               shape_dim=8, echo=echo, echo_node_input=node_input, shape=True, layout_predicates=None, shape_predicates=None)
+    cfg = dict(
+        class_dim=8,
+        pred_dim=8,
+        latent_dim=8,
+        encoder_layers=1,
+        gcn_hidden=16,
+        echo_layers=2,
+        shape_echo_layers=1,
+        proj_dim=8,
+        context_dim=8,
+        time_dim=16,
+        width=32,
+        num_blocks=2,
+        norm="layer",
+        shape_dim=8,
+        echo=echo,
+        echo_node_input=node_input,
+        shape=True,
+        layout_predicates=None,
+        shape_predicates=None,
+    )
     torch.manual_seed(0)
     net = EchoSceneNet(cfg).eval()
-    for branch in (net.layout, net.shape):            # the output layer starts at zero: give it weights
+    for branch in (net.layout, net.shape):  # the output layer starts at zero: give it weights
         torch.nn.init.normal_(branch.denoiser.out.weight)
     return net
 
@@ -59,7 +92,7 @@ def test_echo_on_reads_the_neighbours_noisy_state_echo_off_does_not(node_input):
     x = torch.randn(4, 8)
     t = torch.full((4,), 500)
     x2 = x.clone()
-    x2[1] += 1.0                                   # move node 1's noisy state
+    x2[1] += 1.0  # move node 1's noisy state
     with torch.no_grad():
         for echo, expect_change in ((True, True), (False, False)):
             net = _net(echo, node_input)
@@ -67,7 +100,7 @@ def test_echo_on_reads_the_neighbours_noisy_state_echo_off_does_not(node_input):
             e1 = net.layout(x, t, v, ei, et)
             e2 = net.layout(x2, t, v, ei, et)
             changed = not torch.allclose(e1[0], e2[0], atol=1e-6)
-            assert changed == expect_change        # node 0 sees node 1's state only through the echo
+            assert changed == expect_change  # node 0 sees node 1's state only through the echo
 
 
 def test_echo_locality_one_call():
@@ -80,7 +113,7 @@ def test_echo_locality_one_call():
     with torch.no_grad():
         v = net.node_input(cls, room, ei, et)
         diff = (net.layout(x, t, v, ei, et) - net.layout(x2, t, v, ei, et)).abs().amax(dim=1)
-    assert (diff[:3] > 1e-7).all()                 # nodes 0, 1, 2 are within 2 hops
+    assert (diff[:3] > 1e-7).all()  # nodes 0, 1, 2 are within 2 hops
     assert (diff[3:] == 0).all()
 
 
@@ -160,7 +193,7 @@ def test_resample_clamp_keeps_untouched_nodes(fitted):
         np.testing.assert_allclose(new.boxes[keep], old.boxes[keep], atol=1e-5)
         assert not np.allclose(new.boxes[free], old.boxes[free])
         np.testing.assert_allclose(new.extra["shape_code"][keep], old.extra["shape_code"][keep], atol=1e-5)
-        assert not np.allclose(fl.boxes[keep], old.boxes[keep])    # "all" re-samples every node
+        assert not np.allclose(fl.boxes[keep], old.boxes[keep])  # "all" re-samples every node
     # an added node: old nodes stay, the new one gets a box
     bed_room = graphs[0]
     added = [edits.add_node(bed_room, "chair", [("left", 0)])]
@@ -219,8 +252,9 @@ def test_bad_input(fitted, scenes):
     g.triples[0, 0] = g.num_nodes
     with pytest.raises(ValueError, match="out of range"):
         fitted.sample([g])
-    empty = S.Scene("bedroom", np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros((0, 3), np.int64),
-                    np.zeros(0, np.int64))
+    empty = S.Scene(
+        "bedroom", np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
+    )
     with pytest.raises(ValueError, match="empty"):
         fitted.sample([empty])
     with pytest.raises(ValueError, match="empty"):

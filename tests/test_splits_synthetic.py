@@ -64,8 +64,9 @@ def test_contextual_sbm_is_deterministic_and_homophilous():
 
 
 def test_planted_partition_degrees_and_csr_agree():
-    data = synthetic.planted_partition(num_nodes=5000, cluster_size=200, internal_degree=20,
-                                       external_degree=5, background_degree=10, seed=1)
+    data = synthetic.planted_partition(
+        num_nodes=5000, cluster_size=200, internal_degree=20, external_degree=5, background_degree=10, seed=1
+    )
     _check_simple_undirected(data.edge_index, 5000)
     in_t = data.y.bool()
     assert torch.equal(in_t.nonzero().flatten(), data.target)
@@ -73,8 +74,9 @@ def test_planted_partition_degrees_and_csr_agree():
     internal = (in_t[src] & in_t[dst]).sum() / 200
     external = (in_t[src] & ~in_t[dst]).sum() / 200
     assert 18 < float(internal) < 21 and 4 < float(external) < 5.5
-    indptr, indices, target = synthetic.planted_partition_csr(5000, cluster_size=200, internal_degree=20,
-                                                               external_degree=5, background_degree=10, seed=1)
+    indptr, indices, target = synthetic.planted_partition_csr(
+        5000, cluster_size=200, internal_degree=20, external_degree=5, background_degree=10, seed=1
+    )
     assert indptr.dtype == np.int32 and indices.dtype == np.int32
     assert np.array_equal(target, data.target.numpy())
     rows = np.repeat(np.arange(5000), np.diff(indptr))
@@ -82,11 +84,14 @@ def test_planted_partition_degrees_and_csr_agree():
     assert torch.equal(coalesce(csr_edges, num_nodes=5000), coalesce(data.edge_index, num_nodes=5000))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"num_nodes": 10, "cluster_size": 10}, "smaller"),
-    ({"num_nodes": 100, "cluster_size": 10, "internal_degree": -1}, "internal_degree"),
-    ({"num_nodes": 1.5, "cluster_size": 10}, "num_nodes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_nodes": 10, "cluster_size": 10}, "smaller"),
+        ({"num_nodes": 100, "cluster_size": 10, "internal_degree": -1}, "internal_degree"),
+        ({"num_nodes": 1.5, "cluster_size": 10}, "num_nodes"),
+    ],
+)
 def test_planted_partition_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         synthetic.planted_partition(**kwargs)

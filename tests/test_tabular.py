@@ -70,8 +70,12 @@ def test_adult_split_is_seeded(real_data_root):
     np.testing.assert_array_equal(a.X_val, b.X_val)
     assert len(a.y_val) == len(c.y_val)
     # another seed holds out other rows (compare the raw numeric columns, which do not depend on the vocabulary)
-    raw_a = a.X_val[:, :6] * np.array(list(a.info["numeric_std"].values())) + np.array(list(a.info["numeric_mean"].values()))
-    raw_c = c.X_val[:, :6] * np.array(list(c.info["numeric_std"].values())) + np.array(list(c.info["numeric_mean"].values()))
+    raw_a = a.X_val[:, :6] * np.array(list(a.info["numeric_std"].values())) + np.array(
+        list(a.info["numeric_mean"].values())
+    )
+    raw_c = c.X_val[:, :6] * np.array(list(c.info["numeric_std"].values())) + np.array(
+        list(c.info["numeric_mean"].values())
+    )
     assert not np.allclose(np.sort(raw_a[:, 1]), np.sort(raw_c[:, 1]))
     d = gd.load_tabular("adult", root=real_data_root, val_fraction=0.1)
     assert len(d.y_val) == pytest.approx(3256, abs=2)

@@ -37,11 +37,11 @@ def test_average_counts_subject_and_object_roles():
     torch.manual_seed(1)
     conv = TripletGraphConv(4, 2, 4, hidden_channels=6, norm=None, residual=False).eval()
     x = torch.randn(3, 4)
-    ei = torch.tensor([[0, 1], [1, 0]])       # node 0 is subject once and object once
+    ei = torch.tensor([[0, 1], [1, 0]])  # node 0 is subject once and object once
     ea = torch.randn(2, 2)
     out, _ = conv(x, ei, ea)
     msg = conv.net1(torch.cat([x[ei[0]], ea, x[ei[1]]], dim=1))
-    pooled0 = (msg[0, :6] + msg[1, 6 + 2:]) / 2
+    pooled0 = (msg[0, :6] + msg[1, 6 + 2 :]) / 2
     torch.testing.assert_close(out[0], conv.net2(pooled0[None])[0])
 
 
@@ -63,7 +63,7 @@ def test_permutation_equivariance():
 def test_scenes_in_a_batch_are_independent(norm):
     torch.manual_seed(4)
     gcn = TripletGCN(8, 4, 6, hidden_channels=16, num_layers=4, num_predicates=5, norm=norm)
-    gcn.train()                                  # LayerNorm / no norm: independent even in training mode
+    gcn.train()  # LayerNorm / no norm: independent even in training mode
     xa, eia, pa = _graph(n=5, e=7, seed=5)
     xb, eib, pb = _graph(n=4, e=6, seed=6)
     ha, _ = gcn(xa, eia, pa)

@@ -45,9 +45,7 @@ class LocalGraph:
         if indices.ndim != 1:
             raise ValueError(f"`indices` must be 1-D, got shape {indices.shape}")
         if not np.issubdtype(indptr.dtype, np.integer) or not np.issubdtype(indices.dtype, np.integer):
-            raise ValueError(
-                f"`indptr` and `indices` must be integer arrays, got {indptr.dtype} and {indices.dtype}"
-            )
+            raise ValueError(f"`indptr` and `indices` must be integer arrays, got {indptr.dtype} and {indices.dtype}")
         if indptr.dtype not in (np.int32, np.int64):
             indptr = indptr.astype(np.int64)
         if indices.dtype not in (np.int32, np.int64):
@@ -149,9 +147,7 @@ def _from_edge_index(edge_index: torch.Tensor, num_nodes: int, edge_weight=None)
     if edge_weight is not None:
         ew = edge_weight.detach().cpu().numpy() if isinstance(edge_weight, torch.Tensor) else np.asarray(edge_weight)
         if ew.shape != (edge_index.size(1),):
-            raise ValueError(
-                f"`edge_weight` must have one entry per edge ({edge_index.size(1)}), got shape {ew.shape}"
-            )
+            raise ValueError(f"`edge_weight` must have one entry per edge ({edge_index.size(1)}), got shape {ew.shape}")
         weights = ew.astype(np.float64)[order]
     return LocalGraph(indptr, col.astype(np.int64), weights)
 

@@ -55,30 +55,41 @@ def run_demo(verbose: bool = True) -> dict:
     giant = np.bincount(comp).argmax()
     seeds = target[comp[target] == giant][:5]
     if verbose:
-        print(f"  {name}: {g.num_nodes} nodes, target {what} with {target.size} nodes; seeds (first five in the "
-              f"largest component) {seeds.tolist()}")
+        print(
+            f"  {name}: {g.num_nodes} nodes, target {what} with {target.size} nodes; seeds (first five in the "
+            f"largest component) {seeds.tolist()}"
+        )
     label_sets = {"flips a0=a1=0.9": flip_labels(torch.from_numpy(in_target), 0.9, 0.9, seed=0)}
     if getattr(data, "x", None) is not None and name != "planted_partition":
         label_sets["classifier m=50"] = LogisticLabelOracle(data.x, in_target, num_samples=50, seed=0)
     summary = {}
     start = time.perf_counter()
-    fd = [precision_recall_f1(local_cluster(g, int(s), method="flow_diffusion", target_volume=vol_k).cluster,
-                              target)[2] for s in seeds]
+    fd = [
+        precision_recall_f1(local_cluster(g, int(s), method="flow_diffusion", target_volume=vol_k).cluster, target)[2]
+        for s in seeds
+    ]
     for label_name, labels in label_sets.items():
         t0 = time.perf_counter()
-        wfd = [local_cluster(g, int(s), method="weighted_flow_diffusion", labels=labels, eps=0.05,
-                             target_volume=vol_k) for s in seeds]
+        wfd = [
+            local_cluster(g, int(s), method="weighted_flow_diffusion", labels=labels, eps=0.05, target_volume=vol_k)
+            for s in seeds
+        ]
         ms = 1000 * (time.perf_counter() - t0) / len(seeds)
         touched = np.mean([r.touched_nodes for r in wfd]) / 15
         f_wfd = [precision_recall_f1(r.cluster, target)[2] for r in wfd]
         full = labels.predict_all() if hasattr(labels, "predict_all") else labels
         f_lab = precision_recall_f1(np.flatnonzero(full == 1), target)[2]
-        summary[label_name] = {"weighted_flow_diffusion": float(np.mean(f_wfd)),
-                               "flow_diffusion": float(np.mean(fd)), "labels_only": float(f_lab)}
+        summary[label_name] = {
+            "weighted_flow_diffusion": float(np.mean(f_wfd)),
+            "flow_diffusion": float(np.mean(fd)),
+            "labels_only": float(f_lab),
+        }
         if verbose:
-            print(f"  labels: {label_name:<17s} F1  weighted FD {np.mean(f_wfd):.3f} | FD on G {np.mean(fd):.3f} | "
-                  f"labels alone {f_lab:.3f}   ({ms:.0f} ms/seed for the 15-alpha grid, "
-                  f"{touched:.0f} nodes touched per diffusion)")
+            print(
+                f"  labels: {label_name:<17s} F1  weighted FD {np.mean(f_wfd):.3f} | FD on G {np.mean(fd):.3f} | "
+                f"labels alone {f_lab:.3f}   ({ms:.0f} ms/seed for the 15-alpha grid, "
+                f"{touched:.0f} nodes touched per diffusion)"
+            )
     if verbose:
         print(f"  total {time.perf_counter() - start:.1f} s (numba compilation included on the first run)")
     return summary

@@ -98,8 +98,18 @@ class _Workspace:
         self.busy = False
 
     def _alloc_nodes(self, cap: int, old: "_Workspace | None" = None, keep: int = 0):
-        names = {"gid": np.int64, "x": np.float64, "m": np.float64, "sink": np.float64, "wdeg": np.float64,
-                 "lab": np.int8, "flags": np.int8, "astart": np.int64, "alen": np.int64, "sp": np.int64}
+        names = {
+            "gid": np.int64,
+            "x": np.float64,
+            "m": np.float64,
+            "sink": np.float64,
+            "wdeg": np.float64,
+            "lab": np.int8,
+            "flags": np.int8,
+            "astart": np.int64,
+            "alen": np.int64,
+            "sp": np.int64,
+        }
         for name, dt in names.items():
             arr = np.zeros(cap, dtype=dt)
             if old is not None and keep:

@@ -58,8 +58,15 @@ class LogisticLabelOracle:
         if not isinstance(features, torch.Tensor) or features.dim() != 2:
             raise ValueError("`features` must be a 2-D tensor or array (num_nodes, num_features)")
         n = features.size(0)
-        mask = check_mask(torch.as_tensor(np.asarray(in_target)) if not isinstance(in_target, torch.Tensor)
-                          else in_target, n, name="in_target").cpu().numpy()
+        mask = (
+            check_mask(
+                torch.as_tensor(np.asarray(in_target)) if not isinstance(in_target, torch.Tensor) else in_target,
+                n,
+                name="in_target",
+            )
+            .cpu()
+            .numpy()
+        )
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
             raise ValueError(f"`num_samples` must be a positive integer, got {num_samples!r}")
         pos, neg = np.flatnonzero(mask), np.flatnonzero(~mask)
@@ -71,8 +78,9 @@ class LogisticLabelOracle:
         if not (isinstance(C, (int, float)) and C > 0):
             raise ValueError(f"`C` must be positive, got {C!r}")
         rng = np.random.default_rng(seed)
-        self.train_nodes = np.concatenate([rng.choice(pos, num_samples, replace=False),
-                                           rng.choice(neg, num_samples, replace=False)])
+        self.train_nodes = np.concatenate(
+            [rng.choice(pos, num_samples, replace=False), rng.choice(neg, num_samples, replace=False)]
+        )
         y = np.concatenate([np.ones(num_samples), np.zeros(num_samples)])
         xs = check_features(features[torch.from_numpy(self.train_nodes)], name="features").double().numpy()
         from sklearn.linear_model import LogisticRegression
@@ -80,8 +88,9 @@ class LogisticLabelOracle:
         clf = LogisticRegression(C=C, max_iter=1000)
         clf.fit(xs, y)
         self._features = features
-        self.coef_ = torch.from_numpy(clf.coef_.ravel()).to(features.dtype if features.is_floating_point()
-                                                             else torch.float64)
+        self.coef_ = torch.from_numpy(clf.coef_.ravel()).to(
+            features.dtype if features.is_floating_point() else torch.float64
+        )
         self.intercept_ = float(clf.intercept_[0])
         self.num_samples = int(num_samples)
         self.cache = np.full(n, -1, dtype=np.int8)
@@ -117,5 +126,5 @@ class LogisticLabelOracle:
         """Labels of every node (a global read-out, used by the labels-alone baseline)."""
         todo = np.flatnonzero(self.cache < 0)
         for start in range(0, todo.size, batch_size):
-            self.fill(todo[start: start + batch_size])
+            self.fill(todo[start : start + batch_size])
         return self.cache.copy()

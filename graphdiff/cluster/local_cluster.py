@@ -105,9 +105,21 @@ def _sweep_of_x(g, res, labels_arr, use_labels, eps, scheme, seed, total_volume)
     deg = res.weighted_degree[pos] if use_labels or g.weights is not None else g.degree[cand]
     order = np.lexsort((cand, -res.x[pos]))
     ws = g.acl_workspace()
-    k, phi = _sweep_kernel(g.indptr, g.indices, g.weights_or_empty, g.weights is not None, labels_arr, use_labels,
-                           float(eps), SCHEMES[scheme], int(seed), cand[order], deg[order],
-                           float(total_volume if total_volume is not None else -1.0), ws.rank)
+    k, phi = _sweep_kernel(
+        g.indptr,
+        g.indices,
+        g.weights_or_empty,
+        g.weights is not None,
+        labels_arr,
+        use_labels,
+        float(eps),
+        SCHEMES[scheme],
+        int(seed),
+        cand[order],
+        deg[order],
+        float(total_volume if total_volume is not None else -1.0),
+        ws.rank,
+    )
     return np.sort(cand[order][:k]), float(phi)
 
 
@@ -192,8 +204,9 @@ def local_cluster(
         else:
             cluster = res.cluster
             if use_labels:
-                phi = conductance(g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=[s],
-                                  total_volume=total_volume)
+                phi = conductance(
+                    g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=[s], total_volume=total_volume
+                )
             else:
                 phi = conductance(g, cluster, total_volume=total_volume)
         cands.append((a, phi, int(cluster.size), res.status))
@@ -253,20 +266,26 @@ def batched_flow_diffusion(
     vals = torch.from_numpy(np.ones(g.num_edges) if w is None else np.asarray(w, dtype=np.float64))
     row = torch.from_numpy(np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr)))
     col = torch.from_numpy(g.indices.astype(np.int64))
-    adj = torch.sparse_coo_tensor(torch.stack([row, col]), vals.to(dtype), size=(n, n), is_coalesced=True,
-                                  check_invariants=False).to(device)
-    wdeg = torch.from_numpy(np.diff(g.indptr).astype(np.float64) if w is None else
-                            np.add.reduceat(np.append(w, 0.0), g.indptr[:-1]) * (np.diff(g.indptr) > 0))
+    adj = torch.sparse_coo_tensor(
+        torch.stack([row, col]), vals.to(dtype), size=(n, n), is_coalesced=True, check_invariants=False
+    ).to(device)
+    wdeg = torch.from_numpy(
+        np.diff(g.indptr).astype(np.float64)
+        if w is None
+        else np.add.reduceat(np.append(w, 0.0), g.indptr[:-1]) * (np.diff(g.indptr) > 0)
+    )
     wdeg = wdeg.to(device=device, dtype=dtype)
     if sink is None:
         t = torch.from_numpy(g.degree).to(device=device, dtype=dtype)
     else:
-        t = torch.as_tensor(np.broadcast_to(np.asarray(sink, dtype=np.float64), (n,)).copy(), dtype=dtype,
-                            device=device)
+        t = torch.as_tensor(
+            np.broadcast_to(np.asarray(sink, dtype=np.float64), (n,)).copy(), dtype=dtype, device=device
+        )
     b = seeds_arr.size
     delta = torch.zeros(n, b, dtype=dtype, device=device)
     delta[torch.from_numpy(seeds_arr).to(device), torch.arange(b, device=device)] = torch.from_numpy(mass).to(
-        device=device, dtype=dtype)
+        device=device, dtype=dtype
+    )
     inv = torch.where(wdeg > 0, 0.5 / wdeg.clamp_min(1e-300), torch.zeros_like(wdeg)).unsqueeze(1)
     tcol = t.unsqueeze(1)
 
@@ -338,26 +357,51 @@ def batch_local_cluster(
             total_volume = label_weighted_volume(g, lab, eps, scheme)
     device = torch.device(device)
     if device.type != "cpu" and method in ("flow_diffusion", "weighted_flow_diffusion"):
-        return _batch_on_device(g, seeds_arr, method, labels, eps, scheme, target_volume, alphas, tol, device,
-                                verbose, total_volume)
+        return _batch_on_device(
+            g, seeds_arr, method, labels, eps, scheme, target_volume, alphas, tol, device, verbose, total_volume
+        )
     out = []
     for s in tqdm(seeds_arr, desc=f"local clustering ({method})", disable=not verbose):
-        out.append(local_cluster(g, int(s), method=method, labels=labels, eps=eps, scheme=scheme,
-                                 target_volume=target_volume, alphas=alphas, readout=readout, tol=tol,
-                                 max_passes=max_passes, pagerank_alphas=pagerank_alphas, rhos=rhos,
-                                 total_volume=total_volume, rng_seed=rng_seed))
+        out.append(
+            local_cluster(
+                g,
+                int(s),
+                method=method,
+                labels=labels,
+                eps=eps,
+                scheme=scheme,
+                target_volume=target_volume,
+                alphas=alphas,
+                readout=readout,
+                tol=tol,
+                max_passes=max_passes,
+                pagerank_alphas=pagerank_alphas,
+                rhos=rhos,
+                total_volume=total_volume,
+                rng_seed=rng_seed,
+            )
+        )
     return out
 
 
-def _batch_on_device(g, seeds_arr, method, labels, eps, scheme, target_volume, alphas, tol, device, verbose,
-                     total_volume):
+def _batch_on_device(
+    g, seeds_arr, method, labels, eps, scheme, target_volume, alphas, tol, device, verbose, total_volume
+):
     if target_volume is None or not target_volume > 0:
         raise ValueError("`target_volume` (vol(K)) is required and must be positive for flow diffusion")
     use_labels = method == "weighted_flow_diffusion"
     cols_seed = np.repeat(seeds_arr, len(alphas))
     cols_mass = np.tile(np.asarray(alphas) * float(target_volume), seeds_arr.size)
-    x, _, conv = batched_flow_diffusion(g, cols_seed, cols_mass, labels=labels if use_labels else None,
-                                        eps=eps if use_labels else None, scheme=scheme, tol=tol, device=device)
+    x, _, conv = batched_flow_diffusion(
+        g,
+        cols_seed,
+        cols_mass,
+        labels=labels if use_labels else None,
+        eps=eps if use_labels else None,
+        scheme=scheme,
+        tol=tol,
+        device=device,
+    )
     support = (x > 0).cpu()
     conv = conv.cpu().numpy()
     out = []
@@ -368,8 +412,9 @@ def _batch_on_device(g, seeds_arr, method, labels, eps, scheme, target_volume, a
             col = i * len(alphas) + j
             cluster = torch.nonzero(support[:, col]).flatten().numpy()
             if use_labels:
-                phi = conductance(g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=[s],
-                                  total_volume=total_volume)
+                phi = conductance(
+                    g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=[s], total_volume=total_volume
+                )
             else:
                 phi = conductance(g, cluster)
             status = "converged" if conv[col] else "max_iters"
@@ -388,25 +433,70 @@ class LocalClustering:
     >>> est.fit(graph, seeds, labels=noisy, target_volume=vol_k).clusters_   # doctest: +SKIP
     """
 
-    def __init__(self, method: str = "weighted_flow_diffusion", *, eps: float = 0.05, scheme: str = "agree",
-                 alphas: Sequence[float] = DEFAULT_ALPHAS, readout: str = "support", tol: float = 1e-4,
-                 max_passes: int = 50, pagerank_alphas: Sequence[float] = DEFAULT_PR_ALPHAS,
-                 rhos: Sequence[float] = DEFAULT_RHOS, device: str = "cpu", verbose: bool = True, rng_seed: int = 0):
+    def __init__(
+        self,
+        method: str = "weighted_flow_diffusion",
+        *,
+        eps: float = 0.05,
+        scheme: str = "agree",
+        alphas: Sequence[float] = DEFAULT_ALPHAS,
+        readout: str = "support",
+        tol: float = 1e-4,
+        max_passes: int = 50,
+        pagerank_alphas: Sequence[float] = DEFAULT_PR_ALPHAS,
+        rhos: Sequence[float] = DEFAULT_RHOS,
+        device: str = "cpu",
+        verbose: bool = True,
+        rng_seed: int = 0,
+    ):
         _validate_common(method, alphas, eps, scheme, readout, tol, max_passes, pagerank_alphas, rhos)
         self.method, self.eps, self.scheme, self.alphas, self.readout = method, eps, scheme, tuple(alphas), readout
-        self.tol, self.max_passes, self.pagerank_alphas, self.rhos = tol, max_passes, tuple(pagerank_alphas), tuple(rhos)
+        self.tol, self.max_passes, self.pagerank_alphas, self.rhos = (
+            tol,
+            max_passes,
+            tuple(pagerank_alphas),
+            tuple(rhos),
+        )
         self.device, self.verbose, self.rng_seed = device, verbose, rng_seed
 
     def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("method", "eps", "scheme", "alphas", "readout", "tol", "max_passes",
-                                              "pagerank_alphas", "rhos", "device", "verbose", "rng_seed")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "method",
+                "eps",
+                "scheme",
+                "alphas",
+                "readout",
+                "tol",
+                "max_passes",
+                "pagerank_alphas",
+                "rhos",
+                "device",
+                "verbose",
+                "rng_seed",
+            )
+        }
 
     def fit(self, graph, seeds, labels=None, target_volume: float | None = None) -> "LocalClustering":
         self.results_ = batch_local_cluster(
-            graph, seeds, method=self.method, labels=labels, eps=self.eps, scheme=self.scheme,
-            target_volume=target_volume, alphas=self.alphas, readout=self.readout, tol=self.tol,
-            max_passes=self.max_passes, pagerank_alphas=self.pagerank_alphas, rhos=self.rhos, device=self.device,
-            verbose=self.verbose, rng_seed=self.rng_seed)
+            graph,
+            seeds,
+            method=self.method,
+            labels=labels,
+            eps=self.eps,
+            scheme=self.scheme,
+            target_volume=target_volume,
+            alphas=self.alphas,
+            readout=self.readout,
+            tol=self.tol,
+            max_passes=self.max_passes,
+            pagerank_alphas=self.pagerank_alphas,
+            rhos=self.rhos,
+            device=self.device,
+            verbose=self.verbose,
+            rng_seed=self.rng_seed,
+        )
         self.clusters_ = [r.cluster for r in self.results_]
         self.params_ = [r.param for r in self.results_]
         self.conductances_ = np.array([r.conductance for r in self.results_])

@@ -114,13 +114,33 @@ def cut_and_volume(graph, cluster, *, labels=None, eps=None, scheme: str = "agre
                 if unknown.size:
                     oracle.fill(unknown)
             mark = g.workspace().loc if not g.workspace().busy else np.zeros(g.num_nodes, np.int32)
-            cut, vol = _cut_volume_kernel(g.indptr, g.indices, g.weights_or_empty, g.weights is not None, lab, True,
-                                          float(eps), SCHEMES[scheme], nodes, mark)
+            cut, vol = _cut_volume_kernel(
+                g.indptr,
+                g.indices,
+                g.weights_or_empty,
+                g.weights is not None,
+                lab,
+                True,
+                float(eps),
+                SCHEMES[scheme],
+                nodes,
+                mark,
+            )
         finally:
             lab[seed_ids] = saved
         return cut, vol
-    cut, vol = _cut_volume_kernel(g.indptr, g.indices, g.weights_or_empty, g.weights is not None,
-                                  np.empty(0, np.int8), False, 1.0, 0, nodes, g.workspace().loc)
+    cut, vol = _cut_volume_kernel(
+        g.indptr,
+        g.indices,
+        g.weights_or_empty,
+        g.weights is not None,
+        np.empty(0, np.int8),
+        False,
+        1.0,
+        0,
+        nodes,
+        g.workspace().loc,
+    )
     return cut, vol
 
 
@@ -144,8 +164,9 @@ def label_weighted_volume(graph, labels, eps: float, scheme: str = "agree", seed
     return float(w.sum())
 
 
-def conductance(graph, cluster, *, labels=None, eps=None, scheme: str = "agree", seeds=None,
-                total_volume: float | None = None) -> float:
+def conductance(
+    graph, cluster, *, labels=None, eps=None, scheme: str = "agree", seeds=None, total_volume: float | None = None
+) -> float:
     """Conductance of ``cluster``; 1.0 for an empty cluster or one whose complement has no volume.
 
     ``total_volume`` defaults to the graph's (weighted) volume; with label weights and no ``total_volume`` the

@@ -60,8 +60,27 @@ def _wdeg(i, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed)
 
 
 @numba.njit(cache=True)
-def _acl_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed, alpha, rho, max_pushes,
-                p, r, wdeg, flags, touched, queue, state):
+def _acl_kernel(
+    indptr,
+    indices,
+    ew,
+    has_ew,
+    labels,
+    use_labels,
+    eps,
+    scheme,
+    seed,
+    alpha,
+    rho,
+    max_pushes,
+    p,
+    r,
+    wdeg,
+    flags,
+    touched,
+    queue,
+    state,
+):
     n = p.shape[0]
     cap = n + 1
     ns = 0
@@ -198,10 +217,20 @@ def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes)
     ws.busy = True
     try:
         state = np.zeros(4, dtype=np.int64)
-        args = (g.indptr, g.indices, g.weights_or_empty, g.weights is not None, lab, use_labels,
-                float(eps) if use_labels else 1.0, SCHEMES.get(scheme, 0), s)
-        _acl_kernel(*args, float(alpha), float(rho), int(max_pushes), ws.p, ws.r, ws.wdeg, ws.flags, ws.touched,
-                    ws.queue, state)
+        args = (
+            g.indptr,
+            g.indices,
+            g.weights_or_empty,
+            g.weights is not None,
+            lab,
+            use_labels,
+            float(eps) if use_labels else 1.0,
+            SCHEMES.get(scheme, 0),
+            s,
+        )
+        _acl_kernel(
+            *args, float(alpha), float(rho), int(max_pushes), ws.p, ws.r, ws.wdeg, ws.flags, ws.touched, ws.queue, state
+        )
         ns = int(state[0])
         nodes = ws.touched[:ns].copy()
         p = ws.p[nodes].copy()
@@ -216,21 +245,35 @@ def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes)
             cand, cdeg = nodes[pos], deg[pos]
             order = np.lexsort((cand, -p[pos] / cdeg))
             if total_volume is None:
-                total_volume = g.weighted_volume if (g.weights is not None and not use_labels) else (
-                    g.volume if not use_labels else -1.0)
+                total_volume = (
+                    g.weighted_volume
+                    if (g.weights is not None and not use_labels)
+                    else (g.volume if not use_labels else -1.0)
+                )
             k, phi = _sweep_kernel(*args, cand[order], cdeg[order], float(total_volume), ws.rank)
             cluster = np.sort(cand[order][:k])
         else:
             cluster, phi = np.array([s], dtype=np.int64), 1.0
     finally:
         ws.busy = False
-    return PageRankResult(nodes=nodes, p=p, r=r, degree=deg, cluster=cluster, conductance=float(phi),
-                          num_pushes=int(state[1]), work=int(state[2]), converged=bool(state[3]),
-                          touched_nodes=ns, num_nodes=n)
+    return PageRankResult(
+        nodes=nodes,
+        p=p,
+        r=r,
+        degree=deg,
+        cluster=cluster,
+        conductance=float(phi),
+        num_pushes=int(state[1]),
+        work=int(state[2]),
+        converged=bool(state[3]),
+        touched_nodes=ns,
+        num_nodes=n,
+    )
 
 
-def acl_pagerank(graph, seed, alpha: float = 0.05, rho: float = 1e-4, *, total_volume: float | None = None,
-                 max_pushes: int = 10**9) -> PageRankResult:
+def acl_pagerank(
+    graph, seed, alpha: float = 0.05, rho: float = 1e-4, *, total_volume: float | None = None, max_pushes: int = 10**9
+) -> PageRankResult:
     r"""ACL push for approximate personalised PageRank from one ``seed``, then a sweep cut.
 
     Parameters
@@ -245,9 +288,18 @@ def acl_pagerank(graph, seed, alpha: float = 0.05, rho: float = 1e-4, *, total_v
     return _run_acl(g, seed, alpha, rho, None, None, "agree", total_volume, max_pushes)
 
 
-def weighted_acl_pagerank(graph, seed, noisy_labels, eps: float = 0.05, scheme: str = "agree", alpha: float = 0.05,
-                          rho: float = 1e-4, *, total_volume: float | None = None,
-                          max_pushes: int = 10**9) -> PageRankResult:
+def weighted_acl_pagerank(
+    graph,
+    seed,
+    noisy_labels,
+    eps: float = 0.05,
+    scheme: str = "agree",
+    alpha: float = 0.05,
+    rho: float = 1e-4,
+    *,
+    total_volume: float | None = None,
+    max_pushes: int = 10**9,
+) -> PageRankResult:
     r"""ACL push and sweep cut on the label-weighted graph :math:`G_w` ("label-based PageRank").
 
     Weights are computed as edges are read (the seed counts as labelled 1). ``total_volume`` is the weighted
@@ -276,6 +328,19 @@ def sweep_cut(graph, scores, *, total_volume: float | None = None) -> tuple[np.n
     if total_volume is None:
         total_volume = g.weighted_volume if g.weights is not None else g.volume
     ws = g.acl_workspace()
-    k, phi = _sweep_kernel(g.indptr, g.indices, g.weights_or_empty, g.weights is not None, np.empty(0, np.int8),
-                           False, 1.0, 0, -1, order, deg[order], float(total_volume), ws.rank)
+    k, phi = _sweep_kernel(
+        g.indptr,
+        g.indices,
+        g.weights_or_empty,
+        g.weights is not None,
+        np.empty(0, np.int8),
+        False,
+        1.0,
+        0,
+        -1,
+        order,
+        deg[order],
+        float(total_volume),
+        ws.rank,
+    )
     return np.sort(order[:k]), float(phi)

@@ -123,8 +123,9 @@ def random_bags(y, bag_size: int, *, seed: int = 0, drop_last: bool = True) -> B
     return _from_sizes(y, perm, torch.tensor(sizes, dtype=torch.long))
 
 
-def variable_bags(y, sizes: Sequence[int] | None = None, *, min_size: int | None = None,
-                  max_size: int | None = None, seed: int = 0) -> Bags:
+def variable_bags(
+    y, sizes: Sequence[int] | None = None, *, min_size: int | None = None, max_size: int | None = None, seed: int = 0
+) -> Bags:
     """Disjoint random bags of variable sizes.
 
     Either give ``sizes`` explicitly (their sum may not exceed ``N``; the rest is left out), or ``min_size`` and
@@ -166,14 +167,17 @@ def as_bags(bags, counts, num_instances: int, *, require_disjoint: bool = True) 
         if counts is not None:
             bags = Bags(bags.index, bags.ptr, torch.as_tensor(counts).long().clone(), bags.num_instances)
         if bags.num_instances != num_instances:
-            raise ValueError(
-                f"`bags` refer to {bags.num_instances} instances but X has {num_instances} rows")
+            raise ValueError(f"`bags` refer to {bags.num_instances} instances but X has {num_instances} rows")
         index, ptr, counts_t = bags.index, bags.ptr, bags.counts
     else:
         if counts is None:
             raise ValueError("`counts` is required (one positive count per bag)")
-        is_vector = isinstance(bags, (np.ndarray, torch.Tensor)) and torch.as_tensor(bags).dim() == 1 and \
-            torch.as_tensor(bags).numel() == num_instances and not torch.as_tensor(bags).is_floating_point()
+        is_vector = (
+            isinstance(bags, (np.ndarray, torch.Tensor))
+            and torch.as_tensor(bags).dim() == 1
+            and torch.as_tensor(bags).numel() == num_instances
+            and not torch.as_tensor(bags).is_floating_point()
+        )
         if is_vector:
             bag_of = torch.as_tensor(bags).long()
             if bool((bag_of < -1).any()):
@@ -215,7 +219,8 @@ def as_bags(bags, counts, num_instances: int, *, require_disjoint: bool = True) 
     if bool((counts_t > sizes).any()):
         b = int((counts_t > sizes).nonzero()[0])
         raise ValueError(
-            f"`counts` larger than the bag: bag {b} has {int(sizes[b])} instances but count {int(counts_t[b])}")
+            f"`counts` larger than the bag: bag {b} has {int(sizes[b])} instances but count {int(counts_t[b])}"
+        )
     if index.numel():
         lo, hi = int(index.min()), int(index.max())
         if lo < 0 or hi >= num_instances:

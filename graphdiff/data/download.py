@@ -90,8 +90,7 @@ def _content_digests(path: Path, form: Mapping) -> tuple[str, str | None]:
                 info = zf.getinfo(member)
             except KeyError:
                 raise ChecksumError(
-                    f"{path} is not the expected archive: it has no member {member!r} "
-                    f"(members: {zf.namelist()[:5]})"
+                    f"{path} is not the expected archive: it has no member {member!r} (members: {zf.namelist()[:5]})"
                 ) from None
             with zf.open(info) as f:
                 data_sha256 = _hash_stream(f, "sha256")
@@ -116,7 +115,9 @@ def _content_digests(path: Path, form: Mapping) -> tuple[str, str | None]:
             try:
                 info = tf.getmember(form["member"])
             except KeyError:
-                raise ChecksumError(f"{path} is not the expected archive: it has no member {form['member']!r}") from None
+                raise ChecksumError(
+                    f"{path} is not the expected archive: it has no member {form['member']!r}"
+                ) from None
             data_sha256 = _hash_stream(tf.extractfile(info), "sha256")
             data_sha1 = None
             if want_sha1:
@@ -204,9 +205,7 @@ def find_form(directory, forms: Iterable[Mapping], verify: bool = True) -> tuple
                 errors.append(str(exc))
         if len(errors) == 1:
             raise ChecksumError(errors[0])
-        raise ChecksumError(
-            f"{path} matches none of its {len(errors)} accepted forms:\n  " + "\n  ".join(errors)
-        )
+        raise ChecksumError(f"{path} matches none of its {len(errors)} accepted forms:\n  " + "\n  ".join(errors))
     return None
 
 

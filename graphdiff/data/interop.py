@@ -23,8 +23,9 @@ def to_networkx(data: Data, node_attrs=("y",), undirected: bool = True):
     """``Data`` -> ``networkx.Graph`` (``DiGraph`` with ``undirected=False``); node attributes copied when present."""
     attrs = [a for a in (node_attrs or ()) if getattr(data, a, None) is not None]
     edge_attrs = ["edge_weight"] if getattr(data, "edge_weight", None) is not None else None
-    return _pyg_to_networkx(data, node_attrs=attrs or None, edge_attrs=edge_attrs,
-                            to_undirected=undirected, remove_self_loops=False)
+    return _pyg_to_networkx(
+        data, node_attrs=attrs or None, edge_attrs=edge_attrs, to_undirected=undirected, remove_self_loops=False
+    )
 
 
 def from_networkx(graph, group_node_attrs=None) -> Data:
@@ -36,8 +37,11 @@ def from_networkx(graph, group_node_attrs=None) -> Data:
     relabel = nodes != list(range(len(nodes)))
     g = nx.convert_node_labels_to_integers(graph, ordering="default") if relabel else graph
     data = _pyg_from_networkx(g, group_node_attrs=group_node_attrs)
-    data.edge_index = to_undirected(data.edge_index, num_nodes=len(nodes)) if not graph.is_directed() else coalesce(
-        data.edge_index, num_nodes=len(nodes))
+    data.edge_index = (
+        to_undirected(data.edge_index, num_nodes=len(nodes))
+        if not graph.is_directed()
+        else coalesce(data.edge_index, num_nodes=len(nodes))
+    )
     data.num_nodes = len(nodes)
     if relabel:
         data.node_ids = nodes
@@ -55,8 +59,11 @@ def to_scipy(data_or_edge_index, num_nodes: int | None = None, edge_weight=None)
         if num_nodes is None:
             raise ValueError("`num_nodes` is required when converting a bare edge_index")
     edge_index = check_edge_index(edge_index, num_nodes).cpu().numpy()
-    w = np.ones(edge_index.shape[1], dtype=np.float32) if edge_weight is None else (
-        torch.as_tensor(edge_weight).detach().cpu().numpy())
+    w = (
+        np.ones(edge_index.shape[1], dtype=np.float32)
+        if edge_weight is None
+        else (torch.as_tensor(edge_weight).detach().cpu().numpy())
+    )
     mat = sp.csr_matrix((w, (edge_index[0], edge_index[1])), shape=(num_nodes, num_nodes))
     mat.sum_duplicates()
     return mat

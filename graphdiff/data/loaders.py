@@ -279,9 +279,7 @@ def _load_planetoid(name, files, features: bool = True, normalize_features: bool
         allx, tx = objs["allx"].tocsr(), objs["tx"].tocsr()
         if tx.shape[0] != num_test_slots:
             rows = sp.coo_matrix(tx)
-            tx = sp.csr_matrix(
-                (rows.data, (sorted_test[rows.row] - lo, rows.col)), shape=(num_test_slots, tx.shape[1])
-            )
+            tx = sp.csr_matrix((rows.data, (sorted_test[rows.row] - lo, rows.col)), shape=(num_test_slots, tx.shape[1]))
         x = _dense_x(sp.vstack([allx, tx]).tocsr()[perm])
         data.x = _normalize_rows(x) if normalize_features else x
     edges = fmt.planetoid_edges(objs["graph"])

@@ -111,8 +111,9 @@ def _apply(y, mask, transition, uniforms, targets=None) -> NoisyLabels:
     return NoisyLabels(y_noisy, transition, realised, flipped, targets)
 
 
-def uniform_noise(y, rate: float, num_classes: int | None = None, mask=None, seed: int = 0,
-                  legacy: bool = False) -> NoisyLabels:
+def uniform_noise(
+    y, rate: float, num_classes: int | None = None, mask=None, seed: int = 0, legacy: bool = False
+) -> NoisyLabels:
     """Uniform (symmetric) label noise on the masked nodes.
 
     Args:
@@ -130,8 +131,15 @@ def uniform_noise(y, rate: float, num_classes: int | None = None, mask=None, see
     return _apply(y, mask, transition, uniforms)
 
 
-def pair_noise(y, rate: float, num_classes: int | None = None, mask=None, seed: int = 0,
-               target: str = "cyclic", legacy: bool = False) -> NoisyLabels:
+def pair_noise(
+    y,
+    rate: float,
+    num_classes: int | None = None,
+    mask=None,
+    seed: int = 0,
+    target: str = "cyclic",
+    legacy: bool = False,
+) -> NoisyLabels:
     """Pair (flip) label noise on the masked nodes.
 
     Args:

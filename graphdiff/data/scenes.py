@@ -49,20 +49,70 @@ import torch
 from graphdiff.data.validation import check_edge_index, check_labels
 
 __all__ = [
-    "CLASSES", "PREDICATES", "ROOM_TYPES", "CLASS_TO_ID", "PREDICATE_TO_ID", "FINE_TO_COARSE", "INVERSE_PREDICATE",
-    "SHAPE_RES", "Scene", "BoxCodec", "ShapeCodec", "generate_scenes", "label_relations", "box_corners",
-    "aabb", "shape_grids", "load_sgfront", "write_sgfront", "scene_to_data", "scenes_to_batch", "check_scene",
-    "consistency_pairs", "RELATION_MODES", "restrict_relations", "PLACEMENTS",
+    "CLASSES",
+    "PREDICATES",
+    "ROOM_TYPES",
+    "CLASS_TO_ID",
+    "PREDICATE_TO_ID",
+    "FINE_TO_COARSE",
+    "INVERSE_PREDICATE",
+    "SHAPE_RES",
+    "Scene",
+    "BoxCodec",
+    "ShapeCodec",
+    "generate_scenes",
+    "label_relations",
+    "box_corners",
+    "aabb",
+    "shape_grids",
+    "load_sgfront",
+    "write_sgfront",
+    "scene_to_data",
+    "scenes_to_batch",
+    "check_scene",
+    "consistency_pairs",
+    "RELATION_MODES",
+    "restrict_relations",
+    "PLACEMENTS",
 ]
 
-CLASSES = ("_scene_", "bed", "nightstand", "wardrobe", "chair", "table", "cabinet", "lamp", "shelf", "bookshelf",
-           "sofa", "tv_stand", "desk", "floor")
+CLASSES = (
+    "_scene_",
+    "bed",
+    "nightstand",
+    "wardrobe",
+    "chair",
+    "table",
+    "cabinet",
+    "lamp",
+    "shelf",
+    "bookshelf",
+    "sofa",
+    "tv_stand",
+    "desk",
+    "floor",
+)
 CLASS_TO_ID = {c: i for i, c in enumerate(CLASSES)}
 SCENE_ID, FLOOR_ID = CLASS_TO_ID["_scene_"], CLASS_TO_ID["floor"]
 
-PREDICATES = ("in", "left", "right", "front", "behind", "close by", "above", "standing on", "bigger than",
-              "smaller than", "taller than", "shorter than", "symmetrical to", "same style as",
-              "same super category as", "same material as")
+PREDICATES = (
+    "in",
+    "left",
+    "right",
+    "front",
+    "behind",
+    "close by",
+    "above",
+    "standing on",
+    "bigger than",
+    "smaller than",
+    "taller than",
+    "shorter than",
+    "symmetrical to",
+    "same style as",
+    "same super category as",
+    "same material as",
+)
 PREDICATE_TO_ID = {p: i for i, p in enumerate(PREDICATES)}
 P = PREDICATE_TO_ID
 # inverse predicate id; -1 = no inverse (above, standing on, in), self for the symmetric ones
@@ -71,30 +121,80 @@ INVERSE_PREDICATE = np.array([-1, 2, 1, 4, 3, 5, -1, -1, 9, 8, 11, 10, 12, 13, 1
 ROOM_TYPES = ("bedroom", "livingroom", "diningroom")
 
 FINE_TO_COARSE = {
-    "armchair": "chair", "bookshelf": "bookshelf", "cabinet": "cabinet", "ceiling_lamp": "lamp", "chair": "chair",
-    "chaise_longue_sofa": "sofa", "children_cabinet": "cabinet", "chinese_chair": "chair",
-    "coffee_table": "table", "console_table": "table", "corner_side_table": "table", "desk": "desk",
-    "dining_chair": "chair", "dining_table": "table", "double_bed": "bed", "dressing_chair": "chair",
-    "dressing_table": "table", "kids_bed": "bed", "l_shaped_sofa": "sofa", "lazy_sofa": "sofa",
-    "lounge_chair": "chair", "loveseat_sofa": "sofa", "multi_seat_sofa": "sofa", "nightstand": "nightstand",
-    "pendant_lamp": "lamp", "round_end_table": "table", "shelf": "shelf", "single_bed": "bed", "sofa": "sofa",
-    "stool": "chair", "table": "table", "tv_stand": "tv_stand", "wardrobe": "wardrobe", "wine_cabinet": "cabinet",
-    "floor": "floor", "_scene_": "_scene_",
+    "armchair": "chair",
+    "bookshelf": "bookshelf",
+    "cabinet": "cabinet",
+    "ceiling_lamp": "lamp",
+    "chair": "chair",
+    "chaise_longue_sofa": "sofa",
+    "children_cabinet": "cabinet",
+    "chinese_chair": "chair",
+    "coffee_table": "table",
+    "console_table": "table",
+    "corner_side_table": "table",
+    "desk": "desk",
+    "dining_chair": "chair",
+    "dining_table": "table",
+    "double_bed": "bed",
+    "dressing_chair": "chair",
+    "dressing_table": "table",
+    "kids_bed": "bed",
+    "l_shaped_sofa": "sofa",
+    "lazy_sofa": "sofa",
+    "lounge_chair": "chair",
+    "loveseat_sofa": "sofa",
+    "multi_seat_sofa": "sofa",
+    "nightstand": "nightstand",
+    "pendant_lamp": "lamp",
+    "round_end_table": "table",
+    "shelf": "shelf",
+    "single_bed": "bed",
+    "sofa": "sofa",
+    "stool": "chair",
+    "table": "table",
+    "tv_stand": "tv_stand",
+    "wardrobe": "wardrobe",
+    "wine_cabinet": "cabinet",
+    "floor": "floor",
+    "_scene_": "_scene_",
 }
 FINE_TO_COARSE.update({c: c for c in CLASSES})
 
 # super categories (substitute of 3D-FUTURE's "super-category" field)
-_SUPER = {"bed": 0, "sofa": 1, "chair": 1, "table": 2, "desk": 2, "nightstand": 3, "wardrobe": 3, "cabinet": 3,
-          "shelf": 3, "bookshelf": 3, "tv_stand": 3, "lamp": 4}
+_SUPER = {
+    "bed": 0,
+    "sofa": 1,
+    "chair": 1,
+    "table": 2,
+    "desk": 2,
+    "nightstand": 3,
+    "wardrobe": 3,
+    "cabinet": 3,
+    "shelf": 3,
+    "bookshelf": 3,
+    "tv_stand": 3,
+    "lamp": 4,
+}
 SUPER_CATEGORY = np.array([_SUPER.get(c, -1) for c in CLASSES], dtype=np.int64)
 
 # size priors l x h x w (metres)
 _SIZE = {
-    "bed_double": (1.9, 0.9, 2.1), "bed_single": (1.1, 0.8, 2.0), "nightstand": (0.5, 0.55, 0.42),
-    "wardrobe": (1.5, 2.1, 0.6), "desk": (1.2, 0.76, 0.6), "chair": (0.48, 0.9, 0.52),
-    "table_dining": (1.5, 0.75, 0.9), "table_coffee": (1.1, 0.42, 0.6), "table_side": (0.5, 0.55, 0.5),
-    "cabinet": (1.0, 0.85, 0.45), "shelf": (0.9, 1.8, 0.35), "bookshelf": (1.0, 2.0, 0.4),
-    "sofa": (2.1, 0.85, 0.92), "tv_stand": (1.8, 0.5, 0.4), "lamp": (0.45, 0.5, 0.45), "lamp_small": (0.3, 0.45, 0.3),
+    "bed_double": (1.9, 0.9, 2.1),
+    "bed_single": (1.1, 0.8, 2.0),
+    "nightstand": (0.5, 0.55, 0.42),
+    "wardrobe": (1.5, 2.1, 0.6),
+    "desk": (1.2, 0.76, 0.6),
+    "chair": (0.48, 0.9, 0.52),
+    "table_dining": (1.5, 0.75, 0.9),
+    "table_coffee": (1.1, 0.42, 0.6),
+    "table_side": (0.5, 0.55, 0.5),
+    "cabinet": (1.0, 0.85, 0.45),
+    "shelf": (0.9, 1.8, 0.35),
+    "bookshelf": (1.0, 2.0, 0.4),
+    "sofa": (2.1, 0.85, 0.92),
+    "tv_stand": (1.8, 0.5, 0.4),
+    "lamp": (0.45, 0.5, 0.45),
+    "lamp_small": (0.3, 0.45, 0.3),
     "armchair": (0.8, 0.85, 0.8),
 }
 _ROOM_SIZE = {"bedroom": (3.0, 5.5), "livingroom": (4.0, 8.0), "diningroom": (3.5, 7.0)}
@@ -138,14 +238,23 @@ class Scene:
         return (self.classes != SCENE_ID) & (self.classes != FLOOR_ID)
 
     def copy(self) -> "Scene":
-        return Scene(self.room_type, self.classes.copy(), self.boxes.copy(), self.triples.copy(),
-                     self.shape_variant.copy(),
-                     None if self.style is None else self.style.copy(),
-                     None if self.material is None else self.material.copy(), self.name, dict(self.extra))
+        return Scene(
+            self.room_type,
+            self.classes.copy(),
+            self.boxes.copy(),
+            self.triples.copy(),
+            self.shape_variant.copy(),
+            None if self.style is None else self.style.copy(),
+            None if self.material is None else self.material.copy(),
+            self.name,
+            dict(self.extra),
+        )
 
     def __repr__(self):
-        return (f"Scene({self.room_type!r}, nodes={self.num_nodes}, objects={int(self.object_mask.sum())}, "
-                f"triples={len(self.triples)})")
+        return (
+            f"Scene({self.room_type!r}, nodes={self.num_nodes}, objects={int(self.object_mask.sum())}, "
+            f"triples={len(self.triples)})"
+        )
 
 
 def check_scene(scene: Scene, name: str = "scene") -> Scene:
@@ -190,7 +299,7 @@ def box_corners(boxes) -> np.ndarray:
     sx = np.array([-0.5, 0.5, 0.5, -0.5, -0.5, 0.5, 0.5, -0.5])
     sy = np.array([0, 0, 0, 0, 1, 1, 1, 1.0])
     sz = np.array([-0.5, -0.5, 0.5, 0.5, -0.5, -0.5, 0.5, 0.5])
-    lx, ly, lz = l * sx, h * sy, w * sz                      # (n, 8)
+    lx, ly, lz = l * sx, h * sy, w * sz  # (n, 8)
     c, s = np.cos(boxes[:, 6:7]), np.sin(boxes[:, 6:7])
     x = c * lx - s * lz + boxes[:, 3:4]
     z = s * lx + c * lz + boxes[:, 5:6]
@@ -205,9 +314,17 @@ def aabb(boxes) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------------------------------- labelling
-def label_relations(boxes, classes=None, style=None, material=None, floor_index=None, scene_index=None,
-                    seed: int | np.random.Generator = 0, dedup: bool = True,
-                    attribute_relations: bool = True) -> np.ndarray:
+def label_relations(
+    boxes,
+    classes=None,
+    style=None,
+    material=None,
+    floor_index=None,
+    scene_index=None,
+    seed: int | np.random.Generator = 0,
+    dedup: bool = True,
+    attribute_relations: bool = True,
+) -> np.ndarray:
     """Relations of one room from its boxes, with SG-FRONT's labelling rules (notes Sec. 2.3).
 
     Args:
@@ -255,10 +372,10 @@ def label_relations(boxes, classes=None, style=None, material=None, floor_index=
         q = (top[s] - top[o]) / top[s]
         rel["taller than"], rel["shorter than"] = same_bottom & (q > 0.1), same_bottom & (q < -0.1)
         corner_d = np.sqrt(((corners[s][:, :, None, :] - corners[o][:, None, :, :]) ** 2).sum(-1)).min(axis=(1, 2))
-        gap = np.maximum(0.0, np.maximum(lo[o] - hi[s], lo[s] - hi[o]))     # AABB gap per axis
-        surface_d = np.sqrt((gap ** 2).sum(axis=1))
+        gap = np.maximum(0.0, np.maximum(lo[o] - hi[s], lo[s] - hi[o]))  # AABB gap per axis
+        surface_d = np.sqrt((gap**2).sum(axis=1))
         rel["close by"] = ~rel["standing on"] & ((corner_d < 0.2) | (surface_d < 0.2))
-        mirrors = np.stack([b[s][:, [3, 5]] * m for m in ([-1, 1], [1, -1], [-1, -1])], axis=1)   # (k, 3, 2)
+        mirrors = np.stack([b[s][:, [3, 5]] * m for m in ([-1, 1], [1, -1], [-1, -1])], axis=1)  # (k, 3, 2)
         mirror_d = np.sqrt(((mirrors - b[o][:, None, [3, 5]]) ** 2).sum(-1)).min(axis=1)
         rel["symmetrical to"] = same_bottom & (mirror_d < 0.2)
         if attribute_relations:
@@ -283,10 +400,14 @@ def label_relations(boxes, classes=None, style=None, material=None, floor_index=
         bottom = boxes[obj, 4]
         on = np.abs(bottom) < 0.02
         above = bottom > 0.1
-        extra.append(np.stack([obj[on], np.full(int(on.sum()), P["standing on"]),
-                               np.full(int(on.sum()), floor_index)], axis=1))
-        extra.append(np.stack([obj[above], np.full(int(above.sum()), P["above"]),
-                               np.full(int(above.sum()), floor_index)], axis=1))
+        extra.append(
+            np.stack([obj[on], np.full(int(on.sum()), P["standing on"]), np.full(int(on.sum()), floor_index)], axis=1)
+        )
+        extra.append(
+            np.stack(
+                [obj[above], np.full(int(above.sum()), P["above"]), np.full(int(above.sum()), floor_index)], axis=1
+            )
+        )
     if scene_index is not None:
         others = np.delete(np.arange(n, dtype=np.int64), scene_index)
         extra.append(np.stack([others, np.zeros_like(others), np.full_like(others, scene_index)], axis=1))
@@ -327,19 +448,19 @@ def _shape_primitives(cls: str, v: int):
 
     if cls == "bed":
         mt = 0.35 + 0.15 * c
-        boxes.append((0, 0.1, 0, 1, 0.1 + mt, 1))                  # mattress
+        boxes.append((0, 0.1, 0, 1, 0.1 + mt, 1))  # mattress
         legs(0.1)
-        boxes.append((0, 0, 0, 1, 0.75 + 0.25 * a, 0.12))           # headboard
+        boxes.append((0, 0, 0, 1, 0.75 + 0.25 * a, 0.12))  # headboard
         if b:
-            boxes.append((0, 0, 0.9, 1, 0.6, 1))                    # footboard
+            boxes.append((0, 0, 0.9, 1, 0.6, 1))  # footboard
     elif cls == "nightstand" or cls == "cabinet" or cls == "tv_stand":
         base = 0.12 if not a else 0.0
         if a:
-            boxes.append((0.05, 0, 0.05, 0.95, 0.1, 0.95))          # plinth
+            boxes.append((0.05, 0, 0.05, 0.95, 0.1, 0.95))  # plinth
         else:
             legs(0.15)
         boxes.append((0, 0.1 + base * 0.3, 0, 1, 1, 1))
-        if b:                                                       # groove (carved later)
+        if b:  # groove (carved later)
             boxes.append(("carve", 0.48, 0.2, 0.9, 0.52, 0.9, 1.0))
         if c:
             boxes.append((0, 0.92, 0, 1, 1, 1))
@@ -355,26 +476,26 @@ def _shape_primitives(cls: str, v: int):
         seat = 0.45
         legs(seat)
         boxes.append((0, seat, 0, 1, seat + 0.1, 1))
-        boxes.append((0, seat, 0, 1, 0.8 + 0.2 * a, 0.15))          # back
+        boxes.append((0, seat, 0, 1, 0.8 + 0.2 * a, 0.15))  # back
         if b:
             boxes.append((0, seat, 0, 0.12, 0.7, 1))
             boxes.append((0.88, seat, 0, 1, 0.7, 1))
     elif cls == "table" or cls == "desk":
         th = 0.08 + 0.08 * b
         if a and cls == "table":
-            cyls.append((0.5, 0.5, 0.5, 1 - th, 1.0))              # round top
+            cyls.append((0.5, 0.5, 0.5, 1 - th, 1.0))  # round top
         else:
             boxes.append((0, 1 - th, 0, 1, 1, 1))
         if c:
-            boxes.append((0.4, 0, 0.4, 0.6, 1 - th, 0.6))            # pedestal
+            boxes.append((0.4, 0, 0.4, 0.6, 1 - th, 0.6))  # pedestal
             boxes.append((0.2, 0, 0.2, 0.8, 0.08, 0.8))
         else:
             legs(1 - th, t=0.1)
         if cls == "desk" and a:
-            boxes.append((0.65, 0, 0, 1, 1 - th, 1))                # drawer block
+            boxes.append((0.65, 0, 0, 1, 1 - th, 1))  # drawer block
     elif cls == "lamp":
         sh = 0.3 + 0.2 * a
-        cyls.append((0.5, 0.5, sh, 0.5, 1.0))                       # shade
+        cyls.append((0.5, 0.5, sh, 0.5, 1.0))  # shade
         st = 0.06 + 0.06 * b
         boxes.append((0.5 - st, 0.0 if c else 0.1, 0.5 - st, 0.5 + st, 0.5, 0.5 + st))
         if c:
@@ -386,9 +507,9 @@ def _shape_primitives(cls: str, v: int):
         boxes.append((0, 0, 0, 0.08, 1, 1))
         boxes.append((0.92, 0, 0, 1, 1, 1))
         if b:
-            boxes.append((0, 0, 0, 1, 1, 0.08))                     # back panel
+            boxes.append((0, 0, 0, 1, 1, 0.08))  # back panel
         if c:
-            boxes.append((0.46, 0, 0, 0.54, 1, 1))                  # divider
+            boxes.append((0.46, 0, 0, 0.54, 1, 1))  # divider
     elif cls == "sofa":
         arm = 0.1 + 0.1 * a
         boxes.append((0, 0.1, 0, 1, 0.5, 1))
@@ -457,7 +578,7 @@ class ShapeCodec:
         if G.shape[0] < 2:
             raise ValueError(f"`grids` must hold at least 2 shapes to fit a ShapeCodec, got {G.shape[0]}")
         _, first = np.unique(np.packbits(G >= 0.5, axis=1), axis=0, return_index=True)
-        X = G[np.sort(first)].astype(np.float64)      # each distinct shape counted once
+        X = G[np.sort(first)].astype(np.float64)  # each distinct shape counted once
         if self.dim > min(X.shape):
             raise ValueError(f"`dim`={self.dim} exceeds the rank available from {X.shape[0]} distinct shapes")
         self.mean_ = X.mean(axis=0)
@@ -612,7 +733,12 @@ class _Room:
     def fits(self, box, ignore_overlap=False):
         lo, hi = aabb(box[None])
         lo, hi = lo[0], hi[0]
-        if lo[0] < -self.W / 2 - 1e-6 or hi[0] > self.W / 2 + 1e-6 or lo[2] < -self.D / 2 - 1e-6 or hi[2] > self.D / 2 + 1e-6:
+        if (
+            lo[0] < -self.W / 2 - 1e-6
+            or hi[0] > self.W / 2 + 1e-6
+            or lo[2] < -self.D / 2 - 1e-6
+            or hi[2] > self.D / 2 + 1e-6
+        ):
             return False
         if ignore_overlap or not self.box:
             return True
@@ -779,8 +905,7 @@ def _diningroom(room: _Room):
         room.add_on_wall("shelf", "shelf", [0, 1, 2, 3])
     if rng.random() < 0.7:
         ll, lh, lw = room.size("lamp")
-        room.add("lamp", [ll, lh, lw, table[3], rng.uniform(1.8, 2.1), table[5], table[6]], on_top=True,
-                 group=g_table)
+        room.add("lamp", [ll, lh, lw, table[3], rng.uniform(1.8, 2.1), table[5], table[6]], on_top=True, group=g_table)
     return True
 
 
@@ -805,8 +930,10 @@ def restrict_relations(scene: Scene, relations: str = "intra_group") -> Scene:
     if relations == "all":
         return out
     if "group" not in scene.extra:
-        raise ValueError("`relations='intra_group'` needs the furniture groups in scene.extra['group'] "
-                         "(scenes from generate_scenes have them)")
+        raise ValueError(
+            "`relations='intra_group'` needs the furniture groups in scene.extra['group'] "
+            "(scenes from generate_scenes have them)"
+        )
     group = np.asarray(scene.extra["group"], dtype=np.int64)
     t = scene.triples
     s, o = t[:, 0], t[:, 2]
@@ -816,8 +943,15 @@ def restrict_relations(scene: Scene, relations: str = "intra_group") -> Scene:
     return out
 
 
-def _generate_one(rng: np.random.Generator, room_type: str, use_scene_node: bool, attribute_relations: bool,
-                  index: int, relations: str = "all", placement: str = "free") -> Scene:
+def _generate_one(
+    rng: np.random.Generator,
+    room_type: str,
+    use_scene_node: bool,
+    attribute_relations: bool,
+    index: int,
+    relations: str = "all",
+    placement: str = "free",
+) -> Scene:
     for _ in range(50):
         room = _Room(rng, room_type, placement)
         if _BUILDERS[room_type](room) and len(room.cls) >= 3:
@@ -836,23 +970,45 @@ def _generate_one(rng: np.random.Generator, room_type: str, use_scene_node: bool
     scene_style = int(rng.integers(4))
     style = np.where(rng.random(n_obj) < 0.8, scene_style, rng.integers(4, size=n_obj))
     material = np.where(rng.random(n_obj) < 0.7, scene_style, rng.integers(5, size=n_obj))
-    class_variant = 2 * scene_style + rng.integers(2, size=len(CLASSES))        # per scene and class
+    class_variant = 2 * scene_style + rng.integers(2, size=len(CLASSES))  # per scene and class
     obj_cls = classes[:n_obj]
     variant = np.where(rng.random(n_obj) < 0.8, class_variant[obj_cls], rng.integers(8, size=n_obj))
     pad = np.full(len(classes) - n_obj, -1, dtype=np.int64)
     style, material, variant = (np.concatenate([a.astype(np.int64), pad]) for a in (style, material, variant))
-    triples = label_relations(boxes, classes, style=style, material=material, floor_index=n_obj,
-                              scene_index=n_obj + 1 if use_scene_node else None, seed=rng,
-                              attribute_relations=attribute_relations)
+    triples = label_relations(
+        boxes,
+        classes,
+        style=style,
+        material=material,
+        floor_index=n_obj,
+        scene_index=n_obj + 1 if use_scene_node else None,
+        seed=rng,
+        attribute_relations=attribute_relations,
+    )
     group = np.concatenate([np.asarray(room.group, dtype=np.int64), pad])
-    scene = Scene(room_type, classes, boxes, triples, variant, style, material, name=f"{room_type}_{index:06d}",
-                  extra={"group": group})
+    scene = Scene(
+        room_type,
+        classes,
+        boxes,
+        triples,
+        variant,
+        style,
+        material,
+        name=f"{room_type}_{index:06d}",
+        extra={"group": group},
+    )
     return scene if relations == "all" else restrict_relations(scene, relations)
 
 
-def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = None, seed: int = 0,
-                    use_scene_node: bool = True, attribute_relations: bool = True,
-                    relations: str = "all", placement: str = "free") -> list[Scene]:
+def generate_scenes(
+    num_scenes: int,
+    room_types: Sequence[str] | str | None = None,
+    seed: int = 0,
+    use_scene_node: bool = True,
+    attribute_relations: bool = True,
+    relations: str = "all",
+    placement: str = "free",
+) -> list[Scene]:
     """Generate ``num_scenes`` procedural rooms ("SynthFront"), room types cycled in order.
 
     Args:
@@ -893,8 +1049,11 @@ def generate_scenes(num_scenes: int, room_types: Sequence[str] | str | None = No
     out = []
     for i in range(int(num_scenes)):
         rng = np.random.default_rng([int(seed), i])
-        out.append(_generate_one(rng, room_types[i % len(room_types)], use_scene_node, attribute_relations, i,
-                                 relations, placement))
+        out.append(
+            _generate_one(
+                rng, room_types[i % len(room_types)], use_scene_node, attribute_relations, i, relations, placement
+            )
+        )
     return out
 
 
@@ -912,8 +1071,11 @@ def write_sgfront(scenes: Sequence[Scene], directory, room_type: str, split: str
         keep = np.flatnonzero(sc.classes != SCENE_ID)
         remap = {int(old): new + 1 for new, old in enumerate(keep)}
         objects = {str(remap[int(i)]): CLASSES[int(sc.classes[i])] for i in keep}
-        rels = [[remap[int(s)], remap[int(o)], int(p), PREDICATES[int(p)]]
-                for s, p, o in sc.triples if p != 0 and int(s) in remap and int(o) in remap]
+        rels = [
+            [remap[int(s)], remap[int(o)], int(p), PREDICATES[int(p)]]
+            for s, p, o in sc.triples
+            if p != 0 and int(s) in remap and int(o) in remap
+        ]
         scans.append({"scan": name, "objects": objects, "relationships": rels})
         center = np.array([0.3, 0.0, -0.2])
         entry = {str(remap[int(i)]): {"param7": (sc.boxes[i] + np.r_[0, 0, 0, center, 0]).tolist()} for i in keep}
@@ -927,8 +1089,9 @@ def write_sgfront(scenes: Sequence[Scene], directory, room_type: str, split: str
     return rel_path, box_path
 
 
-def load_sgfront(root, room_type: str = "bedroom", split: str = "trainval", use_scene_node: bool = True,
-                 mapping: dict | None = None) -> list[Scene]:
+def load_sgfront(
+    root, room_type: str = "bedroom", split: str = "trainval", use_scene_node: bool = True, mapping: dict | None = None
+) -> list[Scene]:
     """Load SG-FRONT scenes (``relationships_{room}_{split}.json`` + ``obj_boxes_{room}_{split}.json`` in ``root``).
 
     Fine class names are mapped to the coarse classes (``mapping`` or :data:`FINE_TO_COARSE`; a ``mapping.json`` in
@@ -987,9 +1150,16 @@ def load_sgfront(root, room_type: str = "bedroom", split: str = "trainval", use_
             classes.append(SCENE_ID)
             boxes.append(np.zeros(7))
             triples += [[i, 0, n] for i in range(n)]
-        scenes.append(Scene(room_type, np.asarray(classes, dtype=np.int64), np.asarray(boxes),
-                            np.asarray(triples, dtype=np.int64).reshape(-1, 3),
-                            np.full(len(classes), -1, dtype=np.int64), name=str(sid)))
+        scenes.append(
+            Scene(
+                room_type,
+                np.asarray(classes, dtype=np.int64),
+                np.asarray(boxes),
+                np.asarray(triples, dtype=np.int64).reshape(-1, 3),
+                np.full(len(classes), -1, dtype=np.int64),
+                name=str(sid),
+            )
+        )
     return scenes
 
 

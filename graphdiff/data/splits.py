@@ -31,9 +31,15 @@ def _per_class_take(perm_y: np.ndarray, per_class: int, num_classes: int) -> np.
     return order[rank < per_class]
 
 
-def random_split(y, num_train_per_class: int, num_val_per_class: int | None = None, num_val: int | None = None,
-                 num_test: int | None = None, num_classes: int | None = None,
-                 seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def random_split(
+    y,
+    num_train_per_class: int,
+    num_val_per_class: int | None = None,
+    num_val: int | None = None,
+    num_test: int | None = None,
+    num_classes: int | None = None,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Seeded random split with ``num_train_per_class`` training nodes per class.
 
     Validation: ``num_val_per_class`` per class, or ``num_val`` nodes drawn from the rest (exactly one of the two may be
@@ -46,8 +52,12 @@ def random_split(y, num_train_per_class: int, num_val_per_class: int | None = No
     k = int(num_classes if num_classes is not None else int(y.max()) + 1)
     if num_val_per_class is not None and num_val is not None:
         raise ValueError("give at most one of `num_val_per_class` and `num_val`")
-    for name, value in (("num_train_per_class", num_train_per_class), ("num_val_per_class", num_val_per_class),
-                        ("num_val", num_val), ("num_test", num_test)):
+    for name, value in (
+        ("num_train_per_class", num_train_per_class),
+        ("num_val_per_class", num_val_per_class),
+        ("num_val", num_val),
+        ("num_test", num_test),
+    ):
         if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
             raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
     y_np = y.cpu().numpy()

@@ -41,9 +41,17 @@ def _symmetric_csr(rows: np.ndarray, cols: np.ndarray, n: int, index_dtype=np.in
     return mat
 
 
-def contextual_sbm(num_nodes: int = 1000, num_classes: int = 4, avg_degree: float = 10.0, homophily: float = 0.8,
-                   num_features: int = 32, feature_signal: float = 1.0, num_train_per_class: int = 20,
-                   num_val_per_class: int = 30, seed: int = 0) -> Data:
+def contextual_sbm(
+    num_nodes: int = 1000,
+    num_classes: int = 4,
+    avg_degree: float = 10.0,
+    homophily: float = 0.8,
+    num_features: int = 32,
+    feature_signal: float = 1.0,
+    num_train_per_class: int = 20,
+    num_val_per_class: int = 30,
+    seed: int = 0,
+) -> Data:
     """Contextual stochastic block model with ``num_classes`` balanced classes.
 
     Edges: ``num_nodes * avg_degree / 2`` draws of a uniform source node; with probability ``homophily`` the other
@@ -100,8 +108,11 @@ def _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree, ba
     _check_positive_int(cluster_size, "cluster_size", 2)
     if cluster_size >= num_nodes:
         raise ValueError(f"`cluster_size` ({cluster_size}) must be smaller than `num_nodes` ({num_nodes})")
-    for name, value in (("internal_degree", internal_degree), ("external_degree", external_degree),
-                        ("background_degree", background_degree)):
+    for name, value in (
+        ("internal_degree", internal_degree),
+        ("external_degree", external_degree),
+        ("background_degree", background_degree),
+    ):
         if value < 0:
             raise ValueError(f"`{name}` must be non-negative, got {value}")
     # The cluster is a random set of node ids so that nothing depends on index order.
@@ -114,13 +125,27 @@ def _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree, ba
     m_int = int(round(k * internal_degree / 2))
     m_ext = int(round(k * external_degree))
     m_bg = int(round((num_nodes - k) * background_degree / 2))
-    rows = [target[rng.integers(0, k, m_int)], target[rng.integers(0, k, m_ext)], outside[rng.integers(0, outside.size, m_bg)]]
-    cols = [target[rng.integers(0, k, m_int)], outside[rng.integers(0, outside.size, m_ext)], outside[rng.integers(0, outside.size, m_bg)]]
+    rows = [
+        target[rng.integers(0, k, m_int)],
+        target[rng.integers(0, k, m_ext)],
+        outside[rng.integers(0, outside.size, m_bg)],
+    ]
+    cols = [
+        target[rng.integers(0, k, m_int)],
+        outside[rng.integers(0, outside.size, m_ext)],
+        outside[rng.integers(0, outside.size, m_bg)],
+    ]
     return np.concatenate(rows), np.concatenate(cols), target
 
 
-def planted_partition(num_nodes: int = 2000, cluster_size: int = 100, internal_degree: float = 20.0,
-                      external_degree: float = 5.0, background_degree: float = 10.0, seed: int = 0) -> Data:
+def planted_partition(
+    num_nodes: int = 2000,
+    cluster_size: int = 100,
+    internal_degree: float = 20.0,
+    external_degree: float = 5.0,
+    background_degree: float = 10.0,
+    seed: int = 0,
+) -> Data:
     """A sparse random graph with one planted target cluster.
 
     Cluster nodes get about ``internal_degree`` neighbours inside the cluster and ``external_degree`` outside;
@@ -131,21 +156,30 @@ def planted_partition(num_nodes: int = 2000, cluster_size: int = 100, internal_d
         (sorted LongTensor of the cluster's node ids).
     """
     rng = np.random.default_rng(seed)
-    rows, cols, target = _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree,
-                                        background_degree, rng)
+    rows, cols, target = _planted_pairs(
+        num_nodes, cluster_size, internal_degree, external_degree, background_degree, rng
+    )
     adj = _symmetric_csr(rows, cols, num_nodes, np.int64).tocoo()
     y = np.zeros(num_nodes, dtype=np.int64)
     y[target] = 1
-    data = Data(edge_index=torch.from_numpy(np.vstack([adj.row, adj.col]).astype(np.int64)),
-                y=torch.from_numpy(y), num_nodes=num_nodes)
+    data = Data(
+        edge_index=torch.from_numpy(np.vstack([adj.row, adj.col]).astype(np.int64)),
+        y=torch.from_numpy(y),
+        num_nodes=num_nodes,
+    )
     data.num_classes = 2
     data.target = torch.from_numpy(target.astype(np.int64))
     return data
 
 
-def planted_partition_csr(num_nodes: int, cluster_size: int = 1000, internal_degree: float = 20.0,
-                          external_degree: float = 5.0, background_degree: float = 10.0,
-                          seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def planted_partition_csr(
+    num_nodes: int,
+    cluster_size: int = 1000,
+    internal_degree: float = 20.0,
+    external_degree: float = 5.0,
+    background_degree: float = 10.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`planted_partition` as int32 CSR arrays, for graphs of up to ~10^8 stored entries.
 
     Returns:
@@ -153,8 +187,9 @@ def planted_partition_csr(num_nodes: int, cluster_size: int = 1000, internal_deg
         (sorted, no duplicates, no self-loops) and the int64 sorted node ids of the planted cluster.
     """
     rng = np.random.default_rng(seed)
-    rows, cols, target = _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree,
-                                        background_degree, rng)
+    rows, cols, target = _planted_pairs(
+        num_nodes, cluster_size, internal_degree, external_degree, background_degree, rng
+    )
     if 2 * rows.size >= np.iinfo(np.int32).max:
         raise ValueError("graph too large for int32 CSR indices")
     mat = _symmetric_csr(rows.astype(np.int32), cols.astype(np.int32), num_nodes, np.int32)

@@ -130,7 +130,11 @@ def _load_bank(files) -> TabularDataset:
             )
         parts[split] = (x.astype(np.float32), y.astype(np.int64))
     return TabularDataset(
-        *parts["train"], *parts["val"], *parts["test"], feature_names=names, name="bank_marketing",
+        *parts["train"],
+        *parts["val"],
+        *parts["test"],
+        feature_names=names,
+        name="bank_marketing",
         info={"preprocessing": "as released with LLP-BP (label-encoded, scaled, rounded); not rescaled"},
     )
 

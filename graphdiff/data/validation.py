@@ -45,9 +45,7 @@ def check_edge_index(edge_index, num_nodes: int, name: str = "edge_index") -> to
         if lo < 0:
             raise ValueError(f"`{name}` contains a negative node id ({lo})")
         if hi >= num_nodes:
-            raise ValueError(
-                f"`{name}` contains node id {hi}, out of range for a graph with num_nodes={num_nodes}"
-            )
+            raise ValueError(f"`{name}` contains node id {hi}, out of range for a graph with num_nodes={num_nodes}")
     return edge_index.long()
 
 
@@ -62,9 +60,7 @@ def check_features(x, name: str = "x", num_nodes: int | None = None) -> torch.Te
         x = x.float()
     if not torch.isfinite(x).all():
         bad = (~torch.isfinite(x)).any(dim=1).nonzero().flatten()
-        raise ValueError(
-            f"`{name}` contains NaN or infinite values in {bad.numel()} row(s), first row {int(bad[0])}"
-        )
+        raise ValueError(f"`{name}` contains NaN or infinite values in {bad.numel()} row(s), first row {int(bad[0])}")
     return x
 
 

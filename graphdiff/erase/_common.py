@@ -47,8 +47,17 @@ def _labels_for(idx: Tensor, labels, num_nodes: int, num_classes: int, name: str
     )
 
 
-def prepare_inputs(data, y_noisy, train_mask, val_mask=None, y_val_clean=None, monitor=None,
-                   num_classes: int | None = None, device="cpu", sparse_features: bool = False) -> FitInputs:
+def prepare_inputs(
+    data,
+    y_noisy,
+    train_mask,
+    val_mask=None,
+    y_val_clean=None,
+    monitor=None,
+    num_classes: int | None = None,
+    device="cpu",
+    sparse_features: bool = False,
+) -> FitInputs:
     """Validate the arguments of ``fit`` and move them to ``device``."""
     if getattr(data, "edge_index", None) is None or getattr(data, "x", None) is None:
         raise ValueError("`data` must carry node features `x` and `edge_index`")
@@ -104,21 +113,33 @@ def prepare_inputs(data, y_noisy, train_mask, val_mask=None, y_val_clean=None, m
             raise ValueError(f"`monitor[{name!r}]` must be a (mask, labels) pair")
         mask = check_mask(pair[0], num_nodes, name=f"monitor[{name!r}] mask").to(device)
         idx = mask.nonzero().flatten()
-        monitors[str(name)] = (idx, _labels_for(idx, pair[1], num_nodes, num_classes, f"monitor[{name!r}] labels",
-                                                device))
+        monitors[str(name)] = (
+            idx,
+            _labels_for(idx, pair[1], num_nodes, num_classes, f"monitor[{name!r}] labels", device),
+        )
     x = x.to(device)
     if sparse_features:
         x = x.to_sparse().coalesce()
-    return FitInputs(x, edge_index, num_nodes, num_classes, y_noisy, train_mask, val_idx, y_val, val_labels,
-                     y_val_noisy, monitors)
+    return FitInputs(
+        x, edge_index, num_nodes, num_classes, y_noisy, train_mask, val_idx, y_val, val_labels, y_val_noisy, monitors
+    )
 
 
 def begin_fit(estimator, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes):
     """The start of every estimator's ``fit``: validate the arguments, move them to ``estimator.device`` and record
     the fitted attributes all estimators share. Returns the :class:`FitInputs` and the training node indices."""
     device = torch.device(estimator.device)
-    inp = prepare_inputs(data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes, device,
-                         sparse_features=use_sparse_features(data, estimator.sparse_features))
+    inp = prepare_inputs(
+        data,
+        y_noisy,
+        train_mask,
+        val_mask,
+        y_val_clean,
+        monitor,
+        num_classes,
+        device,
+        sparse_features=use_sparse_features(data, estimator.sparse_features),
+    )
     estimator.num_classes_ = inp.num_classes
     estimator.validation_labels_ = inp.val_labels
     estimator._x, estimator._edge_index = inp.x, inp.edge_index

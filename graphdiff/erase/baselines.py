@@ -61,14 +61,14 @@ class GCNNet(torch.nn.Module):
 class GATNet(torch.nn.Module):
     """Two-layer GAT: ``heads`` heads of ``hidden_channels`` (ELU), then one output head (logits)."""
 
-    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int = 8,
-                 dropout: float = 0.6):
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int = 8, dropout: float = 0.6):
         super().__init__()
         self.dropout = dropout
         self.conv1 = GATConv(in_channels, hidden_channels, heads=heads, dropout=dropout)
         self.conv2 = GATConv(hidden_channels * heads, out_channels, heads=1, dropout=dropout)
-        self.conv1.lin = _SparseInputLinear(in_channels, hidden_channels * heads, bias=False,
-                                            weight_initializer="glorot")
+        self.conv1.lin = _SparseInputLinear(
+            in_channels, hidden_channels * heads, bias=False, weight_initializer="glorot"
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -114,10 +114,22 @@ class NoisyLabelGNN:
 
     method = "gnn"
 
-    def __init__(self, model: str = "gcn", loss: str = "ce", hidden_channels: int | None = None, heads: int = 8,
-                 dropout: float | None = None, lr: float | None = None, weight_decay: float = 5e-4,
-                 epochs: int = 200, q: float = 0.7, sparse_features="auto", seed: int = 0, device="cpu",
-                 verbose: bool = True):
+    def __init__(
+        self,
+        model: str = "gcn",
+        loss: str = "ce",
+        hidden_channels: int | None = None,
+        heads: int = 8,
+        dropout: float | None = None,
+        lr: float | None = None,
+        weight_decay: float = 5e-4,
+        epochs: int = 200,
+        q: float = 0.7,
+        sparse_features="auto",
+        seed: int = 0,
+        device="cpu",
+        verbose: bool = True,
+    ):
         if model not in ("gcn", "gat"):
             raise ValueError(f"`model` must be 'gcn' or 'gat', got {model!r}")
         if loss not in ("ce", "gce"):
@@ -155,8 +167,10 @@ class NoisyLabelGNN:
         self.history: list[dict] = []
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self.model!r}, loss={self.loss!r}, hidden={self.hidden_channels}, " \
-               f"lr={self.lr}, epochs={self.epochs}, device={self.device!r})"
+        return (
+            f"{type(self).__name__}(model={self.model!r}, loss={self.loss!r}, hidden={self.hidden_channels}, "
+            f"lr={self.lr}, epochs={self.epochs}, device={self.device!r})"
+        )
 
     def _build(self, in_channels: int, num_classes: int) -> torch.nn.Module:
         if self.model == "gcn":
@@ -168,8 +182,17 @@ class NoisyLabelGNN:
             return F.cross_entropy(logits, target)
         return generalized_cross_entropy(logits, target, self.q)
 
-    def fit(self, data, y_noisy, train_mask, val_mask=None, *, y_val_clean=None, monitor=None,
-            num_classes: int | None = None):
+    def fit(
+        self,
+        data,
+        y_noisy,
+        train_mask,
+        val_mask=None,
+        *,
+        y_val_clean=None,
+        monitor=None,
+        num_classes: int | None = None,
+    ):
         """Train on ``y_noisy[train_mask]``; arguments as :meth:`graphdiff.erase.ERASE.fit`."""
         device = torch.device(self.device)
         inp, train_idx = begin_fit(self, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes)

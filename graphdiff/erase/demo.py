@@ -22,9 +22,9 @@ def _load(verbose: bool):
     except (FileNotFoundError, OSError, gd.MissingDataError) as exc:
         if verbose:
             print(f"  Cora not available ({str(exc).splitlines()[0]}); using a synthetic contextual SBM")
-        return "contextual_sbm", gd.synthetic.contextual_sbm(num_nodes=1500, num_classes=5, avg_degree=5,
-                                                             homophily=0.6, num_features=64, feature_signal=0.6,
-                                                             seed=0)
+        return "contextual_sbm", gd.synthetic.contextual_sbm(
+            num_nodes=1500, num_classes=5, avg_degree=5, homophily=0.6, num_features=64, feature_signal=0.6, seed=0
+        )
 
 
 def run_demo(verbose: bool = True, epochs: int = 60, seed: int = 0) -> dict:
@@ -36,12 +36,16 @@ def run_demo(verbose: bool = True, epochs: int = 60, seed: int = 0) -> dict:
     train, val, test = data.train_mask, data.val_mask, data.test_mask
     noisy = noise.pair_noise(data.y, 0.3, num_classes=data.num_classes, mask=train | val, seed=seed)
     if verbose:
-        print(f"  {name}: {data.num_nodes} nodes, {data.num_classes} classes; pair noise 0.3 (cyclic) on "
-              f"{int((train | val).sum())} train+val labels, realised rate {noisy.realised_rate:.2f}; "
-              "selection on the noisy validation labels")
+        print(
+            f"  {name}: {data.num_nodes} nodes, {data.num_classes} classes; pair noise 0.3 (cyclic) on "
+            f"{int((train | val).sum())} train+val labels, realised rate {noisy.realised_rate:.2f}; "
+            "selection on the noisy validation labels"
+        )
     results = {}
-    for label, model in (("erase", ERASE.from_preset(name, epochs=epochs, seed=seed, verbose=False)),
-                         ("gcn", GCN(seed=seed, verbose=False))):
+    for label, model in (
+        ("erase", ERASE.from_preset(name, epochs=epochs, seed=seed, verbose=False)),
+        ("gcn", GCN(seed=seed, verbose=False)),
+    ):
         start = time.perf_counter()
         model.fit(data, noisy.y_noisy, train, val)
         pred = model.predict()
@@ -49,11 +53,15 @@ def run_demo(verbose: bool = True, epochs: int = 60, seed: int = 0) -> dict:
         results[label] = acc
         if verbose:
             epochs_run = len(model.history)
-            print(f"  {label:<5s} test accuracy {acc:.3f}  (best epoch {model.best_epoch_} of {epochs_run}, "
-                  f"{time.perf_counter() - start:.1f} s)")
+            print(
+                f"  {label:<5s} test accuracy {acc:.3f}  (best epoch {model.best_epoch_} of {epochs_run}, "
+                f"{time.perf_counter() - start:.1f} s)"
+            )
     if verbose:
-        print(f"  ERASE - GCN: {100 * (results['erase'] - results['gcn']):+.1f} points "
-              f"(short {epochs}-epoch ERASE run; the benchmark uses the reference 400-epoch schedule)")
+        print(
+            f"  ERASE - GCN: {100 * (results['erase'] - results['gcn']):+.1f} points "
+            f"(short {epochs}-epoch ERASE run; the benchmark uses the reference 400-epoch schedule)"
+        )
     return results
 
 

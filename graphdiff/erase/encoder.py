@@ -79,8 +79,12 @@ class ERASEEncoder(torch.nn.Module):
         negative_slope: float = 0.01,
     ):
         super().__init__()
-        for name, value in [("in_channels", in_channels), ("hidden_channels", hidden_channels),
-                            ("out_channels", out_channels), ("heads", heads)]:
+        for name, value in [
+            ("in_channels", in_channels),
+            ("hidden_channels", hidden_channels),
+            ("out_channels", out_channels),
+            ("heads", heads),
+        ]:
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
         if not 0.0 <= float(dropout) < 1.0:
@@ -102,8 +106,9 @@ class ERASEEncoder(torch.nn.Module):
             self.conv1 = GCNConv(in_channels, hidden_channels)
             self.conv2 = GCNConv(hidden_channels, out_channels)
         # Same parameters and initialisation as the layer's own ``lin``, plus a sparse-input path.
-        self.conv1.lin = _SparseInputLinear(in_channels, self.conv1.lin.out_channels, bias=False,
-                                            weight_initializer="glorot")
+        self.conv1.lin = _SparseInputLinear(
+            in_channels, self.conv1.lin.out_channels, bias=False, weight_initializer="glorot"
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

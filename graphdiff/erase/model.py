@@ -180,18 +180,50 @@ class ERASE:
         return cls(**params)
 
     def get_params(self) -> dict:
-        names = ("encoder", "hidden_channels", "out_channels", "heads", "dropout", "gam1", "gam2", "eps", "alpha",
-                 "beta", "steps", "lr", "weight_decay", "amsgrad", "epochs", "patience", "selection",
-                 "probe_every", "sparse_features", "seed", "device", "verbose")
+        names = (
+            "encoder",
+            "hidden_channels",
+            "out_channels",
+            "heads",
+            "dropout",
+            "gam1",
+            "gam2",
+            "eps",
+            "alpha",
+            "beta",
+            "steps",
+            "lr",
+            "weight_decay",
+            "amsgrad",
+            "epochs",
+            "patience",
+            "selection",
+            "probe_every",
+            "sparse_features",
+            "seed",
+            "device",
+            "verbose",
+        )
         return {name: getattr(self, name) for name in names}
 
     def __repr__(self) -> str:
-        return f"ERASE(encoder={self.encoder!r}, eps={self.eps}, alpha={self.alpha}, beta={self.beta}, " \
-               f"steps={self.steps}, epochs={self.epochs}, selection={self.selection!r}, device={self.device!r})"
+        return (
+            f"ERASE(encoder={self.encoder!r}, eps={self.eps}, alpha={self.alpha}, beta={self.beta}, "
+            f"steps={self.steps}, epochs={self.epochs}, selection={self.selection!r}, device={self.device!r})"
+        )
 
     # ------------------------------------------------------------------------------------------------------------
-    def fit(self, data, y_noisy, train_mask, val_mask=None, *, y_val_clean=None, monitor=None,
-            num_classes: int | None = None) -> "ERASE":
+    def fit(
+        self,
+        data,
+        y_noisy,
+        train_mask,
+        val_mask=None,
+        *,
+        y_val_clean=None,
+        monitor=None,
+        num_classes: int | None = None,
+    ) -> "ERASE":
         """Train on the noisy labels of the training nodes.
 
         Args:
@@ -208,18 +240,34 @@ class ERASE:
         device = torch.device(self.device)
         inp, train_idx = begin_fit(self, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes)
         # the GAT encoder's edge structure (sorted, with self-loops), built once instead of on every forward pass
-        self._graph = (CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True)
-                       if self.encoder == "gat" else None)
+        self._graph = (
+            CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True) if self.encoder == "gat" else None
+        )
         noisy_train = inp.y_noisy[train_idx]
         start = time.perf_counter()
         with torch.random.fork_rng(devices=_cuda_devices(device)):
             torch.manual_seed(self.seed)
-            encoder = ERASEEncoder(inp.x.size(1), self.hidden_channels, self.out_channels, heads=self.heads,
-                                   dropout=self.dropout, conv=self.encoder).to(device)
-            labeler = PseudoLabeler(inp.edge_index, inp.y_noisy, inp.train_mask, inp.num_classes, self.alpha,
-                                    self.beta, self.steps, num_nodes=inp.num_nodes)
-            optimizer = torch.optim.Adam(encoder.parameters(), lr=self.lr, weight_decay=self.weight_decay,
-                                         amsgrad=self.amsgrad)
+            encoder = ERASEEncoder(
+                inp.x.size(1),
+                self.hidden_channels,
+                self.out_channels,
+                heads=self.heads,
+                dropout=self.dropout,
+                conv=self.encoder,
+            ).to(device)
+            labeler = PseudoLabeler(
+                inp.edge_index,
+                inp.y_noisy,
+                inp.train_mask,
+                inp.num_classes,
+                self.alpha,
+                self.beta,
+                self.steps,
+                num_nodes=inp.num_nodes,
+            )
+            optimizer = torch.optim.Adam(
+                encoder.parameters(), lr=self.lr, weight_decay=self.weight_decay, amsgrad=self.amsgrad
+            )
             self.history = []
             best_score, best_epoch, best = -1.0, -1, None
             bar = tqdm(range(self.epochs), desc="ERASE", disable=not self.verbose, leave=False)
@@ -227,8 +275,9 @@ class ERASE:
                 encoder.train()
                 z = encoder(inp.x, inp.edge_index, self._graph)
                 pseudo = labeler(z)  # no gradient: labels only select rows of Z
-                loss, rate, comp = mcr2_loss(z, pseudo, inp.num_classes, eps=self.eps, gam1=self.gam1,
-                                             gam2=self.gam2, return_parts=True)
+                loss, rate, comp = mcr2_loss(
+                    z, pseudo, inp.num_classes, eps=self.eps, gam1=self.gam1, gam2=self.gam2, return_parts=True
+                )
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -241,8 +290,13 @@ class ERASE:
                 probe = None
                 if self.selection == "probe" and (epoch % self.probe_every == 0 or last):
                     probe = linear_probe(z_eval, train_idx, pseudo[train_idx])
-                record = {"epoch": epoch, "loss": loss.item(), "rate": rate.item(), "compress_rate": comp.item(),
-                          "pseudo_agreement": float((pseudo[train_idx] == noisy_train).float().mean())}
+                record = {
+                    "epoch": epoch,
+                    "loss": loss.item(),
+                    "rate": rate.item(),
+                    "compress_rate": comp.item(),
+                    "pseudo_agreement": float((pseudo[train_idx] == noisy_train).float().mean()),
+                }
                 candidate = probe if self.selection == "probe" else direct
                 score = None
                 if inp.val_idx is not None:
@@ -262,18 +316,30 @@ class ERASE:
                 improved = (score is not None and score > best_score) or (inp.val_idx is None and last)
                 if improved:
                     best_score, best_epoch = (score if score is not None else best_score), epoch
-                    best = {"state": copy.deepcopy(encoder.state_dict()), "pseudo": pseudo.clone(),
-                            "direct": direct.clone(), "probe": None if probe is None else probe.clone()}
+                    best = {
+                        "state": copy.deepcopy(encoder.state_dict()),
+                        "pseudo": pseudo.clone(),
+                        "direct": direct.clone(),
+                        "probe": None if probe is None else probe.clone(),
+                    }
                 if self.verbose:
                     bar.set_postfix(loss=f"{record['loss']:.2f}", val=f"{best_score:.3f}")
-                if (self.patience is not None and inp.val_idx is not None and best_epoch >= 0
-                        and epoch - best_epoch >= self.patience):
+                if (
+                    self.patience is not None
+                    and inp.val_idx is not None
+                    and best_epoch >= 0
+                    and epoch - best_epoch >= self.patience
+                ):
                     break
             bar.close()
             if best is None:  # no validation epoch qualified (e.g. probe_every > epochs run): keep the last one
                 best_epoch = len(self.history) - 1
-                best = {"state": copy.deepcopy(encoder.state_dict()), "pseudo": pseudo.clone(),
-                        "direct": direct.clone(), "probe": probe}
+                best = {
+                    "state": copy.deepcopy(encoder.state_dict()),
+                    "pseudo": pseudo.clone(),
+                    "direct": direct.clone(),
+                    "probe": probe,
+                }
             encoder.load_state_dict(best["state"])
             encoder.eval()
             if best["probe"] is None:

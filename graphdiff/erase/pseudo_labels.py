@@ -44,8 +44,15 @@ def _check_steps(steps) -> int:
     return steps
 
 
-def structural_denoise(edge_index: Tensor, y_noisy: Tensor, train_mask: Tensor, num_classes: int,
-                       alpha: float, steps: int, num_nodes: int | None = None) -> Tensor:
+def structural_denoise(
+    edge_index: Tensor,
+    y_noisy: Tensor,
+    train_mask: Tensor,
+    num_classes: int,
+    alpha: float,
+    steps: int,
+    num_nodes: int | None = None,
+) -> Tensor:
     """Denoised soft labels :math:`Y_s` (``N x K``): lazy propagation of the noisy one-hot training labels on the
     train-train subgraph. Non-training rows are zero; a training node without training neighbours keeps its
     one-hot row scaled by ``alpha ** steps``.
@@ -96,16 +103,26 @@ class PseudoLabeler:
         steps: propagation steps ``T``.
     """
 
-    def __init__(self, edge_index: Tensor, y_noisy: Tensor, train_mask: Tensor, num_classes: int,
-                 alpha: float, beta: float, steps: int, num_nodes: int | None = None):
+    def __init__(
+        self,
+        edge_index: Tensor,
+        y_noisy: Tensor,
+        train_mask: Tensor,
+        num_classes: int,
+        alpha: float,
+        beta: float,
+        steps: int,
+        num_nodes: int | None = None,
+    ):
         self.num_nodes = int(num_nodes if num_nodes is not None else y_noisy.numel())
         self.alpha = check_rate(alpha, name="alpha", upper_inclusive=True)
         self.beta = check_rate(beta, name="beta", upper_inclusive=True)
         self.steps = _check_steps(steps)
         self.num_classes = int(num_classes)
         self.train_mask = check_mask(train_mask, self.num_nodes, name="train_mask").to(edge_index.device)
-        self.y_struct = structural_denoise(edge_index, y_noisy, self.train_mask, self.num_classes, self.alpha,
-                                           self.steps, num_nodes=self.num_nodes)
+        self.y_struct = structural_denoise(
+            edge_index, y_noisy, self.train_mask, self.num_classes, self.alpha, self.steps, num_nodes=self.num_nodes
+        )
         self.adj = normalized_adjacency(edge_index, self.num_nodes, norm="col")
 
     @property

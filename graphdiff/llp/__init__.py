@@ -10,5 +10,15 @@ from graphdiff.llp.knn_graph import knn_graph
 from graphdiff.llp.mlp import MLP, fit_mlp
 from graphdiff.llp.model import PRESETS, BPLabelProportions
 
-__all__ = ["BPLabelProportions", "DLLP", "EasyLLP", "BPResult", "llp_marginals", "loopy_bp", "knn_graph", "MLP",
-           "fit_mlp", "PRESETS"]
+__all__ = [
+    "BPLabelProportions",
+    "DLLP",
+    "EasyLLP",
+    "BPResult",
+    "llp_marginals",
+    "loopy_bp",
+    "knn_graph",
+    "MLP",
+    "fit_mlp",
+    "PRESETS",
+]

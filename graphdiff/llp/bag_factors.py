@@ -61,8 +61,16 @@ def in_bag_pairs(bags: Bags) -> torch.Tensor:
     return torch.stack([torch.minimum(a, b), torch.maximum(a, b)])
 
 
-def ising_potentials(num_nodes: int, edge_index: torch.Tensor, weight: torch.Tensor, bags: Bags | None,
-                     lam_s: float, lam_b: float, bag_factor: str, device=None):
+def ising_potentials(
+    num_nodes: int,
+    edge_index: torch.Tensor,
+    weight: torch.Tensor,
+    bags: Bags | None,
+    lam_s: float,
+    lam_b: float,
+    bag_factor: str,
+    device=None,
+):
     """Unary ``h`` (log-odds of state 1) and pair couplings ``(pair_index, J)`` of the Ising form.
 
     With ``bag_factor="pairwise"`` the bag penalty is expanded into unaries and in-bag pairs (summed with a kNN
@@ -73,8 +81,9 @@ def ising_potentials(num_nodes: int, edge_index: torch.Tensor, weight: torch.Ten
     w = weight.to(device=device, dtype=torch.float64)
     h = torch.zeros(num_nodes, dtype=torch.float64, device=device)
     if edge_index.numel():
-        deg = scatter(w, edge_index[0], 0, dim_size=num_nodes, reduce="sum") + \
-            scatter(w, edge_index[1], 0, dim_size=num_nodes, reduce="sum")
+        deg = scatter(w, edge_index[0], 0, dim_size=num_nodes, reduce="sum") + scatter(
+            w, edge_index[1], 0, dim_size=num_nodes, reduce="sum"
+        )
         h = h - lam_s * deg
     pair_index, J = edge_index, 2.0 * lam_s * w
     if bag_factor == "pairwise" and bags is not None:
@@ -97,7 +106,7 @@ def _bag_pmf(q_pad: torch.Tensor) -> torch.Tensor:
     pmf = torch.zeros(m, bmax + 1, dtype=q_pad.dtype, device=q_pad.device)
     pmf[:, 0] = 1.0
     for j in range(bmax):  # one convolution step per bag position, vectorised over bags
-        qj = q_pad[:, j:j + 1]
+        qj = q_pad[:, j : j + 1]
         shifted = torch.cat([torch.zeros_like(qj), pmf[:, :-1]], 1)
         pmf = pmf * (1.0 - qj) + shifted * qj
     return pmf
@@ -168,8 +177,9 @@ def exact_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = F
     return out[bag, pos]
 
 
-def gaussian_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = False,
-                          min_var: float = 1e-6) -> torch.Tensor:
+def gaussian_bag_messages(
+    v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = False, min_var: float = 1e-6
+) -> torch.Tensor:
     """Closed-form Gaussian-approximation messages, O(N) per call (order of ``bags.index``)."""
     device = v.device
     q = torch.sigmoid(v.double())

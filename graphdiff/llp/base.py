@@ -25,10 +25,24 @@ _VALIDATION = ("bags", "instances", "none")
 class LLPEstimator:
     """Base class: parameters live in ``__init__``; :meth:`fit` validates them up front."""
 
-    def __init__(self, *, hidden=PAPER_HIDDEN, embed_layer: int = -2, epochs: int = 100, batch_size: int = 1024,
-                 lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 4, min_delta: float = 1e-4,
-                 validation: str = "bags", val_fraction: float = 0.1, standardize: bool = True, seed: int = 0,
-                 device=None, verbose: bool = True):
+    def __init__(
+        self,
+        *,
+        hidden=PAPER_HIDDEN,
+        embed_layer: int = -2,
+        epochs: int = 100,
+        batch_size: int = 1024,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int = 4,
+        min_delta: float = 1e-4,
+        validation: str = "bags",
+        val_fraction: float = 0.1,
+        standardize: bool = True,
+        seed: int = 0,
+        device=None,
+        verbose: bool = True,
+    ):
         self.hidden = hidden
         self.embed_layer = embed_layer
         self.epochs = epochs
@@ -104,8 +118,10 @@ class LLPEstimator:
         Xs = self._scale(X)
         if self.validation == "instances":
             if X_val is None or y_val is None:
-                raise ValueError("validation='instances' needs `X_val` and `y_val` (instance-labelled validation "
-                                 "is opt-in; the default validation='bags' uses held-out bags)")
+                raise ValueError(
+                    "validation='instances' needs `X_val` and `y_val` (instance-labelled validation "
+                    "is opt-in; the default validation='bags' uses held-out bags)"
+                )
             X_val = check_features(X_val, name="X_val").float()
             if X_val.size(1) != X.size(1):
                 raise ValueError(f"`X_val` has {X_val.size(1)} features, X has {X.size(1)}")
@@ -114,8 +130,10 @@ class LLPEstimator:
             train_bags, val_bags = bags, None
         else:
             if X_val is not None or y_val is not None:
-                raise ValueError(f"`X_val`/`y_val` given but validation={self.validation!r}; "
-                                 "pass validation='instances' to select models on instance labels")
+                raise ValueError(
+                    f"`X_val`/`y_val` given but validation={self.validation!r}; "
+                    "pass validation='instances' to select models on instance labels"
+                )
             if self.validation == "bags":
                 train_bags, val_bags = split_bags(bags, self.val_fraction, self.seed)
             else:
@@ -147,8 +165,10 @@ class LLPEstimator:
 
 def bag_batches(bags: Bags, bags_per_batch: int, seed: int):
     """Epoch -> list of bag-id batches (seeded shuffles)."""
+
     def batches(epoch: int):
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         perm = torch.randperm(bags.num_bags, generator=g)
-        return [perm[s:s + bags_per_batch] for s in range(0, bags.num_bags, bags_per_batch)]
+        return [perm[s : s + bags_per_batch] for s in range(0, bags.num_bags, bags_per_batch)]
+
     return batches

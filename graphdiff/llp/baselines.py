@@ -42,10 +42,19 @@ class DLLP(LLPEstimator):
             local = type(sub)(torch.arange(sub.index.numel()), sub.ptr, sub.counts, sub.index.numel())
             return bag_proportion_loss(proba, local)
 
-        self.history_ = train_model(model, loss, bag_batches(train_bags, per, self.seed), epochs=self.epochs,
-                                    lr=self.lr, weight_decay=self.weight_decay, score_fn=score_fn,
-                                    patience=self.patience, min_delta=self.min_delta, verbose=self.verbose,
-                                    desc="DLLP")
+        self.history_ = train_model(
+            model,
+            loss,
+            bag_batches(train_bags, per, self.seed),
+            epochs=self.epochs,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            score_fn=score_fn,
+            patience=self.patience,
+            min_delta=self.min_delta,
+            verbose=self.verbose,
+            desc="DLLP",
+        )
         self.model_ = model
         return self
 
@@ -63,8 +72,20 @@ class EasyLLP(LLPEstimator):
         idx = train_bags.index
         self.prior_ = prior
         self.model_, self.history_ = fit_mlp(
-            X[idx], target.float(), hidden=self.hidden, embed_layer=self.embed_layer, epochs=self.epochs,
-            batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay, score_fn=score_fn,
-            patience=self.patience, min_delta=self.min_delta, seed=self.seed, device=self._device(),
-            verbose=self.verbose, desc="EasyLLP")
+            X[idx],
+            target.float(),
+            hidden=self.hidden,
+            embed_layer=self.embed_layer,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            score_fn=score_fn,
+            patience=self.patience,
+            min_delta=self.min_delta,
+            seed=self.seed,
+            device=self._device(),
+            verbose=self.verbose,
+            desc="EasyLLP",
+        )
         return self

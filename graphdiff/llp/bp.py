@@ -46,10 +46,21 @@ class BPResult:
     residual_history: list = field(default_factory=list)
 
 
-def loopy_bp(h: torch.Tensor, pair_index: torch.Tensor | None = None, J: torch.Tensor | None = None, *,
-             bags: Bags | None = None, bag_factor: str | None = None, lam_b: float = 1.0, hard: bool = False,
-             damping: float = 0.5, max_iter: int = 100, tol: float = 1e-4, device=None,
-             verbose: bool = False) -> BPResult:
+def loopy_bp(
+    h: torch.Tensor,
+    pair_index: torch.Tensor | None = None,
+    J: torch.Tensor | None = None,
+    *,
+    bags: Bags | None = None,
+    bag_factor: str | None = None,
+    lam_b: float = 1.0,
+    hard: bool = False,
+    damping: float = 0.5,
+    max_iter: int = 100,
+    tol: float = 1e-4,
+    device=None,
+    verbose: bool = False,
+) -> BPResult:
     """Sum-product loopy BP on ``sum_i h_i y_i + sum J_ij y_i y_j (+ bag factors)``.
 
     Parameters
@@ -129,10 +140,22 @@ def loopy_bp(h: torch.Tensor, pair_index: torch.Tensor | None = None, J: torch.T
     return BPResult(torch.sigmoid(b), b, converged, residual, it + 1, history)
 
 
-def llp_marginals(num_nodes: int, edge_index: torch.Tensor, weight: torch.Tensor, bags: Bags, *,
-                  lam_s: float = 1.0, lam_b: float = 1.0, bag_factor: str = "exact", hard: bool = False,
-                  damping: float = 0.5, max_iter: int = 100, tol: float = 1e-4, device=None,
-                  verbose: bool = False) -> BPResult:
+def llp_marginals(
+    num_nodes: int,
+    edge_index: torch.Tensor,
+    weight: torch.Tensor,
+    bags: Bags,
+    *,
+    lam_s: float = 1.0,
+    lam_b: float = 1.0,
+    bag_factor: str = "exact",
+    hard: bool = False,
+    damping: float = 0.5,
+    max_iter: int = 100,
+    tol: float = 1e-4,
+    device=None,
+    verbose: bool = False,
+) -> BPResult:
     """BP marginals of the LLP Gibbs model (kNN similarity term plus bag factors of kind ``bag_factor``)."""
     if bag_factor not in BAG_FACTORS:
         raise ValueError(f"`bag_factor` must be one of {BAG_FACTORS}, got {bag_factor!r}")
@@ -141,5 +164,17 @@ def llp_marginals(num_nodes: int, edge_index: torch.Tensor, weight: torch.Tensor
     if lam_s < 0 or lam_b < 0:
         raise ValueError(f"`lam_s` and `lam_b` must be non-negative, got {lam_s}, {lam_b}")
     h, pair_index, J = ising_potentials(num_nodes, edge_index, weight, bags, lam_s, lam_b, bag_factor, device)
-    return loopy_bp(h, pair_index, J, bags=bags, bag_factor=bag_factor, lam_b=lam_b, hard=hard,
-                    damping=damping, max_iter=max_iter, tol=tol, device=device, verbose=verbose)
+    return loopy_bp(
+        h,
+        pair_index,
+        J,
+        bags=bags,
+        bag_factor=bag_factor,
+        lam_b=lam_b,
+        hard=hard,
+        damping=damping,
+        max_iter=max_iter,
+        tol=tol,
+        device=device,
+        verbose=verbose,
+    )

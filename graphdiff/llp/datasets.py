@@ -13,8 +13,9 @@ import torch
 __all__ = ["logistic_data"]
 
 
-def logistic_data(num_samples: int, num_features: int = 16, positive_rate: float = 0.3, signal: float = 3.0,
-                  seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def logistic_data(
+    num_samples: int, num_features: int = 16, positive_rate: float = 0.3, signal: float = 3.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(X float32 (n, d), y int64 (n,))`` from a logistic model; deterministic given ``seed``."""
     if num_samples < 2 or num_features < 1:
         raise ValueError(f"need `num_samples` >= 2 and `num_features` >= 1, got {num_samples}, {num_features}")

@@ -38,8 +38,10 @@ def run_demo(verbose: bool = True, bag_size: int = 64) -> dict:
     y = torch.as_tensor(np.asarray(y))
     bags = random_bags(y, bag_size, seed=0)
     if verbose:
-        print(f"  data: {name}, {len(y)} training rows in {bags.num_bags} bags of {bag_size} "
-              f"(only bag counts are used), {len(yt)} test rows")
+        print(
+            f"  data: {name}, {len(y)} training rows in {bags.num_bags} bags of {bag_size} "
+            f"(only bag counts are used), {len(yt)} test rows"
+        )
     kw = dict(hidden=(128, 64, 32), epochs=15, validation="none", verbose=False)
     t0 = time.perf_counter()
     bp = BPLabelProportions(bag_factor="exact", lam_s=0.3, lam_b=1.0, n_rounds=1, **kw).fit(X, bags)
@@ -58,10 +60,14 @@ def run_demo(verbose: bool = True, bag_size: int = 64) -> dict:
         "bp_time_s": bp.bp_time_s_[0],
     }
     if verbose:
-        print(f"  BP (exact bag factors): {res.iterations} iterations, converged={res.converged}, "
-              f"residual {res.residual:.1e}, {out['bp_time_s']:.1f}s; pseudo-label AUC {out['pseudo_label_auc']:.3f}")
-        print(f"  BP-LLP test AUC {out['bp_llp_test_auc']:.3f} ({t_bp:.1f}s)   "
-              f"DLLP test AUC {out['dllp_test_auc']:.3f} ({t_dllp:.1f}s)")
+        print(
+            f"  BP (exact bag factors): {res.iterations} iterations, converged={res.converged}, "
+            f"residual {res.residual:.1e}, {out['bp_time_s']:.1f}s; pseudo-label AUC {out['pseudo_label_auc']:.3f}"
+        )
+        print(
+            f"  BP-LLP test AUC {out['bp_llp_test_auc']:.3f} ({t_bp:.1f}s)   "
+            f"DLLP test AUC {out['dllp_test_auc']:.3f} ({t_dllp:.1f}s)"
+        )
     return out
 
 

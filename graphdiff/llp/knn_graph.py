@@ -33,11 +33,11 @@ def _knn_blocked(x: torch.Tensor, k: int, block: int = 4096) -> torch.Tensor:
     sq = (x * x).sum(1)
     out = torch.empty(n, k, dtype=torch.long, device=x.device)
     for start in range(0, n, block):  # loop over row blocks, vectorised inside
-        xb = x[start:start + block]
-        d = sq[start:start + block, None] - 2.0 * xb @ x.T + sq[None, :]
+        xb = x[start : start + block]
+        d = sq[start : start + block, None] - 2.0 * xb @ x.T + sq[None, :]
         rows = torch.arange(xb.size(0), device=x.device)
         d[rows, rows + start] = float("inf")
-        out[start:start + block] = torch.topk(d, k, dim=1, largest=False).indices
+        out[start : start + block] = torch.topk(d, k, dim=1, largest=False).indices
     return out
 
 
@@ -59,13 +59,14 @@ def _nearest_centroid(x: torch.Tensor, cent: torch.Tensor, block: int = 65536) -
     csq = (cent * cent).sum(1)
     out = torch.empty(x.size(0), dtype=torch.long, device=x.device)
     for start in range(0, x.size(0), block):
-        xb = x[start:start + block]
-        out[start:start + block] = (csq[None, :] - 2.0 * xb @ cent.T).argmin(1)
+        xb = x[start : start + block]
+        out[start : start + block] = (csq[None, :] - 2.0 * xb @ cent.T).argmin(1)
     return out
 
 
-def _knn_ivf(x: torch.Tensor, k: int, cell_size: int = 1024, n_probe: int = 8, seed: int = 0,
-             verbose: bool = False) -> torch.Tensor:
+def _knn_ivf(
+    x: torch.Tensor, k: int, cell_size: int = 1024, n_probe: int = 8, seed: int = 0, verbose: bool = False
+) -> torch.Tensor:
     from tqdm.auto import tqdm
 
     n = x.size(0)
@@ -83,10 +84,10 @@ def _knn_ivf(x: torch.Tensor, k: int, cell_size: int = 1024, n_probe: int = 8, s
     sq = (x * x).sum(1)
     out = torch.empty(n, k, dtype=torch.long, device=x.device)
     for cell in tqdm(range(c), desc="kNN (ivf)", disable=not verbose, leave=False):  # loop over cells
-        q = order[ptr[cell]:ptr[cell + 1]]
+        q = order[ptr[cell] : ptr[cell + 1]]
         if q.numel() == 0:
             continue
-        pool = torch.cat([order[ptr[j]:ptr[j + 1]] for j in near[cell].tolist()])
+        pool = torch.cat([order[ptr[j] : ptr[j + 1]] for j in near[cell].tolist()])
         d = sq[q, None] - 2.0 * x[q] @ x[pool].T + sq[None, pool]
         d[pool[None, :] == q[:, None]] = float("inf")
         kk = min(k, pool.numel() - 1)
@@ -98,8 +99,9 @@ def _knn_ivf(x: torch.Tensor, k: int, cell_size: int = 1024, n_probe: int = 8, s
     return out
 
 
-def edge_weights(x: torch.Tensor, edge_index: torch.Tensor, weighting: str = "matern",
-                 length_scale: float = 1.0) -> torch.Tensor:
+def edge_weights(
+    x: torch.Tensor, edge_index: torch.Tensor, weighting: str = "matern", length_scale: float = 1.0
+) -> torch.Tensor:
     """Kernel weights of undirected edges: Matérn-1/2 ``exp(-||x_i - x_j|| / length_scale)``, ``"unit"`` (all 1)
     or ``"median_matern"`` (length scale = median edge length)."""
     if weighting not in _WEIGHTS:
@@ -115,9 +117,20 @@ def edge_weights(x: torch.Tensor, edge_index: torch.Tensor, weighting: str = "ma
     return torch.exp(-dist / length_scale)
 
 
-def knn_graph(x, k: int = 5, *, metric: str = "cosine", weighting: str = "matern", length_scale: float = 1.0,
-              method: str = "auto", cell_size: int = 1024, n_probe: int = 8, seed: int = 0, device=None,
-              verbose: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def knn_graph(
+    x,
+    k: int = 5,
+    *,
+    metric: str = "cosine",
+    weighting: str = "matern",
+    length_scale: float = 1.0,
+    method: str = "auto",
+    cell_size: int = 1024,
+    n_probe: int = 8,
+    seed: int = 0,
+    device=None,
+    verbose: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Undirected kNN similarity graph.
 
     Parameters

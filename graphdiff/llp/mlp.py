@@ -24,8 +24,14 @@ class MLP(nn.Module):
     """ReLU MLP with one logit output; :meth:`embed` returns hidden layer ``embed_layer`` (default: the 128-d one,
     second to last)."""
 
-    def __init__(self, in_features: int, hidden: Sequence[int] = PAPER_HIDDEN, embed_layer: int = -2, device=None,
-                 dtype=torch.float32):
+    def __init__(
+        self,
+        in_features: int,
+        hidden: Sequence[int] = PAPER_HIDDEN,
+        embed_layer: int = -2,
+        device=None,
+        dtype=torch.float32,
+    ):
         super().__init__()
         if in_features < 1:
             raise ValueError(f"`in_features` must be positive, got {in_features}")
@@ -36,7 +42,8 @@ class MLP(nn.Module):
             raise ValueError(f"`embed_layer`={embed_layer} is out of range for {len(hidden)} hidden layers")
         widths = (in_features,) + hidden
         self.hidden = nn.ModuleList(
-            nn.Linear(a, b, device=device, dtype=dtype) for a, b in zip(widths[:-1], widths[1:]))
+            nn.Linear(a, b, device=device, dtype=dtype) for a, b in zip(widths[:-1], widths[1:])
+        )
         self.out = nn.Linear(widths[-1], 1, device=device, dtype=dtype)
         self.embed_layer = embed_layer % len(hidden)
         self.reset_parameters()
@@ -54,7 +61,7 @@ class MLP(nn.Module):
     def embed(self, x: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
         outs = []
         for start in range(0, x.size(0), batch_size):
-            z = x[start:start + batch_size]
+            z = x[start : start + batch_size]
             for i, lin in enumerate(self.hidden):
                 z = torch.relu(lin(z))
                 if i == self.embed_layer:
@@ -66,13 +73,23 @@ class MLP(nn.Module):
 @torch.no_grad()
 def predict_proba(model: nn.Module, x: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
     model.eval()
-    return torch.cat([torch.sigmoid(model(x[s:s + batch_size])) for s in range(0, x.size(0), batch_size)])
+    return torch.cat([torch.sigmoid(model(x[s : s + batch_size])) for s in range(0, x.size(0), batch_size)])
 
 
-def train_model(model: nn.Module, loss_on_batch: Callable[[nn.Module, torch.Tensor], torch.Tensor],
-                batches: Callable[[int], Iterable[torch.Tensor]], *, epochs: int, lr: float = 1e-3,
-                weight_decay: float = 0.0, score_fn: Callable[[nn.Module], float] | None = None, patience: int = 4,
-                min_delta: float = 1e-4, verbose: bool = True, desc: str = "train") -> dict:
+def train_model(
+    model: nn.Module,
+    loss_on_batch: Callable[[nn.Module, torch.Tensor], torch.Tensor],
+    batches: Callable[[int], Iterable[torch.Tensor]],
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    score_fn: Callable[[nn.Module], float] | None = None,
+    patience: int = 4,
+    min_delta: float = 1e-4,
+    verbose: bool = True,
+    desc: str = "train",
+) -> dict:
     """AdamW loop with early stopping on ``score_fn`` (higher is better), restoring the best weights.
 
     Without ``score_fn`` it runs all ``epochs``. Returns a history dict (``loss``, ``score``, ``best_epoch``).
@@ -117,14 +134,29 @@ def _instance_batches(n: int, batch_size: int, seed: int, device):
     def batches(epoch: int):
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         perm = torch.randperm(n, generator=g).to(device)
-        return [perm[s:s + batch_size] for s in range(0, n, batch_size)]
+        return [perm[s : s + batch_size] for s in range(0, n, batch_size)]
+
     return batches
 
 
-def fit_mlp(X: torch.Tensor, target: torch.Tensor, *, hidden: Sequence[int] = PAPER_HIDDEN, embed_layer: int = -2,
-            epochs: int = 100, batch_size: int = 1024, lr: float = 1e-3, weight_decay: float = 0.0,
-            score_fn: Callable[[nn.Module], float] | None = None, patience: int = 4, min_delta: float = 1e-4,
-            seed: int = 0, device=None, verbose: bool = True, desc: str = "MLP") -> tuple[MLP, dict]:
+def fit_mlp(
+    X: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    hidden: Sequence[int] = PAPER_HIDDEN,
+    embed_layer: int = -2,
+    epochs: int = 100,
+    batch_size: int = 1024,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    score_fn: Callable[[nn.Module], float] | None = None,
+    patience: int = 4,
+    min_delta: float = 1e-4,
+    seed: int = 0,
+    device=None,
+    verbose: bool = True,
+    desc: str = "MLP",
+) -> tuple[MLP, dict]:
     """Train a fresh :class:`MLP` on per-instance targets with binary cross-entropy.
 
     ``target`` may be hard labels, soft labels in ``[0, 1]`` or (EasyLLP) unbiased surrogate targets outside
@@ -141,7 +173,17 @@ def fit_mlp(X: torch.Tensor, target: torch.Tensor, *, hidden: Sequence[int] = PA
         logit = m(X[idx])
         return (t[idx] * nn.functional.softplus(-logit) + (1 - t[idx]) * nn.functional.softplus(logit)).mean()
 
-    hist = train_model(model, loss, _instance_batches(X.size(0), batch_size, seed, device), epochs=epochs, lr=lr,
-                       weight_decay=weight_decay, score_fn=score_fn, patience=patience, min_delta=min_delta,
-                       verbose=verbose, desc=desc)
+    hist = train_model(
+        model,
+        loss,
+        _instance_batches(X.size(0), batch_size, seed, device),
+        epochs=epochs,
+        lr=lr,
+        weight_decay=weight_decay,
+        score_fn=score_fn,
+        patience=patience,
+        min_delta=min_delta,
+        verbose=verbose,
+        desc=desc,
+    )
     return model, hist

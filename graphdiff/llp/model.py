@@ -38,9 +38,24 @@ __all__ = ["BPLabelProportions", "PRESETS"]
 
 PRESETS = {
     # the reference code's train.py defaults (notes llp_bp.md §1.1-1.7)
-    "paper": dict(bag_factor="pairwise", lam_s=10.0, lam_b=10.0, k=5, metric="cosine", weighting="matern",
-                  length_scale=1.0, damping=0.5, max_iter=100, n_rounds=2, threshold=0.5, pseudo_labels="hard",
-                  hidden=PAPER_HIDDEN, epochs=100, batch_size=1024, lr=1e-3),
+    "paper": dict(
+        bag_factor="pairwise",
+        lam_s=10.0,
+        lam_b=10.0,
+        k=5,
+        metric="cosine",
+        weighting="matern",
+        length_scale=1.0,
+        damping=0.5,
+        max_iter=100,
+        n_rounds=2,
+        threshold=0.5,
+        pseudo_labels="hard",
+        hidden=PAPER_HIDDEN,
+        epochs=100,
+        batch_size=1024,
+        lr=1e-3,
+    ),
     "default": dict(),
 }
 
@@ -69,18 +84,57 @@ class BPLabelProportions(LLPEstimator):
     ``bp_results_`` (one :class:`~graphdiff.llp.bp.BPResult` per round), ``histories_``.
     """
 
-    def __init__(self, *, bag_factor: str = "exact", lam_s: float = 1.0, lam_b: float = 1.0, hard: bool = False,
-                 k: int = 5, metric: str = "cosine", weighting: str = "matern", length_scale: float = 1.0,
-                 knn_method: str = "auto", count_filter: bool = False, damping: float = 0.5, max_iter: int = 100,
-                 tol: float = 1e-4, pseudo_labels: str = "topk", threshold: float = 0.5, n_rounds: int = 2,
-                 aggregate_lambda: float | None = None, hidden=PAPER_HIDDEN, embed_layer: int = -2,
-                 epochs: int = 100, batch_size: int = 1024, lr: float = 1e-3, weight_decay: float = 0.0,
-                 patience: int = 4, min_delta: float = 1e-4, validation: str = "bags", val_fraction: float = 0.1,
-                 standardize: bool = True, seed: int = 0, device=None, verbose: bool = True):
-        super().__init__(hidden=hidden, embed_layer=embed_layer, epochs=epochs, batch_size=batch_size, lr=lr,
-                         weight_decay=weight_decay, patience=patience, min_delta=min_delta, validation=validation,
-                         val_fraction=val_fraction, standardize=standardize, seed=seed, device=device,
-                         verbose=verbose)
+    def __init__(
+        self,
+        *,
+        bag_factor: str = "exact",
+        lam_s: float = 1.0,
+        lam_b: float = 1.0,
+        hard: bool = False,
+        k: int = 5,
+        metric: str = "cosine",
+        weighting: str = "matern",
+        length_scale: float = 1.0,
+        knn_method: str = "auto",
+        count_filter: bool = False,
+        damping: float = 0.5,
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        pseudo_labels: str = "topk",
+        threshold: float = 0.5,
+        n_rounds: int = 2,
+        aggregate_lambda: float | None = None,
+        hidden=PAPER_HIDDEN,
+        embed_layer: int = -2,
+        epochs: int = 100,
+        batch_size: int = 1024,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int = 4,
+        min_delta: float = 1e-4,
+        validation: str = "bags",
+        val_fraction: float = 0.1,
+        standardize: bool = True,
+        seed: int = 0,
+        device=None,
+        verbose: bool = True,
+    ):
+        super().__init__(
+            hidden=hidden,
+            embed_layer=embed_layer,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            patience=patience,
+            min_delta=min_delta,
+            validation=validation,
+            val_fraction=val_fraction,
+            standardize=standardize,
+            seed=seed,
+            device=device,
+            verbose=verbose,
+        )
         self.bag_factor = bag_factor
         self.lam_s = lam_s
         self.lam_b = lam_b
@@ -123,8 +177,9 @@ class BPLabelProportions(LLPEstimator):
             raise ValueError(f"`pseudo_labels` must be 'hard', 'soft' or 'topk', got {self.pseudo_labels!r}")
         if not isinstance(self.threshold, numbers.Real) or not 0 < self.threshold < 1:
             raise ValueError(f"`threshold` must lie in (0, 1), got {self.threshold!r}")
-        if self.aggregate_lambda is not None and (not isinstance(self.aggregate_lambda, numbers.Real)
-                                                  or self.aggregate_lambda < 0):
+        if self.aggregate_lambda is not None and (
+            not isinstance(self.aggregate_lambda, numbers.Real) or self.aggregate_lambda < 0
+        ):
             raise ValueError(f"`aggregate_lambda` must be None or non-negative, got {self.aggregate_lambda!r}")
 
     # ------------------------------------------------------------------------------------------------------
@@ -141,9 +196,16 @@ class BPLabelProportions(LLPEstimator):
         rounds = tqdm(range(self.n_rounds), desc="BP-LLP rounds", disable=not self.verbose, leave=False)
         for r in rounds:
             t0 = time.perf_counter()
-            edge_index, weight = knn_graph(Z, self.k, metric=self.metric, weighting=self.weighting,
-                                           length_scale=self.length_scale, method=self.knn_method,
-                                           seed=self.seed, device=dev)
+            edge_index, weight = knn_graph(
+                Z,
+                self.k,
+                metric=self.metric,
+                weighting=self.weighting,
+                length_scale=self.length_scale,
+                method=self.knn_method,
+                seed=self.seed,
+                device=dev,
+            )
             if self.count_filter:
                 bag_of = bags.bag_of().to(dev)
                 cnt = bags.counts.to(dev)
@@ -151,9 +213,21 @@ class BPLabelProportions(LLPEstimator):
                 keep = src_count <= 1
                 edge_index, weight = edge_index[:, keep], weight[keep]
             t1 = time.perf_counter()
-            res = llp_marginals(n, edge_index, weight, bags, lam_s=self.lam_s, lam_b=self.lam_b,
-                                bag_factor=self.bag_factor, hard=self.hard, damping=self.damping,
-                                max_iter=self.max_iter, tol=self.tol, device=dev, verbose=self.verbose)
+            res = llp_marginals(
+                n,
+                edge_index,
+                weight,
+                bags,
+                lam_s=self.lam_s,
+                lam_b=self.lam_b,
+                bag_factor=self.bag_factor,
+                hard=self.hard,
+                damping=self.damping,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                device=dev,
+                verbose=self.verbose,
+            )
             t2 = time.perf_counter()
             self.knn_time_s_.append(t1 - t0)
             self.bp_time_s_.append(t2 - t1)
@@ -174,11 +248,23 @@ class BPLabelProportions(LLPEstimator):
         seed = self.seed + 1000 * r
         idx = train_bags.index.to(X.device)
         if self.aggregate_lambda is None:
-            return fit_mlp(X[idx], target[idx], hidden=self.hidden, embed_layer=self.embed_layer,
-                           epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                           weight_decay=self.weight_decay, score_fn=score_fn, patience=self.patience,
-                           min_delta=self.min_delta, seed=seed, device=X.device, verbose=self.verbose,
-                           desc=f"MLP round {r + 1}")
+            return fit_mlp(
+                X[idx],
+                target[idx],
+                hidden=self.hidden,
+                embed_layer=self.embed_layer,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
+                score_fn=score_fn,
+                patience=self.patience,
+                min_delta=self.min_delta,
+                seed=seed,
+                device=X.device,
+                verbose=self.verbose,
+                desc=f"MLP round {r + 1}",
+            )
         return self._fit_aggregate(X, target, train_bags, score_fn, seed, r)
 
     def _fit_aggregate(self, X, target, train_bags, score_fn, seed, r):
@@ -212,10 +298,19 @@ class BPLabelProportions(LLPEstimator):
         def score(m):
             return score_fn(m.mlp)
 
-        hist = train_model(wrapper, loss, bag_batches(train_bags, per, seed), epochs=self.epochs, lr=self.lr,
-                           weight_decay=self.weight_decay, score_fn=score if score_fn is not None else None,
-                           patience=self.patience, min_delta=self.min_delta, verbose=self.verbose,
-                           desc=f"MLP+AE round {r + 1}")
+        hist = train_model(
+            wrapper,
+            loss,
+            bag_batches(train_bags, per, seed),
+            epochs=self.epochs,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            score_fn=score if score_fn is not None else None,
+            patience=self.patience,
+            min_delta=self.min_delta,
+            verbose=self.verbose,
+            desc=f"MLP+AE round {r + 1}",
+        )
         return mlp, hist
 
 

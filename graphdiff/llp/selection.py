@@ -71,6 +71,7 @@ def bag_score_fn(X: torch.Tensor, val_bags: Bags):
     def score(model) -> float:
         p = predict_proba(model, X[members.to(X.device)]).double().cpu().clamp(1e-12, 1 - 1e-12)
         return 1.0 - _calibrated_bag_loss(torch.log(p) - torch.log1p(-p), local) / const
+
     return score
 
 
@@ -90,4 +91,5 @@ def auc_score_fn(X_val: torch.Tensor, y_val: torch.Tensor):
 
     def score(model) -> float:
         return roc_auc(y_val, predict_proba(model, X_val))
+
     return score

@@ -205,8 +205,9 @@ class _RatePair(torch.autograd.Function):
         return grad_z, None, None, None, None
 
 
-def coding_rates(z: Tensor, labels: Tensor, num_classes: int | None = None, eps: float = 0.05,
-                 gam1: float = 1.0) -> tuple[Tensor, Tensor]:
+def coding_rates(
+    z: Tensor, labels: Tensor, num_classes: int | None = None, eps: float = 0.05, gam1: float = 1.0
+) -> tuple[Tensor, Tensor]:
     r"""``(R(Z), R_c(Z | Pi))`` together: the values of :func:`coding_rate` and :func:`compress_rate`, computed from
     the class Gram matrices once (their sum is the total Gram matrix) and differentiated by one product per class.
 

@@ -42,8 +42,14 @@ class DDPMSchedule:
         device: where the schedule tensors live.
     """
 
-    def __init__(self, num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02,
-                 beta_schedule: str = "linear", device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        num_train_timesteps: int = 1000,
+        beta_start: float = 1e-4,
+        beta_end: float = 0.02,
+        beta_schedule: str = "linear",
+        device: str | torch.device = "cpu",
+    ):
         if not isinstance(num_train_timesteps, int) or num_train_timesteps < 2:
             raise ValueError(f"`num_train_timesteps` must be an integer >= 2, got {num_train_timesteps!r}")
         if not (0.0 < beta_start < beta_end < 1.0):
@@ -55,7 +61,7 @@ class DDPMSchedule:
         if beta_schedule == "linear":
             betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
         else:
-            betas = torch.linspace(beta_start ** 0.5, beta_end ** 0.5, num_train_timesteps, dtype=torch.float64) ** 2
+            betas = torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, dtype=torch.float64) ** 2
         self._set(betas, torch.device(device))
 
     def _set(self, betas, device):
@@ -74,8 +80,15 @@ class DDPMSchedule:
     def to(self, device):
         """Move the schedule tensors to ``device`` (returns ``self``)."""
         device = torch.device(device)
-        for name in ("betas", "alphas", "alphas_cumprod", "alphas_cumprod_prev", "posterior_variance",
-                     "posterior_coef_x0", "posterior_coef_xt"):
+        for name in (
+            "betas",
+            "alphas",
+            "alphas_cumprod",
+            "alphas_cumprod_prev",
+            "posterior_variance",
+            "posterior_coef_x0",
+            "posterior_coef_xt",
+        ):
             setattr(self, name, getattr(self, name).to(device))
         self.device = device
         return self
@@ -89,11 +102,13 @@ class DDPMSchedule:
         if t.dim() == 0:
             t = t.expand(sample.size(0))
         if t.dim() != 1 or t.size(0) != sample.size(0):
-            raise ValueError(f"`{name}` must be a scalar or hold one timestep per row ({sample.size(0)}), "
-                             f"got shape {tuple(t.shape)}")
+            raise ValueError(
+                f"`{name}` must be a scalar or hold one timestep per row ({sample.size(0)}), got shape {tuple(t.shape)}"
+            )
         if t.numel() and (int(t.min()) < -1 or int(t.max()) >= self.num_train_timesteps):
-            raise ValueError(f"`{name}` must lie in [0, {self.num_train_timesteps}), got "
-                             f"[{int(t.min())}, {int(t.max())}]")
+            raise ValueError(
+                f"`{name}` must lie in [0, {self.num_train_timesteps}), got [{int(t.min())}, {int(t.max())}]"
+            )
         return t
 
     @staticmethod
@@ -120,22 +135,38 @@ class DDPMSchedule:
         return (sample - (1.0 - acp).sqrt() * model_output) / acp.sqrt()
 
     # ------------------------------------------------------------------ reverse steps
-    def step(self, model_output: torch.Tensor, timestep, sample: torch.Tensor,
-             generator: torch.Generator | None = None, clip_sample: float | None = None) -> torch.Tensor:
+    def step(
+        self,
+        model_output: torch.Tensor,
+        timestep,
+        sample: torch.Tensor,
+        generator: torch.Generator | None = None,
+        clip_sample: float | None = None,
+    ) -> torch.Tensor:
         """One ancestral DDPM step ``x_t -> x_{t-1}`` with the "fixed small" posterior variance (no noise at t=0)."""
         t = self._timesteps(timestep, sample)
         x0 = self.predict_x0(model_output, t, sample)
         if clip_sample is not None:
             x0 = x0.clamp(-clip_sample, clip_sample)
-        mean = self._bcast(self.posterior_coef_x0[t], sample) * x0 + self._bcast(self.posterior_coef_xt[t], sample) * sample
+        mean = (
+            self._bcast(self.posterior_coef_x0[t], sample) * x0
+            + self._bcast(self.posterior_coef_xt[t], sample) * sample
+        )
         noise = torch.randn(sample.shape, generator=generator, device=sample.device, dtype=sample.dtype)
         var = self._bcast(self.posterior_variance[t], sample)
         nonzero = self._bcast((t > 0).float(), sample)
         return mean + nonzero * var.sqrt() * noise
 
-    def ddim_step(self, model_output: torch.Tensor, timestep, prev_timestep, sample: torch.Tensor,
-                  eta: float = 0.0, generator: torch.Generator | None = None,
-                  clip_sample: float | None = None) -> torch.Tensor:
+    def ddim_step(
+        self,
+        model_output: torch.Tensor,
+        timestep,
+        prev_timestep,
+        sample: torch.Tensor,
+        eta: float = 0.0,
+        generator: torch.Generator | None = None,
+        clip_sample: float | None = None,
+    ) -> torch.Tensor:
         """One DDIM step ``x_t -> x_{t'}`` (``prev_timestep = -1`` returns the predicted clean sample)."""
         if eta < 0:
             raise ValueError(f"`eta` must be non-negative, got {eta}")
@@ -151,7 +182,7 @@ class DDPMSchedule:
             x0 = x0.clamp(-clip_sample, clip_sample)
             eps = (sample - acp_t.sqrt() * x0) / (1.0 - acp_t).sqrt()
         sigma = eta * ((1 - acp_prev) / (1 - acp_t)).sqrt() * (1 - acp_t / acp_prev).clamp(min=0).sqrt()
-        direction = (1.0 - acp_prev - sigma ** 2).clamp(min=0).sqrt() * eps
+        direction = (1.0 - acp_prev - sigma**2).clamp(min=0).sqrt() * eps
         out = acp_prev.sqrt() * x0 + direction
         if eta > 0:
             out = out + sigma * torch.randn(sample.shape, generator=generator, device=sample.device, dtype=sample.dtype)
@@ -160,8 +191,10 @@ class DDPMSchedule:
     def timesteps(self, num_inference_steps: int) -> list[int]:
         """Evenly spaced timesteps for ``num_inference_steps`` DDIM steps, in descending order (last one 0)."""
         if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= self.num_train_timesteps:
-            raise ValueError(f"`num_inference_steps` must be an integer in [1, {self.num_train_timesteps}], "
-                             f"got {num_inference_steps!r}")
+            raise ValueError(
+                f"`num_inference_steps` must be an integer in [1, {self.num_train_timesteps}], "
+                f"got {num_inference_steps!r}"
+            )
         ratio = self.num_train_timesteps // num_inference_steps
         return [int(i * ratio) for i in range(num_inference_steps)][::-1]
 
@@ -170,5 +203,6 @@ class DDPMSchedule:
         return torch.randint(0, self.num_train_timesteps, (n,), generator=generator, device=device or "cpu")
 
     def __repr__(self):
-        return (f"DDPMSchedule(T={self.num_train_timesteps}, {self.beta_schedule} {self.beta_start:g}->"
-                f"{self.beta_end:g})")
+        return (
+            f"DDPMSchedule(T={self.num_train_timesteps}, {self.beta_schedule} {self.beta_start:g}->{self.beta_end:g})"
+        )

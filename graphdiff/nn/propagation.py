@@ -23,8 +23,13 @@ from graphdiff.data.validation import check_edge_index, check_rate
 __all__ = ["normalized_adjacency", "lazy_propagation", "personalized_propagation"]
 
 
-def normalized_adjacency(edge_index: torch.Tensor, num_nodes: int, norm: str = "sym",
-                         edge_weight: torch.Tensor | None = None, add_self_loops: bool = False) -> torch.Tensor:
+def normalized_adjacency(
+    edge_index: torch.Tensor,
+    num_nodes: int,
+    norm: str = "sym",
+    edge_weight: torch.Tensor | None = None,
+    add_self_loops: bool = False,
+) -> torch.Tensor:
     """Normalised sparse adjacency.
 
     Args:
@@ -47,9 +52,7 @@ def normalized_adjacency(edge_index: torch.Tensor, num_nodes: int, norm: str = "
     else:
         edge_weight = torch.as_tensor(edge_weight, device=device)
         if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
-            raise ValueError(
-                f"`edge_weight` must have shape ({edge_index.size(1)},), got {tuple(edge_weight.shape)}"
-            )
+            raise ValueError(f"`edge_weight` must have shape ({edge_index.size(1)},), got {tuple(edge_weight.shape)}")
         if not torch.isfinite(edge_weight).all() or (edge_weight < 0).any():
             raise ValueError("`edge_weight` must be finite and non-negative")
         edge_weight = edge_weight.float() if not edge_weight.is_floating_point() else edge_weight
@@ -72,8 +75,7 @@ def normalized_adjacency(edge_index: torch.Tensor, num_nodes: int, norm: str = "
         inv = deg.reciprocal()
         inv[torch.isinf(inv)] = 0.0
         w = w * inv[deg_index]
-    return torch.sparse_coo_tensor(adj.indices(), w, (num_nodes, num_nodes), is_coalesced=True,
-                                   check_invariants=False)
+    return torch.sparse_coo_tensor(adj.indices(), w, (num_nodes, num_nodes), is_coalesced=True, check_invariants=False)
 
 
 def _check_propagation_args(adj: torch.Tensor, y: torch.Tensor, alpha: float, steps: int, name: str):
@@ -105,8 +107,9 @@ def lazy_propagation(adj: torch.Tensor, y: torch.Tensor, alpha: float, steps: in
     return y
 
 
-def personalized_propagation(adj: torch.Tensor, y0: torch.Tensor, alpha: float, steps: int,
-                             clamp: bool = False, mask: torch.Tensor | None = None) -> torch.Tensor:
+def personalized_propagation(
+    adj: torch.Tensor, y0: torch.Tensor, alpha: float, steps: int, clamp: bool = False, mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """``steps`` iterations of ``Y <- alpha A Y + (1 - alpha) Y0`` starting from ``Y0``.
 
     Args:

@@ -111,8 +111,9 @@ class _AttentionAggregate(torch.autograd.Function):
         heads = alpha.size(1)
         h_heads = h.detach().permute(1, 0, 2).contiguous()  # (H, N, C): contiguous per-head blocks
         alpha_d = alpha.detach()
-        out = torch.stack([torch.sparse.mm(graph.matrix(alpha_d[:, k].contiguous()), h_heads[k])
-                           for k in range(heads)], dim=1)
+        out = torch.stack(
+            [torch.sparse.mm(graph.matrix(alpha_d[:, k].contiguous()), h_heads[k]) for k in range(heads)], dim=1
+        )
         ctx.graph = graph
         ctx.save_for_backward(alpha_d, h_heads)
         return out
@@ -128,11 +129,20 @@ class _AttentionAggregate(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             pattern = graph.matrix(alpha.new_zeros(graph.num_edges))
             grad_alpha = torch.stack(
-                [torch.sparse.sampled_addmm(pattern, grad_heads[k], h_heads[k].T, beta=0.0).values()
-                 for k in range(heads)], dim=1)
+                [
+                    torch.sparse.sampled_addmm(pattern, grad_heads[k], h_heads[k].T, beta=0.0).values()
+                    for k in range(heads)
+                ],
+                dim=1,
+            )
         if ctx.needs_input_grad[1]:
-            grad_h = torch.stack([torch.sparse.mm(graph.matrix(alpha[:, k].contiguous(), transpose=True),
-                                                  grad_heads[k]) for k in range(heads)], dim=1)
+            grad_h = torch.stack(
+                [
+                    torch.sparse.mm(graph.matrix(alpha[:, k].contiguous(), transpose=True), grad_heads[k])
+                    for k in range(heads)
+                ],
+                dim=1,
+            )
         return grad_alpha, grad_h, None
 
 
@@ -150,8 +160,9 @@ def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
     if h.dim() != 3 or h.size(0) != graph.num_nodes:
         raise ValueError(f"`h` must have shape (num_nodes={graph.num_nodes}, heads, channels), got {tuple(h.shape)}")
     if alpha.dim() != 2 or alpha.size(0) != graph.num_edges or alpha.size(1) != h.size(1):
-        raise ValueError(f"`alpha` must have shape (num_edges={graph.num_edges}, heads={h.size(1)}), "
-                         f"got {tuple(alpha.shape)}")
+        raise ValueError(
+            f"`alpha` must have shape (num_edges={graph.num_edges}, heads={h.size(1)}), got {tuple(alpha.shape)}"
+        )
     if alpha.dtype != h.dtype:
         raise ValueError(f"`alpha` ({alpha.dtype}) and `h` ({h.dtype}) must share a dtype")
     return _AttentionAggregate.apply(alpha, h, graph)

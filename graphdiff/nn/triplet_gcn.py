@@ -78,8 +78,15 @@ class TripletGraphConv(nn.Module):
         residual: add ``Linear(x)`` to the node output and ``Linear(edge_attr)`` to the predicate output.
     """
 
-    def __init__(self, in_channels: int, edge_channels: int, out_channels: int | None = None,
-                 hidden_channels: int = 64, norm: str | None = "layer", residual: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        edge_channels: int,
+        out_channels: int | None = None,
+        hidden_channels: int = 64,
+        norm: str | None = "layer",
+        residual: bool = True,
+    ):
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
         self.in_channels = _check_positive(in_channels, "in_channels")
@@ -121,7 +128,7 @@ class TripletGraphConv(nn.Module):
         s_idx, o_idx = edge_index[0], edge_index[1]
         if s_idx.numel() > 0:
             msg = self.net1(torch.cat([x[s_idx], edge_attr, x[o_idx]], dim=1))
-            s_msg, p_msg, o_msg = msg[:, :h], msg[:, h:h + self.edge_channels], msg[:, h + self.edge_channels:]
+            s_msg, p_msg, o_msg = msg[:, :h], msg[:, h : h + self.edge_channels], msg[:, h + self.edge_channels :]
         else:
             s_msg = o_msg = x.new_zeros(0, h)
             p_msg = x.new_zeros(0, self.edge_channels)
@@ -141,8 +148,10 @@ class TripletGraphConv(nn.Module):
         return x_out, edge_out
 
     def __repr__(self):
-        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, edge={self.edge_channels}, "
-                f"hidden={self.hidden_channels}, norm={self.norm}, residual={self.residual})")
+        return (
+            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, edge={self.edge_channels}, "
+            f"hidden={self.hidden_channels}, norm={self.norm}, residual={self.residual})"
+        )
 
 
 class TripletGCN(nn.Module):
@@ -157,9 +166,17 @@ class TripletGCN(nn.Module):
     ((4, 8), (2, 16))
     """
 
-    def __init__(self, in_channels: int, edge_channels: int, out_channels: int | None = None,
-                 hidden_channels: int = 64, num_layers: int = 5, norm: str | None = "layer",
-                 residual: bool = True, num_predicates: int | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        edge_channels: int,
+        out_channels: int | None = None,
+        hidden_channels: int = 64,
+        num_layers: int = 5,
+        norm: str | None = "layer",
+        residual: bool = True,
+        num_predicates: int | None = None,
+    ):
         super().__init__()
         _check_positive(num_layers, "num_layers")
         out_channels = in_channels if out_channels is None else out_channels
@@ -169,12 +186,19 @@ class TripletGCN(nn.Module):
         if num_predicates is not None:
             _check_positive(num_predicates, "num_predicates")
             self.embedding = nn.Embedding(num_predicates, edge_channels)
-        self.layers = nn.ModuleList([
-            TripletGraphConv(in_channels, edge_channels,
-                             out_channels if i == num_layers - 1 else in_channels,
-                             hidden_channels, norm=norm, residual=residual)
-            for i in range(num_layers)
-        ])
+        self.layers = nn.ModuleList(
+            [
+                TripletGraphConv(
+                    in_channels,
+                    edge_channels,
+                    out_channels if i == num_layers - 1 else in_channels,
+                    hidden_channels,
+                    norm=norm,
+                    residual=residual,
+                )
+                for i in range(num_layers)
+            ]
+        )
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -190,9 +214,7 @@ class TripletGCN(nn.Module):
             if edge_attr.dim() != 1:
                 raise ValueError(f"predicate ids in `edge_attr` must be 1-D, got shape {tuple(edge_attr.shape)}")
             if edge_attr.numel() and (int(edge_attr.min()) < 0 or int(edge_attr.max()) >= self.num_predicates):
-                raise ValueError(
-                    f"`edge_attr` holds predicate ids outside [0, num_predicates={self.num_predicates})"
-                )
+                raise ValueError(f"`edge_attr` holds predicate ids outside [0, num_predicates={self.num_predicates})")
             edge_attr = self.embedding(edge_attr)
         if edge_index.numel():
             lo, hi = int(edge_index.min()), int(edge_index.max())

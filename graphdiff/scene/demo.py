@@ -16,9 +16,22 @@ import numpy as np
 
 __all__ = ["run_demo"]
 
-DEMO_CONFIG = dict(class_dim=16, latent_dim=16, gcn_hidden=32, proj_dim=8, context_dim=32, time_dim=32, width=64,
-                   num_blocks=2, echo_layers=3, encoder_layers=1, shape_dim=8, batch_size=16, lr=2e-3,
-                   sample_steps=25)
+DEMO_CONFIG = dict(
+    class_dim=16,
+    latent_dim=16,
+    gcn_hidden=32,
+    proj_dim=8,
+    context_dim=32,
+    time_dim=32,
+    width=64,
+    num_blocks=2,
+    echo_layers=3,
+    encoder_layers=1,
+    shape_dim=8,
+    batch_size=16,
+    lr=2e-3,
+    sample_steps=25,
+)
 
 
 def _cache_path() -> Path:
@@ -69,14 +82,15 @@ def run_demo(verbose: bool = True, train_seconds: float = 30.0, use_cache: bool 
         # the summary line below reports what was done.
         if verbose:
             print(f"  training a tiny model for {train_seconds:.0f} s of CPU ...")
-        model = EchoScene(steps=100_000, max_train_time_s=train_seconds, shape=has_shapes, verbose=False,
-                          **DEMO_CONFIG)
+        model = EchoScene(steps=100_000, max_train_time_s=train_seconds, shape=has_shapes, verbose=False, **DEMO_CONFIG)
         t0 = time.perf_counter()
         model.fit(train)
         model.verbose = verbose
         if verbose:
-            print(f"  trained a tiny model for {time.perf_counter() - t0:.0f} s ({model.steps_done_} steps, "
-                  f"final loss {np.mean(model.loss_history_[-50:]):.3f})")
+            print(
+                f"  trained a tiny model for {time.perf_counter() - t0:.0f} s ({model.steps_done_} steps, "
+                f"final loss {np.mean(model.loss_history_[-50:]):.3f})"
+            )
         if use_cache:
             model.save(cache)
     model.verbose = False
@@ -91,14 +105,25 @@ def run_demo(verbose: bool = True, train_seconds: float = 30.0, use_cache: bool 
     after = model.resample(gen[:1], [edited], mode="clamp", seed=1)[0]
     s, p, o = edited.triples[-1]
     ok = M.relation_pass(after.boxes, edited.triples[-1:])[0]
-    summary = {"source": source, "scenes": len(gen), "sample_s": dt, "acc_left_right": acc["left_right"],
-               "acc_front_behind": acc["front_behind"], "acc_mean": acc["mean"], "edit_satisfied": bool(ok)}
+    summary = {
+        "source": source,
+        "scenes": len(gen),
+        "sample_s": dt,
+        "acc_left_right": acc["left_right"],
+        "acc_front_behind": acc["front_behind"],
+        "acc_mean": acc["mean"],
+        "edit_satisfied": bool(ok),
+    }
     if verbose:
         print(f"  sampled {len(gen)} rooms from their scene graphs in {dt:.1f} s ({model.sample_steps} DDIM steps)")
-        print(f"  relation accuracy: left/right {acc['left_right']:.2f}, front/behind {acc['front_behind']:.2f}, "
-              f"mean of 7 groups {acc['mean']:.2f} (ground-truth boxes: {truth['mean']:.2f})")
-        print(f"  edit: '{S.CLASSES[edited.classes[s]]} {S.PREDICATES[p]} {S.CLASSES[edited.classes[o]]}' after "
-              f"re-sampling with the other nodes clamped: {'satisfied' if ok else 'not satisfied'}")
+        print(
+            f"  relation accuracy: left/right {acc['left_right']:.2f}, front/behind {acc['front_behind']:.2f}, "
+            f"mean of 7 groups {acc['mean']:.2f} (ground-truth boxes: {truth['mean']:.2f})"
+        )
+        print(
+            f"  edit: '{S.CLASSES[edited.classes[s]]} {S.PREDICATES[p]} {S.CLASSES[edited.classes[o]]}' after "
+            f"re-sampling with the other nodes clamped: {'satisfied' if ok else 'not satisfied'}"
+        )
         print("  (a demo-size model trained for seconds; see docs/scene_generation.md for the benchmark)")
     return summary
 

@@ -18,9 +18,19 @@ from graphdiff.data import scenes as S
 
 __all__ = ["add_node", "set_relation", "flip_relation"]
 
-_FLIPPABLE = {S.PREDICATE_TO_ID[a]: S.PREDICATE_TO_ID[b] for a, b in (
-    ("left", "right"), ("right", "left"), ("front", "behind"), ("behind", "front"), ("bigger than", "smaller than"),
-    ("smaller than", "bigger than"), ("taller than", "shorter than"), ("shorter than", "taller than"))}
+_FLIPPABLE = {
+    S.PREDICATE_TO_ID[a]: S.PREDICATE_TO_ID[b]
+    for a, b in (
+        ("left", "right"),
+        ("right", "left"),
+        ("front", "behind"),
+        ("behind", "front"),
+        ("bigger than", "smaller than"),
+        ("smaller than", "bigger than"),
+        ("taller than", "shorter than"),
+        ("shorter than", "taller than"),
+    )
+}
 # predicates that exclude each other on one ordered pair
 _GROUPS = [(1, 2), (3, 4), (8, 9), (10, 11)]
 
@@ -44,8 +54,11 @@ def _check_node(scene, i, name):
 
 def _base(scene):
     out = scene.copy()
-    out.extra = {"old_index": np.arange(scene.num_nodes), "edited_nodes": np.zeros(0, dtype=np.int64),
-                 "changed_triples": np.zeros(0, dtype=np.int64)}
+    out.extra = {
+        "old_index": np.arange(scene.num_nodes),
+        "edited_nodes": np.zeros(0, dtype=np.int64),
+        "changed_triples": np.zeros(0, dtype=np.int64),
+    }
     return out
 
 
@@ -103,9 +116,9 @@ def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
         raise ValueError(f"`cls`={cls!r} is not an object class; expected one of {S.CLASSES[1:-1]}")
     n = scene.num_nodes
     scene_idx = np.flatnonzero(scene.classes == S.SCENE_ID)
-    new = n if scene_idx.size == 0 else int(scene_idx[0])       # insert before _scene_
+    new = n if scene_idx.size == 0 else int(scene_idx[0])  # insert before _scene_
     old_index = np.concatenate([np.arange(new), [-1], np.arange(new, n)]).astype(np.int64)
-    remap = np.concatenate([np.arange(new), np.arange(new + 1, n + 1)])   # old id -> new id
+    remap = np.concatenate([np.arange(new), np.arange(new + 1, n + 1)])  # old id -> new id
     out = scene.copy()
     out.classes = np.insert(scene.classes, new, c)
     out.boxes = np.insert(scene.boxes, new, 0.0, axis=0)
@@ -127,6 +140,9 @@ def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
         added.append([new, 0, int(remap[scene_idx[0]])])
     added = np.asarray(added, dtype=np.int64).reshape(-1, 3)
     out.triples = np.concatenate([t, added], axis=0)
-    out.extra = {"old_index": old_index, "edited_nodes": np.array([new]),
-                 "changed_triples": np.arange(len(t), len(t) + len(relations))}
+    out.extra = {
+        "old_index": old_index,
+        "edited_nodes": np.array([new]),
+        "changed_triples": np.arange(len(t), len(t) + len(relations)),
+    }
     return out

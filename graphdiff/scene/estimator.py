@@ -43,8 +43,12 @@ def _check_predicates(value, name):
         return None
     ids = tuple(int(v) for v in value)
     if not ids or min(ids) < 0 or max(ids) >= len(S.PREDICATES):
-        raise ValueError(f"`{name}` must be a non-empty list of predicate ids in [0, {len(S.PREDICATES)}), got {value!r}")
+        raise ValueError(
+            f"`{name}` must be a non-empty list of predicate ids in [0, {len(S.PREDICATES)}), got {value!r}"
+        )
     return ids
+
+
 _NORMS = ("layer", "batch", None)
 
 
@@ -90,29 +94,73 @@ class EchoScene:
         device: ``"cpu"``, ``"cuda"``, ...; seed; verbose (tqdm progress bars).
     """
 
-    def __init__(self, echo: bool = True, echo_node_input: str = "latent", shape: bool = True, class_dim: int = 32,
-                 pred_dim: int = 32, latent_dim: int = 32, encoder_layers: int = 2, echo_layers: int = 4,
-                 shape_echo_layers: int = 1, layout_predicates=LAYOUT_PREDICATES, shape_predicates=SHAPE_PREDICATES,
-                 gcn_hidden: int = 64, proj_dim: int = 16, context_dim: int = 64, time_dim: int = 64,
-                 width: int = 128, num_blocks: int = 4, norm: str | None = "layer", shape_dim: int = 16,
-                 steps: int = 2500, batch_size: int = 16, lr: float = 1e-3, weight_decay: float = 0.0,
-                 grad_clip: float = 5.0, ema_decay: float = 0.995, num_train_timesteps: int = 1000,
-                 sample_steps: int = 50, shared_shape_noise: bool = True, max_train_time_s: float | None = None,
-                 checkpoint_path=None, checkpoint_every: int = 500, device="cpu", seed: int = 0,
-                 verbose: bool = True):
+    def __init__(
+        self,
+        echo: bool = True,
+        echo_node_input: str = "latent",
+        shape: bool = True,
+        class_dim: int = 32,
+        pred_dim: int = 32,
+        latent_dim: int = 32,
+        encoder_layers: int = 2,
+        echo_layers: int = 4,
+        shape_echo_layers: int = 1,
+        layout_predicates=LAYOUT_PREDICATES,
+        shape_predicates=SHAPE_PREDICATES,
+        gcn_hidden: int = 64,
+        proj_dim: int = 16,
+        context_dim: int = 64,
+        time_dim: int = 64,
+        width: int = 128,
+        num_blocks: int = 4,
+        norm: str | None = "layer",
+        shape_dim: int = 16,
+        steps: int = 2500,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        grad_clip: float = 5.0,
+        ema_decay: float = 0.995,
+        num_train_timesteps: int = 1000,
+        sample_steps: int = 50,
+        shared_shape_noise: bool = True,
+        max_train_time_s: float | None = None,
+        checkpoint_path=None,
+        checkpoint_every: int = 500,
+        device="cpu",
+        seed: int = 0,
+        verbose: bool = True,
+    ):
         if not isinstance(echo, bool):
             raise ValueError(f"`echo` must be True or False, got {echo!r}")
         if echo_node_input not in _NODE_INPUTS:
             raise ValueError(f"`echo_node_input` must be one of {_NODE_INPUTS}, got {echo_node_input!r}")
         if norm not in _NORMS:
             raise ValueError(f"`norm` must be one of {_NORMS}, got {norm!r}")
-        for name in ("class_dim", "pred_dim", "latent_dim", "encoder_layers", "echo_layers", "shape_echo_layers", "gcn_hidden",
-                     "proj_dim", "context_dim", "time_dim", "width", "num_blocks", "shape_dim", "steps",
-                     "batch_size", "num_train_timesteps", "sample_steps"):
+        for name in (
+            "class_dim",
+            "pred_dim",
+            "latent_dim",
+            "encoder_layers",
+            "echo_layers",
+            "shape_echo_layers",
+            "gcn_hidden",
+            "proj_dim",
+            "context_dim",
+            "time_dim",
+            "width",
+            "num_blocks",
+            "shape_dim",
+            "steps",
+            "batch_size",
+            "num_train_timesteps",
+            "sample_steps",
+        ):
             _pos_int(locals()[name], name)
         if sample_steps > num_train_timesteps:
-            raise ValueError(f"`sample_steps` ({sample_steps}) cannot exceed `num_train_timesteps` "
-                             f"({num_train_timesteps})")
+            raise ValueError(
+                f"`sample_steps` ({sample_steps}) cannot exceed `num_train_timesteps` ({num_train_timesteps})"
+            )
         _pos_float(lr, "lr")
         _pos_float(weight_decay, "weight_decay", allow_zero=True)
         _pos_float(grad_clip, "grad_clip", allow_zero=True)
@@ -140,16 +188,47 @@ class EchoScene:
 
     # ------------------------------------------------------------------ construction
     def _cfg(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "class_dim", "pred_dim", "latent_dim", "encoder_layers", "gcn_hidden", "echo_layers",
-            "shape_echo_layers", "layout_predicates", "shape_predicates", "proj_dim",
-            "context_dim", "time_dim", "width", "num_blocks", "norm", "shape_dim", "echo", "echo_node_input",
-            "shape")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "class_dim",
+                "pred_dim",
+                "latent_dim",
+                "encoder_layers",
+                "gcn_hidden",
+                "echo_layers",
+                "shape_echo_layers",
+                "layout_predicates",
+                "shape_predicates",
+                "proj_dim",
+                "context_dim",
+                "time_dim",
+                "width",
+                "num_blocks",
+                "norm",
+                "shape_dim",
+                "echo",
+                "echo_node_input",
+                "shape",
+            )
+        }
 
     def get_params(self) -> dict:
-        keys = list(self._cfg()) + ["steps", "batch_size", "lr", "weight_decay", "grad_clip", "ema_decay",
-                                    "num_train_timesteps", "sample_steps", "shared_shape_noise", "max_train_time_s",
-                                    "checkpoint_every", "seed", "verbose"]
+        keys = list(self._cfg()) + [
+            "steps",
+            "batch_size",
+            "lr",
+            "weight_decay",
+            "grad_clip",
+            "ema_decay",
+            "num_train_timesteps",
+            "sample_steps",
+            "shared_shape_noise",
+            "max_train_time_s",
+            "checkpoint_every",
+            "seed",
+            "verbose",
+        ]
         out = {k: getattr(self, k) for k in keys}
         out["device"] = str(self.device)
         out["checkpoint_path"] = None if self.checkpoint_path is None else str(self.checkpoint_path)
@@ -162,8 +241,9 @@ class EchoScene:
         for p in self.ema_.parameters():
             p.requires_grad_(False)
         self.layout_schedule_ = DDPMSchedule(self.num_train_timesteps, 1e-4, 0.02, "linear", device=self.device)
-        self.shape_schedule_ = DDPMSchedule(self.num_train_timesteps, 0.00085, 0.012, "scaled_linear",
-                                            device=self.device)
+        self.shape_schedule_ = DDPMSchedule(
+            self.num_train_timesteps, 0.00085, 0.012, "scaled_linear", device=self.device
+        )
 
     def _check_fitted(self):
         if self.net_ is None:
@@ -190,29 +270,50 @@ class EchoScene:
                     raise ValueError("the checkpoint was trained with a different `echo` setting")
         if resume_state is not None:
             self.box_codec_ = S.BoxCodec.from_state_dict(resume_state["box_codec"])
-            self.shape_codec_ = (S.ShapeCodec.from_state_dict(resume_state["shape_codec"])
-                                 if resume_state["shape_codec"] is not None else None)
+            self.shape_codec_ = (
+                S.ShapeCodec.from_state_dict(resume_state["shape_codec"])
+                if resume_state["shape_codec"] is not None
+                else None
+            )
         else:
             self.box_codec_ = S.BoxCodec().fit(scenes)
             self.shape_codec_ = None
             if self.shape:
-                keys = np.concatenate([np.stack([s.classes, s.shape_variant], 1)[s.object_mask & (s.shape_variant >= 0)]
-                                       for s in scenes])
-                keys = np.unique(keys, axis=0)                 # distinct (class, variant) shapes
+                keys = np.concatenate(
+                    [np.stack([s.classes, s.shape_variant], 1)[s.object_mask & (s.shape_variant >= 0)] for s in scenes]
+                )
+                keys = np.unique(keys, axis=0)  # distinct (class, variant) shapes
                 if len(keys) < self.shape_dim + 1:
-                    raise ValueError(f"the training scenes hold {len(keys)} distinct shapes, too few for "
-                                     f"`shape_dim`={self.shape_dim}")
+                    raise ValueError(
+                        f"the training scenes hold {len(keys)} distinct shapes, too few for "
+                        f"`shape_dim`={self.shape_dim}"
+                    )
                 grids = S.shape_grids(keys[:, 0], keys[:, 1])
                 self.shape_codec_ = S.ShapeCodec(self.shape_dim).fit(grids)
         self._build()
         data = self._to_data(scenes)
         t0, c0 = time.perf_counter(), time.process_time()
         self.loss_history_, state = train_loop(
-            self.net_, self.ema_, data, layout_schedule=self.layout_schedule_, shape_schedule=self.shape_schedule_,
-            steps=self.steps, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip, ema_decay=self.ema_decay, seed=self.seed, device=self.device,
-            verbose=self.verbose, checkpoint_path=self.checkpoint_path, checkpoint_every=self.checkpoint_every,
-            resume_state=resume_state, extra_state=self._extra_state(), max_time_s=self.max_train_time_s)
+            self.net_,
+            self.ema_,
+            data,
+            layout_schedule=self.layout_schedule_,
+            shape_schedule=self.shape_schedule_,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            grad_clip=self.grad_clip,
+            ema_decay=self.ema_decay,
+            seed=self.seed,
+            device=self.device,
+            verbose=self.verbose,
+            checkpoint_path=self.checkpoint_path,
+            checkpoint_every=self.checkpoint_every,
+            resume_state=resume_state,
+            extra_state=self._extra_state(),
+            max_time_s=self.max_train_time_s,
+        )
         self.train_time_s_ = time.perf_counter() - t0
         self.train_cpu_s_ = time.process_time() - c0
         self.steps_done_ = int(state["step"])
@@ -220,16 +321,23 @@ class EchoScene:
         return self
 
     def _extra_state(self):
-        return {"params": self.get_params(), "box_codec": self.box_codec_.state_dict(),
-                "shape_codec": None if self.shape_codec_ is None else self.shape_codec_.state_dict()}
+        return {
+            "params": self.get_params(),
+            "box_codec": self.box_codec_.state_dict(),
+            "shape_codec": None if self.shape_codec_ is None else self.shape_codec_.state_dict(),
+        }
 
     def save(self, path) -> Path:
         """Save weights (network and EMA), codecs and parameters."""
         self._check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"model": self.net_.state_dict(), "ema": self.ema_.state_dict(), **self._extra_state(),
-                 "loss_history": list(getattr(self, "loss_history_", []))}
+        state = {
+            "model": self.net_.state_dict(),
+            "ema": self.ema_.state_dict(),
+            **self._extra_state(),
+            "loss_history": list(getattr(self, "loss_history_", [])),
+        }
         torch.save(state, path)
         return path
 
@@ -240,8 +348,9 @@ class EchoScene:
         params.update(device=device, verbose=verbose)
         est = cls(**params)
         est.box_codec_ = S.BoxCodec.from_state_dict(state["box_codec"])
-        est.shape_codec_ = (S.ShapeCodec.from_state_dict(state["shape_codec"])
-                            if state["shape_codec"] is not None else None)
+        est.shape_codec_ = (
+            S.ShapeCodec.from_state_dict(state["shape_codec"]) if state["shape_codec"] is not None else None
+        )
         est._build()
         est.net_.load_state_dict(state["model"])
         est.ema_.load_state_dict(state["ema"])
@@ -274,7 +383,7 @@ class EchoScene:
                 x0_known = known[key].to(dev)
             context = None
             if not self.echo:
-                context = branch.context(v, x, x.new_zeros(n, self.time_dim), ei, et)   # static: computed once
+                context = branch.context(v, x, x.new_zeros(n, self.time_dim), ei, et)  # static: computed once
             ts = sched.timesteps(num_steps)
             for i, t in enumerate(ts):
                 t_prev = ts[i + 1] if i + 1 < len(ts) else -1
@@ -291,10 +400,16 @@ class EchoScene:
 
     def _batches(self, graphs, batch_size):
         for start in range(0, len(graphs), batch_size):
-            yield start, graphs[start:start + batch_size]
+            yield start, graphs[start : start + batch_size]
 
-    def sample(self, graphs: Sequence[S.Scene], num_steps: int | None = None, seed: int = 0,
-               batch_size: int = 128, known: Sequence[dict] | None = None) -> list[S.Scene]:
+    def sample(
+        self,
+        graphs: Sequence[S.Scene],
+        num_steps: int | None = None,
+        seed: int = 0,
+        batch_size: int = 128,
+        known: Sequence[dict] | None = None,
+    ) -> list[S.Scene]:
         """Generate a room for every scene graph in ``graphs`` (their boxes and shapes are ignored).
 
         Returns new :class:`~graphdiff.data.scenes.Scene` objects with the graph of the input, decoded ``param7``
@@ -322,7 +437,7 @@ class EchoScene:
             batch = Batch.from_data_list(data).to(self.device)
             kn = None
             if known is not None:
-                kc = known[start:start + len(chunk)]
+                kc = known[start : start + len(chunk)]
                 kn = {k: torch.cat([torch.as_tensor(x[k]) for x in kc]) for k in kc[0]}
             out = self._sample_batch(batch, num_steps, gen, kn)
             boxes = out["box"].cpu().numpy()
@@ -351,9 +466,15 @@ class EchoScene:
         grids[~scene.object_mask] = False
         return grids
 
-    def resample(self, previous: Sequence[S.Scene], edited: Sequence[S.Scene], mode: str = "clamp",
-                 free: Sequence[np.ndarray] | None = None, num_steps: int | None = None,
-                 seed: int = 0) -> list[S.Scene]:
+    def resample(
+        self,
+        previous: Sequence[S.Scene],
+        edited: Sequence[S.Scene],
+        mode: str = "clamp",
+        free: Sequence[np.ndarray] | None = None,
+        num_steps: int | None = None,
+        seed: int = 0,
+    ) -> list[S.Scene]:
         """Re-sample edited graphs.
 
         Args:
@@ -368,8 +489,9 @@ class EchoScene:
         if mode not in ("all", "clamp"):
             raise ValueError(f"`mode` must be 'all' or 'clamp', got {mode!r}")
         if len(previous) != len(edited):
-            raise ValueError(f"`previous` and `edited` must have the same length, got {len(previous)} and "
-                             f"{len(edited)}")
+            raise ValueError(
+                f"`previous` and `edited` must have the same length, got {len(previous)} and {len(edited)}"
+            )
         if mode == "all":
             return self.sample(edited, num_steps=num_steps, seed=seed)
         known = []
@@ -378,8 +500,9 @@ class EchoScene:
             if mapping is None:
                 mapping = np.arange(new.num_nodes) if new.num_nodes == old.num_nodes else None
             if mapping is None:
-                raise ValueError(f"edited[{i}] has no node mapping to previous[{i}]: build it with "
-                                 "graphdiff.scene.edits")
+                raise ValueError(
+                    f"edited[{i}] has no node mapping to previous[{i}]: build it with graphdiff.scene.edits"
+                )
             mapping = np.asarray(mapping)
             f = np.asarray(free[i] if free is not None else new.extra.get("edited_nodes", []), dtype=np.int64)
             fixed = mapping >= 0

@@ -31,8 +31,17 @@ import torch
 
 from graphdiff.data import scenes as S
 
-__all__ = ["GROUPS", "relation_pass", "relation_accuracy", "top_down_raster", "layout_mmd", "surface_points",
-           "chamfer_matrix", "shape_metrics", "shape_consistency"]
+__all__ = [
+    "GROUPS",
+    "relation_pass",
+    "relation_accuracy",
+    "top_down_raster",
+    "layout_mmd",
+    "surface_points",
+    "chamfer_matrix",
+    "shape_metrics",
+    "shape_consistency",
+]
 
 _P = S.PREDICATE_TO_ID
 GROUPS = {
@@ -142,23 +151,24 @@ def top_down_raster(scene: S.Scene, res: int = 32, extent: float = 4.5) -> np.nd
     over ``[-extent, extent]^2`` metres (room-centred)."""
     c = (np.arange(res) + 0.5) / res * 2 * extent - extent
     X, Z = np.meshgrid(c, c, indexing="ij")
-    pts = np.stack([X.ravel(), Z.ravel()], axis=1)                       # (res^2, 2)
+    pts = np.stack([X.ravel(), Z.ravel()], axis=1)  # (res^2, 2)
     obj = np.flatnonzero(scene.object_mask)
     out = np.zeros((len(_RASTER_CLASSES), res * res))
     if obj.size:
         b = scene.boxes[obj]
-        d = pts[None] - b[:, None, [3, 5]]                                 # (n, res^2, 2)
+        d = pts[None] - b[:, None, [3, 5]]  # (n, res^2, 2)
         cth, sth = np.cos(b[:, 6])[:, None], np.sin(b[:, 6])[:, None]
-        u = cth * d[..., 0] + sth * d[..., 1]                              # local x (length axis)
-        w = -sth * d[..., 0] + cth * d[..., 1]                             # local z (depth axis)
+        u = cth * d[..., 0] + sth * d[..., 1]  # local x (length axis)
+        w = -sth * d[..., 0] + cth * d[..., 1]  # local z (depth axis)
         inside = (np.abs(u) <= b[:, 0:1] / 2) & (np.abs(w) <= b[:, 2:3] / 2)
         chan = np.searchsorted(_RASTER_CLASSES, scene.classes[obj])
         np.maximum.at(out, chan, inside.astype(float))
     return out.reshape(len(_RASTER_CLASSES), res, res)
 
 
-def layout_mmd(generated: Sequence[S.Scene], reference: Sequence[S.Scene], res: int = 32,
-               bandwidth: float | None = None) -> float:
+def layout_mmd(
+    generated: Sequence[S.Scene], reference: Sequence[S.Scene], res: int = 32, bandwidth: float | None = None
+) -> float:
     """Unbiased RBF-kernel MMD^2 between the top-down class rasters of two sets of rooms.
 
     ``bandwidth`` defaults to the median pairwise distance within ``reference``.
@@ -171,11 +181,14 @@ def layout_mmd(generated: Sequence[S.Scene], reference: Sequence[S.Scene], res: 
     if bandwidth is None:
         iu = torch.triu_indices(len(Y), len(Y), 1)
         bandwidth = float(dyy[iu[0], iu[1]].median().sqrt())
-    g = 1.0 / (2.0 * bandwidth ** 2)
+    g = 1.0 / (2.0 * bandwidth**2)
     kxx, kyy, kxy = torch.exp(-g * torch.cdist(X, X) ** 2), torch.exp(-g * dyy), torch.exp(-g * torch.cdist(X, Y) ** 2)
     m, n = len(X), len(Y)
-    mmd = ((kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1)) + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
-           - 2 * kxy.mean())
+    mmd = (
+        (kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
+        + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
+        - 2 * kxy.mean()
+    )
     return float(mmd)
 
 
@@ -194,7 +207,7 @@ def surface_points(grids, num_points: int = 256, seed: int = 0) -> torch.Tensor:
             interior &= np.roll(pad, sh, axis=ax)[:, 1:-1, 1:-1, 1:-1]
     surf = grids & ~interior
     out = np.zeros((len(grids), num_points, 3))
-    for i in range(len(grids)):                # one shape at a time: the number of surface voxels varies
+    for i in range(len(grids)):  # one shape at a time: the number of surface voxels varies
         p = np.argwhere(surf[i]).astype(np.float64)
         if len(p) == 0:
             continue
@@ -209,10 +222,10 @@ def chamfer_matrix(A: torch.Tensor, B: torch.Tensor, chunk: int = 64) -> torch.T
     ``A`` (m, p, 3) and of ``B`` (n, q, 3): an (m, n) matrix."""
     out = torch.empty(len(A), len(B))
     for i in range(0, len(A), chunk):
-        a = A[i:i + chunk]
-        d = torch.cdist(a.reshape(-1, 3), B.reshape(-1, 3)) ** 2        # (ca*p, n*q)
+        a = A[i : i + chunk]
+        d = torch.cdist(a.reshape(-1, 3), B.reshape(-1, 3)) ** 2  # (ca*p, n*q)
         d = d.view(len(a), A.size(1), len(B), B.size(1))
-        out[i:i + chunk] = d.min(dim=3).values.mean(dim=1) + d.min(dim=1).values.mean(dim=2)
+        out[i : i + chunk] = d.min(dim=3).values.mean(dim=1) + d.min(dim=1).values.mean(dim=2)
     return out
 
 
@@ -232,8 +245,9 @@ def _pointflow(gen_pts, ref_pts):
     return mmd, cov, nna
 
 
-def shape_metrics(gen_grids: dict, ref_grids: dict, max_per_class: int = 64, num_points: int = 256,
-                  seed: int = 0) -> dict:
+def shape_metrics(
+    gen_grids: dict, ref_grids: dict, max_per_class: int = 64, num_points: int = 256, seed: int = 0
+) -> dict:
     """MMD-CD (lower is better), COV-CD (higher) and 1-NNA-CD (0.5 is ideal) per class and averaged over classes.
 
     ``gen_grids`` / ``ref_grids`` map a class name to ``(n, r, r, r)`` occupancy grids; classes with fewer than 2
@@ -244,8 +258,12 @@ def shape_metrics(gen_grids: dict, ref_grids: dict, max_per_class: int = 64, num
         g, r = np.asarray(gen_grids[cls])[:max_per_class], np.asarray(ref_grids[cls])[:max_per_class]
         if len(g) < 2 or len(r) < 2:
             continue
-        per_class[cls] = dict(zip(("mmd_cd", "cov_cd", "nna_cd"),
-                                  _pointflow(surface_points(g, num_points, seed), surface_points(r, num_points, seed))))
+        per_class[cls] = dict(
+            zip(
+                ("mmd_cd", "cov_cd", "nna_cd"),
+                _pointflow(surface_points(g, num_points, seed), surface_points(r, num_points, seed)),
+            )
+        )
     if not per_class:
         raise ValueError("no class has at least 2 generated and 2 reference shapes")
     out = {k: float(np.mean([v[k] for v in per_class.values()])) for k in ("mmd_cd", "cov_cd", "nna_cd")}
@@ -253,8 +271,9 @@ def shape_metrics(gen_grids: dict, ref_grids: dict, max_per_class: int = 64, num
     return out
 
 
-def shape_consistency(grids_per_scene: Sequence[np.ndarray], pairs_per_scene: Sequence[np.ndarray],
-                      num_points: int = 256, seed: int = 0) -> float:
+def shape_consistency(
+    grids_per_scene: Sequence[np.ndarray], pairs_per_scene: Sequence[np.ndarray], num_points: int = 256, seed: int = 0
+) -> float:
     """Mean Chamfer distance between the shapes of the consistency pairs (same class and model in the ground
     truth) of each scene; lower means more consistent."""
     a, b = [], []

@@ -96,16 +96,34 @@ class Echo(nn.Module):
     computed once per sample (static encoding, same parameter count).
     """
 
-    def __init__(self, node_dim: int, x_dim: int, time_dim: int, proj_dim: int = 32, out_dim: int = 64,
-                 hidden_dim: int = 64, num_layers: int = 4, pred_dim: int = 32, norm: str | None = "layer",
-                 echo: bool = True):
+    def __init__(
+        self,
+        node_dim: int,
+        x_dim: int,
+        time_dim: int,
+        proj_dim: int = 32,
+        out_dim: int = 64,
+        hidden_dim: int = 64,
+        num_layers: int = 4,
+        pred_dim: int = 32,
+        norm: str | None = "layer",
+        echo: bool = True,
+    ):
         super().__init__()
         self.echo = bool(echo)
         self.proj_dim = proj_dim
         self.x_proj = nn.Linear(x_dim, proj_dim)
         self.t_proj = nn.Linear(time_dim, proj_dim)
-        self.gcn = TripletGCN(node_dim + 2 * proj_dim, pred_dim, out_dim, hidden_channels=hidden_dim,
-                              num_layers=num_layers, norm=norm, residual=True, num_predicates=NUM_PREDICATES)
+        self.gcn = TripletGCN(
+            node_dim + 2 * proj_dim,
+            pred_dim,
+            out_dim,
+            hidden_channels=hidden_dim,
+            num_layers=num_layers,
+            norm=norm,
+            residual=True,
+            num_predicates=NUM_PREDICATES,
+        )
 
     def reset_parameters(self):
         self.x_proj.reset_parameters()
@@ -139,10 +157,21 @@ class _Branch(nn.Module):
         self.register_buffer("predicate_mask", _predicate_mask(predicates), persistent=False)
         self.x_dim = x_dim
         self.time_dim = cfg["time_dim"]
-        self.time_mlp = nn.Sequential(nn.Linear(cfg["time_dim"], cfg["time_dim"]), nn.SiLU(),
-                                      nn.Linear(cfg["time_dim"], cfg["time_dim"]))
-        self.echo = Echo(node_dim, x_dim, cfg["time_dim"], cfg["proj_dim"], cfg["context_dim"], cfg["gcn_hidden"],
-                         num_layers, cfg["pred_dim"], cfg["norm"], echo)
+        self.time_mlp = nn.Sequential(
+            nn.Linear(cfg["time_dim"], cfg["time_dim"]), nn.SiLU(), nn.Linear(cfg["time_dim"], cfg["time_dim"])
+        )
+        self.echo = Echo(
+            node_dim,
+            x_dim,
+            cfg["time_dim"],
+            cfg["proj_dim"],
+            cfg["context_dim"],
+            cfg["gcn_hidden"],
+            num_layers,
+            cfg["pred_dim"],
+            cfg["norm"],
+            echo,
+        )
         self.denoiser = ResidualDenoiser(x_dim, cfg["context_dim"], cfg["time_dim"], cfg["width"], cfg["num_blocks"])
 
     def reset_parameters(self):
@@ -184,9 +213,16 @@ class EchoSceneNet(nn.Module):
         self.class_emb = nn.Embedding(NUM_CLASSES, cfg["class_dim"])
         self.room_emb = nn.Embedding(NUM_ROOM_TYPES, cfg["class_dim"])
         if cfg["echo_node_input"] == "latent":
-            self.encoder = TripletGCN(cfg["class_dim"], cfg["pred_dim"], cfg["latent_dim"],
-                                      hidden_channels=cfg["gcn_hidden"], num_layers=cfg["encoder_layers"],
-                                      norm=cfg["norm"], residual=True, num_predicates=NUM_PREDICATES)
+            self.encoder = TripletGCN(
+                cfg["class_dim"],
+                cfg["pred_dim"],
+                cfg["latent_dim"],
+                hidden_channels=cfg["gcn_hidden"],
+                num_layers=cfg["encoder_layers"],
+                norm=cfg["norm"],
+                residual=True,
+                num_predicates=NUM_PREDICATES,
+            )
             node_dim = cfg["latent_dim"]
         else:
             self.encoder = None
@@ -194,8 +230,11 @@ class EchoSceneNet(nn.Module):
         # each branch's GCNs run over a subset of the predicates (None: all of them)
         self.register_buffer("encoder_mask", _predicate_mask(cfg["layout_predicates"]), persistent=False)
         self.layout = _Branch(8, node_dim, cfg, cfg["echo"], cfg["echo_layers"], cfg["layout_predicates"])
-        self.shape = (_Branch(cfg["shape_dim"], node_dim, cfg, cfg["echo"], cfg["shape_echo_layers"],
-                              cfg["shape_predicates"]) if cfg["shape"] else None)
+        self.shape = (
+            _Branch(cfg["shape_dim"], node_dim, cfg, cfg["echo"], cfg["shape_echo_layers"], cfg["shape_predicates"])
+            if cfg["shape"]
+            else None
+        )
 
     def reset_parameters(self):
         self.class_emb.reset_parameters()

@@ -9,14 +9,32 @@ from graphdiff.data import scenes as S
 
 __all__ = ["draw_topdown", "CLASS_COLORS"]
 
-_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-            "#bab0ac", "#17becf", "#8c564b"]
+_PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#17becf",
+    "#8c564b",
+]
 CLASS_COLORS = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(S.CLASSES[1:-1])}
 _ARROW_PREDICATES = {"left": "#333333", "right": "#333333", "front": "#1f77b4", "behind": "#1f77b4"}
 
 
-def draw_topdown(scene: S.Scene, ax=None, relations=("left", "right", "front", "behind"), highlight=(),
-                 title: str | None = None, legend: bool = True):
+def draw_topdown(
+    scene: S.Scene,
+    ax=None,
+    relations=("left", "right", "front", "behind"),
+    highlight=(),
+    title: str | None = None,
+    legend: bool = True,
+):
     """Draw ``scene`` seen from above (x to the right, z up) on ``ax`` (a new figure when None).
 
     Objects are oriented rectangles coloured by class (lamps dashed, as they hang above the floor); the floor box is
@@ -32,14 +50,22 @@ def draw_topdown(scene: S.Scene, ax=None, relations=("left", "right", "front", "
     if floor.size:
         W, D = scene.boxes[floor[0], 0], scene.boxes[floor[0], 2]
         ax.add_patch(mpatches.Rectangle((-W / 2, -D / 2), W, D, fill=False, lw=2, ec="black"))
-    corners = S.box_corners(scene.boxes)[:, :4][:, :, [0, 2]]          # bottom face, (x, z)
+    corners = S.box_corners(scene.boxes)[:, :4][:, :, [0, 2]]  # bottom face, (x, z)
     seen = set()
     for i in np.flatnonzero(scene.object_mask):
         name = S.CLASSES[scene.classes[i]]
         lamp = name == "lamp"
-        ax.add_patch(mpatches.Polygon(corners[i], closed=True, alpha=0.25 if lamp else 0.6, fc=CLASS_COLORS[name],
-                                      ec="black", ls="--" if lamp else "-",
-                                      label=name if name not in seen else None))
+        ax.add_patch(
+            mpatches.Polygon(
+                corners[i],
+                closed=True,
+                alpha=0.25 if lamp else 0.6,
+                fc=CLASS_COLORS[name],
+                ec="black",
+                ls="--" if lamp else "-",
+                label=name if name not in seen else None,
+            )
+        )
         seen.add(name)
         ax.text(scene.boxes[i, 3], scene.boxes[i, 5], str(i), ha="center", va="center", fontsize=7)
     wanted = {S.PREDICATE_TO_ID[p] for p in relations}
@@ -49,8 +75,12 @@ def draw_topdown(scene: S.Scene, ax=None, relations=("left", "right", "front", "
             continue
         color = "red" if k in hl else _ARROW_PREDICATES.get(S.PREDICATES[p], "gray")
         a, b = scene.boxes[s, [3, 5]], scene.boxes[o, [3, 5]]
-        ax.annotate("", xy=b, xytext=a, arrowprops=dict(arrowstyle="->", color=color, lw=2 if k in hl else 0.8,
-                                                        alpha=1.0 if k in hl else 0.5))
+        ax.annotate(
+            "",
+            xy=b,
+            xytext=a,
+            arrowprops=dict(arrowstyle="->", color=color, lw=2 if k in hl else 0.8, alpha=1.0 if k in hl else 0.5),
+        )
     lim = max(np.abs(corners).max() if len(corners) else 1.0, 1.0) + 0.3
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)

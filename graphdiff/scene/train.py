@@ -28,8 +28,13 @@ from graphdiff.nn.diffusion import DDPMSchedule
 __all__ = ["diffusion_loss", "train_loop", "save_checkpoint", "load_checkpoint"]
 
 
-def diffusion_loss(net, batch, layout_schedule: DDPMSchedule, shape_schedule: DDPMSchedule | None,
-                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+def diffusion_loss(
+    net,
+    batch,
+    layout_schedule: DDPMSchedule,
+    shape_schedule: DDPMSchedule | None,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, dict]:
     """Joint eps-MSE of both branches on one PyG batch (see the module docstring)."""
     device = batch.box.device
     ei, et = batch.edge_index, batch.edge_type
@@ -82,10 +87,28 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     return torch.load(path, map_location=map_location, weights_only=False)
 
 
-def train_loop(net, ema, data_list, *, layout_schedule, shape_schedule, steps: int, batch_size: int, lr: float,
-               weight_decay: float, grad_clip: float, ema_decay: float, seed: int, device, verbose: bool,
-               checkpoint_path=None, checkpoint_every: int = 0, resume_state: dict | None = None,
-               extra_state: dict | None = None, max_time_s: float | None = None):
+def train_loop(
+    net,
+    ema,
+    data_list,
+    *,
+    layout_schedule,
+    shape_schedule,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    grad_clip: float,
+    ema_decay: float,
+    seed: int,
+    device,
+    verbose: bool,
+    checkpoint_path=None,
+    checkpoint_every: int = 0,
+    resume_state: dict | None = None,
+    extra_state: dict | None = None,
+    max_time_s: float | None = None,
+):
     """Train ``net`` for ``steps`` optimiser steps on batches of ``batch_size`` scenes drawn from ``data_list``.
 
     Returns ``(history, state)``: the per-step losses and the final checkpoint state. ``resume_state`` (a loaded
@@ -112,16 +135,24 @@ def train_loop(net, ema, data_list, *, layout_schedule, shape_schedule, steps: i
         history = list(resume_state.get("history", []))
 
     def state(step):
-        out = {"model": net.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
-               "lr_scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step, "history": history}
+        out = {
+            "model": net.state_dict(),
+            "ema": ema.state_dict(),
+            "optimizer": opt.state_dict(),
+            "lr_scheduler": sched.state_dict(),
+            "generator": gen.get_state(),
+            "step": step,
+            "history": history,
+        }
         out.update(extra_state or {})
         return out
 
     net.train()
     t0 = time.process_time()
     n = len(data_list)
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=not verbose, desc="EchoScene training",
-               mininterval=1.0)
+    bar = tqdm(
+        range(start, steps), initial=start, total=steps, disable=not verbose, desc="EchoScene training", mininterval=1.0
+    )
     step = start
     for step in bar:
         idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
