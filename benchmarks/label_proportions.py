@@ -138,8 +138,8 @@ def _paper_run(bag_size: int, seed: int, args) -> list[dict]:
 def _supervised_run(seed: int, args) -> list[dict]:
     import graphdiff.data as gd
     from graphdiff.llp import fit_mlp
-    from graphdiff.llp.selection import auc_score_fn, roc_auc
     from graphdiff.llp.mlp import predict_proba
+    from graphdiff.llp.selection import auc_score_fn, roc_auc
 
     ds = gd.load_tabular("bank_marketing")
     X = torch.from_numpy(np.asarray(ds.X_train))
@@ -189,7 +189,7 @@ def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, m
     from graphdiff.llp.datasets import logistic_data
     from graphdiff.llp.selection import roc_auc
 
-    X, y = logistic_data(n, 16, 0.3, seed=seed)
+    _X, y = logistic_data(n, 16, 0.3, seed=seed)
     g = torch.load(graph_path)
     bags = random_bags(y, bag_size, seed=seed)
     t0 = time.perf_counter()

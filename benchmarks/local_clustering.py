@@ -92,8 +92,8 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
         per = {}
 
         def add(method, setting, cluster):
-            p, r, f = precision_recall_f1(cluster, target)
-            per.setdefault((method, _key(setting)), []).append((p, r, f))
+            p, r, f = precision_recall_f1(cluster, target)  # noqa: B023 (called within this iteration)
+            per.setdefault((method, _key(setting)), []).append((p, r, f))  # noqa: B023
 
         common = dict(
             target_volume=vol_k,
@@ -209,7 +209,7 @@ def run_quality(res: Results, datasets, seeds_per_class: int, verbose: bool):
             setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
             vals = [float(np.mean(per_dataset[d][(method, skey)]["f1"])) for d in per_dataset]
             res.add(
-                "mean_%d_datasets" % len(per_dataset),
+                f"mean_{len(per_dataset)}_datasets",
                 method,
                 setting,
                 "f1",

@@ -481,7 +481,7 @@ def main(argv=None) -> int:
 
             def tracked(item):
                 out = job(item)
-                bar.update(1)
+                bar.update(1)  # noqa: B023 (called within this iteration)
                 return out
 
             with ThreadPoolExecutor(max_workers=args.parallel) as pool:

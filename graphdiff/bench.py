@@ -20,8 +20,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = ["Results", "environment", "run_isolated", "peak_rss_mb", "results_dir"]
 

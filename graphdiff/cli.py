@@ -23,9 +23,7 @@ def _summary(name: str, data) -> str:
     if getattr(data, "num_classes", None) is not None:
         parts.append(f"{data.num_classes} classes")
     if getattr(data, "train_mask", None) is not None:
-        parts.append(
-            "split {}/{}/{}".format(int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum()))
-        )
+        parts.append(f"split {int(data.train_mask.sum())}/{int(data.val_mask.sum())}/{int(data.test_mask.sum())}")
     return f"  {name:<22s} " + ", ".join(parts)
 
 

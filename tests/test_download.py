@@ -144,7 +144,7 @@ def test_file_url_with_default_opener(tmp_path):
 def test_find_form_prefers_listed_order_and_reports_corruption(tmp_path):
     assert download.find_form(tmp_path, [_form()]) is None
     (tmp_path / "edges.txt").write_bytes(PAYLOAD)
-    path, form = download.find_form(tmp_path, [_form(name="other.txt"), _form()])
+    path, _form_found = download.find_form(tmp_path, [_form(name="other.txt"), _form()])
     assert path.name == "edges.txt"
     (tmp_path / "edges.txt").write_bytes(b"corrupt")
     with pytest.raises(ChecksumError):
@@ -193,7 +193,7 @@ def test_forms_sharing_a_name_accept_either_variant(tmp_path):
     staged = b"header\n" + PAYLOAD
     forms = [_form(), _form(sha256=hashlib.sha256(staged).hexdigest(), form="staged")]
     (tmp_path / "edges.txt").write_bytes(staged)
-    path, form = download.find_form(tmp_path, forms)
+    _path, form = download.find_form(tmp_path, forms)
     assert form["form"] == "staged"
     (tmp_path / "edges.txt").write_bytes(PAYLOAD)
     assert download.find_form(tmp_path, forms)[1] is forms[0]

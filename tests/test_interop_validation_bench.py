@@ -111,7 +111,7 @@ def test_run_isolated_measures_its_own_peak():
     # Allocate in this (parent) process first: the child's peak must not inherit it.
     ballast = np.random.default_rng(1).random(400 * 1024 * 1024 // 8)
     assert bench.peak_rss_mb() > 400
-    small, _, peak_small = bench.run_isolated(_allocate, 1)
+    _small, _, peak_small = bench.run_isolated(_allocate, 1)
     big, t, peak_big = bench.run_isolated(_allocate, 300)
     assert big == 300 * 1024 * 1024 // 8 and t >= 0
     assert peak_big - peak_small > 250

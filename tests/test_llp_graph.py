@@ -44,7 +44,7 @@ def test_knn_methods_agree_and_cosine_matches_sklearn():
 def test_ivf_is_approximate_with_reasonable_recall():
     x = torch.cat([_data(1500, 4, 2), _data(1500, 4, 3) + 4.0])
     exact, _ = knn_graph(x, 5, metric="euclidean", method="blocked")
-    approx, w = knn_graph(x, 5, metric="euclidean", method="ivf", cell_size=200, n_probe=4)
+    approx, _w = knn_graph(x, 5, metric="euclidean", method="ivf", cell_size=200, n_probe=4)
     n = x.size(0)
     s1 = set((exact[0] * n + exact[1]).tolist())
     s2 = set((approx[0] * n + approx[1]).tolist())

@@ -16,7 +16,7 @@ SMALL = dict(hidden=(32, 16, 8), epochs=8, batch_size=128, verbose=False)
 @pytest.fixture(scope="module")
 def toy():
     X, y = logistic_data(1600, 6, 0.3, signal=4.0, seed=1)
-    Xt, yt = logistic_data(800, 6, 0.3, signal=4.0, seed=1)  # same model (same seed) -> same w; new draw below
+    _Xt, _yt = logistic_data(800, 6, 0.3, signal=4.0, seed=1)  # same model (same seed) -> same w; new draw below
     g = torch.Generator().manual_seed(9)
     perm = torch.randperm(1600, generator=g)
     return X[perm[:1200]], y[perm[:1200]], X[perm[1200:]], y[perm[1200:]]
@@ -106,7 +106,7 @@ def test_bag_proportion_loss_matches_definition():
 
 
 def test_bad_input_raises_clear_errors(toy):
-    X, y, _, _ = toy
+    X, _y, _, _ = toy
     n = X.size(0)
     lists = [np.arange(0, 8), np.arange(8, 16)]
     est = BPLabelProportions(**SMALL)

@@ -102,7 +102,7 @@ def test_matches_torch_geometric_label_propagation():
 
 
 def test_bad_inputs():
-    ei, A = _graph()
+    ei, _A = _graph()
     with pytest.raises(ValueError, match="out of range"):
         P.normalized_adjacency(ei, 10)
     with pytest.raises(ValueError, match="negative"):

@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from graphdiff.data import scenes as S
 
@@ -249,7 +248,10 @@ def test_sgfront_round_trip(tmp_path):
     for a, b in zip(scenes, loaded):
         np.testing.assert_array_equal(a.classes, b.classes)
         np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-9)  # scene_center subtracted again
-        key = lambda t: sorted(map(tuple, t.tolist()))
+
+        def key(t):
+            return sorted(map(tuple, t.tolist()))
+
         assert key(a.triples) == key(b.triples)
 
 

@@ -110,8 +110,14 @@ def test_tabular_missing_and_corrupt(tmp_path):
 def test_adult_parser_rejects_malformed_rows(tmp_path):
     from graphdiff.data import tabular
 
-    header = "age, workclass, fnlwgt, education, education-num, marital-status, occupation, relationship, race, sex, capital-gain, capital-loss, hours-per-week, native-country, Y\n"
-    good = "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White, Male, 2174, 0, 40, United-States, <=50K\n"
+    header = (
+        "age, workclass, fnlwgt, education, education-num, marital-status, occupation, relationship, race, sex, "
+        "capital-gain, capital-loss, hours-per-week, native-country, Y\n"
+    )
+    good = (
+        "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White, Male, 2174, 0, 40, "
+        "United-States, <=50K\n"
+    )
     X, y = tabular._parse_adult(header + good + good.replace("<=50K", ">50K."), "t")
     assert X.shape == (2, 14) and y.tolist() == [0, 1]
     with pytest.raises(ValueError, match="fields"):

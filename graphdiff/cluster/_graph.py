@@ -119,7 +119,7 @@ class LocalGraph:
             self._acl_workspace = _ACLWorkspace(self.num_nodes)
         return self._acl_workspace
 
-    def with_weights(self, weights) -> "LocalGraph":
+    def with_weights(self, weights) -> LocalGraph:
         """The same structure with new edge weights (the CSR arrays are shared, not copied)."""
         return LocalGraph(self.indptr, self.indices, weights, validate=True)
 

@@ -97,7 +97,7 @@ class _Workspace:
         self.need = np.zeros(4096, dtype=np.int64)
         self.busy = False
 
-    def _alloc_nodes(self, cap: int, old: "_Workspace | None" = None, keep: int = 0):
+    def _alloc_nodes(self, cap: int, old: _Workspace | None = None, keep: int = 0):
         names = {
             "gid": np.int64,
             "x": np.float64,

@@ -23,8 +23,9 @@ accelerated projected-gradient solver of the same dual problem for all seeds and
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -478,7 +479,7 @@ class LocalClustering:
             )
         }
 
-    def fit(self, graph, seeds, labels=None, target_volume: float | None = None) -> "LocalClustering":
+    def fit(self, graph, seeds, labels=None, target_volume: float | None = None) -> LocalClustering:
         self.results_ = batch_local_cluster(
             graph,
             seeds,

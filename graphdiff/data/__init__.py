@@ -1,10 +1,10 @@
 """The shared data layer: loaders to ``torch_geometric.data.Data``, label noise, splits, bags, synthetic graphs,
 scene graphs and tabular data. See ``CONTRIBUTING.md`` for the contract every method package relies on."""
 
-from graphdiff.data import bags, interop, noise, splits, synthetic, validation  # noqa: F401
+from graphdiff.data import bags, interop, noise, splits, synthetic, validation
+from graphdiff.data.download import ChecksumError, MissingDataError
 from graphdiff.data.loaders import available, data_root, dataset_info, datasets_status, load
 from graphdiff.data.tabular import TabularDataset, load_tabular
-from graphdiff.data.download import ChecksumError, MissingDataError
 
 __all__ = [
     "load",

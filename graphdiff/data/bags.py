@@ -15,8 +15,8 @@ Bags are stored CSR-style: ``index[ptr[b]:ptr[b+1]]`` are the members of bag ``b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -79,7 +79,7 @@ class Bags:
         out[self.bag_of_member, pos] = self.index
         return out
 
-    def subset(self, bag_ids) -> "Bags":
+    def subset(self, bag_ids) -> Bags:
         """The bags ``bag_ids`` (same instance numbering)."""
         bag_ids = torch.as_tensor(bag_ids, dtype=torch.long)
         sizes = self.sizes[bag_ids]
@@ -193,7 +193,7 @@ def as_bags(bags, counts, num_instances: int, *, require_disjoint: bool = True) 
             try:
                 lists = [torch.as_tensor(np.asarray(b)).long().flatten() for b in bags]
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"`bags` must be a Bags, a bag-id vector or a list of index arrays: {exc}")
+                raise ValueError(f"`bags` must be a Bags, a bag-id vector or a list of index arrays: {exc}") from exc
             if len(lists) == 0:
                 raise ValueError("`bags` is empty: at least one bag is needed")
             sizes = torch.tensor([b.numel() for b in lists], dtype=torch.long)

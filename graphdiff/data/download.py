@@ -7,7 +7,8 @@ differ. A form lists what identifies its bytes:
 * ``sha256`` -- the SHA-256 of the file itself;
 * ``git_sha1`` -- the git blob id of the file (``sha1(b"blob <size>\\0" + bytes)``), for canonical files whose
   SHA-256 could not be computed offline but whose repository blob id is known;
-* ``archive`` (``"zip"``, ``"gzip"`` or ``"tar"``) with ``member`` and ``content_sha256`` / ``content_git_sha1`` -- a wrapper
+* ``archive`` (``"zip"``, ``"gzip"`` or ``"tar"``) with ``member`` and ``content_sha256`` /
+  ``content_git_sha1`` -- a wrapper
   whose decompressed content is verified instead (the wrapper's own ``sha256`` is checked too when given).
 
 A file is used only after one of its identifiers matches; a mismatch raises :class:`ChecksumError` naming the file,
@@ -26,8 +27,8 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 __all__ = [
     "ChecksumError",

@@ -11,8 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
-from torch_geometric.utils import coalesce, from_networkx as _pyg_from_networkx, to_networkx as _pyg_to_networkx
-from torch_geometric.utils import to_undirected
+from torch_geometric.utils import coalesce, to_undirected
+from torch_geometric.utils import from_networkx as _pyg_from_networkx
+from torch_geometric.utils import to_networkx as _pyg_to_networkx
 
 from graphdiff.data.validation import check_edge_index
 
@@ -88,7 +89,7 @@ def from_scipy(matrix, **attrs) -> Data:
 
 def _import_dgl():
     try:
-        import dgl  # noqa: F401
+        import dgl
     except Exception as exc:  # ImportError, or a DGL build incompatible with this torch
         raise ImportError(
             "DGL interop needs the optional `dgl` package (pip install 'graphdiff[dgl]'); DGL's PyPI wheels "

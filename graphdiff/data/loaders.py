@@ -380,7 +380,10 @@ def _inf_weights(weight: np.ndarray, name: str, inf_weight) -> np.ndarray:
         value = float(inf_weight)
     else:
         raise ValueError(f"`inf_weight` must be 'max', 'error' or a positive finite number, got {inf_weight!r}")
-    warnings.warn(f"{name}: {int(bad.sum())} infinite edge weight(s) replaced by {value:g} (inf_weight={inf_weight!r})")
+    warnings.warn(
+        f"{name}: {int(bad.sum())} infinite edge weight(s) replaced by {value:g} (inf_weight={inf_weight!r})",
+        stacklevel=2,
+    )
     weight = weight.copy()
     weight[bad] = value
     return weight

@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -237,7 +237,7 @@ class Scene:
         """Nodes that are real objects (not ``floor`` / ``_scene_``)."""
         return (self.classes != SCENE_ID) & (self.classes != FLOOR_ID)
 
-    def copy(self) -> "Scene":
+    def copy(self) -> Scene:
         return Scene(
             self.room_type,
             self.classes.copy(),
@@ -523,7 +523,7 @@ def _shape_primitives(cls: str, v: int):
     return boxes, cyls
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shape_grid(cls_id: int, variant: int) -> np.ndarray:
     cls = CLASSES[cls_id]
     if cls in ("_scene_", "floor") or variant < 0:
@@ -573,7 +573,7 @@ class ShapeCodec:
         self.dim = dim
         self.mean_ = None
 
-    def fit(self, grids) -> "ShapeCodec":
+    def fit(self, grids) -> ShapeCodec:
         G = np.asarray(grids).reshape(len(grids), -1)
         if G.shape[0] < 2:
             raise ValueError(f"`grids` must hold at least 2 shapes to fit a ShapeCodec, got {G.shape[0]}")
@@ -582,7 +582,7 @@ class ShapeCodec:
         if self.dim > min(X.shape):
             raise ValueError(f"`dim`={self.dim} exceeds the rank available from {X.shape[0]} distinct shapes")
         self.mean_ = X.mean(axis=0)
-        _, sv, vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        _, _sv, vt = np.linalg.svd(X - self.mean_, full_matrices=False)
         self.components_ = vt[: self.dim]
         codes = (X - self.mean_) @ self.components_.T
         self.scale_ = codes.std(axis=0) + 1e-6
@@ -610,7 +610,7 @@ class ShapeCodec:
         return {"dim": self.dim, "mean": self.mean_, "components": self.components_, "scale": self.scale_}
 
     @classmethod
-    def from_state_dict(cls, state) -> "ShapeCodec":
+    def from_state_dict(cls, state) -> ShapeCodec:
         out = cls(int(state["dim"]))
         out.mean_, out.components_, out.scale_ = (np.asarray(state[k]) for k in ("mean", "components", "scale"))
         return out
@@ -639,7 +639,7 @@ class BoxCodec:
     def __init__(self):
         self.bounds_ = None
 
-    def fit(self, scenes: Sequence[Scene]) -> "BoxCodec":
+    def fit(self, scenes: Sequence[Scene]) -> BoxCodec:
         if len(scenes) == 0:
             raise ValueError("`scenes` is empty: BoxCodec.fit needs training scenes")
         self.bounds_ = {}
@@ -684,7 +684,7 @@ class BoxCodec:
         return {rt: (lo.tolist(), hi.tolist()) for rt, (lo, hi) in self.bounds_.items()}
 
     @classmethod
-    def from_state_dict(cls, state) -> "BoxCodec":
+    def from_state_dict(cls, state) -> BoxCodec:
         out = cls()
         out.bounds_ = {rt: (np.asarray(lo), np.asarray(hi)) for rt, (lo, hi) in state.items()}
         return out

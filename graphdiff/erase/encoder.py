@@ -6,13 +6,15 @@ builds it (paper notes ``erase.md`` section 1.2):
 
 .. math::
 
-    H &= \operatorname{normalize}_1\big(\operatorname{LeakyReLU}_{0.01}(\operatorname{GAT}_1(\operatorname{dropout}(X)))\big), \\
+    H &= \operatorname{normalize}_1\big(\operatorname{LeakyReLU}_{0.01}
+         (\operatorname{GAT}_1(\operatorname{dropout}(X)))\big), \\
     Z &= \operatorname{ReLU}\big(\operatorname{normalize}_1(\operatorname{GAT}_2(H))\big),
 
 with ``GAT_1`` of ``heads`` heads of ``hidden_channels // heads`` channels (concatenated), ``GAT_2`` one head of
 ``out_channels``, and :math:`\operatorname{normalize}_1` the row-wise L1 normalisation. Dropout acts on the input
-only. ``x`` may be a sparse COO tensor (sparse bag-of-words features make the first layer several times cheaper). The output is non-negative with row L1 norm at most one; the ``eps`` values of the presets are tied to this
-scale, so keep the normalisation when reusing them. With ``conv="gcn"`` both layers are ``GCNConv``.
+only. ``x`` may be a sparse COO tensor (sparse bag-of-words features make the first layer several times cheaper).
+The output is non-negative with row L1 norm at most one; the ``eps`` values of the presets are tied to this scale,
+so keep the normalisation when reusing them. With ``conv="gcn"`` both layers are ``GCNConv``.
 
 The GAT layers are PyG ``GATConv`` modules (their parameters and initialisation), evaluated through
 :func:`graphdiff.nn.sparse_attention.gat_conv_csr`: the attention aggregation as CSR sparse-dense products, which on

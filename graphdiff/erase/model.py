@@ -173,7 +173,7 @@ class ERASE:
         self.history: list[dict] = []
 
     @classmethod
-    def from_preset(cls, dataset: str, **overrides) -> "ERASE":
+    def from_preset(cls, dataset: str, **overrides) -> ERASE:
         """An estimator with the reference hyper-parameters of ``dataset`` (Cora's where none exist)."""
         params = get_preset(dataset)
         params.update(overrides)
@@ -223,7 +223,7 @@ class ERASE:
         y_val_clean=None,
         monitor=None,
         num_classes: int | None = None,
-    ) -> "ERASE":
+    ) -> ERASE:
         """Train on the noisy labels of the training nodes.
 
         Args:

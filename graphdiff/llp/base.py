@@ -91,8 +91,8 @@ class LLPEstimator:
             raise ValueError(f"`val_fraction` must lie in [0, 1), got {self.val_fraction!r}")
         try:
             h = tuple(int(w) for w in self.hidden)
-        except TypeError:
-            raise ValueError(f"`hidden` must be a sequence of widths, got {self.hidden!r}")
+        except TypeError as exc:
+            raise ValueError(f"`hidden` must be a sequence of widths, got {self.hidden!r}") from exc
         if not h or min(h) < 1:
             raise ValueError(f"`hidden` must hold positive widths, got {self.hidden!r}")
 

@@ -26,8 +26,8 @@ class DLLP(LLPEstimator):
     """DLLP: the MLP trained on the bag-proportion loss. ``fit(X, bags, counts)``; batches hold
     ``max(1, batch_size // mean bag size)`` bags."""
 
-    def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> "DLLP":
-        _, X, bags, train_bags, val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
+    def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> DLLP:
+        _, X, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         dev = self._device()
         X = X.to(dev)
         with torch.random.fork_rng(devices=[]):
@@ -62,8 +62,8 @@ class DLLP(LLPEstimator):
 class EasyLLP(LLPEstimator):
     """EasyLLP: instance-level unbiased surrogate loss with bag-derived targets."""
 
-    def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> "EasyLLP":
-        _, X, bags, train_bags, val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
+    def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> EasyLLP:
+        _, X, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         sizes = train_bags.sizes.double()
         prior = float(train_bags.counts.sum()) / float(sizes.sum())
         alpha = train_bags.proportions

@@ -12,7 +12,8 @@ All messages are log-odds (state 1 minus state 0). With beliefs :math:`b_i = h_i
     \\quad c = b_i - m_{j \\to i}, \\qquad
     \\beta_{S \\to i} \\leftarrow \\text{bag message}(b_j - \\beta_{S \\to j},\\ j \\in S)
 
-(see :mod:`graphdiff.llp.bag_factors`), then damps every message, :math:`m \\leftarrow d\\, m_{old} + (1 - d)\\, m_{new}`.
+(see :mod:`graphdiff.llp.bag_factors`), then damps every message,
+:math:`m \\leftarrow d\\, m_{old} + (1 - d)\\, m_{new}`.
 The residual is the largest change of a (damped) message in the last iteration; BP stops when it falls below
 ``tol`` and reports ``converged``. Non-convergence (e.g. the period-2 oscillation of the pairwise bag expansion at
 strong bag weight) is reported, never hidden.
@@ -114,7 +115,7 @@ def loopy_bp(
     residual = float("inf")
     it = 0
     bar = tqdm(range(max_iter), desc="BP", disable=not verbose, leave=False)
-    for it in bar:
+    for it in bar:  # noqa: B007 (read after the loop)
         b = beliefs()
         res = 0.0
         if m_pairs:

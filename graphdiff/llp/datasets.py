@@ -2,7 +2,8 @@
 
 Used for the "million samples" claim of Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 4:
 rows :math:`x \\sim \\mathcal N(0, I_d)` (standardised features) and labels
-:math:`y \\sim \\mathrm{Bernoulli}(\\sigma(a\\, w^\\top x / \\lVert w \\rVert + b))` from a logistic model whose intercept
+:math:`y \\sim \\mathrm{Bernoulli}(\\sigma(a\\, w^\\top x / \\lVert w \\rVert + b))` from a logistic model
+whose intercept
 ``b`` is solved (by bisection on the expected rate) so that about ``positive_rate`` of the rows are positive.
 """
 

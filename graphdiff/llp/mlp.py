@@ -9,7 +9,8 @@ BP round is the output of the 128-d (second-to-last) hidden layer. Smaller ``hid
 from __future__ import annotations
 
 import copy
-from typing import Callable, Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -41,9 +42,7 @@ class MLP(nn.Module):
         if not -len(hidden) <= embed_layer < len(hidden):
             raise ValueError(f"`embed_layer`={embed_layer} is out of range for {len(hidden)} hidden layers")
         widths = (in_features,) + hidden
-        self.hidden = nn.ModuleList(
-            nn.Linear(a, b, device=device, dtype=dtype) for a, b in zip(widths[:-1], widths[1:])
-        )
+        self.hidden = nn.ModuleList(nn.Linear(a, b, device=device, dtype=dtype) for a, b in itertools.pairwise(widths))
         self.out = nn.Linear(widths[-1], 1, device=device, dtype=dtype)
         self.embed_layer = embed_layer % len(hidden)
         self.reset_parameters()

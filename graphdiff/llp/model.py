@@ -15,7 +15,8 @@ ICLR 2024 (https://arxiv.org/abs/2310.08056), Algorithm 1 (Sections 3.1-3.3). Ea
 The MLP of the last round is the final classifier. Library defaults differ from the reference code where the notes
 measured a failure: ``bag_factor="exact"`` with ``lam_s = lam_b = 1`` (the pairwise expansion at the reference's
 10 / 10 oscillates), and ``pseudo_labels="topk"`` (per bag, the ``k_S`` most probable members are positive: on Bank,
-thresholding at 0.5 turned 11.6% positives into 0.65% positive pseudo-labels). :meth:`BPLabelProportions.from_preset` ``("paper")`` restores the reference setting.
+thresholding at 0.5 turned 11.6% positives into 0.65% positive pseudo-labels).
+:meth:`BPLabelProportions.from_preset` ``("paper")`` restores the reference setting.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ class BPLabelProportions(LLPEstimator):
         self.aggregate_lambda = aggregate_lambda
 
     @classmethod
-    def from_preset(cls, name: str, **overrides) -> "BPLabelProportions":
+    def from_preset(cls, name: str, **overrides) -> BPLabelProportions:
         """``"paper"``: the reference code's pairwise setting (lambda 10 / 10, 2 rounds, full MLP)."""
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
@@ -183,11 +184,11 @@ class BPLabelProportions(LLPEstimator):
             raise ValueError(f"`aggregate_lambda` must be None or non-negative, got {self.aggregate_lambda!r}")
 
     # ------------------------------------------------------------------------------------------------------
-    def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> "BPLabelProportions":
+    def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> BPLabelProportions:
         """Fit on features ``X`` (N, d), ``bags`` (a :class:`~graphdiff.data.bags.Bags`, a bag-id vector with
         -1 = no bag, or a list of index arrays) and ``counts`` (positives per bag)."""
         self._check_params()
-        X, Xs, bags, train_bags, val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
+        X, Xs, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         dev = self._device()
         Xs = Xs.to(dev)
         n = X.size(0)

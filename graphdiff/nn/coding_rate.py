@@ -11,7 +11,8 @@ For embeddings :math:`Z \in \mathbb{R}^{m \times p}` (one row per node) and a ha
 .. math::
 
     R(Z) &= \tfrac12 \log\det\!\Big(I_p + \gamma_1 \frac{p}{m\,\epsilon}\, Z^\top Z\Big), \\
-    R_c(Z \mid \Pi) &= \sum_c \frac{m_c}{2m} \log\det\!\Big(I_p + \frac{p}{m_c\,\epsilon}\, Z_{J_c}^\top Z_{J_c}\Big), \\
+    R_c(Z \mid \Pi) &= \sum_c \frac{m_c}{2m} \log\det\!\Big(I_p
+        + \frac{p}{m_c\,\epsilon}\, Z_{J_c}^\top Z_{J_c}\Big), \\
     \mathcal{L}(Z, \Pi) &= -\gamma_2\, R(Z) + \gamma_1\, R_c(Z \mid \Pi).
 
 ``eps`` is the squared distortion :math:`\epsilon` of the papers' :math:`\epsilon^2` (the reference code's ``eps``

@@ -7,14 +7,18 @@ objective (linear betas 1e-4 -> 0.02 for the layout branch, the LDM "scaled line
 
 With :math:`\\alpha_t = 1 - \\beta_t` and :math:`\\bar\\alpha_t = \\prod_{s \\le t} \\alpha_s`:
 
-* forward process (``add_noise``): :math:`x_t = \\sqrt{\\bar\\alpha_t}\\, x_0 + \\sqrt{1 - \\bar\\alpha_t}\\, \\epsilon`;
-* prediction of the clean sample: :math:`\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,\\hat\\epsilon) / \\sqrt{\\bar\\alpha_t}`;
-* DDPM step (``step``, "fixed small" variance): :math:`x_{t-1} = \\tilde\\mu_t(x_t, \\hat x_0) + \\sqrt{\\tilde\\beta_t}\\, z`
+* forward process (``add_noise``):
+  :math:`x_t = \\sqrt{\\bar\\alpha_t}\\, x_0 + \\sqrt{1 - \\bar\\alpha_t}\\, \\epsilon`;
+* prediction of the clean sample:
+  :math:`\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,\\hat\\epsilon) / \\sqrt{\\bar\\alpha_t}`;
+* DDPM step (``step``, "fixed small" variance):
+  :math:`x_{t-1} = \\tilde\\mu_t(x_t, \\hat x_0) + \\sqrt{\\tilde\\beta_t}\\, z`
   with :math:`\\tilde\\mu_t = \\frac{\\sqrt{\\bar\\alpha_{t-1}}\\beta_t}{1-\\bar\\alpha_t} \\hat x_0 +
   \\frac{\\sqrt{\\alpha_t}(1-\\bar\\alpha_{t-1})}{1-\\bar\\alpha_t} x_t` and
   :math:`\\tilde\\beta_t = \\frac{1-\\bar\\alpha_{t-1}}{1-\\bar\\alpha_t}\\beta_t`;
 * DDIM step (``ddim_step``) from :math:`t` to :math:`t' < t`:
-  :math:`x_{t'} = \\sqrt{\\bar\\alpha_{t'}}\\,\\hat x_0 + \\sqrt{1-\\bar\\alpha_{t'}-\\sigma^2}\\,\\hat\\epsilon + \\sigma z`,
+  :math:`x_{t'} = \\sqrt{\\bar\\alpha_{t'}}\\,\\hat x_0
+  + \\sqrt{1-\\bar\\alpha_{t'}-\\sigma^2}\\,\\hat\\epsilon + \\sigma z`,
   :math:`\\sigma = \\eta \\sqrt{(1-\\bar\\alpha_{t'})/(1-\\bar\\alpha_t)}\\sqrt{1-\\bar\\alpha_t/\\bar\\alpha_{t'}}`.
 
 Timesteps are 0-based (``0 .. num_train_timesteps - 1``); :math:`\\bar\\alpha_{-1} = 1`. Every method accepts a

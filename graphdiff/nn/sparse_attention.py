@@ -68,7 +68,7 @@ class CSRGraph:
     num_nodes: int
 
     @classmethod
-    def from_edge_index(cls, edge_index: Tensor, num_nodes: int, self_loops: bool = False) -> "CSRGraph":
+    def from_edge_index(cls, edge_index: Tensor, num_nodes: int, self_loops: bool = False) -> CSRGraph:
         """Sort ``edge_index`` (``edge_index[0]`` = source, ``[1]`` = target, PyG's ``source_to_target`` flow).
 
         Args:

@@ -9,7 +9,8 @@ For a triple :math:`k = (s_k, p_k, o_k)` with node features :math:`h` and predic
 .. math::
 
     [s'_k \\,\\|\\, p'_k \\,\\|\\, o'_k] = \\mathrm{net}_1([h_{s_k} \\| e_k \\| h_{o_k}]), \\qquad
-    \\bar h_i = \\frac{\\sum_{k: s_k = i} s'_k + \\sum_{k: o_k = i} o'_k}{\\max(1, |\\{k: s_k = i\\}| + |\\{k: o_k = i\\}|)}
+    \\bar h_i = \\frac{\\sum_{k: s_k = i} s'_k + \\sum_{k: o_k = i} o'_k}
+        {\\max(1, |\\{k: s_k = i\\}| + |\\{k: o_k = i\\}|)}
 
 .. math::
 
@@ -29,6 +30,7 @@ couples all nodes of a batch in training mode.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -56,7 +58,7 @@ class _MLP(nn.Sequential):
 
     def __init__(self, dims, norm=None):
         layers = []
-        for d_in, d_out in zip(dims[:-1], dims[1:]):
+        for d_in, d_out in itertools.pairwise(dims):
             layers.append(nn.Linear(d_in, d_out))
             if norm == "layer":
                 layers.append(nn.LayerNorm(d_out))
@@ -122,7 +124,8 @@ class TripletGraphConv(nn.Module):
             raise ValueError(f"`edge_index` must have shape (2, num_edges), got {tuple(edge_index.shape)}")
         if edge_attr.dim() != 2 or edge_attr.size(0) != edge_index.size(1) or edge_attr.size(1) != self.edge_channels:
             raise ValueError(
-                f"`edge_attr` must have shape ({edge_index.size(1)}, {self.edge_channels}), got {tuple(edge_attr.shape)}"
+                f"`edge_attr` must have shape ({edge_index.size(1)}, {self.edge_channels}), "
+                f"got {tuple(edge_attr.shape)}"
             )
         n, h = x.size(0), self.hidden_channels
         s_idx, o_idx = edge_index[0], edge_index[1]

@@ -11,7 +11,7 @@ branch's per-node states through a triplet GCN over the scene graph before the d
 >>> rooms = model.sample(scenes.generate_scenes(10, seed=1))      # doctest: +SKIP
 """
 
+from graphdiff.scene import edits, metrics
 from graphdiff.scene.estimator import EchoScene
-from graphdiff.scene import edits, metrics  # noqa: F401
 
 __all__ = ["EchoScene", "edits", "metrics"]

@@ -10,7 +10,7 @@ The edit functions return a new graph (a :class:`~graphdiff.data.scenes.Scene` w
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

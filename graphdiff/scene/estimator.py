@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -253,7 +253,7 @@ class EchoScene:
         return [S.scene_to_data(s, self.box_codec_, self.shape_codec_ if self.shape else None) for s in scenes]
 
     # ------------------------------------------------------------------ training
-    def fit(self, scenes: Sequence[S.Scene], resume: bool = False) -> "EchoScene":
+    def fit(self, scenes: Sequence[S.Scene], resume: bool = False) -> EchoScene:
         """Fit the box/shape codecs on ``scenes`` and train the network (resuming from ``checkpoint_path`` when
         ``resume`` and the file exists)."""
         if len(scenes) == 0:
@@ -342,7 +342,7 @@ class EchoScene:
         return path
 
     @classmethod
-    def load(cls, path, device="cpu", verbose: bool = False) -> "EchoScene":
+    def load(cls, path, device="cpu", verbose: bool = False) -> EchoScene:
         state = load_checkpoint(path)
         params = dict(state["params"])
         params.update(device=device, verbose=verbose)

@@ -24,7 +24,7 @@ evaluation (``shared/papers/echoscene.md`` Sec. 2.4 and 3.1):
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

@@ -10,7 +10,8 @@ weights, and scenes are stacked as a disjoint union (PyG batching). At every den
 
 .. math::
 
-    u_i = [\\, v_i \\,\\|\\, \\phi(x_t^i) \\,\\|\\, \\psi(\\pi(t)) \\,], \\qquad c = \\mathrm{TripletGCN}(u, E_{pred}(p), \\mathcal{E}),
+    u_i = [\\, v_i \\,\\|\\, \\phi(x_t^i) \\,\\|\\, \\psi(\\pi(t)) \\,],
+    \\qquad c = \\mathrm{TripletGCN}(u, E_{pred}(p), \\mathcal{E}),
 
 where :math:`v_i` is the node's static input, :math:`\\phi, \\psi` linear maps of the noisy state and of the time
 embedding :math:`\\pi(t)`, and the triplet GCN runs over the scene-graph edges :math:`\\mathcal{E}`. The denoiser

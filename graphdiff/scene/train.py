@@ -4,7 +4,8 @@ Loss (eps-prediction, notes Sec. 1.4, 1.5, 1.8): :math:`L = L_{layout} + L_{shap
 
 .. math::
 
-    L_{layout} = \\mathbb{E}\\, \\| \\epsilon - \\epsilon_\\theta(\\sqrt{\\bar\\alpha_t} b_0 + \\sqrt{1-\\bar\\alpha_t}\\epsilon,
+    L_{layout} = \\mathbb{E}\\, \\| \\epsilon - \\epsilon_\\theta(\\sqrt{\\bar\\alpha_t} b_0
+        + \\sqrt{1-\\bar\\alpha_t}\\epsilon,
     t, c) \\|^2
 
 over the nodes with a real box (the ``_scene_`` node is masked out), **one timestep per scene** shared by its nodes,
@@ -157,7 +158,7 @@ def train_loop(
     for step in bar:
         idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
         batch = Batch.from_data_list([data_list[i] for i in idx.tolist()]).to(device)
-        loss, parts = diffusion_loss(net, batch, layout_schedule, shape_schedule, generator=gen)
+        loss, _parts = diffusion_loss(net, batch, layout_schedule, shape_schedule, generator=gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         for p in net.parameters():
