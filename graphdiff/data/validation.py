@@ -1,26 +1,177 @@
-"""Input validation shared by every loader and method.
+"""Input validation shared by every loader, building block and method.
 
-Each check raises :class:`ValueError` with a message that names the argument and the problem, so that bad input
-(out-of-range node ids, NaN features, labels outside ``[0, num_classes)``, rates outside ``[0, 1)``) is reported
-where it enters the library instead of surfacing as an index error deep inside a kernel.
+Each check raises :class:`ValueError` with a message that names the argument, the value and what is expected, so
+that bad input (out-of-range node ids, NaN features, labels outside ``[0, num_classes)``, rates outside ``[0, 1)``,
+a NaN learning rate, ``2.5`` nodes, a CUDA device on a machine without one) is reported where it enters the library
+instead of surfacing as an index error deep inside a kernel -- or, worse, as a silently wrong result.
+
+Two groups:
+
+* scalar knobs -- :func:`check_int`, :func:`check_float`, :func:`check_bool`, :func:`check_choice`,
+  :func:`check_seed`, :func:`check_device`: every estimator validates its hyper-parameters with these in ``fit``
+  (see :mod:`graphdiff.base`), and every public function at its boundary;
+* arrays -- :func:`check_edge_index`, :func:`check_features`, :func:`check_labels`, :func:`check_mask`,
+  :func:`check_data`.
+
+Masks are ``torch.bool`` (or numpy ``bool``) vectors of one entry per node, or integer index vectors of node ids.
+``uint8`` and ``int8`` are refused: older PyTorch code used ``uint8`` for masks, so such a vector is ambiguous
+between a 0/1 mask and a list of node ids, and reading it the wrong way selects nodes 0 and 1 only.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 import torch
 
 __all__ = [
+    "check_int",
+    "check_float",
+    "check_bool",
+    "check_choice",
+    "check_seed",
+    "check_device",
     "check_edge_index",
     "check_features",
     "check_labels",
     "check_mask",
     "check_rate",
     "check_data",
-    "check_device",
 ]
+
+#: Seeds are what :class:`numpy.random.RandomState` accepts, the narrowest of the generators the library uses.
+MAX_SEED = 2**32 - 1
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_int(
+    value, name: str, *, minimum: int | None = None, maximum: int | None = None, allow_none: bool = False
+) -> int | None:
+    """An integer knob: a Python or numpy integer (or an integral float such as ``1e6``) within the bounds.
+
+    ``True``/``False``, non-integral floats (``2.5``), NaN and infinities are refused; ``None`` only with
+    ``allow_none``. Returns a Python ``int`` (or ``None``).
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be an integer, got the boolean {value!r}")
+    if isinstance(value, numbers.Integral):
+        out = int(value)
+    elif isinstance(value, numbers.Real):
+        fv = float(value)
+        if not math.isfinite(fv) or fv != math.floor(fv):
+            raise ValueError(f"`{name}` must be an integer, got {_describe(value)}")
+        out = int(fv)
+    else:
+        kind = "an integer or None" if allow_none else "an integer"
+        raise ValueError(f"`{name}` must be {kind}, got {type(value).__name__} {_describe(value)}")
+    if minimum is not None and out < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}, got {out}")
+    if maximum is not None and out > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}, got {out}")
+    return out
+
+
+def check_float(
+    value,
+    name: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_none: bool = False,
+    allow_inf: bool = False,
+) -> float | None:
+    """A real-valued knob: finite (infinite only with ``allow_inf``; NaN never), within ``[minimum, maximum]``
+    (``low_open`` / ``high_open`` exclude the bounds). Returns a Python ``float`` (or ``None`` with ``allow_none``).
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        kind = "a real number or None" if allow_none else "a real number"
+        raise ValueError(f"`{name}` must be {kind}, got {type(value).__name__} {_describe(value)}")
+    out = float(value)
+    if math.isnan(out):
+        raise ValueError(f"`{name}` must be a number, got NaN")
+    if math.isinf(out) and not allow_inf:
+        raise ValueError(f"`{name}` must be finite, got {out}")
+    if minimum is not None and (out < minimum or (low_open and out == minimum)):
+        raise ValueError(f"`{name}` must be {'>' if low_open else '>='} {minimum}, got {out}")
+    if maximum is not None and (out > maximum or (high_open and out == maximum)):
+        raise ValueError(f"`{name}` must be {'<' if high_open else '<='} {maximum}, got {out}")
+    return out
+
+
+def check_bool(value, name: str) -> bool:
+    """A flag: ``True`` or ``False`` (numpy booleans too); ``0``/``1``, strings and ``None`` are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"`{name}` must be True or False, got {type(value).__name__} {_describe(value)}")
+
+
+def check_choice(value, name: str, choices: Iterable):
+    """One of a fixed set of options (compared with ``==``); the message lists the options."""
+    choices = tuple(choices)
+    try:
+        ok = any(value == c and type(value) is type(c) for c in choices) or (value is None and None in choices)
+    except (TypeError, ValueError):  # e.g. an array compared with a string
+        ok = False
+    if not ok:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {options}; got {_describe(value)}")
+    return value
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A random seed: an integer in ``[0, 2**32 - 1]`` (what every generator of the library accepts)."""
+    return check_int(seed, name, minimum=0, maximum=MAX_SEED)
+
+
+def check_device(device, name: str = "device") -> torch.device:
+    """A torch device that exists on this machine: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or a
+    :class:`torch.device`; returned as a :class:`torch.device`.
+
+    A CUDA device is refused here, with the reason, when this torch build has no CUDA support, when no GPU is
+    visible or when the index is past the last GPU -- not later, deep inside ``fit``.
+    """
+    if isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, str):
+        try:
+            dev = torch.device(device)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"`{name}` is not a valid torch device: {device!r} (expected 'cpu', 'cuda', 'cuda:<index>' or 'mps')"
+            ) from exc
+    else:
+        raise ValueError(f"`{name}` must be a device name (str) or a torch.device, got {type(device).__name__}")
+    if dev.type == "cpu":
+        return dev
+    if dev.type == "cuda":
+        if not torch.backends.cuda.is_built():
+            raise ValueError(f"`{name}`={device!r}, but this torch build ({torch.__version__}) has no CUDA support")
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"`{name}`={device!r}, but no CUDA device is available (torch.cuda.is_available() is False)"
+            )
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f"`{name}`={device!r}, but only {count} CUDA device(s) are visible")
+        return dev
+    if dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"`{name}`={device!r}, but the MPS backend is not available on this machine")
+        return dev
+    raise ValueError(f"`{name}`={device!r}: graphdiff runs on 'cpu', 'cuda' or 'mps' devices, not {dev.type!r}")
 
 
 def _as_tensor(value, name: str) -> torch.Tensor:
@@ -36,10 +187,9 @@ def check_edge_index(edge_index, num_nodes: int, name: str = "edge_index") -> to
     edge_index = _as_tensor(edge_index, name)
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"`{name}` must have shape (2, num_edges), got {tuple(edge_index.shape)}")
-    if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
+    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
         raise ValueError(f"`{name}` must hold integer node ids, got dtype {edge_index.dtype}")
-    if num_nodes < 0:
-        raise ValueError(f"`num_nodes` must be non-negative, got {num_nodes}")
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=0)
     if edge_index.numel() > 0:
         lo, hi = int(edge_index.min()), int(edge_index.max())
         if lo < 0:
@@ -69,6 +219,8 @@ def check_labels(y, num_classes: int | None = None, name: str = "y", length: int
     y = _as_tensor(y, name)
     if y.dim() != 1:
         raise ValueError(f"`{name}` must be 1-D, got shape {tuple(y.shape)}")
+    if y.is_complex() or y.dtype == torch.bool:
+        raise ValueError(f"`{name}` must hold integer class ids, got dtype {y.dtype}")
     if y.is_floating_point():
         if not torch.isfinite(y).all() or not torch.equal(y, y.round()):
             raise ValueError(f"`{name}` must hold integer class ids, got non-integer values")
@@ -85,25 +237,40 @@ def check_labels(y, num_classes: int | None = None, name: str = "y", length: int
 
 
 def check_mask(mask, length: int, name: str = "mask") -> torch.Tensor:
-    """Check a boolean node mask of the given length (an index tensor is converted to a mask)."""
+    """A node mask of ``length`` entries as a ``torch.bool`` tensor.
+
+    Accepted: a boolean vector of ``length`` entries, or an integer (``int16``/``int32``/``int64``) vector of node
+    ids in ``[0, length)``, converted to a mask. ``uint8``/``int8`` vectors are refused (ambiguous: a 0/1 mask or
+    node ids), as are floating, complex and multi-dimensional inputs.
+    """
     mask = _as_tensor(mask, name)
+    length = check_int(length, "length", minimum=0)
+    if mask.dtype in (torch.uint8, torch.int8):
+        raise ValueError(
+            f"`{name}` has dtype {mask.dtype}, which is ambiguous (a 0/1 mask or a list of node ids): pass a "
+            "boolean mask (`mask.bool()`) or an int64 tensor of node ids"
+        )
+    if mask.dim() != 1:
+        raise ValueError(f"`{name}` must be 1-D (a boolean mask or node ids), got shape {tuple(mask.shape)}")
     if mask.dtype != torch.bool:
-        if mask.is_floating_point():
+        if mask.is_floating_point() or mask.is_complex():
             raise ValueError(f"`{name}` must be a boolean mask or an integer index tensor, got {mask.dtype}")
-        idx = check_labels(mask, num_classes=length, name=name)
+        if mask.numel():
+            lo, hi = int(mask.min()), int(mask.max())
+            if lo < 0 or hi >= length:
+                bad = lo if lo < 0 else hi
+                raise ValueError(f"`{name}` holds node id {bad}, outside [0, {length})")
         out = torch.zeros(length, dtype=torch.bool, device=mask.device)
-        out[idx] = True
+        out[mask.long()] = True
         return out
-    if mask.dim() != 1 or mask.numel() != length:
-        raise ValueError(f"`{name}` must be a 1-D boolean mask of length {length}, got shape {tuple(mask.shape)}")
+    if mask.numel() != length:
+        raise ValueError(f"`{name}` must be a boolean mask of length {length}, got length {mask.numel()}")
     return mask
 
 
 def check_rate(rate, name: str = "rate", upper_inclusive: bool = False) -> float:
     """Check a probability-like rate in ``[0, 1)`` (or ``[0, 1]`` with ``upper_inclusive``)."""
-    if not isinstance(rate, numbers.Real) or isinstance(rate, bool):
-        raise ValueError(f"`{name}` must be a real number, got {rate!r}")
-    rate = float(rate)
+    rate = check_float(rate, name)
     ok = 0.0 <= rate <= 1.0 if upper_inclusive else 0.0 <= rate < 1.0
     if not ok:
         interval = "[0, 1]" if upper_inclusive else "[0, 1)"
@@ -120,11 +287,3 @@ def check_data(data) -> None:
     if getattr(data, "y", None) is not None:
         num_classes = getattr(data, "num_classes", None)
         check_labels(data.y, num_classes=num_classes, name="data.y", length=num_nodes)
-
-
-def check_device(device, name: str = "device") -> torch.device:
-    """Check that ``device`` names a torch device (``"cpu"``, ``"cuda:0"``, a ``torch.device``) and return it."""
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"`{name}` is not a valid torch device: {device!r}") from exc
