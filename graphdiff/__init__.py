@@ -12,6 +12,6 @@ Shared pieces live in :mod:`graphdiff.data` (loaders, noise, splits, bags, synth
 each other.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["__version__"]
