@@ -166,7 +166,7 @@ def _supervised_run(seed: int, args) -> list[dict]:
 # ---- scale run (module-level functions: they run in fresh processes) ------------------------------------------
 def scale_knn(n: int, k: int, graph_path: str, seed: int = 0) -> dict:
     torch.set_num_threads(1)
-    from graphdiff.llp.datasets import logistic_data
+    from graphdiff.data.synthetic import logistic_data
     from graphdiff.llp.knn_graph import knn_graph
 
     X, y = logistic_data(n, 16, 0.3, seed=seed)
@@ -185,8 +185,8 @@ def scale_knn(n: int, k: int, graph_path: str, seed: int = 0) -> dict:
 def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, max_iter: int = 100) -> dict:
     torch.set_num_threads(1)
     from graphdiff.data.bags import random_bags
+    from graphdiff.data.synthetic import logistic_data
     from graphdiff.llp.bp import llp_marginals
-    from graphdiff.llp.datasets import logistic_data
     from graphdiff.llp.selection import roc_auc
 
     _X, y = logistic_data(n, 16, 0.3, seed=seed)

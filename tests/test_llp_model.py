@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from graphdiff.data.bags import as_bags, random_bags
+from graphdiff.data.synthetic import logistic_data
 from graphdiff.llp import DLLP, BPLabelProportions, EasyLLP, fit_mlp
-from graphdiff.llp.datasets import logistic_data
 from graphdiff.llp.mlp import predict_proba
 from graphdiff.llp.selection import bag_proportion_loss, roc_auc
 

@@ -7,6 +7,11 @@
   cluster (the "local random model" of Ha, Fountoulakis & Mahoney, JMLR 2021, used by the local clustering papers):
   every cluster node has about ``internal_degree`` neighbours inside and ``external_degree`` outside the cluster.
   The CSR variant builds graphs of 10^7 nodes as int32 arrays without any Python edge list.
+* :func:`logistic_data` -- tabular rows with labels from a logistic model, for the label-proportion scale runs of
+  Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 4 ("million samples"): rows
+  :math:`x \\sim \\mathcal N(0, I_d)` and labels
+  :math:`y \\sim \\mathrm{Bernoulli}(\\sigma(a\\, w^\\top x / \\lVert w \\rVert + b))` whose intercept ``b`` is
+  solved (by bisection on the expected rate) so that about ``positive_rate`` of the rows are positive.
 
 All edge sets are undirected, without self-loops and without duplicates.
 """
@@ -20,7 +25,7 @@ from torch_geometric.data import Data
 
 from graphdiff.data.splits import random_split
 
-__all__ = ["contextual_sbm", "planted_partition", "planted_partition_csr"]
+__all__ = ["contextual_sbm", "planted_partition", "planted_partition_csr", "logistic_data"]
 
 
 def _check_positive_int(value, name, minimum=1):
@@ -195,3 +200,28 @@ def planted_partition_csr(
     mat = _symmetric_csr(rows.astype(np.int32), cols.astype(np.int32), num_nodes, np.int32)
     mat.sort_indices()
     return mat.indptr.astype(np.int32, copy=False), mat.indices.astype(np.int32, copy=False), target.astype(np.int64)
+
+
+def logistic_data(
+    num_samples: int, num_features: int = 16, positive_rate: float = 0.3, signal: float = 3.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(X float32 (n, d), y int64 (n,))`` from a logistic model; deterministic given ``seed``."""
+    if num_samples < 2 or num_features < 1:
+        raise ValueError(f"need `num_samples` >= 2 and `num_features` >= 1, got {num_samples}, {num_features}")
+    if not 0.0 < positive_rate < 1.0:
+        raise ValueError(f"`positive_rate` must lie in (0, 1), got {positive_rate}")
+    g = torch.Generator().manual_seed(int(seed))
+    X = torch.randn(num_samples, num_features, generator=g)
+    w = torch.randn(num_features, generator=g)
+    score = signal * (X @ w) / w.norm()
+    lo, hi = -20.0, 20.0
+    probe = score[: min(num_samples, 200_000)]
+    for _ in range(60):  # bisection on the intercept: mean sigmoid is increasing in b
+        mid = 0.5 * (lo + hi)
+        if float(torch.sigmoid(probe + mid).mean()) < positive_rate:
+            lo = mid
+        else:
+            hi = mid
+    p = torch.sigmoid(score + 0.5 * (lo + hi))
+    y = (torch.rand(num_samples, generator=g) < p).long()
+    return X, y

@@ -22,7 +22,7 @@ def _data(verbose: bool):
     except (MissingDataError, FileNotFoundError, OSError) as exc:
         if verbose:
             print(f"  Bank Marketing not found ({type(exc).__name__}); falling back to synthetic logistic data")
-        from graphdiff.llp.datasets import logistic_data
+        from graphdiff.data.synthetic import logistic_data
 
         X, y = logistic_data(12_000, 16, 0.12, seed=0)
         return "synthetic_logistic", X[:9_000], y[:9_000], X[9_000:], y[9_000:]
