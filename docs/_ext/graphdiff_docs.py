@@ -21,6 +21,7 @@ Every file this extension writes is git-ignored (``docs/.gitignore``).
 
 from __future__ import annotations
 
+import ast
 import filecmp
 import importlib
 import inspect
@@ -268,12 +269,32 @@ def normalize_warnings(text: str, root: Path = ROOT) -> set[str]:
             entries[-1] += " | " + line.strip()
         else:
             entries.append(line.strip())
-    keys = set()
-    for entry in entries:
-        entry = re.sub(r":\d+:", ":", entry)  # "file.py:docstring of X:12:" -> "file.py:docstring of X:"
-        entry = re.sub(r"\{([^{}]*)\}", lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", entry)
-        keys.add(entry)
-    return keys
+    return {_sorted_sets(re.sub(r":\d+:", ":", entry)) for entry in entries}  # "X.py:docstring of f:12:" -> "..f:"
+
+
+def _sorted_sets(text: str) -> str:
+    """``text`` with every printed Python set of strings (``{'b', 'a, c'}``) rewritten with its items sorted."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "{" and text[i + 1 : i + 2] in ("'", '"'):
+            j, quote = i + 1, None  # find the closing brace outside quotes
+            while j < len(text) and (quote or text[j] != "}"):
+                if quote and text[j] == "\\":
+                    j += 1
+                elif text[j] in "'\"" and (quote is None or text[j] == quote):
+                    quote = None if quote else text[j]
+                j += 1
+            try:
+                items = ast.literal_eval(text[i : j + 1])
+            except (SyntaxError, ValueError):
+                items = None
+            if isinstance(items, set):
+                out.append("{" + ", ".join(repr(x) for x in sorted(items)) + "}")
+                i = j + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
 
 
 def _config_inited(app, config) -> None:
