@@ -1,11 +1,12 @@
-# Two commands: `make demo` (the main job) and `make test` (the whole suite). `make lint` is ruff (CI runs both).
+# Two commands: `make demo` (the main job) and `make test` (the whole suite, the docs build and its notebooks included).
+# `make lint` is ruff (CI runs it and `make test`); `make docs` builds the documentation site, warnings as errors.
 # Each creates .venv if missing and installs graphdiff into it; re-running is fast once installed.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.graphdiff-installed
 
-.PHONY: demo test lint format install bench-tables clean
+.PHONY: demo test lint format install docs bench-tables clean
 
 # constraints.txt pins the CPU build of torch for development and CI; the library itself accepts a range.
 $(STAMP): pyproject.toml constraints.txt
@@ -19,8 +20,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/graphdiff demo
 
+# --dist loadgroup: the tests marked xdist_group("docs") (tests/test_docs.py, tests/test_notebooks.py) share one
+# worker, so the site is built, and each notebook executed, once per run.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -30,8 +33,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# nitpicky (-n): every cross-reference must resolve; the notebooks run in their fast setting (GRAPHDIFF_FAST=1)
+docs: $(STAMP)
+	$(PY) -m sphinx -b html -W --keep-going -n docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
 bench-tables: $(STAMP)
 	$(PY) benchmarks/make_tables.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/api docs/notebooks

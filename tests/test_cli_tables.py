@@ -101,17 +101,96 @@ def test_render_pivots_metrics_and_costs():
     text = make_tables.render(doc, "benchmarks/results/x.json")
     assert "| dataset | setting | erase | gcn |" in text
     # a knob shared by every row of a table is stated once above it
-    assert "**test_accuracy** (all rows: rate=0.3)" in text
+    assert "## test_accuracy\n\nAll rows: rate=0.3." in text
     assert "| cora | - | 0.800 ± 0.010 (10) | 0.700 ± 0.020 (10) |" in text
     assert "| cora | noise=pair | 0.500 |" in text and "| cora | noise=uniform | 0.600 |" in text
-    assert "| cora | erase | rate=0.3 | 12 | 500 |" in text and "**cost**" in text
-    assert "python benchmarks/x.py" in text
+    assert "| cora | erase | rate=0.3 | 12 | 500 |" in text and "## cost" in text
+    assert "```bash\npython benchmarks/x.py\n```" in text
+
+
+def _doc(rows, command="python benchmarks/x.py --a && python benchmarks/x.py --b"):
+    return {"benchmark": "x", "created": "2026-01-01T00:00:00Z", "command": command, "rows": rows}
+
+
+def _row(method, setting, mean, metric="f1", dataset="cora", n=1):
+    return {
+        "dataset": dataset,
+        "method": method,
+        "setting": setting,
+        "metric": metric,
+        "mean": mean,
+        "std": 0.0,
+        "n": n,
+    }
+
+
+def test_headline_picks_rows_by_setting_and_names_columns():
+    rows = [
+        _row("wfd", {"a": 0.9, "eps": 0.05}, 0.7),
+        _row("wfd", {"a": 0.8, "eps": 0.05}, 0.6),
+        _row("fd", {"a": 0.8, "eps": 0.05}, 0.5),
+        _row("wfd", {"a": 0.8, "eps": 0.05, "extra": 1}, 0.1),  # excluded by where={"extra": None}
+        _row("wfd", {"a": 0.8, "eps": 0.05}, 0.2, metric="precision"),  # another metric
+        _row("wfd", {"a": 0.8, "eps": 0.05}, 0.3, dataset="citeseer"),  # another dataset
+    ]
+    spec = {
+        "metrics": ["f1"],
+        "datasets": ["cora"],
+        "where": {"extra": None},
+        "rows": ["a"],
+        "columns": {"weighted": {"method": "wfd"}, "plain": {"method": "fd"}},
+    }
+    text = make_tables.render_headline(_doc(rows), "benchmarks/results/x.json", spec, "docs/results/x.md")
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert lines == ["| a | weighted | plain |", "|---|---|---|", "| 0.8 | 0.600 | 0.500 |", "| 0.9 | 0.700 |  |"]
+    assert "all rows eps=0.05" in text and "`f1`" in text
+    assert "2 commands that regenerate the file: [docs/results/x.md](docs/results/x.md)" in text
+
+
+def test_headline_refuses_two_rows_in_one_cell_and_an_empty_table():
+    rows = [_row("wfd", {"a": 0.8, "eps": 0.05}, 0.6), _row("wfd", {"a": 0.8, "eps": 0.01}, 0.4)]
+    spec = {"metrics": ["f1"], "rows": ["a"], "columns": {"weighted": {"method": "wfd"}}}
+    with pytest.raises(ValueError, match="two rows for one cell"):
+        make_tables.render_headline(_doc(rows), "x.json", spec, "x.md")
+    spec["rows"] = ["a", "eps"]  # the key that tells them apart
+    assert "| 0.8 | 0.01 | 0.400 |" in make_tables.render_headline(_doc(rows), "x.json", spec, "x.md")
+    spec["where"] = {"eps": 0.5}
+    with pytest.raises(ValueError, match="no row matches"):
+        make_tables.render_headline(_doc(rows), "x.json", spec, "x.md")
+
+
+def test_headline_with_several_metrics_has_a_metric_column():
+    rows = [_row("echo", {}, 0.9, metric="acc_a"), _row("echo", {}, 0.8, metric="acc_b"), _row("gt", {}, 1.0, "acc_a")]
+    spec = {"metrics": ["acc_b", "acc_a"], "rows": [], "columns": {"echo": {"method": "echo"}, "gt": {"method": "gt"}}}
+    lines = [x for x in make_tables.render_headline(_doc(rows), "x.json", spec, "x.md").splitlines() if x[:1] == "|"]
+    assert lines[0] == "| metric | echo | gt |"
+    assert lines[2:] == ["| acc_b | 0.800 |  |", "| acc_a | 0.900 | 1.000 |"]  # in the order of the spec
 
 
 def test_readme_tables_are_up_to_date():
     new, notes = make_tables.update_readme(make_tables.README.read_text())
     assert not notes, notes
     assert new == make_tables.README.read_text(), "run python benchmarks/make_tables.py"
+
+
+def test_docs_results_pages_are_up_to_date():
+    assert make_tables.stale_docs_pages() == [], "run python benchmarks/make_tables.py"
+    names = {p.stem for p in make_tables.RESULTS.glob("*.json") if not p.name.endswith(".quick.json")}
+    assert {p.stem for p in make_tables.DOCS_RESULTS.glob("*.md")} == names | {"index"}
+
+
+def test_every_results_file_has_a_readme_headline_and_a_page():
+    readme = make_tables.README.read_text()
+    for path in make_tables.RESULTS.glob("*.json"):
+        if path.name.endswith(".quick.json"):
+            continue
+        assert path.stem in make_tables.HEADLINES, path.name
+        assert f"<!-- results:{path.stem} -->\nFrom `benchmarks/results/{path.name}`" in readme
+        assert f"(docs/results/{path.stem}.md)" in readme
+
+
+def test_readme_is_short():
+    assert len(make_tables.README.read_text().splitlines()) < 250
 
 
 def test_erase_benchmark_gain_rows_pair_erase_and_gcn_by_seed():
