@@ -1,4 +1,4 @@
-"""Belief propagation and bag factors of graphdiff.llp against brute-force enumeration (notes llp_bp.md §4)."""
+"""Belief propagation and bag factors of graphdiff.llp against brute-force enumeration of small models."""
 
 import itertools
 
@@ -189,7 +189,7 @@ def test_single_bag_marginals_with_random_unaries_exact():
 
 
 def test_pairwise_mode_nonconvergence_is_reported():
-    """The documented failure (notes §1.3, T5): pairwise expansion, B=8, k=3, lambda_b=10 oscillates."""
+    """The documented failure of the reference setting: pairwise expansion, B=8, k=3, lambda_b=10 oscillates."""
     B = 8
     bags = as_bags([torch.arange(B)], [3], B)
     empty = torch.zeros(2, 0, dtype=torch.long)
@@ -229,7 +229,7 @@ def test_permutation_equivariance():
 
 
 def test_loopy_exact_factor_beats_pairwise():
-    """On a small loopy graph with two bags, exact bag factors stay close to the truth (notes: 0.041 vs 0.79)."""
+    """On a small loopy graph with two bags, exact bag factors stay close to the brute-force marginals."""
     n = 14
     edge_index, w, bag_lists, counts = _random_problem(n, 16, [7, 7], 2)
     bags = as_bags(bag_lists, counts, n)

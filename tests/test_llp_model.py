@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
 from graphdiff.data.bags import as_bags, random_bags
 from graphdiff.data.synthetic import logistic_data
-from graphdiff.llp import DLLP, BPLabelProportions, EasyLLP, fit_mlp
-from graphdiff.llp.mlp import predict_proba
+from graphdiff.llp import DLLP, BPLabelProportions, EasyLLP, SupervisedMLP
 from graphdiff.llp.selection import bag_proportion_loss, roc_auc
+from graphdiff.nn.mlp import fit_mlp, predict_proba
 
 SMALL = dict(hidden=(32, 16, 8), epochs=8, batch_size=128, verbose=False)
 
@@ -30,7 +31,10 @@ def test_bp_llp_learns_from_bags(toy):
     assert proba.shape == (Xt.size(0), 2) and np.allclose(proba.sum(1), 1.0)
     assert roc_auc(yt, proba[:, 1]) > 0.8
     assert set(np.unique(est.predict(Xt))) <= {0, 1}
-    assert len(est.bp_results_) == 2 and len(est.histories_) == 2
+    assert len(est.bp_results_) == 2 and len(est.history_) == 2
+    assert all(set(h) == {"loss", "score", "best_epoch"} for h in est.history_)  # one DLLP-shaped record per round
+    with pytest.warns(DeprecationWarning, match="history_"):
+        assert est.histories_ is est.history_
     assert roc_auc(y, est.marginals_) > 0.75
     # top-k pseudo-labels reproduce every bag count
     lab = est.pseudo_labels_
@@ -39,7 +43,7 @@ def test_bp_llp_learns_from_bags(toy):
 
 
 def test_bag_size_one_reduces_to_supervised(toy):
-    """Notes T7: B = 1 and lam_b >> lam_s * degree: pseudo-labels = labels, final MLP = supervised MLP."""
+    """B = 1 and lam_b >> lam_s * degree: pseudo-labels = labels, and the final MLP is the supervised MLP."""
     X, y, Xt, _ = toy
     bags = random_bags(y, 1, seed=0)
     kw = dict(hidden=(16, 8), epochs=3, batch_size=256, seed=3, verbose=False)
@@ -54,7 +58,7 @@ def test_bag_size_one_reduces_to_supervised(toy):
 
 
 def test_no_similarity_marginals_are_function_of_bag_proportion(toy):
-    """Notes T12: lam_s = 0: marginals depend on k_B only, so their AUC equals the AUC of k_B / B."""
+    """lam_s = 0: marginals depend on k_B only, so their AUC equals the AUC of k_B / B."""
     X, y, _, _ = toy
     bags = random_bags(y, 8, seed=2)
     est = BPLabelProportions(lam_s=0.0, n_rounds=1, pseudo_labels="soft", **SMALL).fit(X, bags)
@@ -93,7 +97,7 @@ def test_paper_preset_and_instance_validation(toy):
     with pytest.raises(ValueError, match="X_val"):
         est.fit(X, bags)
     est.fit(X, bags, X_val=Xt, y_val=yt)
-    assert len(est.histories_[0]["score"]) >= 1
+    assert len(est.history_[0]["score"]) >= 1
     with pytest.raises(ValueError, match="validation='instances'"):
         BPLabelProportions(**SMALL).fit(X, bags, X_val=Xt, y_val=yt)
 
@@ -128,7 +132,7 @@ def test_bad_input_raises_clear_errors(toy):
         BPLabelProportions(bag_factor="pairwise", hard=True).fit(X, lists, [1, 1])
     with pytest.raises(ValueError, match="epochs"):
         DLLP(epochs=0).fit(X, lists, [1, 1])
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError):
         EasyLLP().predict_proba(X)
     with pytest.raises(ValueError, match="counts"):
         DLLP(**SMALL).fit(X, lists, [1])
@@ -137,7 +141,7 @@ def test_bad_input_raises_clear_errors(toy):
 
 @pytest.mark.slow
 def test_bank_end_to_end_bag8(real_data_root):
-    """Notes T10: Bank (released CSVs), bag 8: pseudo-label AUC >= 0.78 and test AUC >= 0.80."""
+    """Bank (released CSVs), bag 8: pseudo-label AUC >= 0.78 and test AUC >= 0.80."""
     import graphdiff.data as gd
 
     torch.set_num_threads(1)
@@ -171,3 +175,41 @@ def test_bag_score_ignores_global_rate_and_rewards_ranking():
     good, shifted, bad = score(Fixed(1.0, 0.0)), score(Fixed(1.0, 2.5)), score(Fixed(-1.0, 0.0))
     assert abs(good - shifted) < 1e-3
     assert good > 0.05 > bad
+
+
+def test_supervised_mlp_is_the_ceiling_on_labels(toy):
+    X, y, Xt, yt = toy
+    est = SupervisedMLP(**{**SMALL, "epochs": 20, "lr": 1e-2}).fit(X, y)
+    assert roc_auc(yt, est.predict_proba(Xt)[:, 1]) > 0.85
+    assert est.history_["best_epoch"] >= 0 and len(est.history_["score"]) >= 1  # held-out AUC early stopping
+    with pytest.raises(NotFittedError):
+        SupervisedMLP().predict(Xt)
+    with pytest.raises(ValueError, match="both classes"):
+        SupervisedMLP(**SMALL).fit(X, torch.zeros_like(y))
+    with pytest.raises(ValueError, match="at least 2 rows of class 1"):
+        SupervisedMLP(**SMALL).fit(X[:10], torch.tensor([0] * 9 + [1]))
+    # validation='instances' trains on every row, in order: the same as fit_mlp on the standardised rows
+    kw = dict(hidden=(16, 8), epochs=3, batch_size=256, seed=3, verbose=False)
+    ref = SupervisedMLP(validation="none", standardize=False, **kw).fit(X, y)
+    model, _ = fit_mlp(X, y.float(), **kw)
+    assert np.allclose(ref.predict_proba(Xt)[:, 1], predict_proba(model, Xt).numpy(), atol=1e-6)
+
+
+def test_old_import_paths_warn_and_still_work():
+    import importlib
+    import sys
+
+    import graphdiff.llp as gl
+    import graphdiff.nn.knn_graph as nk
+    import graphdiff.nn.mlp as nm
+
+    for old, new in (("graphdiff.llp.mlp", nm), ("graphdiff.llp.knn_graph", nk)):
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match=old.replace(".", r"\.")):
+            module = importlib.import_module(old)
+        for name in module.__all__:
+            assert getattr(module, name) is getattr(new, name)
+    with pytest.warns(DeprecationWarning, match="graphdiff.nn.mlp.fit_mlp"):
+        assert gl.fit_mlp is nm.fit_mlp
+    with pytest.warns(DeprecationWarning, match="graphdiff.nn.mlp.MLP"):
+        assert gl.MLP is nm.MLP

@@ -10,7 +10,9 @@ leaves this module. Instance labels stay inside :func:`random_bags` / :func:`var
 :class:`Bags` object (membership and counts) and nothing else.
 
 Bags are stored CSR-style: ``index[ptr[b]:ptr[b+1]]`` are the members of bag ``b``. :func:`as_bags` turns user input
-(a per-instance bag id vector, or a list of member-index arrays) into a validated :class:`Bags`.
+(a per-instance bag-id vector, or a list of member-index arrays) into a validated :class:`Bags`; every bad input
+(non-integer ids or counts, a vector of the wrong length, an empty bag, a count larger than its bag, an instance in
+two bags, an id out of range) is a :class:`ValueError` that names it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from graphdiff.data.validation import check_labels
+from graphdiff.data.validation import check_bool, check_int, check_labels, check_seed
 
 __all__ = ["Bags", "random_bags", "variable_bags", "as_bags"]
 
@@ -29,6 +31,9 @@ __all__ = ["Bags", "random_bags", "variable_bags", "as_bags"]
 @dataclass(frozen=True)
 class Bags:
     """Disjoint bags with their positive counts (bag-level data only).
+
+    Build one with :func:`random_bags`, :func:`variable_bags` or :func:`as_bags` (which validates user input);
+    the constructor itself does not check its arguments.
 
     Attributes
     ----------
@@ -40,6 +45,17 @@ class Bags:
         Number of positive instances in each bag.
     num_instances : int
         Number of rows of the data set the ids refer to (instances in no bag are allowed).
+
+    Examples
+    --------
+    >>> from graphdiff.data.bags import as_bags
+    >>> bags = as_bags([[0, 3], [1, 4, 5]], counts=[1, 2], num_instances=6)
+    >>> bags
+    Bags(num_bags=2, sizes=2..3, members=5, N=6)
+    >>> bags.sizes.tolist(), bags.proportions.tolist()
+    ([2, 3], [0.5, 0.6666666666666666])
+    >>> bags.bag_of().tolist()  # -1: row 2 is in no bag
+    [0, 1, -1, 0, 1, 1]
     """
 
     index: torch.Tensor
@@ -49,14 +65,17 @@ class Bags:
 
     @property
     def num_bags(self) -> int:
+        """Number of bags ``m``."""
         return int(self.counts.numel())
 
     @property
     def sizes(self) -> torch.Tensor:
+        """LongTensor ``(m,)`` of bag sizes."""
         return self.ptr[1:] - self.ptr[:-1]
 
     @property
     def proportions(self) -> torch.Tensor:
+        """float64 ``(m,)`` label proportions ``k_S / |S|``."""
         return self.counts.double() / self.sizes.double()
 
     @property
@@ -65,10 +84,14 @@ class Bags:
         return torch.repeat_interleave(torch.arange(self.num_bags), self.sizes)
 
     def bag_of(self) -> torch.Tensor:
-        """Bag id of every instance (``-1`` for instances in no bag)."""
+        """Bag id of every instance (``-1`` for instances in no bag), LongTensor ``(num_instances,)``."""
         out = torch.full((self.num_instances,), -1, dtype=torch.long)
         out[self.index] = self.bag_of_member
         return out
+
+    def to_lists(self) -> list[torch.Tensor]:
+        """The members of each bag, one LongTensor per bag (the list form :func:`as_bags` accepts)."""
+        return list(torch.split(self.index, self.sizes.tolist()))
 
     def padded(self) -> torch.Tensor:
         """``(num_bags, max_size)`` member ids padded with ``-1``."""
@@ -80,8 +103,8 @@ class Bags:
         return out
 
     def subset(self, bag_ids) -> Bags:
-        """The bags ``bag_ids`` (same instance numbering)."""
-        bag_ids = torch.as_tensor(bag_ids, dtype=torch.long)
+        """The bags ``bag_ids`` (integer ids in ``[0, num_bags)``, in the order given; same instance numbering)."""
+        bag_ids = _check_ids(bag_ids, "bag_ids", maximum=self.num_bags - 1)
         sizes = self.sizes[bag_ids]
         ptr = torch.zeros(bag_ids.numel() + 1, dtype=torch.long)
         ptr[1:] = torch.cumsum(sizes, 0)
@@ -93,6 +116,59 @@ class Bags:
         s = self.sizes
         rng = f"{int(s.min())}..{int(s.max())}" if self.num_bags else "-"
         return f"Bags(num_bags={self.num_bags}, sizes={rng}, members={self.index.numel()}, N={self.num_instances})"
+
+
+def _to_tensor(values, name: str) -> torch.Tensor:
+    """A CPU tensor of ``values`` (tensor, array, list, scalar); refuses what is not numeric."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu()
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise ValueError(f"`{name}` must be an array of integers: {exc}") from exc
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise ValueError(f"`{name}` must hold integers, got an array of dtype {arr.dtype}")
+    if arr.size == 0:  # np.asarray([]) is float64: an empty list holds no non-integer value
+        arr = arr.astype(np.int64)
+    return torch.from_numpy(np.ascontiguousarray(arr))
+
+
+def _check_ids(values, name: str, *, minimum: int | None = 0, maximum: int | None = None) -> torch.Tensor:
+    """A 1-D LongTensor of integer ids in ``[minimum, maximum]``; booleans, non-integral floats, NaN refused."""
+    t = _to_tensor(values, name)
+    if t.dim() != 1:
+        raise ValueError(f"`{name}` must be 1-D, got shape {tuple(t.shape)}")
+    if t.dtype == torch.bool:
+        raise ValueError(f"`{name}` must hold integer ids, got a boolean array (use .nonzero() for a mask)")
+    if t.is_complex():
+        raise ValueError(f"`{name}` must hold integer ids, got dtype {t.dtype}")
+    if t.is_floating_point():
+        bad = ~torch.isfinite(t) | (t != t.round())
+        if bool(bad.any()):
+            raise ValueError(f"`{name}` must hold integer ids, got the non-integer value {t[bad][0].item()!r}")
+    t = t.long()
+    if t.numel():
+        lo, hi = int(t.min()), int(t.max())
+        if minimum is not None and lo < minimum:
+            raise ValueError(f"`{name}` holds id {lo}, below the smallest allowed id {minimum}")
+        if maximum is not None and hi > maximum:
+            raise ValueError(f"`{name}` holds id {hi}, above the largest allowed id {maximum}")
+    return t
+
+
+def _check_counts(counts, num_bags: int) -> torch.Tensor:
+    """Positive counts per bag: ``num_bags`` non-negative integers (integral floats accepted)."""
+    if counts is None:
+        raise ValueError("`counts` is required (one positive count per bag)")
+    t = _to_tensor(counts, "counts").flatten()
+    if t.dtype == torch.bool or t.is_complex():
+        raise ValueError(f"`counts` must be integer numbers of positives per bag, got dtype {t.dtype}")
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or not torch.equal(t, t.round()):
+            raise ValueError("`counts` must be integer numbers of positives per bag")
+    if t.numel() != num_bags:
+        raise ValueError(f"`counts` has {t.numel()} entries but there are {num_bags} bags")
+    return t.long()
 
 
 def _from_sizes(y: torch.Tensor, perm: torch.Tensor, sizes: torch.Tensor) -> Bags:
@@ -108,18 +184,40 @@ def _from_sizes(y: torch.Tensor, perm: torch.Tensor, sizes: torch.Tensor) -> Bag
 def random_bags(y, bag_size: int, *, seed: int = 0, drop_last: bool = True) -> Bags:
     """Disjoint random bags of ``bag_size`` instances (consecutive chunks of a seeded permutation).
 
-    The ``N mod bag_size`` left-over instances are left out of every bag (``drop_last=True``, as in the paper's
-    code) or form one smaller last bag (``drop_last=False``). Only counts leave the function.
+    Parameters
+    ----------
+    y : LongTensor or ndarray ``(N,)``
+        Binary instance labels (0 / 1); only the per-bag counts leave the function.
+    bag_size : int
+        Instances per bag, ``1 <= bag_size <= N``.
+    seed : int
+        Seed of the permutation.
+    drop_last : bool
+        The ``N mod bag_size`` left-over instances are left out of every bag (``True``, as in the paper's code)
+        or form one smaller last bag (``False``).
+
+    Returns
+    -------
+    Bags
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphdiff.data.bags import random_bags
+    >>> bags = random_bags(torch.tensor([0, 1, 1, 0, 1, 0, 0]), bag_size=3, seed=0)
+    >>> bags.num_bags, bags.sizes.tolist(), int(bags.counts.sum()) <= 3
+    (2, [3, 3], True)
     """
-    y = check_labels(y, num_classes=2, name="y")
-    if isinstance(bag_size, bool) or not isinstance(bag_size, (int, np.integer)) or bag_size < 1:
-        raise ValueError(f"`bag_size` must be a positive integer, got {bag_size!r}")
+    y = check_labels(y, num_classes=2, name="y").cpu()
+    bag_size = check_int(bag_size, "bag_size", minimum=1)
+    seed = check_seed(seed)
+    drop_last = check_bool(drop_last, "drop_last")
     n = y.numel()
     if bag_size > n:
         raise ValueError(f"`bag_size`={bag_size} is larger than the number of instances ({n})")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
-    m, rest = divmod(n, int(bag_size))
-    sizes = [int(bag_size)] * m + ([rest] if (rest and not drop_last) else [])
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    m, rest = divmod(n, bag_size)
+    sizes = [bag_size] * m + ([rest] if (rest and not drop_last) else [])
     return _from_sizes(y, perm, torch.tensor(sizes, dtype=torch.long))
 
 
@@ -128,15 +226,41 @@ def variable_bags(
 ) -> Bags:
     """Disjoint random bags of variable sizes.
 
-    Either give ``sizes`` explicitly (their sum may not exceed ``N``; the rest is left out), or ``min_size`` and
-    ``max_size``: sizes are then drawn uniformly in ``[min_size, max_size]`` until the instances run out (a last
-    partial draw is dropped).
+    Parameters
+    ----------
+    y : LongTensor or ndarray ``(N,)``
+        Binary instance labels (0 / 1); only the per-bag counts leave the function.
+    sizes : sequence of int, optional
+        Explicit bag sizes (each at least 1, summing to at most ``N``; the rest of the instances is left out).
+    min_size, max_size : int, optional
+        Without ``sizes``: sizes drawn uniformly in ``[min_size, max_size]`` until the instances run out (a last
+        partial draw is dropped).
+    seed : int
+        Seed of the sizes and of the permutation.
+
+    Returns
+    -------
+    Bags
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphdiff.data.bags import variable_bags
+    >>> y = torch.tensor([0, 1] * 10)
+    >>> variable_bags(y, [5, 1, 7], seed=0).sizes.tolist()
+    [5, 1, 7]
+    >>> bags = variable_bags(y, min_size=2, max_size=4, seed=0)
+    >>> bool((bags.sizes >= 2).all() and (bags.sizes <= 4).all())
+    True
     """
-    y = check_labels(y, num_classes=2, name="y")
+    y = check_labels(y, num_classes=2, name="y").cpu()
+    seed = check_seed(seed)
     n = y.numel()
-    g = torch.Generator().manual_seed(int(seed))
+    g = torch.Generator().manual_seed(seed)
     if sizes is not None:
-        sizes_t = torch.as_tensor(list(sizes), dtype=torch.long)
+        if min_size is not None or max_size is not None:
+            raise ValueError("give either `sizes` or `min_size` and `max_size`, not both")
+        sizes_t = _check_ids(sizes, "sizes", minimum=None)
         if sizes_t.numel() == 0 or bool((sizes_t < 1).any()):
             raise ValueError("`sizes` must be a non-empty list of positive integers (an empty bag is not allowed)")
         if int(sizes_t.sum()) > n:
@@ -144,8 +268,10 @@ def variable_bags(
     else:
         if min_size is None or max_size is None:
             raise ValueError("give either `sizes` or both `min_size` and `max_size`")
-        if min_size < 1 or max_size < min_size:
-            raise ValueError(f"need 1 <= `min_size` <= `max_size`, got {min_size}, {max_size}")
+        min_size = check_int(min_size, "min_size", minimum=1)
+        max_size = check_int(max_size, "max_size", minimum=1)
+        if max_size < min_size:
+            raise ValueError(f"need `min_size` <= `max_size`, got {min_size}, {max_size}")
         draws = torch.randint(min_size, max_size + 1, (n // min_size + 1,), generator=g)
         keep = torch.cumsum(draws, 0) <= n
         sizes_t = draws[keep]
