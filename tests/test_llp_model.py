@@ -213,3 +213,101 @@ def test_old_import_paths_warn_and_still_work():
         assert gl.fit_mlp is nm.fit_mlp
     with pytest.warns(DeprecationWarning, match="graphdiff.nn.mlp.MLP"):
         assert gl.MLP is nm.MLP
+
+
+# ---- bad input (issue 18): every bad parameter or data is a ValueError naming it -----------------------------
+TINY = dict(hidden=(8, 4), epochs=2, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    X, y = logistic_data(200, 4, 0.3, seed=2)
+    return X, y, random_bags(y, 8, seed=0)
+
+
+@pytest.mark.parametrize(
+    "cls,name,value,match",
+    [
+        (BPLabelProportions, "lam_s", float("nan"), "`lam_s` must be a number, got NaN"),
+        (BPLabelProportions, "lam_b", float("inf"), "`lam_b` must be finite.*hard=True"),
+        (BPLabelProportions, "lam_b", -1.0, "`lam_b`"),
+        (BPLabelProportions, "damping", 1.0, "`damping`"),
+        (BPLabelProportions, "n_rounds", 1.5, "`n_rounds`"),
+        (BPLabelProportions, "k", 0, "`k`"),
+        (BPLabelProportions, "tol", float("nan"), "`tol`"),
+        (BPLabelProportions, "threshold", 1.0, "`threshold`"),
+        (BPLabelProportions, "pseudo_labels", "argmax", "`pseudo_labels`"),
+        (BPLabelProportions, "aggregate_lambda", float("nan"), "`aggregate_lambda`"),
+        (DLLP, "min_delta", float("nan"), "`min_delta` must be a number, got NaN"),
+        (DLLP, "lr", float("inf"), "`lr`"),
+        (DLLP, "epochs", 2.5, "`epochs`"),
+        (DLLP, "hidden", (8, 0), r"`hidden\[1\]`"),
+        (DLLP, "hidden", (), "`hidden`"),
+        (DLLP, "embed_layer", 5, "`embed_layer`=5 is out of range"),
+        (DLLP, "val_fraction", 1.0, "`val_fraction`"),
+        (DLLP, "validation", "holdout", "`validation`"),
+        (DLLP, "seed", "abc", "`seed`"),
+        (DLLP, "device", "banana", "`device` is not a valid torch device"),
+        (EasyLLP, "standardize", 1, "`standardize`"),
+        (SupervisedMLP, "validation", "bags", "`validation`"),
+    ],
+)
+def test_fit_refuses_bad_parameters_by_name(tiny, cls, name, value, match):
+    X, y, bags = tiny
+    est = cls(**TINY).set_params(**{name: value})
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y) if cls is SupervisedMLP else est.fit(X, bags)
+
+
+def test_cuda_device_refused_at_fit_when_missing(tiny):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    X, _, bags = tiny
+    for cls in (DLLP, EasyLLP, BPLabelProportions):
+        with pytest.raises(ValueError, match="`device`='cuda'"):
+            cls(device="cuda", **TINY).fit(X, bags)
+
+
+@pytest.mark.parametrize("cls", [BPLabelProportions, DLLP, EasyLLP])
+def test_one_bag_cannot_be_split_for_validation(cls):
+    """val_fraction=0.9 of one bag left 0 training rows (BP-LLP predicted with an untrained MLP, DLLP hit NaN to
+    int, EasyLLP ZeroDivisionError); now a clear error, and validation='none' fits."""
+    X, y = logistic_data(40, 3, 0.3, seed=0)
+    one_bag = random_bags(y, 40)
+    with pytest.raises(ValueError, match="`val_fraction`=0.9 holds out 1 of 1 bag"):
+        cls(val_fraction=0.9, **TINY).fit(X, one_bag)
+    est = cls(validation="none", **TINY).fit(X, one_bag)
+    assert est.predict_proba(X).shape == (40, 2)
+
+
+def test_bad_data_at_fit_and_predict(tiny):
+    X, y, bags = tiny
+    with pytest.raises(ValueError, match="`k`=5 needs more than k rows"):
+        BPLabelProportions(validation="none", **TINY).fit(X[:4], [[0, 1], [2, 3]], [1, 0])
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        DLLP(validation="none", **TINY).fit(X[:1], [[0]], [0])
+    est = DLLP(**TINY).fit(X, bags)
+    with pytest.raises(ValueError, match="3 features, the model was fitted on 4"):
+        est.predict_proba(X[:, :3])
+    bad = X.clone()
+    bad[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        est.predict(bad)
+    with pytest.raises(ValueError, match="y_val"):
+        DLLP(validation="instances", **TINY).fit(X, bags, X_val=X, y_val=torch.zeros(200, dtype=torch.long))
+    with pytest.raises(ValueError, match="X_val"):
+        DLLP(validation="instances", **TINY).fit(X, bags, X_val=X[:, :3], y_val=y)
+
+
+def test_no_feature_columns_and_dead_embeddings(tiny):
+    X, _, bags = tiny
+    with pytest.raises(ValueError, match="no feature columns"):
+        DLLP(validation="none", **TINY).fit(torch.zeros(200, 0), bags)
+    # a 1-unit embedding layer is inactive (all zero) on part of the rows: round 2's cosine kNN is undefined there
+    kw = dict(hidden=(1, 4), embed_layer=0, epochs=1, verbose=False, validation="none")
+    one = BPLabelProportions(n_rounds=1, **kw).fit(X, bags)
+    dead = int((one.model_.embed(one._scale(X)).abs().sum(1) == 0).sum())
+    assert dead > 0
+    with pytest.raises(ValueError, match=f"round 2: the MLP embeddings .* of {dead} row"):
+        BPLabelProportions(n_rounds=2, **kw).fit(X, bags)
+    BPLabelProportions(n_rounds=2, metric="euclidean", **kw).fit(X, bags)  # Euclidean neighbours are defined

@@ -281,59 +281,105 @@ def variable_bags(
     return _from_sizes(y, perm, sizes_t)
 
 
+def _is_id_vector(bags) -> bool:
+    """A bag-id vector: a 1-D numeric tensor / array, or a flat list of scalars (not a list of member lists)."""
+    if isinstance(bags, torch.Tensor):
+        return bags.dim() == 1
+    if isinstance(bags, np.ndarray):
+        return bags.ndim == 1 and bags.dtype != object
+    if isinstance(bags, (list, tuple)):
+        return len(bags) > 0 and all(np.ndim(b) == 0 for b in bags)
+    return False
+
+
 def as_bags(bags, counts, num_instances: int, *, require_disjoint: bool = True) -> Bags:
     """Validate user bag input and return :class:`Bags`.
 
-    ``bags`` is a :class:`Bags` (then ``counts`` may be ``None``), a length-``N`` integer vector of bag ids
-    (``-1`` = in no bag; ids must be ``0..m-1``), or a sequence of member-index arrays. ``counts`` gives the
-    positive count per bag. Raises :class:`ValueError` for negative counts, counts larger than the bag, empty bags,
-    out-of-range ids and (with ``require_disjoint``) an instance listed in two bags.
+    Parameters
+    ----------
+    bags : Bags, bag-id vector or sequence of member arrays
+        A :class:`Bags` (then ``counts`` may be ``None`` to keep its counts); a length-``N`` vector of bag ids
+        (a 1-D tensor, array or flat list; ``-1`` = in no bag; ids ``0..m-1``, each used); or a sequence of
+        member-index arrays, one per bag (a list of lists or arrays, or a 2-D array of equal-size bags).
+        Ids must be integers (integral floats such as ``3.0`` are accepted; ``0.7`` is refused, never truncated).
+    counts : array-like of int ``(m,)``
+        Positive count of every bag, in ``[0, |S|]``.
+    num_instances : int
+        Number of rows ``N`` the ids refer to.
+    require_disjoint : bool
+        Refuse an instance listed in two bags.
+
+    Returns
+    -------
+    Bags
+
+    Raises
+    ------
+    ValueError
+        For non-integer ids or counts, a bag-id vector whose length is not ``N``, negative counts, counts larger
+        than the bag, empty bags, out-of-range ids and (with ``require_disjoint``) an instance in two bags.
+
+    Examples
+    --------
+    >>> from graphdiff.data.bags import as_bags
+    >>> a = as_bags([0, 1, -1, 0, 1, 1], counts=[1, 2], num_instances=6)  # bag id per row
+    >>> b = as_bags([[0, 3], [1, 4, 5]], counts=[1, 2], num_instances=6)  # members per bag
+    >>> a.index.tolist() == b.index.tolist(), a.sizes.tolist()
+    (True, [2, 3])
+    >>> as_bags([[0.7, 1.9]], counts=[1], num_instances=6)
+    Traceback (most recent call last):
+    ...
+    ValueError: `bags[0]` must hold integer ids, got the non-integer value 0.7
     """
+    num_instances = check_int(num_instances, "num_instances", minimum=0)
+    require_disjoint = check_bool(require_disjoint, "require_disjoint")
     if isinstance(bags, Bags):
-        if counts is not None:
-            bags = Bags(bags.index, bags.ptr, torch.as_tensor(counts).long().clone(), bags.num_instances)
+        index, ptr = bags.index, bags.ptr
         if bags.num_instances != num_instances:
             raise ValueError(f"`bags` refer to {bags.num_instances} instances but X has {num_instances} rows")
-        index, ptr, counts_t = bags.index, bags.ptr, bags.counts
-    else:
+        if not isinstance(index, torch.Tensor) or not isinstance(ptr, torch.Tensor):
+            raise ValueError("`bags.index` and `bags.ptr` must be tensors")
+        index = _check_ids(index, "bags.index")
+        ptr = _check_ids(ptr, "bags.ptr")
+        if ptr.numel() < 1 or int(ptr[0]) != 0 or int(ptr[-1]) != index.numel() or bool((ptr[1:] < ptr[:-1]).any()):
+            raise ValueError(
+                "`bags.ptr` must start at 0, never decrease and end at the number of members "
+                f"({index.numel()}), got {ptr.tolist()[:8]}{'...' if ptr.numel() > 8 else ''}"
+            )
+        counts_t = _check_counts(bags.counts if counts is None else counts, ptr.numel() - 1)
+    elif _is_id_vector(bags):
+        bag_of = _check_ids(bags, "bags", minimum=-1)
+        if bag_of.numel() != num_instances:
+            raise ValueError(
+                f"`bags` as a bag-id vector (one bag id per row, -1 = no bag) has {bag_of.numel()} entries but "
+                f"X has {num_instances} rows; pass a list of member arrays for bags given by their members"
+            )
         if counts is None:
             raise ValueError("`counts` is required (one positive count per bag)")
-        is_vector = (
-            isinstance(bags, (np.ndarray, torch.Tensor))
-            and torch.as_tensor(bags).dim() == 1
-            and torch.as_tensor(bags).numel() == num_instances
-            and not torch.as_tensor(bags).is_floating_point()
-        )
-        if is_vector:
-            bag_of = torch.as_tensor(bags).long()
-            if bool((bag_of < -1).any()):
-                raise ValueError("`bags` (bag id per instance) may hold -1 (no bag) or ids >= 0 only")
-            m = torch.as_tensor(counts).numel()
-            if bag_of.numel() and int(bag_of.max()) >= m:
-                raise ValueError(f"`bags` uses bag id {int(bag_of.max())} but `counts` has only {m} entries")
-            members = (bag_of >= 0).nonzero().flatten()
-            order = torch.argsort(bag_of[members], stable=True)
-            index = members[order]
-            sizes = torch.bincount(bag_of[members], minlength=m)
-        else:
-            try:
-                lists = [torch.as_tensor(np.asarray(b)).long().flatten() for b in bags]
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"`bags` must be a Bags, a bag-id vector or a list of index arrays: {exc}") from exc
-            if len(lists) == 0:
-                raise ValueError("`bags` is empty: at least one bag is needed")
-            sizes = torch.tensor([b.numel() for b in lists], dtype=torch.long)
-            index = torch.cat(lists) if lists else torch.zeros(0, dtype=torch.long)
+        m = _to_tensor(counts, "counts").numel()
+        if bag_of.numel() and int(bag_of.max()) >= m:
+            raise ValueError(f"`bags` uses bag id {int(bag_of.max())} but `counts` has only {m} entries")
+        counts_t = _check_counts(counts, m)
+        members = (bag_of >= 0).nonzero().flatten()
+        order = torch.argsort(bag_of[members], stable=True)
+        index = members[order]
+        sizes = torch.bincount(bag_of[members], minlength=m)
         ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long)
         ptr[1:] = torch.cumsum(sizes, 0)
-        counts_t = torch.as_tensor(np.asarray(counts) if not isinstance(counts, torch.Tensor) else counts)
-    if counts_t.is_floating_point():
-        if not torch.isfinite(counts_t).all() or not torch.equal(counts_t, counts_t.round()):
-            raise ValueError("`counts` must be integer numbers of positives per bag")
-    counts_t = counts_t.long().flatten()
+    else:
+        if isinstance(bags, (str, bytes, dict)) or not hasattr(bags, "__iter__"):
+            raise ValueError(
+                f"`bags` must be a Bags, a bag-id vector or a sequence of member arrays, got {type(bags).__name__}"
+            )
+        lists = [_check_ids(b, f"bags[{i}]") for i, b in enumerate(bags)]
+        if len(lists) == 0:
+            raise ValueError("`bags` is empty: at least one bag is needed")
+        sizes = torch.tensor([b.numel() for b in lists], dtype=torch.long)
+        index = torch.cat(lists)
+        ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long)
+        ptr[1:] = torch.cumsum(sizes, 0)
+        counts_t = _check_counts(counts, len(lists))
     sizes = ptr[1:] - ptr[:-1]
-    if counts_t.numel() != sizes.numel():
-        raise ValueError(f"`counts` has {counts_t.numel()} entries but there are {sizes.numel()} bags")
     if sizes.numel() == 0:
         raise ValueError("`bags` is empty: at least one bag is needed")
     if bool((sizes == 0).any()):
@@ -356,4 +402,4 @@ def as_bags(bags, counts, num_instances: int, *, require_disjoint: bool = True) 
             if bool((hits > 1).any()):
                 i = int((hits > 1).nonzero()[0])
                 raise ValueError(f"instance {i} is in {int(hits[i])} bags; disjoint bags are required")
-    return Bags(index.long(), ptr, counts_t, int(num_instances))
+    return Bags(index.long(), ptr, counts_t, num_instances)

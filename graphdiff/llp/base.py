@@ -111,6 +111,8 @@ class MLPEstimator(Estimator):
     # -- inputs ------------------------------------------------------------------------------------------------
     def _fit_scaler(self, X: torch.Tensor) -> torch.Tensor:
         """Store the training mean / std (constant columns get scale 1) and return the standardised ``X``."""
+        if X.size(1) == 0:
+            raise ValueError("`X` has no feature columns")
         self.mean_ = X.mean(0)
         std = X.std(0) if X.size(0) > 1 else torch.zeros_like(self.mean_)
         self.scale_ = torch.where(std > 0, std, torch.ones_like(std))
@@ -177,6 +179,8 @@ class LLPEstimator(MLPEstimator):
         Returns ``(X, Xs, bags, train_bags, val_bags, score_fn)`` with ``Xs`` the standardised learner input.
         """
         X = check_features(X, name="X").float()
+        if X.size(0) < 2:
+            raise ValueError(f"`X` must have at least 2 rows, got {X.size(0)}")
         bags = as_bags(bags, counts, X.size(0))
         if self.validation == "instances":
             if X_val is None or y_val is None:

@@ -303,6 +303,14 @@ class BPLabelProportions(LLPEstimator):
         rounds = tqdm(range(int(self.n_rounds)), desc="BP-LLP rounds", disable=not self.verbose, leave=False)
         for r in rounds:
             t0 = time.perf_counter()
+            if r > 0 and self.metric == "cosine":
+                dead = int((Z.abs().sum(1) == 0).sum())
+                if dead:
+                    raise ValueError(
+                        f"round {r + 1}: the MLP embeddings (hidden layer embed_layer={self.embed_layer}) of {dead} "
+                        "row(s) are all zero (inactive ReLU units), so their cosine neighbours are undefined; use "
+                        "metric='euclidean', wider `hidden` layers or n_rounds=1"
+                    )
             edge_index, weight = knn_graph(
                 Z,
                 self.k,

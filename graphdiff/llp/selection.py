@@ -42,6 +42,11 @@ def split_bags(bags: Bags, val_fraction: float, seed: int = 0) -> tuple[Bags, Ba
     val_bags : Bags or None
         ``None`` when no bag is held out (``val_fraction = 0``, or so small that it rounds to 0 bags of 1).
 
+    Raises
+    ------
+    ValueError
+        When ``val_fraction > 0`` would leave no bag to train on (a single bag).
+
     Examples
     --------
     >>> import torch
@@ -60,6 +65,11 @@ def split_bags(bags: Bags, val_fraction: float, seed: int = 0) -> tuple[Bags, Ba
     n_val = int(round(val_fraction * m))
     if val_fraction > 0 and m >= 2:
         n_val = min(max(n_val, 1), m - 1)
+    if n_val >= m:
+        raise ValueError(
+            f"`val_fraction`={val_fraction} holds out {n_val} of {m} bag(s) and leaves none to train on; "
+            "use val_fraction=0 (or validation='none' in an estimator) when there is a single bag"
+        )
     if n_val == 0:
         return bags, None
     perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed + 7919))
