@@ -86,7 +86,7 @@ def _llp_case(name, **params) -> Callable[[], Case]:
 
         X, bags = _bags()
         return Case(
-            make=lambda: getattr(gl, name)(hidden=(8,), epochs=2, verbose=False, **params),
+            make=lambda: getattr(gl, name)(hidden=(8, 4), epochs=2, verbose=False, **params),
             fit=lambda est: est.fit(X, bags),
             needs_fit={"predict_proba": lambda est: est.predict_proba(X), "predict": lambda est: est.predict(X)},
             bad_param=("lr", float("inf")),
@@ -101,7 +101,7 @@ def _supervised_case() -> Case:
 
     X, y = logistic_data(200, num_features=6, seed=0)
     return Case(
-        make=lambda: SupervisedMLP(hidden=(8,), epochs=2, verbose=False),
+        make=lambda: SupervisedMLP(hidden=(8, 4), epochs=2, verbose=False),
         fit=lambda est: est.fit(X, y),
         needs_fit={"predict_proba": lambda est: est.predict_proba(X)},
         bad_param=("lr", float("nan")),

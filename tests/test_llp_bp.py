@@ -1,4 +1,4 @@
-"""Belief propagation and bag factors of graphdiff.llp against brute-force enumeration (notes llp_bp.md §4)."""
+"""Belief propagation and bag factors of graphdiff.llp against brute-force enumeration of small models."""
 
 import itertools
 
@@ -189,7 +189,7 @@ def test_single_bag_marginals_with_random_unaries_exact():
 
 
 def test_pairwise_mode_nonconvergence_is_reported():
-    """The documented failure (notes §1.3, T5): pairwise expansion, B=8, k=3, lambda_b=10 oscillates."""
+    """The documented failure of the reference setting: pairwise expansion, B=8, k=3, lambda_b=10 oscillates."""
     B = 8
     bags = as_bags([torch.arange(B)], [3], B)
     empty = torch.zeros(2, 0, dtype=torch.long)
@@ -229,7 +229,7 @@ def test_permutation_equivariance():
 
 
 def test_loopy_exact_factor_beats_pairwise():
-    """On a small loopy graph with two bags, exact bag factors stay close to the truth (notes: 0.041 vs 0.79)."""
+    """On a small loopy graph with two bags, exact bag factors stay close to the brute-force marginals."""
     n = 14
     edge_index, w, bag_lists, counts = _random_problem(n, 16, [7, 7], 2)
     bags = as_bags(bag_lists, counts, n)
@@ -250,3 +250,58 @@ def test_bp_bad_arguments():
         llp_marginals(3, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), bags, bag_factor="pairwise", hard=True)
     with pytest.raises(ValueError, match="bag_factor"):
         llp_marginals(3, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), bags, bag_factor="fft")
+
+
+# ---- bad input (issue 18): NaN passed through, converged=True on NaN, obscure index errors ---------------------
+def _small():
+    bags = as_bags([torch.arange(3), torch.arange(3, 6)], [1, 2], 6)
+    edge_index = torch.tensor([[0, 1, 3], [1, 4, 5]])
+    return bags, edge_index, torch.tensor([0.5, 0.2, 0.9], dtype=torch.float64)
+
+
+def test_llp_marginals_refuses_nan_weights_and_bad_ids():
+    bags, edge_index, w = _small()
+    for bad in (float("nan"), float("inf"), -0.5):
+        wb = w.clone()
+        wb[1] = bad
+        with pytest.raises(ValueError, match="`weight` must hold finite, non-negative"):
+            llp_marginals(6, edge_index, wb, bags)
+    with pytest.raises(ValueError, match=r"`weight` must have shape \(3,\)"):
+        llp_marginals(6, edge_index, w[:2], bags)
+    with pytest.raises(ValueError, match="edge_index.*node id 9"):
+        llp_marginals(6, torch.tensor([[0, 1, 3], [1, 4, 9]]), w, bags)
+    with pytest.raises(ValueError, match="`bags` refer to 6 instances but num_nodes=4"):
+        llp_marginals(4, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), bags)
+    with pytest.raises(ValueError, match="num_nodes"):
+        llp_marginals(6.5, edge_index, w, bags)
+    with pytest.raises(ValueError, match="must be a Bags"):
+        llp_marginals(6, edge_index, w, [[0, 1]])
+    for name, value in (("lam_s", float("nan")), ("lam_b", float("inf")), ("lam_s", -1.0)):
+        with pytest.raises(ValueError, match=f"`{name}`"):
+            llp_marginals(6, edge_index, w, bags, **{name: value})
+    ok = llp_marginals(6, edge_index, w, bags)
+    assert ok.converged and bool(torch.isfinite(ok.marginals).all())
+
+
+def test_loopy_bp_refuses_nan_fields_and_never_reports_nan_as_converged():
+    h = torch.tensor([0.5, float("nan"), -0.2], dtype=torch.float64)
+    with pytest.raises(ValueError, match="`h` contains 1 NaN"):
+        loopy_bp(h)  # no pairs, no bags: this used to return NaN marginals with converged=True
+    pairs = torch.tensor([[0], [1]])
+    with pytest.raises(ValueError, match="`J` contains 1 NaN"):
+        loopy_bp(torch.zeros(3, dtype=torch.float64), pairs, torch.tensor([float("nan")]))
+    with pytest.raises(ValueError, match=r"`J` must have shape \(1,\)"):
+        loopy_bp(torch.zeros(3, dtype=torch.float64), pairs, torch.ones(2))
+    with pytest.raises(ValueError, match="`J`.*required"):
+        loopy_bp(torch.zeros(3, dtype=torch.float64), pairs)
+    with pytest.raises(ValueError, match="`h` must be a 1-D floating tensor"):
+        loopy_bp(torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="`max_iter` must be an integer"):
+        loopy_bp(torch.zeros(3, dtype=torch.float64), max_iter=2.5)
+    with pytest.raises(ValueError, match="`tol`"):
+        loopy_bp(torch.zeros(3, dtype=torch.float64), tol=float("nan"))
+    bags = as_bags([torch.arange(3)], [1], 3)
+    with pytest.raises(ValueError, match="`lam_b`"):
+        loopy_bp(torch.zeros(3, dtype=torch.float64), bags=bags, bag_factor="exact", lam_b=float("inf"))
+    with pytest.raises(ValueError, match="`bags` refer to 3 instances but `h` has 4 entries"):
+        loopy_bp(torch.zeros(4, dtype=torch.float64), bags=bags, bag_factor="exact")

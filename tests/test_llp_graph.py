@@ -1,10 +1,11 @@
-"""graphdiff.llp.knn_graph: invariants of the covariate-similarity graph (notes llp_bp.md T9)."""
+"""graphdiff.nn.knn_graph: invariants of the covariate-similarity graph of BP-LLP (no self-loops, undirected
+de-duplicated pairs, weights in (0, 1], degree >= k), exact methods agreeing, the approximate one's recall."""
 
 import numpy as np
 import pytest
 import torch
 
-from graphdiff.llp.knn_graph import knn_graph
+from graphdiff.nn.knn_graph import knn_graph
 
 
 def _data(n=300, d=6, seed=0):

@@ -1,6 +1,7 @@
 """Bag factors of the LLP-BP Gibbs model, three ways.
 
-Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 3, Eq. (1)-(2). For binary labels
+Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 3, Eq. (1)-(2); the ``exact`` and
+``gaussian`` factors go beyond the paper (which uses only the pairwise expansion). For binary labels
 :math:`y \\in \\{0, 1\\}^N`, kNN weights :math:`s_{ij}` and bags :math:`S` with positive counts :math:`k_S`,
 
 .. math::
@@ -51,7 +52,16 @@ _TINY = 1e-300
 
 
 def in_bag_pairs(bags: Bags) -> torch.Tensor:
-    """All pairs ``i < j`` of members of the same bag, ``(2, sum_S B_S (B_S - 1) / 2)``."""
+    """All pairs ``i < j`` of members of the same bag.
+
+    Parameters
+    ----------
+    bags : Bags
+
+    Returns
+    -------
+    LongTensor ``(2, sum_S B_S (B_S - 1) / 2)``
+    """
     pad = bags.padded()
     bmax = pad.size(1)
     r, c = torch.triu_indices(bmax, bmax, offset=1)
@@ -75,6 +85,28 @@ def ising_potentials(
 
     With ``bag_factor="pairwise"`` the bag penalty is expanded into unaries and in-bag pairs (summed with a kNN
     coupling when a pair is both); otherwise only the similarity term is expanded and bags stay higher-order factors.
+    Inputs are not validated here (:func:`graphdiff.llp.llp_marginals` does it).
+
+    Parameters
+    ----------
+    num_nodes : int
+        Number of variables ``N``.
+    edge_index : LongTensor ``(2, E)``
+        Similarity pairs ``i < j``.
+    weight : Tensor ``(E,)``
+        Similarity weights ``s_ij``.
+    bags : Bags or None
+        The bags (used with ``bag_factor="pairwise"`` only).
+    lam_s, lam_b : float
+        Weights of the similarity and the bag term.
+    bag_factor : {"pairwise", "exact", "gaussian"}
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    h : Tensor ``(N,)``, float64
+    pair_index : LongTensor ``(2, M)``
+    J : Tensor ``(M,)``, float64
     """
     device = torch.device(device) if device is not None else edge_index.device
     edge_index = edge_index.to(device)
@@ -124,10 +156,22 @@ def _factor_table(counts: torch.Tensor, cmax: int, lam_b: float, hard: bool) -> 
 def exact_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = False) -> torch.Tensor:
     """Exact bag-to-member log-odds messages.
 
-    ``v`` holds the variable-to-bag cavity log-odds of every member, in the order of ``bags.index``. Returns the
-    messages in the same order (float64). The members are laid out as a padded ``(m, B_max)`` matrix, so that every
-    step of the count recursions is one vectorised operation over all members of all bags; cost O(sum_S B_S B_max)
-    per call, memory O(m B_max).
+    The members are laid out as a padded ``(m, B_max)`` matrix, so that every step of the count recursions is one
+    vectorised operation over all members of all bags; cost O(sum_S B_S B_max) per call, memory O(m B_max).
+
+    Parameters
+    ----------
+    v : Tensor ``(total_members,)``
+        Variable-to-bag cavity log-odds of every member, in the order of ``bags.index``.
+    bags : Bags
+    lam_b : float
+        Weight of the soft factor :math:`e^{-\\lambda_b (c - k_S)^2}`.
+    hard : bool
+        The hard factor :math:`1[c = k_S]` instead.
+
+    Returns
+    -------
+    Tensor ``(total_members,)``, float64, in the order of ``bags.index``.
     """
     device = v.device
     v = v.double()
@@ -180,7 +224,19 @@ def exact_bag_messages(v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = F
 def gaussian_bag_messages(
     v: torch.Tensor, bags: Bags, lam_b: float, hard: bool = False, min_var: float = 1e-6
 ) -> torch.Tensor:
-    """Closed-form Gaussian-approximation messages, O(N) per call (order of ``bags.index``)."""
+    """Closed-form Gaussian-approximation messages, O(N) per call.
+
+    Parameters
+    ----------
+    v, bags, lam_b, hard
+        As in :func:`exact_bag_messages`.
+    min_var : float
+        Floor of the count variance of the hard message.
+
+    Returns
+    -------
+    Tensor ``(total_members,)``, float64, in the order of ``bags.index``.
+    """
     device = v.device
     q = torch.sigmoid(v.double())
     bag = bags.bag_of_member.to(device)

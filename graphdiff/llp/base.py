@@ -1,29 +1,44 @@
-"""Shared scikit-learn-style plumbing of the LLP estimators (BP-LLP, DLLP, EasyLLP): argument checks, bag
-validation split, model selection, ``predict_proba`` / ``predict``.
+"""Shared scikit-learn-style plumbing of the tabular estimators (BP-LLP, DLLP, EasyLLP, the supervised MLP).
 
-Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 4 (protocol: learners are MLPs scored by
-test AUC; model selection on held-out bags by default, see :mod:`graphdiff.llp.selection`).
+Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 4 (protocol: every learner is the same MLP,
+scored by test AUC; model selection on held-out bags by default, see :mod:`graphdiff.llp.selection`).
+
+* :class:`MLPEstimator` -- the parameters of the MLP and its training (validated in ``fit`` with
+  :mod:`graphdiff.data.validation`), input standardisation, ``predict_proba`` / ``predict``.
+* :class:`LLPEstimator` -- adds bags: ``fit(X, bags, counts)`` validates them (:func:`graphdiff.data.bags.as_bags`),
+  holds out validation bags and builds the label-free model-selection score.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 
+from graphdiff.base import Estimator
 from graphdiff.data.bags import Bags, as_bags
-from graphdiff.data.validation import check_features, check_labels
-from graphdiff.llp.mlp import PAPER_HIDDEN, predict_proba
+from graphdiff.data.validation import (
+    check_bool,
+    check_choice,
+    check_features,
+    check_float,
+    check_int,
+    check_labels,
+)
 from graphdiff.llp.selection import auc_score_fn, bag_score_fn, split_bags
+from graphdiff.nn.mlp import PAPER_HIDDEN, check_hidden, predict_proba
 
-__all__ = ["LLPEstimator"]
-
-_VALIDATION = ("bags", "instances", "none")
+__all__ = ["MLPEstimator", "LLPEstimator"]
 
 
-class LLPEstimator:
-    """Base class: parameters live in ``__init__``; :meth:`fit` validates them up front."""
+class MLPEstimator(Estimator):
+    """Base class of the MLP learners: parameters, their validation, standardisation and prediction.
+
+    Subclasses set ``_VALIDATION`` (the accepted ``validation`` modes) and implement ``fit``; fitted state is
+    ``model_`` (the :class:`~graphdiff.nn.mlp.MLP`), ``mean_`` / ``scale_`` (standardisation), ``n_features_in_``
+    and ``history_``.
+    """
+
+    _VALIDATION: tuple[str, ...] = ("none",)
 
     def __init__(
         self,
@@ -40,7 +55,7 @@ class LLPEstimator:
         val_fraction: float = 0.1,
         standardize: bool = True,
         seed: int = 0,
-        device=None,
+        device="cpu",
         verbose: bool = True,
     ):
         self.hidden = hidden
@@ -58,113 +73,140 @@ class LLPEstimator:
         self.device = device
         self.verbose = verbose
 
-    # -- helpers ---------------------------------------------------------------------------------------------
-    def get_params(self) -> dict:
-        import inspect
+    # -- parameters --------------------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Validate every parameter (``ValueError`` naming the first bad one); called first in ``fit``."""
+        super()._check_params()
+        hidden = check_hidden(self.hidden)
+        embed_layer = check_int(self.embed_layer, "embed_layer")
+        if not -len(hidden) <= embed_layer < len(hidden):
+            raise ValueError(
+                f"`embed_layer`={embed_layer} is out of range for hidden={tuple(hidden)} ({len(hidden)} layer(s)): "
+                f"use an index in [{-len(hidden)}, {len(hidden) - 1}]"
+            )
+        check_int(self.epochs, "epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_float(self.lr, "lr", minimum=0.0, low_open=True)
+        check_float(self.weight_decay, "weight_decay", minimum=0.0)
+        check_int(self.patience, "patience", minimum=1)
+        check_float(self.min_delta, "min_delta", minimum=0.0)
+        check_choice(self.validation, "validation", self._VALIDATION)
+        check_float(self.val_fraction, "val_fraction", minimum=0.0, maximum=1.0, high_open=True)
+        check_bool(self.standardize, "standardize")
 
-        names = []
-        for cls in type(self).__mro__:
-            if cls is object:
-                continue
-            for p in inspect.signature(cls.__init__).parameters.values():
-                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in names:
-                    names.append(p.name)
-        return {n: getattr(self, n) for n in names}
+    def _mlp_kwargs(self) -> dict:
+        """The validated MLP and training settings, as :func:`~graphdiff.nn.mlp.fit_mlp` takes them."""
+        return dict(
+            hidden=check_hidden(self.hidden),
+            embed_layer=int(self.embed_layer),
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            patience=int(self.patience),
+            min_delta=float(self.min_delta),
+            verbose=bool(self.verbose),
+        )
 
-    def _check_common(self) -> None:
-        def pos_int(name):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {v!r}")
-
-        for name in ("epochs", "batch_size", "patience"):
-            pos_int(name)
-        for name in ("lr",):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not v > 0:
-                raise ValueError(f"`{name}` must be a positive number, got {v!r}")
-        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
-            raise ValueError(f"`weight_decay` must be non-negative, got {self.weight_decay!r}")
-        if self.validation not in _VALIDATION:
-            raise ValueError(f"`validation` must be one of {_VALIDATION}, got {self.validation!r}")
-        if not isinstance(self.val_fraction, numbers.Real) or not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError(f"`val_fraction` must lie in [0, 1), got {self.val_fraction!r}")
-        try:
-            h = tuple(int(w) for w in self.hidden)
-        except TypeError as exc:
-            raise ValueError(f"`hidden` must be a sequence of widths, got {self.hidden!r}") from exc
-        if not h or min(h) < 1:
-            raise ValueError(f"`hidden` must hold positive widths, got {self.hidden!r}")
-
-    def _device(self) -> torch.device:
-        return torch.device(self.device) if self.device is not None else torch.device("cpu")
+    # -- inputs ------------------------------------------------------------------------------------------------
+    def _fit_scaler(self, X: torch.Tensor) -> torch.Tensor:
+        """Store the training mean / std (constant columns get scale 1) and return the standardised ``X``."""
+        if X.size(1) == 0:
+            raise ValueError("`X` has no feature columns")
+        self.mean_ = X.mean(0)
+        std = X.std(0) if X.size(0) > 1 else torch.zeros_like(self.mean_)
+        self.scale_ = torch.where(std > 0, std, torch.ones_like(std))
+        self.n_features_in_ = X.size(1)
+        return self._scale(X)
 
     def _scale(self, X: torch.Tensor) -> torch.Tensor:
-        """The learner's input: features standardised with the training mean / std (constant columns -> 0)."""
+        """The learner's input: features standardised with the training mean / std."""
         if not self.standardize:
             return X
         return (X - self.mean_.to(X.device)) / self.scale_.to(X.device)
 
-    def _prepare(self, X, bags, counts, X_val, y_val):
-        """Validate, split off validation bags and build the model-selection score.
+    def _check_X(self, X, name: str = "X") -> torch.Tensor:
+        """Features of a fitted model: finite, 2-D, with the training number of columns (float32)."""
+        X = check_features(X, name=name).float()
+        if X.size(1) != self.n_features_in_:
+            raise ValueError(f"`{name}` has {X.size(1)} features, the model was fitted on {self.n_features_in_}")
+        return X
 
-        Returns ``(X, Xs, bags, train_bags, val_bags, score_fn)`` with ``Xs`` the standardised learner input."""
-        self._check_common()
+    def _instance_score_fn(self, X_val, y_val):
+        """Validation AUC on instance-labelled ``X_val, y_val`` (both classes needed)."""
+        X_val = self._check_X(X_val, "X_val")
+        y_val = check_labels(y_val, num_classes=2, name="y_val", length=X_val.size(0))
+        if y_val.unique().numel() < 2:
+            raise ValueError("`y_val` must hold both classes (validation AUC is undefined otherwise)")
+        return auc_score_fn(self._scale(X_val).to(self._device()), y_val)
+
+    # -- prediction --------------------------------------------------------------------------------------------
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : Tensor or ndarray ``(N, n_features_in_)``
+
+        Returns
+        -------
+        ndarray ``(N, 2)``, float64; column 1 is ``P(y = 1)``.
+        """
+        self._check_fitted()
+        X = self._check_X(X)
+        p = predict_proba(self.model_, self._scale(X).to(self._device())).double().cpu().numpy()
+        return np.stack([1 - p, p], 1)
+
+    def predict(self, X) -> np.ndarray:
+        """Hard labels ``1[P(y = 1) >= 0.5]``, ndarray ``(N,)`` of int64."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+
+class LLPEstimator(MLPEstimator):
+    """Base class of the LLP learners: ``fit(X, bags, counts)`` with bags in any form
+    :func:`~graphdiff.data.bags.as_bags` accepts.
+
+    ``validation``: ``"bags"`` (default; the bag-level criterion of :func:`~graphdiff.llp.selection.bag_score_fn`
+    on ``val_fraction`` held-out bags), ``"instances"`` (opt-in: AUC on ``X_val, y_val`` passed to ``fit``) or
+    ``"none"`` (all epochs).
+    """
+
+    _VALIDATION = ("bags", "instances", "none")
+
+    def _prepare(self, X, bags, counts, X_val, y_val):
+        """Validate the data, split off validation bags and build the model-selection score.
+
+        Returns ``(X, Xs, bags, train_bags, val_bags, score_fn)`` with ``Xs`` the standardised learner input.
+        """
         X = check_features(X, name="X").float()
+        if X.size(0) < 2:
+            raise ValueError(f"`X` must have at least 2 rows, got {X.size(0)}")
         bags = as_bags(bags, counts, X.size(0))
-        self.mean_ = X.mean(0)
-        std = X.std(0)
-        self.scale_ = torch.where(std > 0, std, torch.ones_like(std))
-        Xs = self._scale(X)
         if self.validation == "instances":
             if X_val is None or y_val is None:
                 raise ValueError(
                     "validation='instances' needs `X_val` and `y_val` (instance-labelled validation "
                     "is opt-in; the default validation='bags' uses held-out bags)"
                 )
-            X_val = check_features(X_val, name="X_val").float()
-            if X_val.size(1) != X.size(1):
-                raise ValueError(f"`X_val` has {X_val.size(1)} features, X has {X.size(1)}")
-            y_val = check_labels(y_val, num_classes=2, name="y_val", length=X_val.size(0))
-            score_fn = auc_score_fn(self._scale(X_val).to(self._device()), y_val)
-            train_bags, val_bags = bags, None
+        elif X_val is not None or y_val is not None:
+            raise ValueError(
+                f"`X_val`/`y_val` given but validation={self.validation!r}; "
+                "pass validation='instances' to select models on instance labels"
+            )
+        if self.validation == "bags":
+            train_bags, val_bags = split_bags(bags, self.val_fraction, self.seed)
         else:
-            if X_val is not None or y_val is not None:
-                raise ValueError(
-                    f"`X_val`/`y_val` given but validation={self.validation!r}; "
-                    "pass validation='instances' to select models on instance labels"
-                )
-            if self.validation == "bags":
-                train_bags, val_bags = split_bags(bags, self.val_fraction, self.seed)
-            else:
-                train_bags, val_bags = bags, None
+            train_bags, val_bags = bags, None
+        Xs = self._fit_scaler(X)
+        if self.validation == "instances":
+            score_fn = self._instance_score_fn(X_val, y_val)
+        else:
             score_fn = bag_score_fn(Xs.to(self._device()), val_bags) if val_bags is not None else None
-        self.n_features_in_ = X.size(1)
         return X, Xs, bags, train_bags, val_bags, score_fn
-
-    def _check_fitted(self, X):
-        if not hasattr(self, "model_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit(X, bags, counts) first")
-        X = check_features(X, name="X").float()
-        if X.size(1) != self.n_features_in_:
-            raise ValueError(f"`X` has {X.size(1)} features, the model was fitted on {self.n_features_in_}")
-        return X
-
-    def predict_proba(self, X) -> np.ndarray:
-        """``(N, 2)`` array of class probabilities (column 1 = positive)."""
-        X = self._check_fitted(X)
-        p = predict_proba(self.model_, self._scale(X).to(self._device())).double().cpu().numpy()
-        return np.stack([1 - p, p], 1)
-
-    def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
 
 def bag_batches(bags: Bags, bags_per_batch: int, seed: int):
-    """Epoch -> list of bag-id batches (seeded shuffles)."""
+    """``epoch -> list of bag-id batches``: a permutation of the bags seeded by ``(seed, epoch)``, in chunks."""
 
     def batches(epoch: int):
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)

@@ -15,25 +15,97 @@ from __future__ import annotations
 
 import torch
 
+from graphdiff.base import torch_seed
 from graphdiff.llp.base import LLPEstimator, bag_batches
-from graphdiff.llp.mlp import MLP, fit_mlp, train_model
 from graphdiff.llp.selection import bag_proportion_loss
+from graphdiff.nn.mlp import MLP, fit_mlp, train_model
 
 __all__ = ["DLLP", "EasyLLP"]
 
+_PARAMETERS = """
+    Parameters
+    ----------
+    hidden : sequence of int, default (5040, 1280, 320, 128, 64)
+        Hidden widths of the MLP (the reference learner's by default).
+    embed_layer : int, default -2
+        Hidden layer used as the embedding (see :class:`~graphdiff.nn.mlp.MLP`).
+    epochs : int, default 100
+        Maximum number of epochs.
+    batch_size : int, default 1024
+        Instances per batch{batch_note}.
+    lr : float, default 1e-3
+        AdamW learning rate.
+    weight_decay : float, default 0.0
+        AdamW weight decay.
+    patience : int, default 4
+        Early-stopping patience (epochs without an improvement of the validation score).
+    min_delta : float, default 1e-4
+        Smallest score increase that counts as an improvement.
+    validation : {"bags", "instances", "none"}, default "bags"
+        Model selection: ``"bags"`` (label-free: :func:`~graphdiff.llp.selection.bag_score_fn` on ``val_fraction``
+        held-out bags), ``"instances"`` (opt-in: validation AUC on ``X_val, y_val`` passed to :meth:`fit`) or
+        ``"none"`` (all epochs).
+    val_fraction : float, default 0.1
+        Fraction of the bags held out with ``validation="bags"``, in ``[0, 1)``.
+    standardize : bool, default True
+        Standardise the MLP input with the training mean / std.
+    seed : int, default 0
+        Seed of the initialisation, the batch order and the validation split.
+    device : str or torch.device, default "cpu"
+        Where to train.
+    verbose : bool, default True
+        Progress bars.
+"""
+
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    model_ : graphdiff.nn.mlp.MLP
+        The trained network.
+    history_ : dict
+        ``{"loss": [...], "score": [...], "best_epoch": int}``: mean training loss and validation score per
+        epoch.
+    mean_, scale_ : Tensor ``(n_features_in_,)``
+        Standardisation of the input.
+    n_features_in_ : int
+        Number of feature columns seen in ``fit``.{extra}
+"""
+
 
 class DLLP(LLPEstimator):
-    """DLLP: the MLP trained on the bag-proportion loss. ``fit(X, bags, counts)``; batches hold
-    ``max(1, batch_size // mean bag size)`` bags."""
+    __doc__ = (
+        """DLLP (Ardehaly & Culotta, 2017): the MLP trained on the bag-proportion loss.
+
+    Minimises, over batches of bags, the mean over bags of
+    :math:`\\mathrm{BCE}(\\alpha_S, \\tfrac{1}{|S|}\\sum_{i \\in S} f(x_i))` with :math:`\\alpha_S = k_S / |S|`.
+"""
+        + _PARAMETERS.replace("{batch_note}", "; a batch holds ``max(1, batch_size // mean bag size)`` whole bags")
+        + _ATTRIBUTES.replace("{extra}", "")
+        + """
+    Examples
+    --------
+    >>> from graphdiff.data.bags import random_bags
+    >>> from graphdiff.data.synthetic import logistic_data
+    >>> from graphdiff.llp import DLLP
+    >>> X, y = logistic_data(400, num_features=4, seed=0)
+    >>> bags = random_bags(y, bag_size=8, seed=0)  # only bag counts reach the learner
+    >>> est = DLLP(hidden=(16, 8), epochs=5, verbose=False).fit(X, bags)
+    >>> est.predict_proba(X[:3]).shape, len(est.history_["loss"]) <= 5
+    ((3, 2), True)
+    """
+    )
 
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> DLLP:
+        """Fit on features ``X`` ``(N, d)`` and bags (see :meth:`BPLabelProportions.fit
+        <graphdiff.llp.BPLabelProportions.fit>` for the accepted forms); returns ``self``."""
+        self._check_params()
         _, X, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         dev = self._device()
         X = X.to(dev)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            model = MLP(X.size(1), self.hidden, self.embed_layer, device=dev)
-        per = max(1, int(self.batch_size // float(train_bags.sizes.double().mean())))
+        kw = self._mlp_kwargs()
+        with torch_seed(self.seed, dev):
+            model = MLP(X.size(1), kw["hidden"], kw["embed_layer"], device=dev)
+        per = max(1, int(kw["batch_size"] // float(train_bags.sizes.double().mean())))
 
         def loss(m, bag_ids):
             sub = train_bags.subset(bag_ids)
@@ -46,13 +118,13 @@ class DLLP(LLPEstimator):
             model,
             loss,
             bag_batches(train_bags, per, self.seed),
-            epochs=self.epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
+            epochs=kw["epochs"],
+            lr=kw["lr"],
+            weight_decay=kw["weight_decay"],
             score_fn=score_fn,
-            patience=self.patience,
-            min_delta=self.min_delta,
-            verbose=self.verbose,
+            patience=kw["patience"],
+            min_delta=kw["min_delta"],
+            verbose=kw["verbose"],
             desc="DLLP",
         )
         self.model_ = model
@@ -60,9 +132,34 @@ class DLLP(LLPEstimator):
 
 
 class EasyLLP(LLPEstimator):
-    """EasyLLP: instance-level unbiased surrogate loss with bag-derived targets."""
+    __doc__ = (
+        """EasyLLP (Busa-Fekete et al., NeurIPS 2023): instance-level unbiased surrogate loss with bag targets.
+
+    Every member of bag :math:`S` gets the target :math:`t = |S|(\\alpha_S - p) + p` (global prior
+    :math:`p = \\sum k_S / \\sum |S|`) and the MLP is trained with binary cross-entropy on it (linear in
+    :math:`t`, so targets outside :math:`[0, 1]` are fine).
+"""
+        + _PARAMETERS.replace("{batch_note}", "")
+        + _ATTRIBUTES.replace(
+            "{extra}", "\n    prior_ : float\n        The global positive rate :math:`p` of the training bags."
+        )
+        + """
+    Examples
+    --------
+    >>> from graphdiff.data.bags import random_bags
+    >>> from graphdiff.data.synthetic import logistic_data
+    >>> from graphdiff.llp import EasyLLP
+    >>> X, y = logistic_data(400, num_features=4, seed=0)
+    >>> est = EasyLLP(hidden=(16, 8), epochs=5, verbose=False).fit(X, random_bags(y, bag_size=8, seed=0))
+    >>> est.predict(X[:3]).shape, 0.0 < est.prior_ < 1.0
+    ((3,), True)
+    """
+    )
 
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> EasyLLP:
+        """Fit on features ``X`` ``(N, d)`` and bags (see :meth:`BPLabelProportions.fit
+        <graphdiff.llp.BPLabelProportions.fit>` for the accepted forms); returns ``self``."""
+        self._check_params()
         _, X, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         sizes = train_bags.sizes.double()
         prior = float(train_bags.counts.sum()) / float(sizes.sum())
@@ -74,18 +171,10 @@ class EasyLLP(LLPEstimator):
         self.model_, self.history_ = fit_mlp(
             X[idx],
             target.float(),
-            hidden=self.hidden,
-            embed_layer=self.embed_layer,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
             score_fn=score_fn,
-            patience=self.patience,
-            min_delta=self.min_delta,
             seed=self.seed,
             device=self._device(),
-            verbose=self.verbose,
             desc="EasyLLP",
+            **self._mlp_kwargs(),
         )
         return self

@@ -12,33 +12,34 @@ ICLR 2024 (https://arxiv.org/abs/2310.08056), Algorithm 1 (Sections 3.1-3.3). Ea
    :math:`\\mathrm{BCE}(\\alpha_S, g(\\tfrac{1}{|S|}\\sum_{i\\in S} e_i))` weighted by ``aggregate_lambda``);
 5. its 128-d embeddings become :math:`z^{(r+1)}`.
 
-The MLP of the last round is the final classifier. Library defaults differ from the reference code where the notes
-measured a failure: ``bag_factor="exact"`` with ``lam_s = lam_b = 1`` (the pairwise expansion at the reference's
-10 / 10 oscillates), and ``pseudo_labels="topk"`` (per bag, the ``k_S`` most probable members are positive: on Bank,
-thresholding at 0.5 turned 11.6% positives into 0.65% positive pseudo-labels).
+The MLP of the last round is the final classifier. Library defaults differ from the reference code
+(https://github.com/google-deepmind/llp_bp) where it fails: ``bag_factor="exact"`` with ``lam_s = lam_b = 1`` (the
+pairwise expansion at the reference's 10 / 10 oscillates; ``tests/test_llp_bp.py`` pins it), and
+``pseudo_labels="topk"`` (per bag, the ``k_S`` most probable members are positive: on Bank, thresholding at 0.5
+turned 11.6% positives into 0.65% positive pseudo-labels; ``docs/label_proportions.md``).
 :meth:`BPLabelProportions.from_preset` ``("paper")`` restores the reference setting.
 """
 
 from __future__ import annotations
 
-import numbers
 import time
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from graphdiff.base import deprecated_alias, torch_seed
+from graphdiff.data.validation import check_bool, check_choice, check_float, check_int
 from graphdiff.llp.bag_factors import BAG_FACTORS
 from graphdiff.llp.base import LLPEstimator, bag_batches
 from graphdiff.llp.bp import llp_marginals
-from graphdiff.llp.knn_graph import knn_graph
-from graphdiff.llp.mlp import MLP, PAPER_HIDDEN, fit_mlp, train_model
+from graphdiff.nn.knn_graph import knn_graph
+from graphdiff.nn.mlp import MLP, PAPER_HIDDEN, fit_mlp, train_model
 
 __all__ = ["BPLabelProportions", "PRESETS"]
 
 PRESETS = {
-    # the reference code's train.py defaults (notes llp_bp.md §1.1-1.7)
+    # the defaults of the reference code's train.py (https://github.com/google-deepmind/llp_bp)
     "paper": dict(
         bag_factor="pairwise",
         lam_s=10.0,
@@ -62,28 +63,100 @@ PRESETS = {
 
 
 class BPLabelProportions(LLPEstimator):
-    """LLP by belief propagation (BP-LLP), scikit-learn style.
+    """LLP by belief propagation (BP-LLP), scikit-learn style: ``fit(X, bags, counts)``, ``predict_proba(X)``.
+
+    Each of ``n_rounds`` rounds builds a kNN graph (raw features in round 1, the previous MLP's embeddings later),
+    runs BP on the Gibbs model of the module docstring for the marginals, turns them into pseudo-labels and trains
+    a fresh MLP on them; the last MLP is the classifier.
 
     Parameters
     ----------
-    bag_factor : ``"exact"`` (default), ``"gaussian"`` or ``"pairwise"`` (paper expansion).
-    lam_s, lam_b : similarity and bag weights (default 1 / 1). ``hard=True`` makes the bag count a constraint.
-    k, metric, weighting, length_scale, knn_method : the kNN graph (:func:`graphdiff.llp.knn_graph.knn_graph`).
-    count_filter : opt-in reference quirk: keep a kNN edge only if its source's bag has count <= 1.
-    damping, max_iter, tol : BP schedule.
-    pseudo_labels, threshold : ``"hard"`` (``1[p >= threshold]``, the reference), ``"soft"`` (the marginals) or
-        ``"topk"`` (per bag, the ``k_S`` members with the largest marginals are positive).
-    n_rounds : BP / MLP rounds (the reference runs 2).
-    aggregate_lambda : weight of the aggregate-embedding bag loss (``None`` = plain instance BCE).
-    hidden, embed_layer, epochs, batch_size, lr, weight_decay, patience, min_delta : the MLP and its training.
-    validation : ``"bags"`` (default; DLLP loss on ``val_fraction`` held-out bags), ``"instances"`` (opt-in: AUC on
-        ``X_val, y_val`` passed to :meth:`fit`) or ``"none"`` (all epochs).
-    standardize : standardise the MLP's input with the training mean / std (the round-1 graph uses ``X`` as
-        given, as the reference does).
+    bag_factor : {"exact", "gaussian", "pairwise"}, default "exact"
+        Bag factors of :mod:`graphdiff.llp.bag_factors`: one exact factor per bag, its Gaussian approximation, or
+        the paper's pairwise (Ising) expansion.
+    lam_s, lam_b : float, default 1.0
+        Weights of the similarity and the bag term, finite and non-negative.
+    hard : bool, default False
+        Make each bag count a hard constraint (``exact`` / ``gaussian`` only).
+    k : int, default 5
+        Neighbours per instance of the kNN graph (:func:`graphdiff.nn.knn_graph.knn_graph`).
+    metric : {"cosine", "euclidean"}, default "cosine"
+        kNN metric.
+    weighting : {"matern", "unit", "median_matern"}, default "matern"
+        kNN edge weights.
+    length_scale : float, default 1.0
+        Matérn length scale.
+    knn_method : {"auto", "kdtree", "blocked", "ivf"}, default "auto"
+        kNN search.
+    count_filter : bool, default False
+        Opt-in reference quirk: keep a kNN edge only if its source's bag has count <= 1.
+    damping : float, default 0.5
+        BP message damping, in ``[0, 1)``.
+    max_iter : int, default 100
+        BP iteration cap.
+    tol : float, default 1e-4
+        BP convergence threshold on the largest message change.
+    pseudo_labels : {"topk", "hard", "soft"}, default "topk"
+        ``"topk"``: per bag, the ``k_S`` members with the largest marginals are positive; ``"hard"``:
+        ``1[p >= threshold]`` (the reference); ``"soft"``: the marginals.
+    threshold : float, default 0.5
+        Threshold of ``"hard"`` pseudo-labels (and of rows in no bag under ``"topk"``), in ``(0, 1)``.
+    n_rounds : int, default 2
+        BP / MLP rounds (the reference runs 2).
+    aggregate_lambda : float or None, default None
+        Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE).
+    hidden, embed_layer, epochs, batch_size, lr, weight_decay, patience, min_delta
+        The MLP and its training, as in :class:`DLLP` (the embedding of layer ``embed_layer`` feeds the next
+        round's graph).
+    validation : {"bags", "instances", "none"}, default "bags"
+        Model selection of every round's MLP, as in :class:`DLLP`.
+    val_fraction : float, default 0.1
+        Fraction of the bags held out with ``validation="bags"`` (BP still uses every bag).
+    standardize : bool, default True
+        Standardise the MLP's input with the training mean / std (the round-1 graph uses ``X`` as given, as the
+        reference does).
+    seed : int, default 0
+        Seed of the initialisations, batch orders, validation split and approximate kNN.
+    device : str or torch.device, default "cpu"
+        Where kNN, BP and training run.
+    verbose : bool, default True
+        Progress bars.
 
-    Attributes after :meth:`fit`: ``model_`` (final MLP), ``marginals_`` (last round), ``pseudo_labels_``,
-    ``bp_results_`` (one :class:`~graphdiff.llp.bp.BPResult` per round), ``histories_``.
+    Attributes
+    ----------
+    model_ : graphdiff.nn.mlp.MLP
+        The MLP of the last round.
+    history_ : list of dict
+        One training record per round, each ``{"loss": [...], "score": [...], "best_epoch": int}`` as
+        :attr:`DLLP.history_ <graphdiff.llp.DLLP>`. (``histories_`` is a deprecated alias.)
+    bp_results_ : list of BPResult
+        BP marginals and convergence diagnostics of every round.
+    marginals_ : Tensor ``(N,)``
+        BP marginals ``P(y_i = 1)`` of the last round (float64).
+    pseudo_labels_ : Tensor ``(N,)``
+        Pseudo-labels the last MLP was trained on.
+    converged_ : bool
+        Whether BP converged in every round.
+    knn_time_s_, bp_time_s_ : list of float
+        Wall time of the kNN graph and of BP per round.
+    mean_, scale_ : Tensor ``(n_features_in_,)``
+        Standardisation of the input.
+    n_features_in_ : int
+        Number of feature columns seen in ``fit``.
+
+    Examples
+    --------
+    >>> from graphdiff.data.bags import random_bags
+    >>> from graphdiff.data.synthetic import logistic_data
+    >>> from graphdiff.llp import BPLabelProportions
+    >>> X, y = logistic_data(400, num_features=4, seed=0)
+    >>> bags = random_bags(y, bag_size=8, seed=0)  # only bag counts reach the learner
+    >>> est = BPLabelProportions(n_rounds=1, hidden=(16, 8), epochs=5, verbose=False).fit(X, bags)
+    >>> est.predict_proba(X[:3]).shape, est.marginals_.shape, len(est.history_)
+    ((3, 2), torch.Size([400]), 1)
     """
+
+    histories_ = deprecated_alias("history_")
 
     def __init__(
         self,
@@ -117,7 +190,7 @@ class BPLabelProportions(LLPEstimator):
         val_fraction: float = 0.1,
         standardize: bool = True,
         seed: int = 0,
-        device=None,
+        device="cpu",
         verbose: bool = True,
     ):
         super().__init__(
@@ -156,47 +229,88 @@ class BPLabelProportions(LLPEstimator):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> BPLabelProportions:
-        """``"paper"``: the reference code's pairwise setting (lambda 10 / 10, 2 rounds, full MLP)."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+        """An estimator with the parameters of preset ``name`` (see :data:`PRESETS`), updated by ``overrides``.
+
+        ``"paper"`` is the reference code's setting (pairwise bag factors, lambda 10 / 10, hard 0.5 pseudo-labels,
+        2 rounds, the full MLP); ``"default"`` the library defaults.
+
+        Examples
+        --------
+        >>> from graphdiff.llp import BPLabelProportions
+        >>> est = BPLabelProportions.from_preset("paper", epochs=5)
+        >>> est.bag_factor, est.lam_b, est.epochs
+        ('pairwise', 10.0, 5)
+        """
+        check_choice(name, "name", tuple(PRESETS))
         return cls(**{**PRESETS[name], **overrides})
 
     def _check_params(self) -> None:
-        if self.bag_factor not in BAG_FACTORS:
-            raise ValueError(f"`bag_factor` must be one of {BAG_FACTORS}, got {self.bag_factor!r}")
+        super()._check_params()
+        check_choice(self.bag_factor, "bag_factor", BAG_FACTORS)
         for name in ("lam_s", "lam_b"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or v < 0:
-                raise ValueError(f"`{name}` must be a non-negative number, got {v!r}")
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and value == float("inf"):
+                raise ValueError(
+                    f"`{name}` must be finite, got inf (for a bag count that must hold exactly, use hard=True)"
+                )
+            check_float(value, name, minimum=0.0)
+        check_bool(self.hard, "hard")
         if self.hard and self.bag_factor == "pairwise":
             raise ValueError("`hard=True` needs bag_factor='exact' or 'gaussian' (the pairwise expansion is soft)")
-        if not isinstance(self.damping, numbers.Real) or not 0 <= self.damping < 1:
-            raise ValueError(f"`damping` must lie in [0, 1), got {self.damping!r}")
-        if isinstance(self.n_rounds, bool) or not isinstance(self.n_rounds, (int, np.integer)) or self.n_rounds < 1:
-            raise ValueError(f"`n_rounds` must be a positive integer, got {self.n_rounds!r}")
-        if self.pseudo_labels not in ("hard", "soft", "topk"):
-            raise ValueError(f"`pseudo_labels` must be 'hard', 'soft' or 'topk', got {self.pseudo_labels!r}")
-        if not isinstance(self.threshold, numbers.Real) or not 0 < self.threshold < 1:
-            raise ValueError(f"`threshold` must lie in (0, 1), got {self.threshold!r}")
-        if self.aggregate_lambda is not None and (
-            not isinstance(self.aggregate_lambda, numbers.Real) or self.aggregate_lambda < 0
-        ):
-            raise ValueError(f"`aggregate_lambda` must be None or non-negative, got {self.aggregate_lambda!r}")
+        check_int(self.k, "k", minimum=1)
+        check_choice(self.metric, "metric", ("cosine", "euclidean"))
+        check_choice(self.weighting, "weighting", ("matern", "unit", "median_matern"))
+        check_float(self.length_scale, "length_scale", minimum=0.0, low_open=True)
+        check_choice(self.knn_method, "knn_method", ("auto", "kdtree", "blocked", "ivf"))
+        check_bool(self.count_filter, "count_filter")
+        check_float(self.damping, "damping", minimum=0.0, maximum=1.0, high_open=True)
+        check_int(self.max_iter, "max_iter", minimum=1)
+        check_float(self.tol, "tol", minimum=0.0, low_open=True)
+        check_choice(self.pseudo_labels, "pseudo_labels", ("topk", "hard", "soft"))
+        check_float(self.threshold, "threshold", minimum=0.0, maximum=1.0, low_open=True, high_open=True)
+        check_int(self.n_rounds, "n_rounds", minimum=1)
+        check_float(self.aggregate_lambda, "aggregate_lambda", minimum=0.0, allow_none=True)
 
     # ------------------------------------------------------------------------------------------------------
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> BPLabelProportions:
-        """Fit on features ``X`` (N, d), ``bags`` (a :class:`~graphdiff.data.bags.Bags`, a bag-id vector with
-        -1 = no bag, or a list of index arrays) and ``counts`` (positives per bag)."""
+        """Fit on features and bags; only the bags' positive counts are used, never instance labels.
+
+        Parameters
+        ----------
+        X : Tensor or ndarray ``(N, d)``
+            Finite features of every row (rows in no bag still enter the kNN graph and BP).
+        bags : Bags, bag-id vector or sequence of member arrays
+            Any form :func:`graphdiff.data.bags.as_bags` accepts: a :class:`~graphdiff.data.bags.Bags`, a length-N
+            vector of bag ids (``-1`` = no bag) or one array of member ids per bag.
+        counts : array-like of int ``(m,)``, optional
+            Positives per bag (required unless ``bags`` is a :class:`~graphdiff.data.bags.Bags`).
+        X_val, y_val : optional
+            Instance-labelled validation rows, only with ``validation="instances"``.
+
+        Returns
+        -------
+        self
+        """
         self._check_params()
         X, Xs, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
+        if int(self.k) >= X.size(0):
+            raise ValueError(f"`k`={self.k} needs more than k rows, X has {X.size(0)}")
         dev = self._device()
         Xs = Xs.to(dev)
         n = X.size(0)
         Z = X.to(dev)  # round 1: the covariates as given (the reference's graph); later rounds: MLP embeddings
-        self.bp_results_, self.histories_, self.knn_time_s_, self.bp_time_s_ = [], [], [], []
-        rounds = tqdm(range(self.n_rounds), desc="BP-LLP rounds", disable=not self.verbose, leave=False)
+        self.bp_results_, self.history_, self.knn_time_s_, self.bp_time_s_ = [], [], [], []
+        rounds = tqdm(range(int(self.n_rounds)), desc="BP-LLP rounds", disable=not self.verbose, leave=False)
         for r in rounds:
             t0 = time.perf_counter()
+            if r > 0 and self.metric == "cosine":
+                dead = int((Z.abs().sum(1) == 0).sum())
+                if dead:
+                    raise ValueError(
+                        f"round {r + 1}: the MLP embeddings (hidden layer embed_layer={self.embed_layer}) of {dead} "
+                        "row(s) are all zero (inactive ReLU units), so their cosine neighbours are undefined; use "
+                        "metric='euclidean', wider `hidden` layers or n_rounds=1"
+                    )
             edge_index, weight = knn_graph(
                 Z,
                 self.k,
@@ -236,7 +350,7 @@ class BPLabelProportions(LLPEstimator):
             p = res.marginals.float()
             target = _pseudo_labels(p, bags, self.pseudo_labels, self.threshold)
             model, hist = self._fit_learner(Xs, target, train_bags, score_fn, r)
-            self.histories_.append(hist)
+            self.history_.append(hist)
             if r + 1 < self.n_rounds:
                 Z = model.embed(Xs)
         self.model_ = model
@@ -245,26 +359,22 @@ class BPLabelProportions(LLPEstimator):
         self.converged_ = all(b.converged for b in self.bp_results_)
         return self
 
+    def _round_seed(self, r: int) -> int:
+        """Seed of round ``r``'s MLP (``seed + 1000 r``, wrapped into the valid seed range)."""
+        return (int(self.seed) + 1000 * r) % 2**32
+
     def _fit_learner(self, X, target, train_bags, score_fn, r):
-        seed = self.seed + 1000 * r
+        seed = self._round_seed(r)
         idx = train_bags.index.to(X.device)
         if self.aggregate_lambda is None:
             return fit_mlp(
                 X[idx],
                 target[idx],
-                hidden=self.hidden,
-                embed_layer=self.embed_layer,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                weight_decay=self.weight_decay,
                 score_fn=score_fn,
-                patience=self.patience,
-                min_delta=self.min_delta,
                 seed=seed,
                 device=X.device,
-                verbose=self.verbose,
                 desc=f"MLP round {r + 1}",
+                **self._mlp_kwargs(),
             )
         return self._fit_aggregate(X, target, train_bags, score_fn, seed, r)
 
@@ -272,20 +382,20 @@ class BPLabelProportions(LLPEstimator):
         """Aggregate-embedding variant: instance BCE on pseudo-labels + lambda * bag BCE of a head on the
         mean-pooled embeddings (Dense(64, ReLU) -> 1)."""
         dev = X.device
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            mlp = MLP(X.size(1), self.hidden, self.embed_layer, device=dev)
-            emb_dim = tuple(self.hidden)[mlp.embed_layer]
+        kw = self._mlp_kwargs()
+        with torch_seed(seed, dev):
+            mlp = MLP(X.size(1), kw["hidden"], kw["embed_layer"], device=dev)
+            emb_dim = kw["hidden"][mlp.embed_layer]
             head = nn.Sequential(nn.Linear(emb_dim, 64, device=dev), nn.ReLU(), nn.Linear(64, 1, device=dev))
         wrapper = _MLPWithBagHead(mlp, head)
-        per = max(1, int(self.batch_size // float(train_bags.sizes.double().mean())))
+        per = max(1, int(kw["batch_size"] // float(train_bags.sizes.double().mean())))
         lam = float(self.aggregate_lambda)
 
         def loss(m, bag_ids):
             sub = train_bags.subset(bag_ids)
             xi = X[sub.index.to(dev)]
             logit = m.mlp(xi)
-            emb = m.embed_train(xi)
+            emb = m.mlp.embed_with_grad(xi)
             t = target[sub.index.to(dev)]
             inst = (t * nn.functional.softplus(-logit) + (1 - t) * nn.functional.softplus(logit)).mean()
             bag_local = sub.bag_of_member.to(dev)
@@ -303,13 +413,13 @@ class BPLabelProportions(LLPEstimator):
             wrapper,
             loss,
             bag_batches(train_bags, per, seed),
-            epochs=self.epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
+            epochs=kw["epochs"],
+            lr=kw["lr"],
+            weight_decay=kw["weight_decay"],
             score_fn=score if score_fn is not None else None,
-            patience=self.patience,
-            min_delta=self.min_delta,
-            verbose=self.verbose,
+            patience=kw["patience"],
+            min_delta=kw["min_delta"],
+            verbose=kw["verbose"],
             desc=f"MLP+AE round {r + 1}",
         )
         return mlp, hist
@@ -337,15 +447,9 @@ def _pseudo_labels(p: torch.Tensor, bags, kind: str, threshold: float) -> torch.
 
 
 class _MLPWithBagHead(nn.Module):
+    """The MLP and the bag head of the aggregate-embedding variant, trained together."""
+
     def __init__(self, mlp: MLP, head: nn.Module):
         super().__init__()
         self.mlp = mlp
         self.head = head
-
-    def embed_train(self, x: torch.Tensor) -> torch.Tensor:
-        z = x
-        for i, lin in enumerate(self.mlp.hidden):
-            z = torch.relu(lin(z))
-            if i == self.mlp.embed_layer:
-                return z
-        return z

@@ -1,7 +1,8 @@
 """Model selection without instance labels: held-out bags and a bag-level criterion.
 
 Havaldar et al., ICLR 2024 (https://arxiv.org/abs/2310.08056), Section 4 (experimental protocol). The reference code
-early-stops on instance-labelled validation AUC; here the default criterion uses bags only: a fraction of the bags is
+(https://github.com/google-deepmind/llp_bp) early-stops on instance-labelled validation AUC; here the default
+criterion uses bags only: a fraction of the bags is
 held out, and a model is scored by the DLLP loss on them (binary cross-entropy between each bag's label proportion
 :math:`\\alpha_S = k_S / |S|` and the mean predicted probability of its members) after the best global shift of the
 logits, negated so that higher is better. The shift makes the criterion about ranking bags, not about matching the
@@ -16,26 +17,80 @@ import torch
 from torch_geometric.utils import scatter
 
 from graphdiff.data.bags import Bags
+from graphdiff.data.validation import check_float, check_seed
+from graphdiff.nn.mlp import predict_proba
 
 __all__ = ["split_bags", "bag_proportion_loss", "bag_score_fn", "auc_score_fn", "roc_auc"]
 
 
 def split_bags(bags: Bags, val_fraction: float, seed: int = 0) -> tuple[Bags, Bags | None]:
-    """Hold out ``round(val_fraction * m)`` random bags (at least 1 when ``val_fraction > 0`` and m >= 2)."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"`val_fraction` must lie in [0, 1), got {val_fraction}")
+    """Hold out ``round(val_fraction * m)`` random bags for model selection.
+
+    Parameters
+    ----------
+    bags : Bags
+        The ``m`` bags.
+    val_fraction : float
+        In ``[0, 1)``. With ``m >= 2`` and ``val_fraction > 0`` at least one bag is held out and at least one is
+        kept for training.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    train_bags : Bags
+    val_bags : Bags or None
+        ``None`` when no bag is held out (``val_fraction = 0``, or so small that it rounds to 0 bags of 1).
+
+    Raises
+    ------
+    ValueError
+        When ``val_fraction > 0`` would leave no bag to train on (a single bag).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphdiff.data.bags import random_bags
+    >>> from graphdiff.llp.selection import split_bags
+    >>> bags = random_bags(torch.tensor([0, 1] * 20), bag_size=4, seed=0)
+    >>> train, val = split_bags(bags, 0.2, seed=0)
+    >>> train.num_bags, val.num_bags
+    (8, 2)
+    """
+    if not isinstance(bags, Bags):
+        raise ValueError(f"`bags` must be a Bags object (see graphdiff.data.bags.as_bags), got {type(bags).__name__}")
+    val_fraction = check_float(val_fraction, "val_fraction", minimum=0.0, maximum=1.0, high_open=True)
+    seed = check_seed(seed)
     m = bags.num_bags
     n_val = int(round(val_fraction * m))
     if val_fraction > 0 and m >= 2:
         n_val = min(max(n_val, 1), m - 1)
+    if n_val >= m:
+        raise ValueError(
+            f"`val_fraction`={val_fraction} holds out {n_val} of {m} bag(s) and leaves none to train on; "
+            "use val_fraction=0 (or validation='none' in an estimator) when there is a single bag"
+        )
     if n_val == 0:
         return bags, None
-    perm = torch.randperm(m, generator=torch.Generator().manual_seed(int(seed) + 7919))
+    perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed + 7919))
     return bags.subset(perm[n_val:].sort().values), bags.subset(perm[:n_val].sort().values)
 
 
 def bag_proportion_loss(proba: torch.Tensor, bags: Bags, eps: float = 1e-7) -> torch.Tensor:
-    """Mean over bags of BCE(alpha_S, mean_{i in S} proba_i) (the DLLP loss); differentiable in ``proba``."""
+    """The DLLP loss: mean over bags of ``BCE(alpha_S, mean_{i in S} proba_i)``, differentiable in ``proba``.
+
+    Parameters
+    ----------
+    proba : Tensor ``(N,)``
+        Predicted ``P(y_i = 1)`` of every instance ``bags`` refers to.
+    bags : Bags
+    eps : float
+        Clamp of the bag means away from 0 and 1.
+
+    Returns
+    -------
+    Tensor (scalar)
+    """
     bag = bags.bag_of_member.to(proba.device)
     mean = scatter(proba[bags.index.to(proba.device)], bag, 0, dim_size=bags.num_bags, reduce="mean")
     mean = mean.clamp(eps, 1 - eps)
@@ -57,11 +112,23 @@ def _calibrated_bag_loss(logit: torch.Tensor, bags: Bags, grid: int = 41) -> flo
 
 
 def bag_score_fn(X: torch.Tensor, val_bags: Bags):
-    """Score for early stopping on held-out bags (instance labels never used): the relative reduction of the DLLP
-    loss, after the best global logit shift, over the best constant predictor. Ignoring the overall rate matters:
-    the plain loss rewards an epoch whose mean prediction happens to match the prior, whatever its ranking."""
-    from graphdiff.llp.mlp import predict_proba
+    """Score for early stopping on held-out bags (instance labels never used).
 
+    The score is the relative reduction of the DLLP loss, after the best global logit shift, over the best
+    constant predictor (0 = no better than a constant, higher is better). Ignoring the overall rate matters: the
+    plain loss rewards an epoch whose mean prediction happens to match the prior, whatever its ranking.
+
+    Parameters
+    ----------
+    X : Tensor ``(N, d)``
+        Learner input of every instance (on the model's device).
+    val_bags : Bags
+        The held-out bags.
+
+    Returns
+    -------
+    callable ``model -> float``
+    """
     members = val_bags.index
     local = Bags(torch.arange(members.numel()), val_bags.ptr, val_bags.counts, members.numel())
 
@@ -76,6 +143,7 @@ def bag_score_fn(X: torch.Tensor, val_bags: Bags):
 
 
 def roc_auc(y, score) -> float:
+    """ROC AUC of ``score`` against binary labels ``y`` (tensors or arrays); both classes must occur."""
     from sklearn.metrics import roc_auc_score
 
     y = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
@@ -86,8 +154,10 @@ def roc_auc(y, score) -> float:
 
 
 def auc_score_fn(X_val: torch.Tensor, y_val: torch.Tensor):
-    """Instance-labelled validation AUC (the reference protocol; opt-in only)."""
-    from graphdiff.llp.mlp import predict_proba
+    """Instance-labelled validation AUC (the reference protocol; opt-in only).
+
+    Returns a callable ``model -> float``: the ROC AUC of the model's outputs on ``X_val`` against ``y_val``.
+    """
 
     def score(model) -> float:
         return roc_auc(y_val, predict_proba(model, X_val))
