@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from graphdiff.data import scenes as S
 from graphdiff.nn.diffusion import DDPMSchedule
+from graphdiff.scene.codecs import BoxCodec, ShapeCodec, scene_to_data
 from graphdiff.scene.model import EchoSceneNet
 from graphdiff.scene.train import load_checkpoint, train_loop
 
@@ -250,7 +251,7 @@ class EchoScene:
             raise ValueError("this EchoScene is not fitted yet: call `fit` (or `load`) first")
 
     def _to_data(self, scenes):
-        return [S.scene_to_data(s, self.box_codec_, self.shape_codec_ if self.shape else None) for s in scenes]
+        return [scene_to_data(s, self.box_codec_, self.shape_codec_ if self.shape else None) for s in scenes]
 
     # ------------------------------------------------------------------ training
     def fit(self, scenes: Sequence[S.Scene], resume: bool = False) -> EchoScene:
@@ -269,14 +270,14 @@ class EchoScene:
                 if resume_state["params"]["echo"] != self.echo:
                     raise ValueError("the checkpoint was trained with a different `echo` setting")
         if resume_state is not None:
-            self.box_codec_ = S.BoxCodec.from_state_dict(resume_state["box_codec"])
+            self.box_codec_ = BoxCodec.from_state_dict(resume_state["box_codec"])
             self.shape_codec_ = (
-                S.ShapeCodec.from_state_dict(resume_state["shape_codec"])
+                ShapeCodec.from_state_dict(resume_state["shape_codec"])
                 if resume_state["shape_codec"] is not None
                 else None
             )
         else:
-            self.box_codec_ = S.BoxCodec().fit(scenes)
+            self.box_codec_ = BoxCodec().fit(scenes)
             self.shape_codec_ = None
             if self.shape:
                 keys = np.concatenate(
@@ -289,7 +290,7 @@ class EchoScene:
                         f"`shape_dim`={self.shape_dim}"
                     )
                 grids = S.shape_grids(keys[:, 0], keys[:, 1])
-                self.shape_codec_ = S.ShapeCodec(self.shape_dim).fit(grids)
+                self.shape_codec_ = ShapeCodec(self.shape_dim).fit(grids)
         self._build()
         data = self._to_data(scenes)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -347,9 +348,9 @@ class EchoScene:
         params = dict(state["params"])
         params.update(device=device, verbose=verbose)
         est = cls(**params)
-        est.box_codec_ = S.BoxCodec.from_state_dict(state["box_codec"])
+        est.box_codec_ = BoxCodec.from_state_dict(state["box_codec"])
         est.shape_codec_ = (
-            S.ShapeCodec.from_state_dict(state["shape_codec"]) if state["shape_codec"] is not None else None
+            ShapeCodec.from_state_dict(state["shape_codec"]) if state["shape_codec"] is not None else None
         )
         est._build()
         est.net_.load_state_dict(state["model"])
@@ -432,7 +433,7 @@ class EchoScene:
         for start, chunk in self._batches(list(graphs), batch_size):
             data = []
             for g in chunk:
-                d = S.scene_to_data(g, self.box_codec_, None)
+                d = scene_to_data(g, self.box_codec_, None)
                 data.append(d)
             batch = Batch.from_data_list(data).to(self.device)
             kn = None

@@ -30,29 +30,17 @@ tiny occupancy grid (the stand-in for the frozen VQ-VAE latent) with the same ki
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
+from graphdiff.nn.embedding import timestep_embedding
 from graphdiff.nn.triplet_gcn import TripletGCN
 
-__all__ = ["timestep_embedding", "ResidualDenoiser", "Echo", "EchoSceneNet"]
+__all__ = ["ResidualDenoiser", "Echo", "EchoSceneNet"]  # timestep_embedding: graphdiff.nn.embedding
 
 NUM_CLASSES = 14
 NUM_PREDICATES = 16
 NUM_ROOM_TYPES = 3
-
-
-def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
-    """Sinusoidal embedding :math:`[\\cos(t \\omega_k), \\sin(t \\omega_k)]`, :math:`\\omega_k = P^{-k/(d/2)}`."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
-    args = t.float()[:, None] * freqs[None]
-    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=1)
-    if dim % 2:
-        emb = torch.cat([emb, torch.zeros_like(emb[:, :1])], dim=1)
-    return emb
 
 
 class ResidualDenoiser(nn.Module):

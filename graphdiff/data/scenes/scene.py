@@ -1,0 +1,124 @@
+"""The :class:`Scene` container (one room: nodes, ``param7`` boxes, triples, attributes) and its validation.
+
+A scene graph as SG-FRONT stores it (CommonScenes, https://arxiv.org/abs/2305.16283, Sec. 3; EchoScene,
+https://arxiv.org/abs/2405.00915, Sec. 3.1): objects, then ``floor``, then optionally the virtual ``_scene_`` node;
+``(subject, predicate, object)`` triples over them; one ``param7`` box per node.
+
+:func:`check_scene` validates a scene where it enters the library: known room type, class and predicate ids,
+triples inside the node range, finite boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from graphdiff.data.scenes.vocabulary import CLASSES, FLOOR_ID, PREDICATES, ROOM_TYPES, SCENE_ID
+from graphdiff.data.validation import check_edge_index, check_labels
+
+__all__ = ["Scene", "check_scene"]
+
+
+@dataclass
+class Scene:
+    """One room: nodes (objects, then ``floor``, then optionally ``_scene_``), boxes, triples and attributes.
+
+    Attributes
+    ----------
+    room_type : str
+        One of :data:`~graphdiff.data.scenes.ROOM_TYPES`.
+    classes : numpy.ndarray of shape (n,), int64
+        Class ids into :data:`~graphdiff.data.scenes.CLASSES`.
+    boxes : numpy.ndarray of shape (n, 7), float64
+        ``param7`` boxes ``[l, h, w, x, y, z, theta]`` (metres, room-centred; the ``_scene_`` node holds zeros).
+    triples : numpy.ndarray of shape (T, 3), int64
+        ``[subject, predicate, object]`` rows.
+    shape_variant : numpy.ndarray of shape (n,), int64
+        Style variant of each object's shape (0..7), -1 where unknown (floor, ``_scene_``, loaded files).
+    style, material : numpy.ndarray of shape (n,), int64, optional
+        Attributes (-1 where not applicable).
+    name : str
+        An identifier (the scan id for loaded files).
+    extra : dict
+        Anything else: ``"group"`` (furniture group per node) from the generator, ``"box_normalized"`` and
+        ``"shape_code"`` on sampled scenes, the edit bookkeeping of :mod:`graphdiff.scene.edits`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphdiff.data.scenes import CLASS_TO_ID, PREDICATE_TO_ID, Scene, check_scene
+    >>> classes = np.array([CLASS_TO_ID["bed"], CLASS_TO_ID["nightstand"], CLASS_TO_ID["floor"]])
+    >>> triples = np.array([[1, PREDICATE_TO_ID["left"], 0], [0, PREDICATE_TO_ID["standing on"], 2]])
+    >>> room = check_scene(Scene("bedroom", classes, np.zeros((3, 7)), triples, np.full(3, -1)))
+    >>> room, room.object_mask.tolist()
+    (Scene('bedroom', nodes=3, objects=2, triples=2), [True, True, False])
+    """
+
+    room_type: str
+    classes: np.ndarray
+    boxes: np.ndarray
+    triples: np.ndarray
+    shape_variant: np.ndarray
+    style: np.ndarray = None
+    material: np.ndarray = None
+    name: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def num_nodes(self) -> int:
+        """Number of nodes ``n`` (objects, floor and ``_scene_``)."""
+        return int(self.classes.shape[0])
+
+    @property
+    def object_mask(self) -> np.ndarray:
+        """Nodes that are real objects (not ``floor`` / ``_scene_``)."""
+        return (self.classes != SCENE_ID) & (self.classes != FLOOR_ID)
+
+    def copy(self) -> Scene:
+        """A copy with its own arrays (``extra`` copied one level deep)."""
+        return Scene(
+            self.room_type,
+            self.classes.copy(),
+            self.boxes.copy(),
+            self.triples.copy(),
+            self.shape_variant.copy(),
+            None if self.style is None else self.style.copy(),
+            None if self.material is None else self.material.copy(),
+            self.name,
+            dict(self.extra),
+        )
+
+    def __repr__(self):
+        return (
+            f"Scene({self.room_type!r}, nodes={self.num_nodes}, objects={int(self.object_mask.sum())}, "
+            f"triples={len(self.triples)})"
+        )
+
+
+def check_scene(scene: Scene, name: str = "scene") -> Scene:
+    """Validate a :class:`Scene`: known room type, class and predicate ids, triples inside the node range."""
+    if scene.room_type not in ROOM_TYPES:
+        raise ValueError(f"`{name}.room_type` must be one of {ROOM_TYPES}, got {scene.room_type!r}")
+    classes = np.asarray(scene.classes)
+    if classes.ndim != 1 or classes.size == 0:
+        raise ValueError(f"`{name}` is empty: a scene needs at least one node")
+    check_labels(torch.as_tensor(classes), num_classes=len(CLASSES), name=f"{name}.classes")
+    if not ((classes != SCENE_ID) & (classes != FLOOR_ID)).any():
+        raise ValueError(f"`{name}` is empty: it has no object nodes (only floor/_scene_)")
+    n = classes.size
+    boxes = np.asarray(scene.boxes)
+    if boxes.shape != (n, 7):
+        raise ValueError(f"`{name}.boxes` must have shape ({n}, 7), got {boxes.shape}")
+    if not np.isfinite(boxes).all():
+        raise ValueError(f"`{name}.boxes` contains NaN or infinite values")
+    triples = np.asarray(scene.triples)
+    if triples.ndim != 2 or (triples.size and triples.shape[1] != 3):
+        raise ValueError(f"`{name}.triples` must have shape (T, 3), got {triples.shape}")
+    if triples.size:
+        check_edge_index(torch.as_tensor(triples[:, [0, 2]].T.copy()), n, name=f"{name}.triples (subject/object)")
+        check_labels(torch.as_tensor(triples[:, 1]), num_classes=len(PREDICATES), name=f"{name}.triples predicate")
+    if np.asarray(scene.shape_variant).shape != (n,):
+        raise ValueError(f"`{name}.shape_variant` must have shape ({n},)")
+    return scene
