@@ -1,10 +1,10 @@
 """Metrics of generated scenes: SG constraint accuracy, layout MMD, and shape MMD / COV / 1-NNA / consistency.
 
-EchoScene (https://arxiv.org/abs/2405.00915) Sec. 4.1-4.2 and Tables 2-3; the protocols follow the reference
-evaluation (``shared/papers/echoscene.md`` Sec. 2.4 and 3.1):
+EchoScene (https://arxiv.org/abs/2405.00915) Sec. 4.1-4.2 and Tables 2-3; the protocols follow the evaluation in the
+authors' released code:
 
 * **Relation (SG constraint) accuracy**, :func:`relation_accuracy`, with SG-FRONT's evaluation rules on the
-  de-normalised boxes ``[l, h, w, x, y, z]`` (angle ignored, boxes axis-aligned, and, as in the reference
+  de-normalised boxes ``[l, h, w, x, y, z]`` (angle ignored, boxes axis-aligned, and, as in the authors'
   ``corners_from_box``, l laid along z and w along x for the IoU and corner tests):
   left/right :math:`z_s - z_o \\le -0.05` / :math:`\\ge 0.05`; front/behind :math:`x_s - x_o \\ge -0.05` /
   :math:`\\le 0.05`; these four also fail when :math:`\\mathrm{IoU}_{min} > 0.3` (intersection over the smaller
@@ -57,7 +57,7 @@ _EVALUATED = np.array(sorted({_P[p] for ps in GROUPS.values() for p in ps}))
 
 
 def _eval_boxes(boxes):
-    """Axis-aligned eval boxes with the reference axis swap: x-extent = w, z-extent = l."""
+    """Axis-aligned eval boxes with the authors' evaluation axis swap: x-extent = w, z-extent = l."""
     b = np.asarray(boxes, dtype=np.float64)
     lo = np.stack([b[:, 3] - b[:, 2] / 2, b[:, 4], b[:, 5] - b[:, 0] / 2], axis=1)
     hi = np.stack([b[:, 3] + b[:, 2] / 2, b[:, 4] + b[:, 1], b[:, 5] + b[:, 0] / 2], axis=1)

@@ -10,7 +10,7 @@ conventions. One module per concern:
   ``floor``), :data:`PREDICATES` (``in`` id 0 plus the 15 SG-FRONT predicates), :data:`ROOM_TYPES`, the fine-to-coarse
   class map and the predicate inverses.
 * :mod:`~graphdiff.data.scenes.scene` -- :class:`Scene` (nodes, ``param7`` boxes ``[l, h, w, x, y, z, theta]``,
-  triples, attributes) and :func:`check_scene`.
+  triples, attributes) and :func:`check_scene` / :func:`check_scenes`.
 * :mod:`~graphdiff.data.scenes.geometry` -- corners and axis-aligned bounds of ``param7`` boxes.
 * :mod:`~graphdiff.data.scenes.relations` -- :func:`label_relations` (SG-FRONT's labelling rules and deduplication) and
   :func:`restrict_relations` (the sparse ``intra_group`` graphs).
@@ -32,7 +32,7 @@ The box and shape codecs and the batching as ``torch_geometric`` graphs are fitt
 from graphdiff.data.scenes.generator import PLACEMENTS, generate_scenes
 from graphdiff.data.scenes.geometry import aabb, box_corners
 from graphdiff.data.scenes.relations import RELATION_MODES, label_relations, restrict_relations
-from graphdiff.data.scenes.scene import Scene, check_scene
+from graphdiff.data.scenes.scene import Scene, check_scene, check_scenes
 from graphdiff.data.scenes.sgfront import default_sgfront_root, load_sgfront, write_sgfront
 from graphdiff.data.scenes.shapes import SHAPE_RES, consistency_pairs, shape_grids
 from graphdiff.data.scenes.vocabulary import (
@@ -68,6 +68,7 @@ __all__ = [
     "SHAPE_RES",
     "Scene",
     "check_scene",
+    "check_scenes",
     "generate_scenes",
     "PLACEMENTS",
     "label_relations",

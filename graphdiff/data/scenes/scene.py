@@ -4,12 +4,13 @@ A scene graph as SG-FRONT stores it (CommonScenes, https://arxiv.org/abs/2305.16
 https://arxiv.org/abs/2405.00915, Sec. 3.1): objects, then ``floor``, then optionally the virtual ``_scene_`` node;
 ``(subject, predicate, object)`` triples over them; one ``param7`` box per node.
 
-:func:`check_scene` validates a scene where it enters the library: known room type, class and predicate ids,
-triples inside the node range, finite boxes.
+:func:`check_scene` is the boundary check every consumer of a scene runs (EchoScene's ``fit`` and ``sample``, the
+edits, the SG-FRONT loader): ids in range, finite boxes; :func:`check_scenes` runs it over a list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ import torch
 from graphdiff.data.scenes.vocabulary import CLASSES, FLOOR_ID, PREDICATES, ROOM_TYPES, SCENE_ID
 from graphdiff.data.validation import check_edge_index, check_labels
 
-__all__ = ["Scene", "check_scene"]
+__all__ = ["Scene", "check_scene", "check_scenes"]
 
 
 @dataclass
@@ -98,7 +99,28 @@ class Scene:
 
 
 def check_scene(scene: Scene, name: str = "scene") -> Scene:
-    """Validate a :class:`Scene`: known room type, class and predicate ids, triples inside the node range."""
+    """Validate a :class:`Scene` where it enters the library.
+
+    Parameters
+    ----------
+    scene : Scene
+        The scene graph.
+    name : str
+        How the scene is named in messages (``"graphs[3]"``).
+
+    Returns
+    -------
+    Scene
+        ``scene`` itself.
+
+    Raises
+    ------
+    ValueError
+        Unknown room type, class or predicate ids, triples outside the node range, boxes of the wrong shape or
+        with NaN / infinite values, a scene without objects.
+    """
+    if not isinstance(scene, Scene):
+        raise ValueError(f"`{name}` must be a graphdiff.data.scenes.Scene, got {type(scene).__name__}")
     if scene.room_type not in ROOM_TYPES:
         raise ValueError(f"`{name}.room_type` must be one of {ROOM_TYPES}, got {scene.room_type!r}")
     classes = np.asarray(scene.classes)
@@ -122,3 +144,18 @@ def check_scene(scene: Scene, name: str = "scene") -> Scene:
     if np.asarray(scene.shape_variant).shape != (n,):
         raise ValueError(f"`{name}.shape_variant` must have shape ({n},)")
     return scene
+
+
+def check_scenes(scenes: Sequence[Scene], name: str = "scenes") -> list[Scene]:
+    """:func:`check_scene` on every scene of a non-empty sequence; returns the scenes as a list.
+
+    Raises :class:`ValueError` naming ``name[i]`` for the first bad scene, and for an empty sequence or one that is
+    not a sequence of scenes.
+    """
+    if isinstance(scenes, (Scene, str, bytes)) or not isinstance(scenes, Sequence):
+        raise ValueError(f"`{name}` must be a sequence of Scene objects, got {type(scenes).__name__}")
+    if len(scenes) == 0:
+        raise ValueError(f"`{name}` is empty")
+    for i, scene in enumerate(scenes):
+        check_scene(scene, name=f"{name}[{i}]")
+    return list(scenes)
