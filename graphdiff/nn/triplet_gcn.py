@@ -126,16 +126,14 @@ class TripletGraphConv(nn.Module):
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor):
         """``x`` (N, in_channels), ``edge_index`` (2, E) rows (subject, object), ``edge_attr`` (E, edge_channels).
 
-        Returns ``(x_out (N, out_channels), edge_out (E, edge_channels))``.
+        Returns ``(x_out (N, out_channels), edge_out (E, edge_channels))``. Node ids outside ``[0, N)`` raise
+        :class:`ValueError`.
         """
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(
                 f"`x` must have shape (num_nodes, {self.in_channels}), got {tuple(getattr(x, 'shape', ()))}"
             )
-        if not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(
-                f"`edge_index` must have shape (2, num_edges), got {tuple(getattr(edge_index, 'shape', ()))}"
-            )
+        edge_index = check_edge_index(edge_index, x.size(0))
         if (
             not isinstance(edge_attr, torch.Tensor)
             or edge_attr.dim() != 2

@@ -172,15 +172,23 @@ class ShapeCodec:
         return np.clip(X, 0.0, 1.0).reshape(len(codes), SHAPE_RES, SHAPE_RES, SHAPE_RES)
 
     def state_dict(self) -> dict:
-        """The fitted state (``dim`` and the arrays)."""
+        """The fitted state as float64 tensors (so that a checkpoint loads with ``torch.load(weights_only=True)``)."""
         self._check()
-        return {"dim": self.dim, "mean": self.mean_, "components": self.components_, "scale": self.scale_}
+        return {
+            "dim": int(self.dim),
+            "mean": torch.from_numpy(np.asarray(self.mean_, dtype=np.float64)),
+            "components": torch.from_numpy(np.asarray(self.components_, dtype=np.float64)),
+            "scale": torch.from_numpy(np.asarray(self.scale_, dtype=np.float64)),
+        }
 
     @classmethod
     def from_state_dict(cls, state) -> ShapeCodec:
-        """A fitted codec from :meth:`state_dict`'s output."""
+        """A fitted codec from :meth:`state_dict`'s output (tensors or numpy arrays)."""
         out = cls(int(state["dim"]))
-        out.mean_, out.components_, out.scale_ = (np.asarray(state[k]) for k in ("mean", "components", "scale"))
+        out.mean_, out.components_, out.scale_ = (
+            np.asarray(state[k].cpu() if isinstance(state[k], torch.Tensor) else state[k], dtype=np.float64)
+            for k in ("mean", "components", "scale")
+        )
         return out
 
 
@@ -231,7 +239,7 @@ def scene_to_data(scene: Scene, box_codec: BoxCodec, shape_codec: ShapeCodec | N
         shape (with a shape codec), ``edge_index`` (2, T) subject -> object, ``edge_type`` (T,) predicate ids,
         ``room_type`` (1,) index into :data:`~graphdiff.data.scenes.ROOM_TYPES`.
     """
-    check_scene(scene)
+    check_scene(scene, stacklevel=3)
     return _scene_to_data(scene, box_codec, shape_codec)
 
 
@@ -247,6 +255,7 @@ def scenes_to_batch(scenes: Sequence[Scene], box_codec: BoxCodec, shape_codec: S
     """
     from torch_geometric.data import Batch
 
-    if len(scenes) == 0:
-        raise ValueError("`scenes` is empty")
-    return Batch.from_data_list([scene_to_data(s, box_codec, shape_codec) for s in scenes])
+    from graphdiff.data.scenes import check_scenes
+
+    scenes = check_scenes(scenes, stacklevel=3)
+    return Batch.from_data_list([_scene_to_data(s, box_codec, shape_codec) for s in scenes])

@@ -34,7 +34,7 @@ from graphdiff.base import Estimator, deprecated_alias, torch_seed
 from graphdiff.data import scenes as S
 from graphdiff.data.validation import check_bool, check_choice, check_device, check_float, check_int, check_seed
 from graphdiff.nn.diffusion import DDIMSampler, DDPMSchedule
-from graphdiff.scene.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from graphdiff.scene.checkpoint import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
 from graphdiff.scene.codecs import BoxCodec, ShapeCodec, _scene_to_data
 from graphdiff.scene.config import (
     LAYOUT_PREDICATES,
@@ -282,7 +282,9 @@ class EchoScene(Estimator):
             keys = np.unique(keys, axis=0)  # distinct (class, variant) shapes
             if len(keys) < config.shape_dim + 1:
                 raise ValueError(
-                    f"the training scenes hold {len(keys)} distinct shapes, too few for `shape_dim`={config.shape_dim}"
+                    f"the training scenes hold {len(keys)} distinct shapes (objects with a known `shape_variant`), "
+                    f"too few for `shape_dim`={config.shape_dim}; scenes without shapes (SG-FRONT files) need "
+                    "shape=False"
                 )
             grids = S.shape_grids(keys[:, 0], keys[:, 1])
             self.shape_codec_ = ShapeCodec(config.shape_dim).fit(grids)
@@ -308,7 +310,11 @@ class EchoScene(Estimator):
 
     def _load_weights(self, state: dict, path, keys=("model", "ema")) -> None:
         for key, module in zip(keys, (self.net_, self.ema_)):
-            module.load_state_dict(state[key])
+            check_finite_weights(state[key], path, "network" if key == "model" else "EMA")
+            try:
+                module.load_state_dict(state[key])
+            except RuntimeError as exc:
+                raise CheckpointError(f"checkpoint {path}: its {key} weights do not fit the network ({exc})") from exc
 
     # ------------------------------------------------------------------ training
     def fit(self, scenes: Sequence[S.Scene], resume: bool = False) -> EchoScene:
@@ -317,11 +323,12 @@ class EchoScene(Estimator):
         Parameters
         ----------
         scenes : sequence of Scene
-            Training rooms (graphs and boxes), validated with :func:`graphdiff.data.scenes.check_scenes`.
+            Training rooms (graphs and boxes), validated with :func:`graphdiff.data.scenes.check_scenes`: a
+            relation of a node to itself is an error, a contradicting pair a warning.
         resume : bool
-            Continue from ``checkpoint_path`` when it exists. The checkpoint's network and training configuration
-            must equal this estimator's field by field (a different ``lr``, width, ``shape``, block count,
-            ``num_train_timesteps``, ``steps``, ... raises
+            Continue from ``checkpoint_path`` when it exists. The checkpoint is verified (checksum) and its network
+            and training configuration must equal this estimator's field by field (a different ``lr``, width,
+            ``shape``, block count, ``num_train_timesteps``, ``steps``, ... raises
             :class:`~graphdiff.scene.checkpoint.CheckpointError` listing the differences); ``device``, ``verbose``,
             ``max_train_time_s``, ``checkpoint_every`` and the sampling parameters may differ.
 
@@ -332,7 +339,7 @@ class EchoScene(Estimator):
         """
         self._check_params()
         check_bool(resume, "resume")
-        scenes = S.check_scenes(scenes, name="scenes")
+        scenes = S.check_scenes(scenes, name="scenes", stacklevel=3)
         config, training = self._configs()
         resume_state = None
         if resume:
@@ -340,6 +347,11 @@ class EchoScene(Estimator):
                 raise ValueError("`resume=True` needs `checkpoint_path`")
             if Path(self.checkpoint_path).exists():
                 resume_state = load_checkpoint(self.checkpoint_path)
+                if "optimizer" not in resume_state:
+                    raise CheckpointError(
+                        f"checkpoint {self.checkpoint_path} was written by EchoScene.save (no optimiser state): "
+                        "load it with EchoScene.load; training cannot resume from it"
+                    )
                 saved = self._saved_configs(resume_state, self.checkpoint_path)
                 diffs = config_differences(saved[0], config) + config_differences(saved[1], training)
                 if diffs:
@@ -352,6 +364,9 @@ class EchoScene(Estimator):
         else:
             self._fit_codecs(scenes, config)
         self._build(config, training)
+        if resume_state is not None:  # verified before the training loop loads them
+            for key in ("model", "ema"):
+                check_finite_weights(resume_state[key], self.checkpoint_path, key)
         data = [_scene_to_data(s, self.box_codec_, self.shape_codec_ if config.shape else None) for s in scenes]
         t0, c0 = time.perf_counter(), time.process_time()
         self.history_, state = train_loop(
@@ -373,11 +388,13 @@ class EchoScene(Estimator):
         self.train_cpu_s_ = time.process_time() - c0
         self.steps_done_ = int(state["step"])
         self.ema_.eval()
+        if not all(bool(torch.isfinite(p).all()) for p in self.ema_.parameters()):
+            raise RuntimeError("EchoScene training diverged: the averaged weights hold NaN or infinite values")
         return self
 
     def save(self, path) -> Path:
         """Save the weights (network and EMA), codecs, configuration and training history to ``path``
-        (see :mod:`graphdiff.scene.checkpoint`); returns the path."""
+        (a verified checkpoint, see :mod:`graphdiff.scene.checkpoint`); returns the path."""
         self._check_fitted()
         path = Path(path)
         state = {
@@ -395,7 +412,8 @@ class EchoScene(Estimator):
     def load(cls, path, device="cpu", verbose: bool = False) -> EchoScene:
         """A fitted EchoScene from a file written by :meth:`save` (or a training checkpoint).
 
-        The stored parameters must agree with the stored network and training configurations.
+        The file is verified (:func:`graphdiff.scene.checkpoint.load_checkpoint`), its weights must be finite, and
+        every error (:class:`~graphdiff.scene.checkpoint.CheckpointError`, a :class:`ValueError`) names the path.
         """
         state = load_checkpoint(path)
         params = state.get("params")
@@ -498,9 +516,13 @@ class EchoScene(Estimator):
             normalised boxes in ``extra["box_normalized"]`` and, with the shape branch, ``extra["shape_code"]``
             ``(n, shape_dim)``; use :meth:`decode_shapes` for occupancy grids.
 
+        Raises
+        ------
+        RuntimeError
+            When the network produces NaN or infinite boxes or shape codes (corrupt or diverged weights).
         """
         self._check_fitted()
-        graphs = S.check_scenes(graphs, name="graphs")
+        graphs = S.check_scenes(graphs, name="graphs", stacklevel=3)
         return self._generate(graphs, num_steps, seed, batch_size, known=None)
 
     def _generate(self, graphs, num_steps, seed, batch_size, known=None) -> list[S.Scene]:
@@ -531,6 +553,15 @@ class EchoScene(Estimator):
             boxes = out["box"].cpu().numpy()
             shapes = out["shape"].cpu().numpy() if "shape" in out else None
             ptr = batch.ptr.cpu().numpy()
+            bad = ~np.isfinite(boxes).all(axis=1)
+            if shapes is not None:
+                bad |= ~np.isfinite(shapes).all(axis=1)
+            if bad.any():
+                first = int(np.searchsorted(ptr, np.flatnonzero(bad)[0], side="right") - 1) + start
+                raise RuntimeError(
+                    f"EchoScene produced NaN or infinite boxes or shape codes for {int(bad.sum())} node(s), first "
+                    f"in graphs[{first}]: the network's weights are corrupt or diverged"
+                )
             for j, g in enumerate(chunk):
                 a, b = ptr[j], ptr[j + 1]
                 sc = g.copy()
@@ -573,7 +604,7 @@ class EchoScene(Estimator):
         edited : sequence of Scene
             The edited graphs (from :func:`graphdiff.scene.edits.add_node` / ``set_relation``); node ``i`` of
             ``edited`` is node ``extra["old_index"][i]`` of ``previous`` (-1 for an added node; without
-            ``old_index`` the two must have the same nodes).
+            ``old_index`` the two must have the same nodes). Edits may leave contradicting pairs: a warning.
         mode : {"clamp", "all"}
             ``"all"`` re-samples every node from fresh noise (the authors' behaviour); ``"clamp"`` keeps every node
             not in ``free`` fixed.
@@ -588,16 +619,22 @@ class EchoScene(Estimator):
         """
         self._check_fitted()
         check_choice(mode, "mode", ("clamp", "all"))
-        previous = S.check_scenes(previous, name="previous")
-        edited = S.check_scenes(edited, name="edited")
+        previous = S.check_scenes(previous, name="previous", stacklevel=3)
+        edited = S.check_scenes(edited, name="edited", stacklevel=3)
         if len(previous) != len(edited):
             raise ValueError(
                 f"`previous` and `edited` must have the same length, got {len(previous)} and {len(edited)}"
+            )
+        if free is not None and (isinstance(free, (str, bytes)) or len(free) != len(edited)):
+            raise ValueError(
+                f"`free` must hold one list of node ids per edited scene ({len(edited)}), got {free!r:.80}"
             )
         if mode == "all":
             return self._generate(edited, num_steps, seed, 128)
         known = []
         for i, (old, new) in enumerate(zip(previous, edited)):
+            if old.room_type != new.room_type:
+                raise ValueError(f"edited[{i}] is a {new.room_type!r} but previous[{i}] a {old.room_type!r}")
             mapping = new.extra.get("old_index")
             if mapping is None:
                 mapping = np.arange(new.num_nodes) if new.num_nodes == old.num_nodes else None
@@ -606,7 +643,20 @@ class EchoScene(Estimator):
                     f"edited[{i}] has no node mapping to previous[{i}]: build it with graphdiff.scene.edits"
                 )
             mapping = np.asarray(mapping)
-            f = np.asarray(free[i] if free is not None else new.extra.get("edited_nodes", []), dtype=np.int64)
+            if mapping.shape != (new.num_nodes,) or not np.issubdtype(mapping.dtype, np.integer):
+                raise ValueError(f"edited[{i}].extra['old_index'] must hold one integer per node ({new.num_nodes})")
+            if mapping.size and (mapping.min() < -1 or mapping.max() >= old.num_nodes):
+                raise ValueError(
+                    f"edited[{i}].extra['old_index'] refers to node {int(mapping.max())}, but previous[{i}] has "
+                    f"{old.num_nodes} nodes"
+                )
+            f = np.asarray(free[i] if free is not None else new.extra.get("edited_nodes", []))
+            if f.size and (f.ndim != 1 or not np.issubdtype(f.dtype, np.integer)):
+                raise ValueError(f"`free[{i}]` must be a list of node ids, got {f.tolist()!r:.80}")
+            f = f.astype(np.int64).reshape(-1)
+            if f.size and (f.min() < 0 or f.max() >= new.num_nodes):
+                bad = int(f.min() if f.min() < 0 else f.max())
+                raise ValueError(f"`free[{i}]` holds node id {bad}, but edited[{i}] has {new.num_nodes} nodes")
             fixed = mapping >= 0
             fixed[f] = False
             fixed[new.classes == S.SCENE_ID] = False

@@ -12,8 +12,9 @@ conventions. One module per concern:
 * :mod:`~graphdiff.data.scenes.scene` -- :class:`Scene` (nodes, ``param7`` boxes ``[l, h, w, x, y, z, theta]``,
   triples, attributes) and :func:`check_scene` / :func:`check_scenes`.
 * :mod:`~graphdiff.data.scenes.geometry` -- corners and axis-aligned bounds of ``param7`` boxes.
-* :mod:`~graphdiff.data.scenes.relations` -- :func:`label_relations` (SG-FRONT's labelling rules and deduplication) and
-  :func:`restrict_relations` (the sparse ``intra_group`` graphs).
+* :mod:`~graphdiff.data.scenes.relations` -- :func:`label_relations` (SG-FRONT's labelling rules and deduplication),
+  :func:`restrict_relations` (the sparse ``intra_group`` graphs), :func:`self_relations` and
+  :func:`contradicting_pairs`.
 * :mod:`~graphdiff.data.scenes.generator` -- :func:`generate_scenes`: bedrooms, living rooms and dining rooms built
   from furniture groups.
 * :mod:`~graphdiff.data.scenes.shapes` -- :func:`shape_grids` (a 16^3 occupancy grid per object, 8 style variants per
@@ -31,11 +32,19 @@ The box and shape codecs and the batching as ``torch_geometric`` graphs are fitt
 
 from graphdiff.data.scenes.generator import PLACEMENTS, generate_scenes
 from graphdiff.data.scenes.geometry import aabb, box_corners
-from graphdiff.data.scenes.relations import RELATION_MODES, label_relations, restrict_relations
+from graphdiff.data.scenes.relations import (
+    RELATION_MODES,
+    ContradictingRelationsWarning,
+    contradicting_pairs,
+    label_relations,
+    restrict_relations,
+    self_relations,
+)
 from graphdiff.data.scenes.scene import Scene, check_scene, check_scenes
 from graphdiff.data.scenes.sgfront import default_sgfront_root, load_sgfront, write_sgfront
 from graphdiff.data.scenes.shapes import SHAPE_RES, consistency_pairs, shape_grids
 from graphdiff.data.scenes.vocabulary import (
+    ANTISYMMETRIC_PREDICATES,
     CLASS_TO_ID,
     CLASSES,
     FINE_TO_COARSE,
@@ -61,6 +70,7 @@ __all__ = [
     "FLOOR_ID",
     "FINE_TO_COARSE",
     "INVERSE_PREDICATE",
+    "ANTISYMMETRIC_PREDICATES",
     "SUPER_CATEGORY",
     "NUM_CLASSES",
     "NUM_PREDICATES",
@@ -74,6 +84,9 @@ __all__ = [
     "label_relations",
     "RELATION_MODES",
     "restrict_relations",
+    "self_relations",
+    "contradicting_pairs",
+    "ContradictingRelationsWarning",
     "box_corners",
     "aabb",
     "shape_grids",

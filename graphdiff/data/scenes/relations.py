@@ -1,4 +1,4 @@
-"""Scene-graph relations: SG-FRONT's labelling rules, and the sparse ``intra_group`` graphs.
+"""Scene-graph relations: SG-FRONT's labelling rules, the sparse ``intra_group`` graphs, and consistency checks.
 
 :func:`label_relations` derives the relations of a room from its boxes with the rules of SG-FRONT's automatic
 labelling (CommonScenes, Zhai et al., NeurIPS 2023, https://arxiv.org/abs/2305.16283, Sec. 3; EchoScene,
@@ -11,11 +11,18 @@ Close by: SG-FRONT measures the distance between mesh surfaces; here the distanc
 the two rotated boxes stands in for it (the tiny shapes fill their boxes), together with the oriented
 corner-to-corner test.
 
+:func:`self_relations` and :func:`contradicting_pairs` find the two kinds of inconsistent graphs:
+a relation of a node to itself (``a left a``; an error wherever a graph enters the library) and a pair related in
+both directions by an antisymmetric predicate (``a left b`` and ``b left a``, or ``a left b`` and ``a right b``; a
+:class:`ContradictingRelationsWarning`, since graph edits create such pairs on purpose).
+
 >>> import numpy as np
 >>> boxes = np.array([[1, 1, 1, 0.5, 0, -1.0, 0], [1, 1, 1, 0, 0, 1.0, 0]])  # unit boxes, 1 m apart along z
 >>> t = label_relations(boxes, attribute_relations=False, dedup=False)
 >>> sorted(PREDICATES[p] for s, p, o in t if (s, o) == (0, 1))
 ['left']
+>>> contradicting_pairs(np.array([[0, 1, 1], [1, 1, 0]])).tolist()  # 0 left 1 and 1 left 0
+[[0, 1]]
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import numpy as np
 
 from graphdiff.data.scenes.geometry import aabb, as_boxes, box_corners
 from graphdiff.data.scenes.vocabulary import (
+    ANTISYMMETRIC_PREDICATES,
     FLOOR_ID,
     INVERSE_PREDICATE,
     PREDICATES,
@@ -36,9 +44,24 @@ __all__ = [
     "label_relations",
     "RELATION_MODES",
     "restrict_relations",
+    "self_relations",
+    "contradicting_pairs",
+    "describe_triple",
+    "ContradictingRelationsWarning",
 ]
 
 RELATION_MODES = ("all", "intra_group")
+
+
+class ContradictingRelationsWarning(UserWarning):
+    """A scene graph relates a pair of nodes in both directions by an antisymmetric predicate (``a left b`` and
+    ``b left a``). Graph edits create such graphs on purpose, so this is a warning, not an error; filter it with
+    :func:`warnings.simplefilter` where that is intended.
+
+    >>> import warnings
+    >>> issubclass(ContradictingRelationsWarning, UserWarning)
+    True
+    """
 
 
 def label_relations(
@@ -81,6 +104,8 @@ def label_relations(
         Triples ``[subject, predicate, object]``.
     """
     boxes = as_boxes(boxes)
+    if not np.isfinite(boxes).all():
+        raise ValueError("`boxes` contains NaN or infinite values")
     n = boxes.shape[0]
     classes = np.full(n, 1, dtype=np.int64) if classes is None else np.asarray(classes, dtype=np.int64)
     is_obj = (classes != SCENE_ID) & (classes != FLOOR_ID)
@@ -196,3 +221,60 @@ def restrict_relations(scene, relations: str = "intra_group"):
     keep = non_object[s] | non_object[o] | ((group[s] == group[o]) & (group[s] >= 0))
     out.triples = t[keep].copy()
     return out
+
+
+def _check_triples(triples, name="triples") -> np.ndarray:
+    t = np.asarray(triples)
+    if t.size == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    if t.ndim != 2 or t.shape[1] != 3 or not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(f"`{name}` must be an integer array of shape (T, 3), got {t.dtype} {t.shape}")
+    return t.astype(np.int64, copy=False)
+
+
+def self_relations(triples) -> np.ndarray:
+    """Row ids of the triples that relate a node to itself (``subject == object``)."""
+    t = _check_triples(triples)
+    return np.flatnonzero(t[:, 0] == t[:, 2])
+
+
+def contradicting_pairs(triples) -> np.ndarray:
+    """Pairs of rows ``(P, 2)`` (``i < j``) whose triples contradict each other.
+
+    Two triples contradict when, read through :data:`INVERSE_PREDICATE`, they put one antisymmetric predicate
+    (:data:`ANTISYMMETRIC_PREDICATES`: left/right, front/behind, above, standing on, bigger/smaller,
+    taller/shorter) on a pair in both directions: ``(a, left, b)`` with ``(b, left, a)`` or with ``(a, right, b)``.
+    Duplicated triples do not contradict; self-relations are left to :func:`self_relations`.
+    """
+    t = _check_triples(triples)
+    if len(t) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    s, p, o = t[:, 0], t[:, 1], t[:, 2]
+    anti = np.isin(p, ANTISYMMETRIC_PREDICATES) & (s != o)
+    # write every antisymmetric triple in one canonical form: the predicate with the smaller id of {p, inverse(p)}
+    inv = INVERSE_PREDICATE[p]
+    flip = anti & (inv >= 0) & (inv < p)
+    cs, cp, co = np.where(flip, o, s), np.where(flip, inv, p), np.where(flip, s, o)
+    rows = np.flatnonzero(anti)
+    if rows.size < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    big = int(max(cs[rows].max(), co[rows].max())) + 1
+    fwd = (cp[rows] * big + cs[rows]) * big + co[rows]
+    rev = (cp[rows] * big + co[rows]) * big + cs[rows]
+    # every (i, j) with fwd[i] == rev[j]: a merge of the sorted keys, the equal ranges expanded with np.repeat
+    order = np.argsort(fwd, kind="stable")
+    lo = np.searchsorted(fwd[order], rev, side="left")
+    count = np.searchsorted(fwd[order], rev, side="right") - lo
+    j = np.repeat(np.arange(rev.size), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    i = order[np.repeat(lo, count) + offset]
+    a, b = rows[i], rows[j]
+    pairs = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+    return np.unique(pairs, axis=0).astype(np.int64).reshape(-1, 2)
+
+
+def describe_triple(triple) -> str:
+    """``"3 left of 5"``-style text of one triple, for messages."""
+    s, p, o = (int(v) for v in triple)
+    name = PREDICATES[p] if 0 <= p < len(PREDICATES) else f"predicate {p}"
+    return f"{s} {name} {o}"

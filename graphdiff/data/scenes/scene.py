@@ -5,19 +5,28 @@ https://arxiv.org/abs/2405.00915, Sec. 3.1): objects, then ``floor``, then optio
 ``(subject, predicate, object)`` triples over them; one ``param7`` box per node.
 
 :func:`check_scene` is the boundary check every consumer of a scene runs (EchoScene's ``fit`` and ``sample``, the
-edits, the SG-FRONT loader): ids in range, finite boxes; :func:`check_scenes` runs it over a list.
+edits, the SG-FRONT loader): ids in range, boxes finite, no relation of a node to itself (an error), and a
+:class:`~graphdiff.data.scenes.ContradictingRelationsWarning` for a pair related in both directions by an
+antisymmetric predicate (edits create such graphs on purpose).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from graphdiff.data.scenes.relations import (
+    ContradictingRelationsWarning,
+    contradicting_pairs,
+    describe_triple,
+    self_relations,
+)
 from graphdiff.data.scenes.vocabulary import CLASSES, FLOOR_ID, PREDICATES, ROOM_TYPES, SCENE_ID
-from graphdiff.data.validation import check_edge_index, check_labels
+from graphdiff.data.validation import check_choice, check_edge_index, check_labels
 
 __all__ = ["Scene", "check_scene", "check_scenes"]
 
@@ -98,7 +107,13 @@ class Scene:
         )
 
 
-def check_scene(scene: Scene, name: str = "scene") -> Scene:
+def _contradiction_text(triples, pairs) -> str:
+    i, j = (int(v) for v in pairs[0])
+    more = f" (and {len(pairs) - 1} more pair(s))" if len(pairs) > 1 else ""
+    return f"rows {i} and {j} say '{describe_triple(triples[i])}' and '{describe_triple(triples[j])}'{more}"
+
+
+def check_scene(scene: Scene, name: str = "scene", contradictions: str = "warn", stacklevel: int = 2) -> Scene:
     """Validate a :class:`Scene` where it enters the library.
 
     Parameters
@@ -107,6 +122,12 @@ def check_scene(scene: Scene, name: str = "scene") -> Scene:
         The scene graph.
     name : str
         How the scene is named in messages (``"graphs[3]"``).
+    contradictions : {"warn", "ignore"}
+        What a pair related in both directions by an antisymmetric predicate gives: a
+        :class:`~graphdiff.data.scenes.ContradictingRelationsWarning` or nothing (:func:`check_scenes` collects
+        them into one warning for a whole list).
+    stacklevel : int
+        Passed to :func:`warnings.warn` (2: the warning names the line that called this function).
 
     Returns
     -------
@@ -116,9 +137,10 @@ def check_scene(scene: Scene, name: str = "scene") -> Scene:
     Raises
     ------
     ValueError
-        Unknown room type, class or predicate ids, triples outside the node range, boxes of the wrong shape or
-        with NaN / infinite values, a scene without objects.
+        Unknown room type, class or predicate ids, triples outside the node range or relating a node to itself,
+        boxes of the wrong shape or with NaN / infinite values, a scene without objects.
     """
+    check_choice(contradictions, "contradictions", ("warn", "ignore"))
     if not isinstance(scene, Scene):
         raise ValueError(f"`{name}` must be a graphdiff.data.scenes.Scene, got {type(scene).__name__}")
     if scene.room_type not in ROOM_TYPES:
@@ -141,21 +163,51 @@ def check_scene(scene: Scene, name: str = "scene") -> Scene:
     if triples.size:
         check_edge_index(torch.as_tensor(triples[:, [0, 2]].T.copy()), n, name=f"{name}.triples (subject/object)")
         check_labels(torch.as_tensor(triples[:, 1]), num_classes=len(PREDICATES), name=f"{name}.triples predicate")
+        loops = self_relations(triples)
+        if loops.size:
+            k = int(loops[0])
+            raise ValueError(
+                f"`{name}.triples` row {k} relates node {int(triples[k, 0])} to itself "
+                f"('{describe_triple(triples[k])}'; {loops.size} such row(s)): a relation of an object to itself "
+                "is not allowed"
+            )
+        if contradictions == "warn":
+            pairs = contradicting_pairs(triples)
+            if len(pairs):
+                warnings.warn(
+                    f"`{name}.triples` contradict each other: {_contradiction_text(triples, pairs)}",
+                    ContradictingRelationsWarning,
+                    stacklevel=stacklevel,
+                )
     if np.asarray(scene.shape_variant).shape != (n,):
         raise ValueError(f"`{name}.shape_variant` must have shape ({n},)")
     return scene
 
 
-def check_scenes(scenes: Sequence[Scene], name: str = "scenes") -> list[Scene]:
-    """:func:`check_scene` on every scene of a non-empty sequence; returns the scenes as a list.
+def check_scenes(scenes: Sequence[Scene], name: str = "scenes", stacklevel: int = 2) -> list[Scene]:
+    """:func:`check_scene` on every scene of a non-empty sequence, with one
+    :class:`~graphdiff.data.scenes.ContradictingRelationsWarning` for all the scenes that contradict themselves.
 
-    Raises :class:`ValueError` naming ``name[i]`` for the first bad scene, and for an empty sequence or one that is
-    not a sequence of scenes.
+    Returns the scenes as a list; raises :class:`ValueError` naming ``name[i]`` for the first bad scene, and for an
+    empty sequence or one that is not a sequence of scenes.
     """
     if isinstance(scenes, (Scene, str, bytes)) or not isinstance(scenes, Sequence):
         raise ValueError(f"`{name}` must be a sequence of Scene objects, got {type(scenes).__name__}")
     if len(scenes) == 0:
         raise ValueError(f"`{name}` is empty")
+    bad = []
     for i, scene in enumerate(scenes):
-        check_scene(scene, name=f"{name}[{i}]")
+        check_scene(scene, name=f"{name}[{i}]", contradictions="ignore")
+        if len(scene.triples):
+            pairs = contradicting_pairs(scene.triples)
+            if len(pairs):
+                bad.append((i, pairs))
+    if bad:
+        i, pairs = bad[0]
+        warnings.warn(
+            f"{len(bad)} of the {len(scenes)} scene graphs in `{name}` contain contradicting relations; "
+            f"{name}[{i}]: {_contradiction_text(np.asarray(scenes[i].triples), pairs)}",
+            ContradictingRelationsWarning,
+            stacklevel=stacklevel,
+        )
     return list(scenes)

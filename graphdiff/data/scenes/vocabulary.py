@@ -28,6 +28,7 @@ __all__ = [
     "PREDICATES",
     "PREDICATE_TO_ID",
     "INVERSE_PREDICATE",
+    "ANTISYMMETRIC_PREDICATES",
     "ROOM_TYPES",
     "FINE_TO_COARSE",
     "SUPER_CATEGORY",
@@ -140,3 +141,21 @@ SUPER_CATEGORY = np.array([_SUPER.get(c, -1) for c in CLASSES], dtype=np.int64)
 NUM_CLASSES = len(CLASSES)
 NUM_PREDICATES = len(PREDICATES)
 NUM_ROOM_TYPES = len(ROOM_TYPES)
+
+#: Predicates that cannot hold in both directions of one pair: ``a left b`` and ``b left a`` contradict each other
+#: (so do ``a left b`` and ``a right b``, through :data:`INVERSE_PREDICATE`).
+ANTISYMMETRIC_PREDICATES = tuple(
+    PREDICATE_TO_ID[p]
+    for p in (
+        "left",
+        "right",
+        "front",
+        "behind",
+        "above",
+        "standing on",
+        "bigger than",
+        "smaller than",
+        "taller than",
+        "shorter than",
+    )
+)
