@@ -506,8 +506,9 @@ class EchoScene(Estimator):
         seed : int
             Seed of the initial noise; the rooms are a deterministic function of it.
         batch_size : int
-            Graphs denoised together (the result does not depend on it only when the echo runs over each graph
-            separately, which it does: graphs are a disjoint union).
+            Graphs denoised together. The rooms are a deterministic function of ``(seed, batch_size)``: the
+            initial noise is drawn batch by batch from one generator, so another ``batch_size`` gives other (equally
+            valid) samples for the graphs after the first batch.
 
         Returns
         -------
