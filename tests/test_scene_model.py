@@ -292,3 +292,21 @@ def test_flip_with_drop_conflicts_frees_the_subject_on_that_axis():
     # relations of other groups and of other nodes are kept
     other = ~(((t[:, 0] == s) | (t[:, 2] == s)) & lr)
     assert sorted(map(tuple, t[other].tolist())) == sorted(map(tuple, nt[:-1].tolist()))
+
+
+def test_renamed_names_still_work_with_a_deprecation_warning(fitted):
+    import graphdiff.scene.model as model_mod
+    from graphdiff.data.scenes import NUM_PREDICATES
+    from graphdiff.nn.embedding import timestep_embedding
+
+    with pytest.warns(DeprecationWarning, match="history_"):
+        assert fitted.loss_history_ == fitted.history_
+    with pytest.warns(DeprecationWarning, match="graphdiff.nn.embedding.timestep_embedding"):
+        assert model_mod.timestep_embedding is timestep_embedding
+    with pytest.warns(DeprecationWarning, match="NUM_PREDICATES"):
+        assert model_mod.NUM_PREDICATES == NUM_PREDICATES == 16
+    with pytest.warns(DeprecationWarning, match="EchoSceneConfig"):
+        net = EchoSceneNet(dict(width=16, num_blocks=1, shape=False))
+    assert net.config == EchoSceneConfig(width=16, num_blocks=1, shape=False)
+    with pytest.warns(DeprecationWarning, match="config"):
+        assert net.cfg["width"] == 16

@@ -30,12 +30,14 @@ PCA code of a tiny occupancy grid (the stand-in for the frozen VQ-VAE latent) wi
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
 from graphdiff.base import warn_deprecated
 from graphdiff.data.validation import check_bool, check_int
-from graphdiff.nn.embedding import timestep_embedding
+from graphdiff.nn.embedding import timestep_embedding as _timestep_embedding
 from graphdiff.nn.triplet_gcn import TripletGCN
 from graphdiff.scene.config import EchoSceneConfig
 
@@ -219,7 +221,7 @@ class _Branch(nn.Module):
         self.denoiser.reset_parameters()
 
     def temb(self, t):
-        return self.time_mlp(timestep_embedding(t, self.time_dim))
+        return self.time_mlp(_timestep_embedding(t, self.time_dim))
 
     def context(self, v, x_t, temb, edge_index, edge_type):
         """The echo output over the edges whose predicate is in this branch's predicate set."""
@@ -297,6 +299,12 @@ class EchoSceneNet(nn.Module):
             else None
         )
 
+    @property
+    def cfg(self) -> dict:
+        """Deprecated: the configuration as a dict; use :attr:`config`."""
+        warn_deprecated("EchoSceneNet.cfg", "EchoSceneNet.config")
+        return dataclasses.asdict(self.config)
+
     def reset_parameters(self):
         self.class_emb.reset_parameters()
         self.room_emb.reset_parameters()
@@ -316,3 +324,22 @@ class EchoSceneNet(nn.Module):
         if self.encoder is not None:
             h = self.encoder(h, *_select(self.encoder_mask, edge_index, edge_type))[0]
         return h
+
+
+# moved in 0.2.0; importable from here for one release
+_MOVED = {
+    "timestep_embedding": ("graphdiff.nn.embedding", "timestep_embedding"),
+    "NUM_CLASSES": ("graphdiff.data.scenes", "NUM_CLASSES"),
+    "NUM_PREDICATES": ("graphdiff.data.scenes", "NUM_PREDICATES"),
+    "NUM_ROOM_TYPES": ("graphdiff.data.scenes", "NUM_ROOM_TYPES"),
+}
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        import importlib
+
+        module, attr = _MOVED[name]
+        warn_deprecated(f"graphdiff.scene.model.{name}", f"{module}.{attr}")
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
