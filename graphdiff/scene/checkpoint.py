@@ -1,4 +1,5 @@
-"""EchoScene checkpoints: written atomically, verified when read.
+"""Checkpoints of EchoScene's training (https://arxiv.org/abs/2405.00915, Sec. 3.5): written atomically, verified
+when read.
 
 A checkpoint is a :func:`torch.save` file holding a dict with ``"format"`` (:data:`FORMAT`), ``"version"``, the
 network and training configurations (:mod:`graphdiff.scene.config`, as dicts), the estimator's parameters, the fitted
