@@ -101,7 +101,7 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
         "train_time_s": model.train_time_s_,
         "train_cpu_s": model.train_cpu_s_,
         "fit_time_s": train_s,
-        "final_loss": float(np.mean(model.loss_history_[-100:])),
+        "final_loss": float(np.mean(model.history_[-100:])),
     }
     acc = M.relation_accuracy(gen)
     out["relations"] = {k: v for k, v in acc.items() if k != "counts"}

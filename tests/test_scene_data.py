@@ -1,5 +1,4 @@
-"""graphdiff.data.scenes: labelling rules at their thresholds, box codec, generator, shapes, SG-FRONT loader,
-batching and bad input."""
+"""graphdiff.data.scenes: labelling rules at their thresholds, generator, shapes, SG-FRONT loader and bad input."""
 
 import json
 
@@ -132,34 +131,6 @@ def test_floor_and_scene_edges():
     assert sorted(t[t[:, 1] == P["in"], 0].tolist()) == [0, 1, 2]
 
 
-# ------------------------------------------------------------------------------------------- box codec
-def test_box_codec_round_trip():
-    scenes = S.generate_scenes(60, seed=3)
-    codec = S.BoxCodec().fit(scenes)
-    for sc in scenes[:9]:
-        keep = sc.classes != S.SCENE_ID
-        enc = codec.encode(sc.boxes[keep], sc.room_type)
-        assert enc.shape == (keep.sum(), 8)
-        assert enc[:, :6].min() >= -1 - 1e-9 and enc[:, :6].max() <= 1 + 1e-9
-        dec = codec.decode(enc, sc.room_type)
-        np.testing.assert_allclose(dec[:, :6], sc.boxes[keep, :6], atol=1e-9)
-        # the yaw comes back modulo 2 pi
-        dtheta = np.angle(np.exp(1j * (dec[:, 6] - sc.boxes[keep, 6])))
-        np.testing.assert_allclose(dtheta, 0, atol=1e-9)
-    restored = S.BoxCodec.from_state_dict(codec.state_dict())
-    np.testing.assert_allclose(restored.encode(scenes[0].boxes, "bedroom"), codec.encode(scenes[0].boxes, "bedroom"))
-
-
-def test_box_codec_errors():
-    with pytest.raises(ValueError, match="not fitted"):
-        S.BoxCodec().encode(np.zeros((1, 7)), "bedroom")
-    codec = S.BoxCodec().fit(S.generate_scenes(3, room_types="bedroom"))
-    with pytest.raises(ValueError, match="room type"):
-        codec.encode(np.zeros((1, 7)), "diningroom")
-    with pytest.raises(ValueError, match=r"\(n, 7\)"):
-        codec.encode(np.zeros((1, 6)), "bedroom")
-
-
 # ------------------------------------------------------------------------------------------- generator
 def test_generator_deterministic_and_conventions():
     a = S.generate_scenes(30, seed=7)
@@ -214,21 +185,12 @@ def test_nightstands_keep_their_relation_to_the_bed():
 
 
 # ------------------------------------------------------------------------------------------- shapes
-def test_shapes_and_codec():
+def test_shapes():
     cls = np.array([S.CLASS_TO_ID[c] for c in ("chair", "chair", "table", "bed", "floor")])
     grids = S.shape_grids(cls, [0, 1, 3, 5, -1])
     assert grids.shape == (5, 16, 16, 16) and grids.dtype == bool
     assert grids[:4].any(axis=(1, 2, 3)).all() and not grids[4].any()
     assert not np.array_equal(grids[0], grids[1])  # variants differ
-    all_cls = np.repeat(np.arange(1, 13), 8)
-    all_grids = S.shape_grids(all_cls, np.tile(np.arange(8), 12))
-    codec = S.ShapeCodec(16).fit(all_grids)
-    codes = codec.encode(all_grids)
-    assert codes.shape == (96, 16)
-    rec = codec.decode(codes) >= 0.5
-    assert (rec == all_grids).mean() > 0.97
-    with pytest.raises(ValueError, match="not fitted"):
-        S.ShapeCodec(4).encode(all_grids)
 
 
 def test_consistency_pairs_same_class_and_variant():
@@ -300,22 +262,7 @@ def test_sgfront_fine_classes_and_bad_files(tmp_path):
         S.load_sgfront(tmp_path)
 
 
-# ------------------------------------------------------------------------------------------- batching, bad input
-def test_batching_as_pyg():
-    scenes = S.generate_scenes(5, seed=0)
-    codec = S.BoxCodec().fit(scenes)
-    shape_codec = S.ShapeCodec(8).fit(S.shape_grids(np.repeat(np.arange(1, 13), 8), np.tile(np.arange(8), 12)))
-    batch = S.scenes_to_batch(scenes, codec, shape_codec)
-    assert batch.num_graphs == 5
-    assert batch.box.shape == (sum(s.num_nodes for s in scenes), 8)
-    assert batch.shape_code.shape[1] == 8
-    assert batch.edge_type.shape[0] == batch.edge_index.shape[1] == sum(len(s.triples) for s in scenes)
-    # edges stay inside their scene
-    assert (batch.batch[batch.edge_index[0]] == batch.batch[batch.edge_index[1]]).all()
-    assert not batch.box_mask[batch.node_class == S.SCENE_ID].any()
-    assert not batch.shape_mask[batch.node_class == S.FLOOR_ID].any()
-
-
+# ------------------------------------------------------------------------------------------- bad input
 def test_bad_input_errors():
     sc = S.generate_scenes(1, seed=0)[0]
     bad = sc.copy()

@@ -122,5 +122,16 @@ def test_shape_metrics_identical_and_different_sets():
 def test_bad_input():
     with pytest.raises(ValueError, match="outside"):
         M.relation_pass(np.zeros((2, 7)), np.array([[0, 1, 5]]))
+    with pytest.raises(ValueError, match="NaN"):
+        M.relation_pass(np.full((2, 7), np.nan), np.array([[0, 1, 1]]))
+    rooms = S.generate_scenes(3)
+    with pytest.raises(ValueError, match="one array per scene"):
+        M.relation_accuracy(rooms, [r.triples for r in rooms[:2]])
+    with pytest.raises(ValueError, match="`res`"):
+        M.top_down_raster(rooms[0], res=2.5)
+    with pytest.raises(ValueError, match="`bandwidth`"):
+        M.layout_mmd(rooms, rooms, bandwidth=0.0)
+    with pytest.raises(ValueError, match="`num_points`"):
+        M.surface_points(np.ones((1, 4, 4, 4), bool), num_points=0)
     with pytest.raises(ValueError, match="at least 2"):
         M.layout_mmd(S.generate_scenes(1), S.generate_scenes(3))

@@ -6,9 +6,11 @@ import copy
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
+from graphdiff.base import torch_seed
 from graphdiff.data import scenes as S
-from graphdiff.scene import EchoScene, edits
+from graphdiff.scene import EchoScene, EchoSceneConfig, edits
 from graphdiff.scene import train as train_mod
 from graphdiff.scene.model import EchoSceneNet
 
@@ -44,13 +46,13 @@ def fitted(scenes):
 
 def test_short_training_lowers_the_loss(scenes):
     model = EchoScene(steps=120, lr=3e-3, seed=1, **TINY).fit(scenes)
-    h = np.asarray(model.loss_history_)
+    h = np.asarray(model.history_)
     assert len(h) == 120
     assert h[-20:].mean() < 0.8 * h[:20].mean()
 
 
 def _net(echo, node_input="latent"):
-    cfg = dict(
+    config = EchoSceneConfig(
         class_dim=8,
         pred_dim=8,
         latent_dim=8,
@@ -71,8 +73,8 @@ def _net(echo, node_input="latent"):
         layout_predicates=None,
         shape_predicates=None,
     )
-    torch.manual_seed(0)
-    net = EchoSceneNet(cfg).eval()
+    with torch_seed(0):
+        net = EchoSceneNet(config).eval()
     for branch in (net.layout, net.shape):  # the output layer starts at zero: give it weights
         torch.nn.init.normal_(branch.denoiser.out.weight)
     return net
@@ -220,8 +222,8 @@ def test_checkpoint_resume_gives_the_same_next_steps(scenes, tmp_path, monkeypat
     # pretend the run was interrupted after step 3
     real_save(ckpt, saved[3])
     resumed = EchoScene(steps=6, checkpoint_path=ckpt, checkpoint_every=3, seed=2, **TINY).fit(scenes, resume=True)
-    assert resumed.loss_history_[:3] == full.loss_history_[:3]
-    np.testing.assert_allclose(resumed.loss_history_[3:], full.loss_history_[3:], rtol=1e-6)
+    assert resumed.history_[:3] == full.history_[:3]
+    np.testing.assert_allclose(resumed.history_[3:], full.history_[3:], rtol=1e-6)
     for (k, a), b in zip(full.net_.state_dict().items(), resumed.net_.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
     # save / load round trip samples the same rooms
@@ -232,12 +234,12 @@ def test_checkpoint_resume_gives_the_same_next_steps(scenes, tmp_path, monkeypat
 
 
 def test_bad_input(fitted, scenes):
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError):
         EchoScene(**TINY).sample(scenes[:1])
     with pytest.raises(ValueError, match="echo_node_input"):
-        EchoScene(echo_node_input="clip")
-    with pytest.raises(ValueError, match="steps"):
-        EchoScene(steps=0)
+        EchoScene(echo_node_input="clip").fit(scenes)
+    with pytest.raises(ValueError, match="`steps`"):
+        EchoScene(steps=0).fit(scenes)
     with pytest.raises(ValueError, match="empty"):
         EchoScene(**TINY).fit([])
     g = scenes[0].copy()
@@ -290,3 +292,21 @@ def test_flip_with_drop_conflicts_frees_the_subject_on_that_axis():
     # relations of other groups and of other nodes are kept
     other = ~(((t[:, 0] == s) | (t[:, 2] == s)) & lr)
     assert sorted(map(tuple, t[other].tolist())) == sorted(map(tuple, nt[:-1].tolist()))
+
+
+def test_renamed_names_still_work_with_a_deprecation_warning(fitted):
+    import graphdiff.scene.model as model_mod
+    from graphdiff.data.scenes import NUM_PREDICATES
+    from graphdiff.nn.embedding import timestep_embedding
+
+    with pytest.warns(DeprecationWarning, match="history_"):
+        assert fitted.loss_history_ == fitted.history_
+    with pytest.warns(DeprecationWarning, match="graphdiff.nn.embedding.timestep_embedding"):
+        assert model_mod.timestep_embedding is timestep_embedding
+    with pytest.warns(DeprecationWarning, match="NUM_PREDICATES"):
+        assert model_mod.NUM_PREDICATES == NUM_PREDICATES == 16
+    with pytest.warns(DeprecationWarning, match="EchoSceneConfig"):
+        net = EchoSceneNet(dict(width=16, num_blocks=1, shape=False))
+    assert net.config == EchoSceneConfig(width=16, num_blocks=1, shape=False)
+    with pytest.warns(DeprecationWarning, match="config"):
+        assert net.cfg["width"] == 16

@@ -102,7 +102,7 @@ def test_bad_input():
     x, ei, pred = _graph()
     with pytest.raises(ValueError, match="num_predicates"):
         gcn(x, ei, torch.full_like(pred, 7))
-    with pytest.raises(ValueError, match="only 6 nodes"):
+    with pytest.raises(ValueError, match="node id 6, out of range"):
         gcn(x, torch.tensor([[0], [6]]), pred[:1])
     with pytest.raises(ValueError, match="shape"):
         gcn(x[:, :5], ei, pred)

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["DDPMSchedule"]
+from graphdiff.data.validation import check_choice, check_float, check_int
+
+__all__ = ["DDPMSchedule", "DDIMSampler"]
 
 _SCHEDULES = ("linear", "scaled_linear")
 
@@ -38,12 +40,31 @@ _SCHEDULES = ("linear", "scaled_linear")
 class DDPMSchedule:
     """Noise schedule and reverse steps (diffusers-style ``add_noise`` / ``step``), shared by all denoisers.
 
-    Args:
-        num_train_timesteps: ``T``.
-        beta_start, beta_end: end points of the beta schedule.
-        beta_schedule: ``"linear"`` (``linspace(beta_start, beta_end, T)``) or ``"scaled_linear"``
-            (``linspace(sqrt(beta_start), sqrt(beta_end), T) ** 2``, the latent-diffusion schedule).
-        device: where the schedule tensors live.
+    Parameters
+    ----------
+    num_train_timesteps : int
+        ``T`` (at least 2).
+    beta_start, beta_end : float
+        End points of the beta schedule, ``0 < beta_start < beta_end < 1``.
+    beta_schedule : {"linear", "scaled_linear"}
+        ``"linear"``: ``linspace(beta_start, beta_end, T)``; ``"scaled_linear"``:
+        ``linspace(sqrt(beta_start), sqrt(beta_end), T) ** 2`` (the latent-diffusion schedule).
+    device : str or torch.device
+        Where the schedule tensors live.
+
+    Attributes
+    ----------
+    betas, alphas, alphas_cumprod, alphas_cumprod_prev : torch.Tensor of shape (T,)
+        Computed in float64, stored as float32.
+
+    Examples
+    --------
+    >>> sched = DDPMSchedule(1000, 1e-4, 0.02, "linear")
+    >>> x0, noise = torch.zeros(2, 8), torch.randn(2, 8)
+    >>> x_t = sched.add_noise(x0, noise, torch.tensor([500, 500]))
+    >>> x0_hat = sched.ddim_step(noise, 500, -1, x_t)  # the exact noise recovers x0 in one DDIM step
+    >>> bool(x0_hat.abs().max() < 1e-4), sched.timesteps(4)
+    (True, [750, 500, 250, 0])
     """
 
     def __init__(
@@ -54,12 +75,12 @@ class DDPMSchedule:
         beta_schedule: str = "linear",
         device: str | torch.device = "cpu",
     ):
-        if not isinstance(num_train_timesteps, int) or num_train_timesteps < 2:
-            raise ValueError(f"`num_train_timesteps` must be an integer >= 2, got {num_train_timesteps!r}")
-        if not (0.0 < beta_start < beta_end < 1.0):
+        num_train_timesteps = check_int(num_train_timesteps, "num_train_timesteps", minimum=2)
+        beta_start = check_float(beta_start, "beta_start", minimum=0.0, maximum=1.0, low_open=True, high_open=True)
+        beta_end = check_float(beta_end, "beta_end", minimum=0.0, maximum=1.0, low_open=True, high_open=True)
+        if not beta_start < beta_end:
             raise ValueError(f"need 0 < `beta_start` < `beta_end` < 1, got {beta_start} and {beta_end}")
-        if beta_schedule not in _SCHEDULES:
-            raise ValueError(f"`beta_schedule` must be one of {_SCHEDULES}, got {beta_schedule!r}")
+        check_choice(beta_schedule, "beta_schedule", _SCHEDULES)
         self.num_train_timesteps = num_train_timesteps
         self.beta_start, self.beta_end, self.beta_schedule = beta_start, beta_end, beta_schedule
         if beta_schedule == "linear":
@@ -109,9 +130,10 @@ class DDPMSchedule:
             raise ValueError(
                 f"`{name}` must be a scalar or hold one timestep per row ({sample.size(0)}), got shape {tuple(t.shape)}"
             )
-        if t.numel() and (int(t.min()) < -1 or int(t.max()) >= self.num_train_timesteps):
+        low = -1 if name == "prev_timestep" else 0  # -1: the clean sample (alpha_bar = 1), a target only
+        if t.numel() and (int(t.min()) < low or int(t.max()) >= self.num_train_timesteps):
             raise ValueError(
-                f"`{name}` must lie in [0, {self.num_train_timesteps}), got [{int(t.min())}, {int(t.max())}]"
+                f"`{name}` must lie in [{low}, {self.num_train_timesteps}), got [{int(t.min())}, {int(t.max())}]"
             )
         return t
 
@@ -172,8 +194,7 @@ class DDPMSchedule:
         clip_sample: float | None = None,
     ) -> torch.Tensor:
         """One DDIM step ``x_t -> x_{t'}`` (``prev_timestep = -1`` returns the predicted clean sample)."""
-        if eta < 0:
-            raise ValueError(f"`eta` must be non-negative, got {eta}")
+        eta = check_float(eta, "eta", minimum=0.0)
         t = self._timesteps(timestep, sample)
         t_prev = self._timesteps(prev_timestep, sample, name="prev_timestep")
         if bool((t_prev >= t).any()):
@@ -194,11 +215,9 @@ class DDPMSchedule:
 
     def timesteps(self, num_inference_steps: int) -> list[int]:
         """Evenly spaced timesteps for ``num_inference_steps`` DDIM steps, in descending order (last one 0)."""
-        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= self.num_train_timesteps:
-            raise ValueError(
-                f"`num_inference_steps` must be an integer in [1, {self.num_train_timesteps}], "
-                f"got {num_inference_steps!r}"
-            )
+        num_inference_steps = check_int(
+            num_inference_steps, "num_inference_steps", minimum=1, maximum=self.num_train_timesteps
+        )
         ratio = self.num_train_timesteps // num_inference_steps
         return [int(i * ratio) for i in range(num_inference_steps)][::-1]
 
@@ -210,3 +229,63 @@ class DDPMSchedule:
         return (
             f"DDPMSchedule(T={self.num_train_timesteps}, {self.beta_schedule} {self.beta_start:g}->{self.beta_end:g})"
         )
+
+
+class DDIMSampler:
+    """Deterministic DDIM sampling over a :class:`DDPMSchedule`, with the interface of a diffusers scheduler.
+
+    ``set_timesteps(n)`` fills ``timesteps`` (``n`` evenly spaced, descending, last one 0: the "leading" spacing of
+    ``diffusers.DDIMScheduler``); ``step(model_output, timestep, sample)`` goes from ``timestep`` to the next entry
+    of ``timesteps`` (to the clean sample after the last one) and returns the new sample. A sampling loop written
+    against this interface (``for t in s.timesteps: x = s.step(model(x, t), t, x)``) runs a diffusers scheduler as
+    well, reading ``.prev_sample`` from its output.
+
+    Parameters
+    ----------
+    schedule : DDPMSchedule
+    eta : float
+        DDIM's stochasticity (0: deterministic).
+    clip_sample : float, optional
+        Clip the predicted clean sample to ``[-clip_sample, clip_sample]`` and recompute the noise from it (what
+        diffusers calls ``clip_sample=True, use_clipped_model_output=True``).
+
+    Examples
+    --------
+    >>> sampler = DDIMSampler(DDPMSchedule(1000), clip_sample=1.0)
+    >>> sampler.set_timesteps(5)
+    >>> sampler.timesteps
+    [800, 600, 400, 200, 0]
+    >>> x = torch.randn(3, 8)
+    >>> for t in sampler.timesteps:
+    ...     x = sampler.step(torch.zeros_like(x), t, x)  # a "denoiser" that predicts no noise
+    >>> bool(x.abs().max() <= 1.0)
+    True
+    """
+
+    def __init__(self, schedule: DDPMSchedule, eta: float = 0.0, clip_sample: float | None = None):
+        if not isinstance(schedule, DDPMSchedule):
+            raise ValueError(f"`schedule` must be a DDPMSchedule, got {type(schedule).__name__}")
+        self.schedule = schedule
+        self.eta = check_float(eta, "eta", minimum=0.0)
+        self.clip_sample = check_float(clip_sample, "clip_sample", minimum=0.0, low_open=True, allow_none=True)
+        self.timesteps: list[int] = []
+        self._next: dict[int, int] = {}
+
+    def set_timesteps(self, num_inference_steps: int) -> None:
+        """Choose ``num_inference_steps`` timesteps (see :meth:`DDPMSchedule.timesteps`)."""
+        self.timesteps = self.schedule.timesteps(num_inference_steps)
+        self._next = dict(zip(self.timesteps, self.timesteps[1:] + [-1]))
+
+    def step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor, generator=None) -> torch.Tensor:
+        """One DDIM step from ``timestep`` to the next of :attr:`timesteps`."""
+        if not self._next:
+            raise ValueError("call `set_timesteps` before `step`")
+        t = int(timestep)
+        if t not in self._next:
+            raise ValueError(f"`timestep`={timestep!r} is not one of the sampler's timesteps {self.timesteps}")
+        return self.schedule.ddim_step(
+            model_output, t, self._next[t], sample, eta=self.eta, generator=generator, clip_sample=self.clip_sample
+        )
+
+    def __repr__(self):
+        return f"DDIMSampler({self.schedule!r}, eta={self.eta}, clip_sample={self.clip_sample})"

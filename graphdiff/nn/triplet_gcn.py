@@ -24,8 +24,8 @@ where the bracketed terms are the residual connections (``residual=True``). ``ne
 
 Pooling is done with ``index_add_`` over the triples (no Python loop over nodes or edges). With ``norm="layer"``
 (the default) or ``norm=None`` every node's output depends only on the triples of its own connected component, so
-scenes batched as a disjoint union do not interact; ``norm="batch"`` reproduces the reference code's BatchNorm, which
-couples all nodes of a batch in training mode.
+scenes batched as a disjoint union do not interact; ``norm="batch"`` normalises over the whole batch, which
+couples all nodes of a batch in training mode (the authors' released code uses BatchNorm).
 """
 
 from __future__ import annotations
@@ -36,21 +36,11 @@ import math
 import torch
 from torch import nn
 
+from graphdiff.data.validation import check_bool, check_choice, check_edge_index, check_int
+
 __all__ = ["TripletGraphConv", "TripletGCN"]
 
 _NORMS = (None, "layer", "batch")
-
-
-def _check_norm(norm):
-    if norm not in _NORMS:
-        raise ValueError(f"`norm` must be one of {_NORMS}, got {norm!r}")
-    return norm
-
-
-def _check_positive(value, name):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
-    return value
 
 
 class _MLP(nn.Sequential):
@@ -69,15 +59,35 @@ class _MLP(nn.Sequential):
 
 
 class TripletGraphConv(nn.Module):
-    """One triplet graph convolution (sg2im ``GraphTripleConv``) with average pooling.
+    """One triplet graph convolution (sg2im ``GraphTripleConv``) with average pooling (module docstring: the math).
 
-    Args:
-        in_channels: width of the node features ``x``.
-        edge_channels: width of the predicate features ``edge_attr``; kept unchanged in the output.
-        out_channels: width of the node output (defaults to ``in_channels``).
-        hidden_channels: width ``H`` of the triple messages.
-        norm: ``"layer"`` (default), ``"batch"`` (reference code) or ``None``.
-        residual: add ``Linear(x)`` to the node output and ``Linear(edge_attr)`` to the predicate output.
+    Parameters
+    ----------
+    in_channels : int
+        Width of the node features ``x``.
+    edge_channels : int
+        Width of the predicate features ``edge_attr``; kept unchanged in the output.
+    out_channels : int, optional
+        Width of the node output (defaults to ``in_channels``).
+    hidden_channels : int
+        Width ``H`` of the triple messages.
+    norm : {"layer", "batch", None}
+        Normalisation after every linear layer of the two MLPs.
+    residual : bool
+        Add ``Linear(x)`` to the node output and ``Linear(edge_attr)`` to the predicate output.
+
+    Shapes
+    ------
+    - input: ``x`` (N, in_channels), ``edge_index`` (2, E) rows (subject, object) with ids in ``[0, N)``,
+      ``edge_attr`` (E, edge_channels)
+    - output: ``(x_out (N, out_channels), edge_out (E, edge_channels))``
+
+    Examples
+    --------
+    >>> conv = TripletGraphConv(16, edge_channels=8, out_channels=4, hidden_channels=32)
+    >>> x, e = conv(torch.randn(3, 16), torch.tensor([[0, 1], [1, 2]]), torch.randn(2, 8))
+    >>> tuple(x.shape), tuple(e.shape)
+    ((3, 4), (2, 8))
     """
 
     def __init__(
@@ -91,12 +101,12 @@ class TripletGraphConv(nn.Module):
     ):
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
-        self.in_channels = _check_positive(in_channels, "in_channels")
-        self.edge_channels = _check_positive(edge_channels, "edge_channels")
-        self.out_channels = _check_positive(out_channels, "out_channels")
-        self.hidden_channels = _check_positive(hidden_channels, "hidden_channels")
-        self.norm = _check_norm(norm)
-        self.residual = bool(residual)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.edge_channels = check_int(edge_channels, "edge_channels", minimum=1)
+        self.out_channels = check_int(out_channels, "out_channels", minimum=1)
+        self.hidden_channels = check_int(hidden_channels, "hidden_channels", minimum=1)
+        self.norm = check_choice(norm, "norm", _NORMS)
+        self.residual = check_bool(residual, "residual")
         h = hidden_channels
         self.net1 = _MLP([2 * in_channels + edge_channels, h, 2 * h + edge_channels], norm)
         self.net2 = _MLP([h, h, out_channels], norm)
@@ -116,17 +126,28 @@ class TripletGraphConv(nn.Module):
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor):
         """``x`` (N, in_channels), ``edge_index`` (2, E) rows (subject, object), ``edge_attr`` (E, edge_channels).
 
-        Returns ``(x_out (N, out_channels), edge_out (E, edge_channels))``.
+        Returns ``(x_out (N, out_channels), edge_out (E, edge_channels))``. Node ids outside ``[0, N)`` raise
+        :class:`ValueError`.
         """
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"`x` must have shape (num_nodes, {self.in_channels}), got {tuple(x.shape)}")
-        if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(f"`edge_index` must have shape (2, num_edges), got {tuple(edge_index.shape)}")
-        if edge_attr.dim() != 2 or edge_attr.size(0) != edge_index.size(1) or edge_attr.size(1) != self.edge_channels:
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(
+                f"`x` must have shape (num_nodes, {self.in_channels}), got {tuple(getattr(x, 'shape', ()))}"
+            )
+        edge_index = check_edge_index(edge_index, x.size(0))
+        if (
+            not isinstance(edge_attr, torch.Tensor)
+            or edge_attr.dim() != 2
+            or edge_attr.size(0) != edge_index.size(1)
+            or edge_attr.size(1) != self.edge_channels
+        ):
             raise ValueError(
                 f"`edge_attr` must have shape ({edge_index.size(1)}, {self.edge_channels}), "
-                f"got {tuple(edge_attr.shape)}"
+                f"got {tuple(getattr(edge_attr, 'shape', ()))}"
             )
+        return self._convolve(x, edge_index, edge_attr)
+
+    def _convolve(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor):
+        """:meth:`forward` on validated inputs (the stack validates once for all its layers)."""
         n, h = x.size(0), self.hidden_channels
         s_idx, o_idx = edge_index[0], edge_index[1]
         if s_idx.numel() > 0:
@@ -163,6 +184,29 @@ class TripletGCN(nn.Module):
     All layers but the last keep ``in_channels``; the last maps to ``out_channels``. Predicates can be given as
     integer ids (embedded with an own ``nn.Embedding(num_predicates, edge_channels)``) or as features.
 
+    Parameters
+    ----------
+    in_channels, edge_channels : int
+        Widths of the node and predicate features.
+    out_channels : int, optional
+        Width of the last layer's node output (defaults to ``in_channels``).
+    hidden_channels : int
+        Width of the triple messages.
+    num_layers : int
+        Number of layers.
+    norm : {"layer", "batch", None}
+    residual : bool
+    num_predicates : int, optional
+        Size of the predicate vocabulary, for predicate ids as ``edge_attr``.
+
+    Shapes
+    ------
+    - input: ``x`` (N, in_channels), ``edge_index`` (2, E), ``edge_attr`` (E,) predicate ids or
+      (E, edge_channels) features
+    - output: ``(x_out (N, out_channels), edge_out (E, edge_channels))``
+
+    Examples
+    --------
     >>> gcn = TripletGCN(32, edge_channels=16, out_channels=8, num_layers=3, num_predicates=16)
     >>> x, e = gcn(torch.randn(4, 32), torch.tensor([[0, 1], [1, 2]]), torch.tensor([3, 5]))
     >>> tuple(x.shape), tuple(e.shape)
@@ -181,13 +225,13 @@ class TripletGCN(nn.Module):
         num_predicates: int | None = None,
     ):
         super().__init__()
-        _check_positive(num_layers, "num_layers")
+        num_layers = check_int(num_layers, "num_layers", minimum=1)
         out_channels = in_channels if out_channels is None else out_channels
         self.in_channels, self.out_channels, self.edge_channels = in_channels, out_channels, edge_channels
         self.num_predicates = num_predicates
         self.embedding = None
         if num_predicates is not None:
-            _check_positive(num_predicates, "num_predicates")
+            num_predicates = self.num_predicates = check_int(num_predicates, "num_predicates", minimum=1)
             self.embedding = nn.Embedding(num_predicates, edge_channels)
         self.layers = nn.ModuleList(
             [
@@ -211,20 +255,30 @@ class TripletGCN(nn.Module):
             layer.reset_parameters()
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor):
+        """Run every layer; see the class docstring for the shapes."""
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(
+                f"`x` must have shape (num_nodes, {self.in_channels}), got {tuple(getattr(x, 'shape', ()))}"
+            )
+        edge_index = check_edge_index(edge_index, x.size(0))
+        if not isinstance(edge_attr, torch.Tensor):
+            raise ValueError(f"`edge_attr` must be a torch.Tensor, got {type(edge_attr).__name__}")
         if not edge_attr.is_floating_point():
             if self.embedding is None:
                 raise ValueError("`edge_attr` holds predicate ids but the TripletGCN has no `num_predicates` embedding")
-            if edge_attr.dim() != 1:
-                raise ValueError(f"predicate ids in `edge_attr` must be 1-D, got shape {tuple(edge_attr.shape)}")
+            if edge_attr.dim() != 1 or edge_attr.size(0) != edge_index.size(1):
+                raise ValueError(
+                    f"predicate ids in `edge_attr` must have shape ({edge_index.size(1)},), "
+                    f"got {tuple(edge_attr.shape)}"
+                )
             if edge_attr.numel() and (int(edge_attr.min()) < 0 or int(edge_attr.max()) >= self.num_predicates):
                 raise ValueError(f"`edge_attr` holds predicate ids outside [0, num_predicates={self.num_predicates})")
             edge_attr = self.embedding(edge_attr)
-        if edge_index.numel():
-            lo, hi = int(edge_index.min()), int(edge_index.max())
-            if lo < 0:
-                raise ValueError(f"`edge_index` contains a negative node id ({lo})")
-            if hi >= x.size(0):
-                raise ValueError(f"`edge_index` refers to node {hi}, but only {x.size(0)} nodes were given")
+        elif edge_attr.dim() != 2 or edge_attr.size(0) != edge_index.size(1) or edge_attr.size(1) != self.edge_channels:
+            raise ValueError(
+                f"`edge_attr` must have shape ({edge_index.size(1)}, {self.edge_channels}), "
+                f"got {tuple(edge_attr.shape)}"
+            )
         for layer in self.layers:
-            x, edge_attr = layer(x, edge_index, edge_attr)
+            x, edge_attr = layer._convolve(x, edge_index, edge_attr)
         return x, edge_attr

@@ -89,7 +89,7 @@ def run_demo(verbose: bool = True, train_seconds: float = 30.0, use_cache: bool 
         if verbose:
             print(
                 f"  trained a tiny model for {time.perf_counter() - t0:.0f} s ({model.steps_done_} steps, "
-                f"final loss {np.mean(model.loss_history_[-50:]):.3f})"
+                f"final loss {np.mean(model.history_[-50:]):.3f})"
             )
         if use_cache:
             model.save(cache)

@@ -6,6 +6,17 @@ The edit functions return a new graph (a :class:`~graphdiff.data.scenes.Scene` w
 ``extra["edited_nodes"]`` (the nodes allowed to move when re-sampling with ``mode="clamp"``), and
 ``extra["changed_triples"]`` (row ids of the new or changed triples, for scoring them separately). Re-sample with
 :meth:`graphdiff.scene.EchoScene.resample`.
+
+An edit may leave the graph inconsistent on purpose (the new relation next to unchanged ones that it contradicts);
+the validation of the edited graph then warns (:class:`~graphdiff.data.scenes.ContradictingRelationsWarning`)
+instead of refusing it. A relation of a node to itself is refused.
+
+>>> from graphdiff.data import scenes
+>>> room = scenes.generate_scenes(1, seed=0)[0]
+>>> k = int((room.triples[:, 1] == scenes.PREDICATE_TO_ID["left"]).argmax())  # a "left" triple
+>>> edited = flip_relation(room, k)
+>>> scenes.PREDICATES[edited.triples[-1, 1]], edited.extra["edited_nodes"].tolist() == [room.triples[k, 0]]
+('right', True)
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from graphdiff.data import scenes as S
+from graphdiff.data.validation import check_bool, check_int
 
 __all__ = ["add_node", "set_relation", "flip_relation"]
 
@@ -40,10 +52,7 @@ def _pred_id(predicate) -> int:
         if predicate not in S.PREDICATE_TO_ID:
             raise ValueError(f"unknown predicate {predicate!r}; expected one of {S.PREDICATES}")
         return S.PREDICATE_TO_ID[predicate]
-    p = int(predicate)
-    if not 0 <= p < len(S.PREDICATES):
-        raise ValueError(f"predicate id {p} outside [0, {len(S.PREDICATES)})")
-    return p
+    return check_int(predicate, "predicate", minimum=0, maximum=len(S.PREDICATES) - 1)
 
 
 def _check_node(scene, i, name):
@@ -71,7 +80,8 @@ def set_relation(scene: S.Scene, subject: int, predicate, obj: int, drop_conflic
     subject has moved, and a model follows the majority. The default keeps them, as SG-FRONT's "relationship change"
     evaluation does.
     """
-    S.check_scene(scene)
+    S.check_scene(scene, stacklevel=3)
+    drop_conflicts = check_bool(drop_conflicts, "drop_conflicts")
     s, o = _check_node(scene, subject, "subject"), _check_node(scene, obj, "obj")
     if s == o:
         raise ValueError("`subject` and `obj` must be different nodes")
@@ -95,8 +105,9 @@ def set_relation(scene: S.Scene, subject: int, predicate, obj: int, drop_conflic
 def flip_relation(scene: S.Scene, index: int, drop_conflicts: bool = False) -> S.Scene:
     """Replace triple ``index`` by its interpretable opposite (left <-> right, front <-> behind, bigger <-> smaller,
     taller <-> shorter), as SG-FRONT's "relationship change" mode does."""
-    S.check_scene(scene)
-    if not 0 <= int(index) < len(scene.triples):
+    S.check_scene(scene, stacklevel=3)
+    index = check_int(index, "index", minimum=0)
+    if index >= len(scene.triples):
         raise ValueError(f"`index`={index} is not a triple of this scene ({len(scene.triples)} triples)")
     s, p, o = (int(x) for x in scene.triples[index])
     if p not in _FLIPPABLE:
@@ -110,8 +121,8 @@ def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
 
     The new node gets id ``n_objects`` (after the old objects and the floor; ``_scene_`` stays last).
     """
-    S.check_scene(scene)
-    c = S.CLASS_TO_ID.get(cls, None) if isinstance(cls, str) else int(cls)
+    S.check_scene(scene, stacklevel=3)
+    c = S.CLASS_TO_ID.get(cls, None) if isinstance(cls, str) else check_int(cls, "cls")
     if c is None or not 0 <= c < len(S.CLASSES) or c in (S.SCENE_ID, S.FLOOR_ID):
         raise ValueError(f"`cls`={cls!r} is not an object class; expected one of {S.CLASSES[1:-1]}")
     n = scene.num_nodes

@@ -1,10 +1,10 @@
 """Metrics of generated scenes: SG constraint accuracy, layout MMD, and shape MMD / COV / 1-NNA / consistency.
 
-EchoScene (https://arxiv.org/abs/2405.00915) Sec. 4.1-4.2 and Tables 2-3; the protocols follow the reference
-evaluation (``shared/papers/echoscene.md`` Sec. 2.4 and 3.1):
+EchoScene (https://arxiv.org/abs/2405.00915) Sec. 4.1-4.2 and Tables 2-3; the protocols follow the evaluation in the
+authors' released code:
 
 * **Relation (SG constraint) accuracy**, :func:`relation_accuracy`, with SG-FRONT's evaluation rules on the
-  de-normalised boxes ``[l, h, w, x, y, z]`` (angle ignored, boxes axis-aligned, and, as in the reference
+  de-normalised boxes ``[l, h, w, x, y, z]`` (angle ignored, boxes axis-aligned, and, as in the authors'
   ``corners_from_box``, l laid along z and w along x for the IoU and corner tests):
   left/right :math:`z_s - z_o \\le -0.05` / :math:`\\ge 0.05`; front/behind :math:`x_s - x_o \\ge -0.05` /
   :math:`\\le 0.05`; these four also fail when :math:`\\mathrm{IoU}_{min} > 0.3` (intersection over the smaller
@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from graphdiff.data import scenes as S
+from graphdiff.data.validation import check_float, check_int, check_seed
 
 __all__ = [
     "GROUPS",
@@ -57,7 +58,7 @@ _EVALUATED = np.array(sorted({_P[p] for ps in GROUPS.values() for p in ps}))
 
 
 def _eval_boxes(boxes):
-    """Axis-aligned eval boxes with the reference axis swap: x-extent = w, z-extent = l."""
+    """Axis-aligned eval boxes with the authors' evaluation axis swap: x-extent = w, z-extent = l."""
     b = np.asarray(boxes, dtype=np.float64)
     lo = np.stack([b[:, 3] - b[:, 2] / 2, b[:, 4], b[:, 5] - b[:, 0] / 2], axis=1)
     hi = np.stack([b[:, 3] + b[:, 2] / 2, b[:, 4] + b[:, 1], b[:, 5] + b[:, 0] / 2], axis=1)
@@ -70,6 +71,8 @@ def relation_pass(boxes, triples) -> np.ndarray:
     t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
     if b.ndim != 2 or b.shape[1] < 6:
         raise ValueError(f"`boxes` must have shape (n, 7), got {b.shape}")
+    if not np.isfinite(b).all():
+        raise ValueError("`boxes` contains NaN or infinite values")
     if t.size and (t[:, [0, 2]].min() < 0 or t[:, [0, 2]].max() >= len(b)):
         raise ValueError(f"`triples` refer to a node outside [0, {len(b)})")
     s, p, o = t[:, 0], t[:, 1], t[:, 2]
@@ -115,6 +118,8 @@ def relation_accuracy(scenes: Sequence[S.Scene], triples: Sequence[np.ndarray] |
     relations' accuracies), ``mean`` (mSG), ``total`` (over all evaluated triples), ``directional`` (mean of
     left/right and front/behind) and ``counts`` (triples per group). Triples touching ``_scene_`` are skipped.
     """
+    if triples is not None and len(triples) != len(scenes):
+        raise ValueError(f"`triples` must hold one array per scene ({len(scenes)}), got {len(triples)}")
     passes = {p: [] for p in S.PREDICATES}
     for k, sc in enumerate(scenes):
         t = np.asarray(sc.triples if triples is None else triples[k], dtype=np.int64).reshape(-1, 3)
@@ -149,6 +154,8 @@ _RASTER_CLASSES = [i for i, c in enumerate(S.CLASSES) if c not in ("_scene_", "f
 def top_down_raster(scene: S.Scene, res: int = 32, extent: float = 4.5) -> np.ndarray:
     """``(C, res, res)`` float raster: for every object class, the top-down footprint of its oriented boxes
     over ``[-extent, extent]^2`` metres (room-centred)."""
+    res = check_int(res, "res", minimum=1)
+    extent = check_float(extent, "extent", minimum=0.0, low_open=True)
     c = (np.arange(res) + 0.5) / res * 2 * extent - extent
     X, Z = np.meshgrid(c, c, indexing="ij")
     pts = np.stack([X.ravel(), Z.ravel()], axis=1)  # (res^2, 2)
@@ -175,6 +182,7 @@ def layout_mmd(
     """
     if len(generated) < 2 or len(reference) < 2:
         raise ValueError("`generated` and `reference` must each hold at least 2 scenes")
+    bandwidth = check_float(bandwidth, "bandwidth", minimum=0.0, low_open=True, allow_none=True)
     X = torch.as_tensor(np.stack([top_down_raster(s, res).ravel() for s in generated]), dtype=torch.float64)
     Y = torch.as_tensor(np.stack([top_down_raster(s, res).ravel() for s in reference]), dtype=torch.float64)
     dyy = torch.cdist(Y, Y) ** 2
@@ -196,6 +204,8 @@ def layout_mmd(
 def surface_points(grids, num_points: int = 256, seed: int = 0) -> torch.Tensor:
     """``(n, num_points, 3)`` points: the surface voxels of each grid (occupied with an empty 6-neighbour),
     centred and scaled to unit max-abs, sampled with replacement to ``num_points``. An empty grid gives zeros."""
+    num_points = check_int(num_points, "num_points", minimum=1)
+    seed = check_seed(seed)
     grids = np.asarray(grids, dtype=bool)
     if grids.ndim != 4:
         raise ValueError(f"`grids` must have shape (n, r, r, r), got {grids.shape}")
@@ -253,6 +263,7 @@ def shape_metrics(
     ``gen_grids`` / ``ref_grids`` map a class name to ``(n, r, r, r)`` occupancy grids; classes with fewer than 2
     shapes on either side are skipped; at most ``max_per_class`` shapes per side are used (the first ones).
     """
+    max_per_class = check_int(max_per_class, "max_per_class", minimum=2)
     per_class = {}
     for cls in sorted(set(gen_grids) & set(ref_grids)):
         g, r = np.asarray(gen_grids[cls])[:max_per_class], np.asarray(ref_grids[cls])[:max_per_class]

@@ -1,6 +1,6 @@
 """Training objective and loop with resumable checkpoints for EchoScene (https://arxiv.org/abs/2405.00915, Sec. 3.5).
 
-Loss (eps-prediction, notes Sec. 1.4, 1.5, 1.8): :math:`L = L_{layout} + L_{shape}` with
+Loss (eps-prediction, Sec. 3.5): :math:`L = L_{layout} + L_{shape}` with
 
 .. math::
 
@@ -9,22 +9,26 @@ Loss (eps-prediction, notes Sec. 1.4, 1.5, 1.8): :math:`L = L_{layout} + L_{shap
     t, c) \\|^2
 
 over the nodes with a real box (the ``_scene_`` node is masked out), **one timestep per scene** shared by its nodes,
-and the same for the shape codes of the objects with **one timestep per object**, as the reference code does.
+and the same for the shape codes of the objects with **one timestep per object**, as the authors' released code
+does.
 One AdamW optimiser over all parameters, gradient-norm clipping, linear warm-up then cosine decay, an exponential
 moving average of the weights for sampling. Checkpoints hold the weights, the EMA, the optimiser, the step and the
-random-generator state, so a resumed run takes exactly the steps an uninterrupted one would.
+random-generator state, so a resumed run takes exactly the steps an uninterrupted one would
+(:mod:`graphdiff.scene.checkpoint` writes and verifies them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import os
-from pathlib import Path
+import time
 
 import torch
 from tqdm.auto import tqdm
 
 from graphdiff.nn.diffusion import DDPMSchedule
+from graphdiff.scene.checkpoint import load_checkpoint, save_checkpoint
+from graphdiff.scene.config import TrainingConfig
 
 __all__ = ["diffusion_loss", "train_loop", "save_checkpoint", "load_checkpoint"]
 
@@ -72,55 +76,36 @@ def _lr_factor(step, total, warmup):
     return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def save_checkpoint(path, state: dict) -> None:
-    """Write a checkpoint atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path, map_location="cpu") -> dict:
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"checkpoint {path} does not exist")
-    return torch.load(path, map_location=map_location, weights_only=False)
-
-
 def train_loop(
     net,
     ema,
     data_list,
+    config: TrainingConfig,
     *,
-    layout_schedule,
-    shape_schedule,
-    steps: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    grad_clip: float,
-    ema_decay: float,
-    seed: int,
+    layout_schedule: DDPMSchedule,
+    shape_schedule: DDPMSchedule | None,
     device,
-    verbose: bool,
+    verbose: bool = False,
     checkpoint_path=None,
     checkpoint_every: int = 0,
     resume_state: dict | None = None,
     extra_state: dict | None = None,
     max_time_s: float | None = None,
 ):
-    """Train ``net`` for ``steps`` optimiser steps on batches of ``batch_size`` scenes drawn from ``data_list``.
+    """Train ``net`` for ``config.steps`` optimiser steps on batches of ``config.batch_size`` scenes drawn from
+    ``data_list`` (PyG ``Data`` from :func:`graphdiff.scene.codecs.scene_to_data`), updating the EMA copy ``ema``.
 
     Returns ``(history, state)``: the per-step losses and the final checkpoint state. ``resume_state`` (a loaded
-    checkpoint) restores weights, EMA, optimiser, step and generator. ``max_time_s`` stops early (the state records
-    the step reached); it counts the CPU time of this process (``time.process_time``), so that a run on a shared
-    machine gets the same amount of computation as on an idle one.
+    checkpoint, its configuration checked by the caller) restores weights, EMA, optimiser, step and generator.
+    ``checkpoint_every`` > 0 writes ``checkpoint_path`` every that many steps (and at the end). ``max_time_s``
+    stops early (the state records the step reached); it counts the CPU time of this process
+    (``time.process_time``), so that a run on a shared machine gets the same amount of computation as on an idle
+    one. Every draw comes from one generator seeded with ``config.seed``.
     """
-    import time
-
     from torch_geometric.data import Batch
 
+    steps, batch_size, ema_decay, grad_clip = config.steps, config.batch_size, config.ema_decay, config.grad_clip
+    seed, lr, weight_decay = config.seed, config.lr, config.weight_decay
     gen = torch.Generator().manual_seed(int(seed))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     warmup = max(1, min(200, steps // 10))
@@ -137,6 +122,7 @@ def train_loop(
 
     def state(step):
         out = {
+            "training": dataclasses.asdict(config),
             "model": net.state_dict(),
             "ema": ema.state_dict(),
             "optimizer": opt.state_dict(),
