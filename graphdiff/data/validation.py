@@ -32,6 +32,7 @@ __all__ = [
     "check_float",
     "check_bool",
     "check_choice",
+    "check_str",
     "check_seed",
     "check_device",
     "check_edge_index",
@@ -128,6 +129,15 @@ def check_choice(value, name: str, choices: Iterable):
     if not ok:
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {options}; got {_describe(value)}")
+    return value
+
+
+def check_str(value, name: str, *, allow_empty: bool = False) -> str:
+    """A text knob (a name, a key): a ``str``, non-empty unless ``allow_empty``."""
+    if not isinstance(value, str):
+        raise ValueError(f"`{name}` must be a string, got {type(value).__name__} {_describe(value)}")
+    if not value and not allow_empty:
+        raise ValueError(f"`{name}` must be a non-empty string")
     return value
 
 
