@@ -210,13 +210,28 @@ def verify_form(path, form: Mapping) -> None:
         raise ChecksumError(f"the manifest lists no checksum for {form.get('name')!r}; refusing to use {path}")
 
 
-# Verified (path, size, mtime_ns, form name) tuples: a file is hashed once per process unless it changes.
+# Verified files, keyed by path, size, mtime, ctime, device and inode (and the form): a file is hashed once per
+# process unless it changes. The ctime is in the key because an in-place edit can restore size and mtime (os.utime)
+# but not the ctime, which every write and every utime call sets to the current time; the inode catches a file
+# replaced by another one with the same size and times.
 _VERIFIED: set[tuple] = set()
 
 
 def _verify_cached(path: Path, form: Mapping) -> None:
     st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, form.get("name"), form.get("sha256"))
+    key = (
+        str(path.resolve()),
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+        st.st_dev,
+        st.st_ino,
+        form.get("name"),
+        form.get("sha256"),
+        form.get("git_sha1"),
+        form.get("content_sha256"),
+        form.get("content_git_sha1"),
+    )
     if key in _VERIFIED:
         return
     verify_form(path, form)

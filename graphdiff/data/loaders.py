@@ -47,7 +47,7 @@ from graphdiff.data.download import MissingDataError, download_form, find_form
 from graphdiff.data.formats import Format, get_format
 from graphdiff.data.formats._common import normalize_rows
 from graphdiff.data.tabular import TabularDataset
-from graphdiff.data.validation import check_bool, check_choice, check_edge_index, check_labels
+from graphdiff.data.validation import check_bool, check_choice, check_device, check_edge_index, check_labels
 
 __all__ = [
     "load",
@@ -226,11 +226,36 @@ def datasets_status(root=None) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------------- files
+def _blocking_path(directory: Path) -> tuple[Path, str] | None:
+    """The first component of ``directory`` that exists but is not a directory, and what it is; ``None`` if none.
+
+    A data root (or a dataset folder) that is a regular file makes every file of it "missing": this says why.
+    """
+    for path in [*reversed(directory.parents), directory]:
+        if path.is_dir():
+            continue
+        if path.is_symlink() and not path.exists():
+            return path, f"a broken symbolic link (to {os.readlink(path)})"
+        if path.exists():
+            return path, "a regular file" if path.is_file() else "not a directory"
+        return None
+    return None
+
+
 def _resolve(
     name: str, entry: dict, root, roles, download: bool, verify: bool, verbose: bool, fmt: Format, loader: str
 ) -> dict:
     """Map each requested file role to ``(path, form)``, verifying checksums; download or report what is missing."""
     directory = data_root(root) / entry["folder"] / "raw"
+    blocked = _blocking_path(directory)
+    if blocked is not None:
+        path, what = blocked
+        which = "the data root" if path == data_root(root) else "a folder under the data root"
+        raise MissingDataError(
+            f"dataset {name!r}: {path} ({which}) is {what}, not a directory, so no file of {directory} can be "
+            f"there. Point the data root (`root` argument > $GRAPHDIFF_DATA > user cache) at the folder that "
+            f"holds {entry['folder']}/raw/."
+        )
     found, missing = {}, []
     for role in roles:
         forms = entry["files"][role]
@@ -392,6 +417,7 @@ def load(
     With the files in place, ``load("cora")`` returns 2,708 nodes, 10,556 directed edges, 1,433 features, 7 classes
     and the public split 140 / 500 / 1000.
     """
+    device = None if device is None else check_device(device)
     key, data = _read(name, "graph", root, download, verify, verbose, options)
     data.name = key
     # Features were checked for NaN/inf before densifying (dense_x); edges and labels are checked here.

@@ -7,6 +7,9 @@ sorted LongTensors of node indices.
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -16,6 +19,8 @@ from graphdiff.data.download import open_form
 from graphdiff.data.validation import check_int
 
 __all__ = [
+    "describe",
+    "parsing",
     "read_bytes",
     "read_text",
     "undirected",
@@ -29,19 +34,50 @@ __all__ = [
 ]
 
 
+def describe(hit) -> str:
+    """The file of a ``(path, form)`` hit (or a bare path) as an error message names it."""
+    if isinstance(hit, tuple):
+        path, form = hit
+        member = form.get("member")
+        return f"{path} (member {member})" if member else str(path)
+    return str(hit)
+
+
+@contextlib.contextmanager
+def parsing(hit, kind: str):
+    """Re-raise any error of the parser run inside the block as a ``ValueError`` naming the file and its format.
+
+    The files are checksum-verified before they are read, so this fires only for files loaded with
+    ``verify=False`` (or for a form whose bytes the manifest vouches for wrongly): networkx, numpy, scipy and
+    pickle errors then name the file instead of surfacing bare.
+
+    Examples
+    --------
+    >>> with parsing("/data/x.npz", "npz"):
+    ...     raise KeyError("adj_data")
+    Traceback (most recent call last):
+    ...
+    ValueError: /data/x.npz is not a readable npz file (KeyError: 'adj_data')
+    """
+    try:
+        yield
+    except Exception as exc:
+        raise ValueError(f"{describe(hit)} is not a readable {kind} file ({type(exc).__name__}: {exc})") from exc
+
+
 def read_bytes(hit) -> bytes:
     """All bytes of a verified ``(path, form)`` (the archive member for archive forms)."""
     path, form = hit
-    with open_form(path, form) as f:
+    if not form.get("archive"):
+        return Path(path).read_bytes()
+    with parsing(hit, form["archive"]), open_form(path, form) as f:
         return f.read()
 
 
 def read_text(hit) -> str:
     """:func:`read_bytes` decoded as UTF-8; a file that is not UTF-8 text raises ``ValueError`` naming it."""
-    try:
+    with parsing(hit, "UTF-8 text"):
         return read_bytes(hit).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{hit[0]} is not UTF-8 text ({exc})") from None
 
 
 def undirected(edges: np.ndarray, num_nodes: int, weight: np.ndarray | None = None):

@@ -12,7 +12,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphdiff.data.download import open_form
-from graphdiff.data.formats._common import dense_x, read_text, select_split, undirected
+from graphdiff.data.formats._common import dense_x, parsing, read_text, select_split, undirected
 from graphdiff.data.formats._registry import register_format
 from graphdiff.data.formats._text import parse_int_pairs
 from graphdiff.data.formats.npz import SPLIT_OPTION
@@ -73,7 +73,7 @@ def read_geom_gcn(name: str, files: dict, split=None) -> Data:
     edges = parse_int_pairs(body.encode(), files["edges"][1]["name"])
     masks = {"train_mask": [], "val_mask": [], "test_mask": []}
     for k in range(NUM_SPLITS):
-        with open_form(*files[f"split_{k}"]) as f:
+        with parsing(files[f"split_{k}"], "Geom-GCN split npz"), open_form(*files[f"split_{k}"]) as f:
             with np.load(io.BytesIO(f.read()), allow_pickle=False) as npz:
                 for key in masks:
                     masks[key].append(torch.from_numpy(npz[key].astype(bool)))

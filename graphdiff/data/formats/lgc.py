@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from graphdiff.data.formats._common import communities_from, contiguous_labels, read_text, undirected
+from graphdiff.data.formats._common import communities_from, contiguous_labels, parsing, read_text, undirected
 from graphdiff.data.formats._registry import register_format
 from graphdiff.data.validation import check_choice, check_float, check_str
 
@@ -68,11 +68,20 @@ def read_graphml(path, weight_key: str = "weight"):
     return names, edges, weights, g.is_directed()
 
 
+def _edge_attribute_names(path) -> set:
+    """Names of the edge attributes declared in a GraphML file (its ``<key for="edge">`` elements)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    return {k.get("attr.name") for k in root.iter() if k.tag.endswith("key") and k.get("for") == "edge"}
+
+
 def read_gml(path, attribute: str = "gt"):
     """GML with a ground-truth node attribute -> (names, (2, E) int64 edges, raw attribute values)."""
     import networkx as nx
 
-    g = nx.read_gml(path, label=None)
+    with parsing(path, "GML"):
+        g = nx.read_gml(path, label=None)
     nodes = list(g.nodes())
     index = {n: i for i, n in enumerate(nodes)}
     edges = np.array([(index[u], index[v]) for u, v in g.edges()], dtype=np.int64).reshape(-1, 2).T
@@ -157,12 +166,22 @@ def _inf_weights(weight: np.ndarray, name: str, inf_weight) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------------- readers
 @register_format("lgc_graphml", options={**INF_WEIGHT_OPTION, "weight_key": check_str})
-def read_lgc_graphml(name: str, files: dict, inf_weight="max", weight_key: str = "weight") -> Data:
+def read_lgc_graphml(name: str, files: dict, inf_weight="max", weight_key: str | None = None) -> Data:
     """GraphML + ``.class`` + ground truth -> ``Data`` with ``y``, ``communities`` and ``edge_weight`` when the
-    ``weight_key`` attribute is not 1 everywhere."""
-    names, edges, weight, _ = read_graphml(files["graph"][0], weight_key)
+    ``weight_key`` attribute (default ``"weight"``, when the edges have it) is not 1 everywhere; a ``weight_key``
+    given explicitly must be an attribute of the edges."""
+    with parsing(files["graph"], "GraphML"):
+        names, edges, weight, _ = read_graphml(files["graph"][0], weight_key or "weight")
+    if weight is None and weight_key is not None:
+        with parsing(files["graph"], "GraphML"):
+            keys = sorted(_edge_attribute_names(files["graph"][0]))
+        raise ValueError(
+            f"{name}: no edge carries the attribute weight_key={weight_key!r}; "
+            f"the edge attributes are {', '.join(map(repr, keys)) or 'none'}"
+        )
     num_nodes = len(names)
-    raw = np.loadtxt(files["class"][0], dtype=np.float64, ndmin=1)
+    with parsing(files["class"], ".class (one number per line)"):
+        raw = np.loadtxt(files["class"][0], dtype=np.float64, ndmin=1)
     if raw.size != num_nodes or not np.array_equal(raw, np.round(raw)):
         raise ValueError(f"{name}: the .class file must hold one integer cluster id per graph node ({num_nodes})")
     y, class_values = contiguous_labels(raw.astype(np.int64))

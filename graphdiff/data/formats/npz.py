@@ -23,7 +23,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphdiff.data.download import open_form
-from graphdiff.data.formats._common import communities_from, dense_x, edges_of, select_split, undirected
+from graphdiff.data.formats._common import communities_from, dense_x, edges_of, parsing, select_split, undirected
 from graphdiff.data.formats._registry import register_format
 from graphdiff.data.validation import check_int
 
@@ -131,28 +131,31 @@ def _labelled_graph(parsed) -> Data:
 @register_format("gnn_benchmark_npz", features=True)
 def read_gnn_benchmark(name: str, files: dict) -> Data:
     """gnn-benchmark npz -> ``Data`` with ``x``, ``y`` (and ``class_names`` when the file has them)."""
-    with open_form(*files["graph"]) as f:
-        return _labelled_graph(read_gnn_benchmark_npz(f))
+    with parsing(files["graph"], "gnn-benchmark npz"), open_form(*files["graph"]) as f:
+        parsed = read_gnn_benchmark_npz(f)
+    return _labelled_graph(parsed)
 
 
 @register_format("sparse_graph_npz", features=True)
 def read_sparse_graph(name: str, files: dict) -> Data:
     """APPNP "SparseGraph" npz -> ``Data`` with ``x`` and ``y``."""
-    with open_form(*files["graph"]) as f:
-        return _labelled_graph(read_sparse_graph_npz(f))
+    with parsing(files["graph"], "SparseGraph npz"), open_form(*files["graph"]) as f:
+        parsed = read_sparse_graph_npz(f)
+    return _labelled_graph(parsed)
 
 
 @register_format("adj_npz")
 def read_adjacency(name: str, files: dict) -> Data:
     """Adjacency-only npz -> ``Data`` with ``y`` and no ``x``."""
-    with open_form(*files["graph"]) as f:
-        return _labelled_graph(read_adj_npz(f))
+    with parsing(files["graph"], "adjacency npz"), open_form(*files["graph"]) as f:
+        parsed = read_adj_npz(f)
+    return _labelled_graph(parsed)
 
 
 @register_format("nocd_npz", features=True)
 def read_nocd(name: str, files: dict) -> Data:
     """NOCD npz -> ``Data`` with ``x`` (when stored) and overlapping ``communities``, no ``y``."""
-    with open_form(*files["graph"]) as f:
+    with parsing(files["graph"], "NOCD npz"), open_form(*files["graph"]) as f:
         raw = read_nocd_npz(f)
     num_nodes = raw["adj"].shape[0]
     edges, _ = edges_of(raw["adj"])
@@ -171,7 +174,7 @@ def read_nocd(name: str, files: dict) -> Data:
 @register_format("heterophilous_npz", options=SPLIT_OPTION, features=True)
 def read_heterophilous(name: str, files: dict, split=None) -> Data:
     """Platonov et al. npz -> ``Data`` with ``x``, ``y`` and the 10 fixed splits (or split ``split``)."""
-    with open_form(*files["graph"]) as f:
+    with parsing(files["graph"], "heterophilous-graph npz"), open_form(*files["graph"]) as f:
         raw = read_heterophilous_npz(f)
     x = raw["node_features"]
     num_nodes = x.shape[0]

@@ -20,7 +20,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphdiff.data.download import open_form
-from graphdiff.data.formats._common import dense_x, index_mask, undirected
+from graphdiff.data.formats._common import dense_x, index_mask, parsing, undirected
 from graphdiff.data.formats._registry import register_format
 from graphdiff.data.formats._text import parse_int_lines
 
@@ -79,11 +79,11 @@ def planetoid_edges(graph: dict) -> np.ndarray:
 @register_format("planetoid", feature_roles=FEATURE_ROLES)
 def read_planetoid(name: str, files: dict, features: bool = True) -> Data:
     """Planetoid files -> ``Data`` with ``x`` (unless ``features=False``), ``y`` and the public split masks."""
-    with open_form(*files["test.index"]) as f:
+    with parsing(files["test.index"], "Planetoid test.index"), open_form(*files["test.index"]) as f:
         test_index = read_test_index(f)
     objs = {}
     for ext in ("y", "ty", "ally", "graph") + (FEATURE_ROLES if features else ()):
-        with open_form(*files[ext]) as f:
+        with parsing(files[ext], "Planetoid pickle"), open_form(*files[ext]) as f:
             objs[ext] = read_planetoid_pickle(f)
     sorted_test = np.sort(test_index)
     lo, hi = int(sorted_test[0]), int(sorted_test[-1])

@@ -21,7 +21,15 @@ import torch
 from torch_geometric.data import Data
 
 from graphdiff.data.download import open_form
-from graphdiff.data.formats._common import communities_from, contiguous_labels, dense_x, edges_of, read_text, undirected
+from graphdiff.data.formats._common import (
+    communities_from,
+    contiguous_labels,
+    dense_x,
+    edges_of,
+    parsing,
+    read_text,
+    undirected,
+)
 from graphdiff.data.formats._registry import register_format
 from graphdiff.data.formats._text import parse_int_pairs
 
@@ -41,16 +49,18 @@ def read_musae(edges_text: str, features_json: str, target_text: str, name: str 
     last: ``page_type`` for Facebook, monthly ``target`` traffic for the Wikipedia graphs)."""
     body = edges_text.split("\n", 1)[1] if "\n" in edges_text else ""
     edges = parse_int_pairs(body.replace(",", " ").encode(), f"{name}_edges.csv")
-    feats = json.loads(features_json)
+    with parsing(f"{name}_features.json", "JSON"):
+        feats = json.loads(features_json)
     nodes = np.fromiter((int(k) for k in feats), dtype=np.int64, count=len(feats))
     counts = np.fromiter((len(v) for v in feats.values()), dtype=np.int64, count=len(feats))
     cols = np.fromiter((c for v in feats.values() for c in v), dtype=np.int64, count=int(counts.sum()))
     rows = np.repeat(nodes, counts)
     reader = csv.reader(io.StringIO(target_text))
-    header = next(reader)
+    header = next(reader, [""])
     if header[0] != "id":
         raise ValueError(f"{name}_target.csv: unexpected header {header}")
-    table = [(int(r[0]), r[-1]) for r in reader if r]
+    with parsing(f"{name}_target.csv", "CSV (integer node id first)"):
+        table = [(int(r[0]), r[-1]) for r in reader if r]
     ids = np.array([t[0] for t in table], dtype=np.int64)
     values = np.array([t[1] for t in table])
     return {"edges": edges, "feature_rows": rows, "feature_cols": cols, "target_ids": ids, "target": values,
@@ -60,7 +70,7 @@ def read_musae(edges_text: str, features_json: str, target_text: str, name: str 
 @register_format("blogcatalog_mat")
 def read_blogcatalog(name: str, files: dict) -> Data:
     """BlogCatalog ``.mat`` -> ``Data`` with overlapping ``communities`` (interest groups), no ``x`` or ``y``."""
-    with open_form(*files["graph"]) as f:
+    with parsing(files["graph"], "MATLAB .mat"), open_form(*files["graph"]) as f:
         raw = read_blogcatalog_mat(f)
     num_nodes = raw["network"].shape[0]
     edges, _ = edges_of(raw["network"])
