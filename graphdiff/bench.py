@@ -153,7 +153,9 @@ class Results:
     """
 
     def __init__(self, benchmark: str, *, quick: bool = False, command: str | None = None, device: str = "cpu"):
-        self.benchmark = benchmark
+        from graphdiff.data.validation import check_str
+
+        self.benchmark = check_str(benchmark, "benchmark")
         self.quick = quick
         self.command = command or "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
         self.device = device
@@ -192,11 +194,27 @@ class Results:
         Returns
         -------
         dict
-            The row. A second row with the same key raises ``ValueError``.
+            The row.
+
+        Raises
+        ------
+        ValueError
+            For a second row with the same key, no values, or a NaN / infinite value or cost.
         """
         if isinstance(values, (int, float, bool)):
             values = [float(values)]
-        values = [float(v) for v in values]
+        where = f"results row ({dataset}, {method}, {setting}, {metric})"
+        try:
+            values = [float(v) for v in values]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: every value must be a number ({exc})") from None
+        bad = [v for v in values if not math.isfinite(v)]
+        if bad:
+            # json.dumps would write NaN / Infinity, which is not JSON: refuse here, where the row is known.
+            raise ValueError(f"{where}: {len(bad)} of its {len(values)} values are NaN or infinite ({bad[0]})")
+        for label, cost in (("time_s", time_s), ("peak_mem_mb", peak_mem_mb)):
+            if cost is not None and not math.isfinite(float(cost)):
+                raise ValueError(f"{where}: `{label}` must be finite, got {cost}")
         mean, std = _mean_std(values)
         key = (dataset, method, json.dumps(setting, sort_keys=True), metric)
         for row in self.rows:

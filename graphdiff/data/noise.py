@@ -145,7 +145,9 @@ def _prepare(y, num_classes, mask):
     y = check_labels(y, name="y")
     num_classes = check_int(num_classes, "num_classes", minimum=0, allow_none=True)
     if num_classes is None:
-        num_classes = int(y.max()) + 1 if y.numel() else 0
+        if not y.numel():
+            raise ValueError("`y` is empty, so `num_classes` cannot be inferred from it: pass num_classes")
+        num_classes = int(y.max()) + 1
     y = check_labels(y, num_classes=num_classes, name="y")
     mask = torch.ones_like(y, dtype=torch.bool) if mask is None else check_mask(mask, y.numel(), name="mask")
     return y, int(num_classes), mask.to(y.device)

@@ -367,6 +367,8 @@ def check_features(x, name: str = "x", num_nodes: int | None = None) -> torch.Te
         raise ValueError(f"`{name}` must be 2-D (num_nodes, num_features), got shape {tuple(x.shape)}")
     if num_nodes is not None and x.size(0) != num_nodes:
         raise ValueError(f"`{name}` has {x.size(0)} rows but the graph has {num_nodes} nodes")
+    if x.is_complex():
+        raise ValueError(f"`{name}` must hold real features, got dtype {x.dtype}")
     if not x.is_floating_point():
         x = x.float()
     if not torch.isfinite(x).all():

@@ -71,6 +71,8 @@ def normalized_adjacency(
         edge_weight = torch.as_tensor(edge_weight, device=device)
         if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
             raise ValueError(f"`edge_weight` must have shape ({edge_index.size(1)},), got {tuple(edge_weight.shape)}")
+        if edge_weight.is_complex():
+            raise ValueError(f"`edge_weight` must be real, got dtype {edge_weight.dtype}")
         if not torch.isfinite(edge_weight).all() or (edge_weight < 0).any():
             raise ValueError("`edge_weight` must be finite and non-negative")
         edge_weight = edge_weight.float() if not edge_weight.is_floating_point() else edge_weight
@@ -102,8 +104,23 @@ def _check_propagation_args(adj: torch.Tensor, y: torch.Tensor, alpha: float, st
         raise ValueError("`adj` must be a square sparse tensor (see normalized_adjacency)")
     if not isinstance(y, torch.Tensor):
         raise ValueError(f"`{name}` must be a torch.Tensor, got {type(y).__name__}")
+    if y.dim() not in (1, 2):
+        raise ValueError(f"`{name}` must be 1-D (N,) or 2-D (N, C), got shape {tuple(y.shape)}")
     if y.size(0) != adj.size(0):
         raise ValueError(f"`{name}` has {y.size(0)} rows but `adj` has {adj.size(0)} nodes")
+    if y.device != adj.device:
+        raise ValueError(f"`{name}` is on {y.device} but `adj` on {adj.device}: move one of them")
+    if y.is_complex() or y.dtype == torch.bool:
+        raise ValueError(f"`{name}` must hold real numbers, got dtype {y.dtype}")
+    if y.is_floating_point() and y.dtype != adj.dtype:
+        raise ValueError(f"`{name}` is {y.dtype} but `adj` is {adj.dtype}: pass both in one floating dtype")
+    if y.is_floating_point() and not bool(torch.isfinite(y).all()):
+        bad = ~torch.isfinite(y)
+        rows = bad.nonzero()[:, 0]
+        raise ValueError(
+            f"`{name}` holds {int(bad.sum())} NaN or infinite value(s) (first in row {int(rows[0])}): propagation "
+            "would spread them over the graph"
+        )
     alpha = check_rate(alpha, name="alpha", upper_inclusive=True)
     steps = check_int(steps, "steps", minimum=0)
     return alpha, steps
