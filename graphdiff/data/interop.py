@@ -24,36 +24,13 @@ from torch_geometric.utils import coalesce
 from torch_geometric.utils import from_networkx as _pyg_from_networkx
 from torch_geometric.utils import to_networkx as _pyg_to_networkx
 
-from graphdiff.data.validation import check_bool, check_edge_index, check_int
+from graphdiff.data.validation import check_bool, check_edge_index, check_edge_weight, check_int
 
 __all__ = ["to_networkx", "from_networkx", "to_scipy", "from_scipy", "to_dgl", "from_dgl"]
 
 
 #: Edge attributes read as weights: checked for NaN / infinity in both directions.
 WEIGHT_KEYS = ("edge_weight", "weight")
-
-
-def _check_weight(weight, num_edges: int, name: str) -> torch.Tensor:
-    """A 1-D real tensor of ``num_edges`` finite weights (integer and boolean weights become float32)."""
-    if isinstance(weight, np.ndarray):
-        weight = torch.from_numpy(weight)
-    elif not isinstance(weight, torch.Tensor):
-        raise ValueError(f"`{name}` must be a torch.Tensor or numpy array, got {type(weight).__name__}")
-    weight = weight.detach()
-    if weight.dim() != 1 or weight.numel() != num_edges:
-        raise ValueError(f"`{name}` must have shape ({num_edges},), one weight per edge, got {tuple(weight.shape)}")
-    if weight.is_complex():
-        raise ValueError(f"`{name}` must be real, got dtype {weight.dtype}")
-    if not weight.is_floating_point():
-        weight = weight.float()
-    bad = ~torch.isfinite(weight)
-    if bool(bad.any()):
-        first = int(bad.nonzero()[0, 0])
-        raise ValueError(
-            f"`{name}` holds {int(bad.sum())} NaN or infinite weight(s) (first at edge {first}: "
-            f"{float(weight[first])}); edge weights must be finite"
-        )
-    return weight
 
 
 def _first_asymmetric(edge_index: torch.Tensor, weight: torch.Tensor, num_nodes: int):
@@ -111,7 +88,7 @@ def to_networkx(data: Data, node_attrs=("y",), undirected: bool = True):
         view[a] = data[a]
     edge_attrs = None
     if getattr(data, "edge_weight", None) is not None:
-        weight = _check_weight(data.edge_weight, edge_index.size(1), "data.edge_weight")
+        weight = check_edge_weight(data.edge_weight, edge_index.size(1), "data.edge_weight")
         edge_index, weight = coalesce(edge_index, weight, num_nodes=num_nodes, reduce="sum")
         if undirected:
             clash = _first_asymmetric(edge_index, weight, num_nodes)
@@ -179,7 +156,7 @@ def from_networkx(graph, group_node_attrs=None) -> Data:
     edge_keys = [k for k in _edge_attr_keys(g) if k in data]
     for key in edge_keys:
         if key in WEIGHT_KEYS and isinstance(data[key], torch.Tensor):
-            data[key] = _check_weight(data[key], num_edges, f"{key} (edge attribute)")
+            data[key] = check_edge_weight(data[key], num_edges, f"{key} (edge attribute)")
     # Sort the edges by (source, target) and merge duplicates (parallel edges), carrying every edge attribute.
     edge_index = data.edge_index
     order = torch.argsort(edge_index[0] * max(num_nodes, 1) + edge_index[1], stable=True)
@@ -249,7 +226,7 @@ def to_scipy(data_or_edge_index, num_nodes: int | None = None, edge_weight=None)
     if edge_weight is None:
         w = np.ones(edge_index.shape[1], dtype=np.float32)
     else:
-        w = _check_weight(edge_weight, edge_index.shape[1], "edge_weight").cpu().numpy()
+        w = check_edge_weight(edge_weight, edge_index.shape[1], "edge_weight").cpu().numpy()
     mat = sp.csr_matrix((w, (edge_index[0], edge_index[1])), shape=(num_nodes, num_nodes))
     mat.sum_duplicates()
     return mat

@@ -38,6 +38,7 @@ __all__ = [
     "check_edge_index",
     "check_features",
     "check_labels",
+    "check_edge_weight",
     "check_mask",
     "check_rate",
     "check_data",
@@ -425,6 +426,55 @@ def check_labels(y, num_classes: int | None = None, name: str = "y", length: int
         if num_classes is not None and hi >= num_classes:
             raise ValueError(f"`{name}` contains class id {hi}, outside [0, num_classes={num_classes})")
     return y.long()
+
+
+def check_edge_weight(weight, num_edges: int, name: str = "edge_weight", *, non_negative: bool = False) -> torch.Tensor:
+    """One finite real weight per edge.
+
+    Parameters
+    ----------
+    weight : torch.Tensor or numpy.ndarray, shape (E,)
+        Edge weights; integer and boolean weights become float32, complex ones are refused.
+    num_edges : int
+        ``E``, the number of columns of the matching ``edge_index``.
+    name : str, default "edge_weight"
+        The argument's name, used in the error message.
+    non_negative : bool, default False
+        Refuse negative weights too.
+
+    Returns
+    -------
+    torch.Tensor
+        Floating, shape ``(E,)``, on the device of ``weight``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_edge_weight(torch.tensor([1, 2]), 2)
+    tensor([1., 2.])
+    >>> check_edge_weight(torch.tensor([1.0, float("nan")]), 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: `edge_weight` holds 1 NaN or infinite weight(s) (first at edge 1: nan); edge weights must be finite
+    """
+    weight = _as_tensor(weight, name).detach()
+    if weight.dim() != 1 or weight.numel() != num_edges:
+        raise ValueError(f"`{name}` must have shape ({num_edges},), one weight per edge, got {tuple(weight.shape)}")
+    if weight.is_complex():
+        raise ValueError(f"`{name}` must be real, got dtype {weight.dtype}")
+    if not weight.is_floating_point():
+        weight = weight.float()
+    bad = ~torch.isfinite(weight)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        raise ValueError(
+            f"`{name}` holds {int(bad.sum())} NaN or infinite weight(s) (first at edge {first}: "
+            f"{float(weight[first])}); edge weights must be finite"
+        )
+    if non_negative and bool((weight < 0).any()):
+        first = int((weight < 0).nonzero()[0, 0])
+        raise ValueError(f"`{name}` must be non-negative, got {float(weight[first])} at edge {first}")
+    return weight
 
 
 def check_mask(mask, length: int, name: str = "mask") -> torch.Tensor:

@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import torch
 
-from graphdiff.data.validation import check_bool, check_choice, check_edge_index, check_int, check_mask, check_rate
+from graphdiff.data.validation import (
+    check_bool,
+    check_choice,
+    check_edge_index,
+    check_edge_weight,
+    check_int,
+    check_mask,
+    check_rate,
+)
 
 __all__ = ["normalized_adjacency", "lazy_propagation", "personalized_propagation"]
 
@@ -68,14 +76,7 @@ def normalized_adjacency(
     if edge_weight is None:
         edge_weight = torch.ones(edge_index.size(1), device=device)
     else:
-        edge_weight = torch.as_tensor(edge_weight, device=device)
-        if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
-            raise ValueError(f"`edge_weight` must have shape ({edge_index.size(1)},), got {tuple(edge_weight.shape)}")
-        if edge_weight.is_complex():
-            raise ValueError(f"`edge_weight` must be real, got dtype {edge_weight.dtype}")
-        if not torch.isfinite(edge_weight).all() or (edge_weight < 0).any():
-            raise ValueError("`edge_weight` must be finite and non-negative")
-        edge_weight = edge_weight.float() if not edge_weight.is_floating_point() else edge_weight
+        edge_weight = check_edge_weight(edge_weight, edge_index.size(1), non_negative=True).to(device)
     if add_self_loops:
         loops = torch.arange(num_nodes, device=device)
         edge_index = torch.cat([edge_index, loops.unsqueeze(0).repeat(2, 1)], dim=1)
