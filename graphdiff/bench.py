@@ -1,8 +1,12 @@
-"""Benchmark results in the one format of ``shared/CONVENTIONS.md``, and isolated runs that measure their own cost.
+"""Benchmark results in one format for every benchmark, and isolated runs that measure their own cost.
 
 Every script in ``benchmarks/`` builds a :class:`Results`, adds one row per (dataset, method, setting, metric), and
 writes ``benchmarks/results/<benchmark>.json`` (``<benchmark>.quick.json`` with ``--quick``). README tables are
-generated from these files by ``benchmarks/make_tables.py``; nothing in them is typed by hand.
+generated from these files by ``benchmarks/make_tables.py``; nothing in them is typed by hand. A results file is a
+JSON object with ``benchmark``, ``created`` (UTC), ``command`` (what regenerates it), ``environment`` (versions,
+device, threads, git commit; see :func:`environment`) and ``rows``; each row has ``dataset``, ``method``,
+``setting`` (every knob that distinguishes rows), ``metric``, ``mean``, ``std`` (population), ``n``, ``seeds`` and,
+where measured, ``time_s`` and ``peak_mem_mb``.
 
 :func:`run_isolated` runs one measured run in a fresh process (``spawn``), so that the peak resident memory it
 reports is the run's own: a process's peak never goes down, so runs sharing a process would inherit each other's.
@@ -28,7 +32,13 @@ __all__ = ["Results", "environment", "run_isolated", "peak_rss_mb", "results_dir
 
 
 def results_dir() -> Path:
-    """``benchmarks/results`` of the repository this package is installed from (editable installs)."""
+    """``benchmarks/results`` of the repository this package is installed from (editable installs).
+
+    Examples
+    --------
+    >>> results_dir().parts[-2:]
+    ('benchmarks', 'results')
+    """
     return Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 
@@ -47,7 +57,24 @@ def _git_commit() -> str | None:
 
 
 def environment(device: str = "cpu") -> dict[str, Any]:
-    """The ``environment`` block of a results file: versions, device, thread count and git commit."""
+    """The ``environment`` block of a results file: versions, device, thread count and git commit.
+
+    Parameters
+    ----------
+    device : str, default "cpu"
+        The device the runs used; the GPU name is added for a CUDA device.
+
+    Returns
+    -------
+    dict
+        ``python``, ``torch``, ``torch_geometric``, ``device``, ``threads``, ``git_commit`` (``None`` outside a git
+        checkout), ``machine``, ``cpu_count`` (and ``gpu``).
+
+    Examples
+    --------
+    >>> sorted(environment())[:4]
+    ['cpu_count', 'device', 'git_commit', 'machine']
+    """
     import torch
     import torch_geometric
 
@@ -72,6 +99,11 @@ def peak_rss_mb() -> float:
     On Linux this is ``VmHWM`` of ``/proc/self/status``: the high-water mark of this process's own address space.
     ``ru_maxrss`` is not used there because Linux carries it across ``exec``, so a child started by ``spawn`` would
     report at least the parent's resident size at fork time. Elsewhere ``ru_maxrss`` is the fallback.
+
+    Examples
+    --------
+    >>> peak_rss_mb() > 0
+    True
     """
     try:
         with open("/proc/self/status", encoding="ascii") as f:
@@ -95,15 +127,35 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 class Results:
-    """Collects rows and writes one results file.
+    """Collects the rows of one benchmark and writes its results file.
 
-    >>> res = Results("erase_label_noise", quick=True)
-    >>> res.add("cora", "erase", {"noise": "uniform", "rate": 0.3, "validation": "noisy"},
-    ...         "test_accuracy", [0.80, 0.82], seeds=[0, 1], time_s=12.0, peak_mem_mb=800.0)
+    Parameters
+    ----------
+    benchmark : str
+        The benchmark's name: the file is ``<benchmark>.json`` (``<benchmark>.quick.json`` with ``quick``).
+    quick : bool, default False
+        A ``--quick`` run.
+    command : str, optional
+        The command that regenerates the file (default: this process's command line, script path relative).
+    device : str, default "cpu"
+        Recorded in the ``environment`` block.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> res = Results("erase_label_noise", quick=True, command="python benchmarks/erase_label_noise.py --quick")
+    >>> row = res.add("cora", "erase", {"noise": "uniform", "rate": 0.3, "validation": "noisy"},
+    ...               "test_accuracy", [0.80, 0.82], seeds=[0, 1], time_s=12.0, peak_mem_mb=800.0)
+    >>> round(row["mean"], 3), round(row["std"], 3), row["n"]
+    (0.81, 0.01, 2)
+    >>> res.write(tempfile.mkdtemp()).name
+    'erase_label_noise.quick.json'
     """
 
     def __init__(self, benchmark: str, *, quick: bool = False, command: str | None = None, device: str = "cpu"):
-        self.benchmark = benchmark
+        from graphdiff.data.validation import check_str
+
+        self.benchmark = check_str(benchmark, "benchmark")
         self.quick = quick
         self.command = command or "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
         self.device = device
@@ -122,9 +174,47 @@ class Results:
         peak_mem_mb: float | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
+        """Add one row: the mean and population std of ``values`` for (dataset, method, setting, metric).
+
+        Parameters
+        ----------
+        dataset, method, metric : str
+            Lower-case names (loader names for datasets).
+        setting : dict
+            Every knob that distinguishes this row from others (JSON-serialisable).
+        values : float or iterable of float
+            One value per seed.
+        seeds : sequence of int, optional
+            The seeds behind ``values``.
+        time_s, peak_mem_mb : float, optional
+            Wall time per run and peak resident memory, where the cost is measured.
+        **extra
+            Further fields of the row.
+
+        Returns
+        -------
+        dict
+            The row.
+
+        Raises
+        ------
+        ValueError
+            For a second row with the same key, no values, or a NaN / infinite value or cost.
+        """
         if isinstance(values, (int, float, bool)):
             values = [float(values)]
-        values = [float(v) for v in values]
+        where = f"results row ({dataset}, {method}, {setting}, {metric})"
+        try:
+            values = [float(v) for v in values]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: every value must be a number ({exc})") from None
+        bad = [v for v in values if not math.isfinite(v)]
+        if bad:
+            # json.dumps would write NaN / Infinity, which is not JSON: refuse here, where the row is known.
+            raise ValueError(f"{where}: {len(bad)} of its {len(values)} values are NaN or infinite ({bad[0]})")
+        for label, cost in (("time_s", time_s), ("peak_mem_mb", peak_mem_mb)):
+            if cost is not None and not math.isfinite(float(cost)):
+                raise ValueError(f"{where}: `{label}` must be finite, got {cost}")
         mean, std = _mean_std(values)
         key = (dataset, method, json.dumps(setting, sort_keys=True), metric)
         for row in self.rows:
@@ -149,6 +239,7 @@ class Results:
         return row
 
     def to_dict(self) -> dict[str, Any]:
+        """The results file's content: ``benchmark``, ``created``, ``command``, ``environment`` and ``rows``."""
         return {
             "benchmark": self.benchmark,
             "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -158,6 +249,8 @@ class Results:
         }
 
     def write(self, directory: str | os.PathLike | None = None) -> Path:
+        """Write the file (atomically, through a temporary file) into ``directory`` (default :func:`results_dir`)
+        and return its path."""
         directory = Path(directory) if directory is not None else results_dir()
         directory.mkdir(parents=True, exist_ok=True)
         suffix = ".quick.json" if self.quick else ".json"
@@ -189,6 +282,25 @@ def run_isolated(fn: Callable, *args, threads: int | None = None, **kwargs) -> t
 
     ``fn`` must be importable (a module-level function) and its result picklable. ``time_s`` is the wall time of
     the call itself, not of the process start-up; ``peak_mem_mb`` is the child's peak resident memory.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function.
+    *args, **kwargs
+        Its arguments (picklable).
+    threads : int, optional
+        ``torch.set_num_threads`` in the child.
+
+    Returns
+    -------
+    tuple
+        ``(result, time_s, peak_mem_mb)``.
+
+    Raises
+    ------
+    RuntimeError
+        When ``fn`` raises in the child (the child's traceback is in the message).
     """
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()

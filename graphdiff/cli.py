@@ -37,12 +37,26 @@ def _format_size(num_bytes) -> str:
     return str(num_bytes)
 
 
+def _root_line(root) -> str:
+    """``data root: <path>``, saying so when the path is not a directory (then nothing can be found under it)."""
+    from graphdiff.data.loaders import _blocking_path
+
+    blocked = _blocking_path(root)
+    if blocked is None:
+        return f"data root: {root}" + ("" if root.is_dir() else " (does not exist)")
+    path, what = blocked
+    if path == root:
+        return f"data root: {root} is {what}, not a directory: no dataset can be found under it"
+    return f"data root: {root} cannot exist: {path} is {what}, not a directory"
+
+
 def cmd_datasets(args) -> int:
+    """``graphdiff datasets``: one line per dataset of the manifest (present, size, source)."""
     from graphdiff import data as gd
 
     root = gd.data_root(args.root)
     rows = gd.datasets_status(args.root)
-    print(f"data root: {root}")
+    print(_root_line(root))
     width = max(len(r["name"]) for r in rows)
     print(f"{'name':<{width}s}  {'present':<8s} {'size':>9s}  source")
     for r in rows:
@@ -55,7 +69,11 @@ def cmd_datasets(args) -> int:
             line += f"  (without {', '.join(absent_optional)})"
         print(line)
     missing = [r["name"] for r in rows if not r["present"]]
-    if missing:
+    from graphdiff.data.loaders import _blocking_path
+
+    if _blocking_path(root) is not None:
+        print(f"\nNo dataset can be under {root}: set GRAPHDIFF_DATA (or --root) to a directory.")
+    elif missing:
         print(
             f"\n{len(missing)} dataset(s) missing under {root}; `graphdiff.data.load(name)` says which file goes where."
         )
@@ -63,6 +81,7 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    """``graphdiff demo``: data summaries, then each method's ``run_demo``; exit status 1 if one failed."""
     from graphdiff import data as gd
     from graphdiff.data import synthetic
 
@@ -78,8 +97,9 @@ def cmd_demo(args) -> int:
         try:
             print(_summary(name, gd.load(name)))
             shown = True
-        except (FileNotFoundError, OSError) as exc:
-            print(f"  {name:<22s} not available: {str(exc).splitlines()[0]}")
+        except (OSError, ValueError) as exc:  # missing (MissingDataError), corrupt (ChecksumError) or unreadable
+            kind = "corrupt" if isinstance(exc, gd.ChecksumError) else "not available"
+            print(f"  {name:<22s} {kind}: {str(exc).splitlines()[0]}")
     if not shown:
         print("  (set GRAPHDIFF_DATA to the folder holding planetoid/, amazon_photo/, ... to use real data)")
     methods = args.only or METHODS
@@ -102,6 +122,7 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``graphdiff`` argument parser (sub-commands ``datasets`` and ``demo``)."""
     parser = argparse.ArgumentParser(prog="graphdiff", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_data = sub.add_parser("datasets", help="list datasets and whether they are present under the data root")
@@ -114,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Entry point of the ``graphdiff`` command; returns the exit status.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["demo", "--only", "erase"]).only
+    ['erase']
+    """
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import graphdiff.data as gd
-from graphdiff.data import loaders
 from graphdiff.data.download import ChecksumError, MissingDataError
+from graphdiff.data.formats import _common, _text, lgc, planetoid
 
 REPO = Path(__file__).resolve().parents[1]
 GRAPHS = gd.available("graph")
@@ -330,10 +330,10 @@ def test_bad_arguments(tmp_path):
 
 def test_canonical_edges_helper():
     edges = np.array([[0, 1, 1, 2, 2, 3], [1, 0, 1, 3, 3, 0]])
-    ei, w = loaders._undirected(edges, 5)
+    ei, w = _common.undirected(edges, 5)
     assert w is None
     assert ei.tolist() == [[0, 0, 1, 2, 3, 3], [1, 3, 0, 3, 0, 2]]
-    ei, w = loaders._undirected(np.array([[0, 1], [1, 0]]), 2, np.array([2.0, 5.0]))
+    ei, w = _common.undirected(np.array([[0, 1], [1, 0]]), 2, np.array([2.0, 5.0]))
     assert ei.tolist() == [[0, 1], [1, 0]] and w.tolist() == [5.0, 5.0]  # max of the two directions
 
 
@@ -342,34 +342,30 @@ def test_planetoid_unpickler_refuses_other_classes():
     import os
     import pickle
 
-    from graphdiff.data import _formats
-
     class Evil:
         def __reduce__(self):
             return (os.getcwd, ())
 
     payload = pickle.dumps(Evil(), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
-        _formats.read_planetoid_pickle(io.BytesIO(payload))
+        planetoid.read_planetoid_pickle(io.BytesIO(payload))
 
 
 def test_text_parsers_reject_bad_input():
-    from graphdiff.data import _formats
-
-    assert _formats.parse_int_pairs(b"# header\n# more\n0\t1\n2 3\n").tolist() == [[0, 2], [1, 3]]
+    assert _text.parse_int_pairs(b"# header\n# more\n0\t1\n2 3\n").tolist() == [[0, 2], [1, 3]]
     with pytest.raises(ValueError, match="two integers"):
-        _formats.parse_int_pairs(b"0 1\n2\n")
+        _text.parse_int_pairs(b"0 1\n2\n")
     with pytest.raises(ValueError, match="integers"):
-        _formats.parse_int_pairs(b"0 1\n2 x\n")
-    members, owner = _formats.parse_communities(b"5 6 7\n\n8 9\n")
+        _text.parse_int_pairs(b"0 1\n2 x\n")
+    members, owner = _text.parse_communities(b"5 6 7\n\n8 9\n")
     assert members.tolist() == [5, 6, 7, 8, 9] and owner.tolist() == [0, 0, 0, 1, 1]
     with pytest.raises(ValueError, match="three"):
-        _formats.read_name_edges("a\tb\tw\nx\ty\n")
-    src, dst, w = _formats.read_name_edges("s\tt\tw\nb\ta\t2.5\nc\tb\tinf\n")
-    assert _formats.names_to_index(src, ["c", "a", "b"], "t").tolist() == [2, 0]
-    assert _formats.names_to_index(dst, ["c", "a", "b"], "t").tolist() == [1, 2] and np.isinf(w[1])
+        lgc.read_name_edges("a\tb\tw\nx\ty\n")
+    src, dst, w = lgc.read_name_edges("s\tt\tw\nb\ta\t2.5\nc\tb\tinf\n")
+    assert lgc.names_to_index(src, ["c", "a", "b"], "t").tolist() == [2, 0]
+    assert lgc.names_to_index(dst, ["c", "a", "b"], "t").tolist() == [1, 2] and np.isinf(w[1])
     with pytest.raises(ValueError, match="unknown.*'zz'"):
-        _formats.names_to_index(np.array(["a", "zz"]), ["a", "b"], "t")
+        lgc.names_to_index(np.array(["a", "zz"]), ["a", "b"], "t")
 
 
 def test_datasets_readme_is_generated_from_manifest():
@@ -395,7 +391,7 @@ def test_heterophilous_splits(real_data_root):
     for k in range(10):  # the three masks of every split are disjoint
         m = full.train_mask[:, k].int() + full.val_mask[:, k].int() + full.test_mask[:, k].int()
         assert int(m.max()) <= 1
-    for bad in (10, -1, 1.0, True):
+    for bad in (10, -1, 1.5, True, "3"):  # an integral float (1.0) is split 1, as check_int reads integer knobs
         with pytest.raises(ValueError, match="split"):
             gd.load("wisconsin", root=real_data_root, split=bad)
     # edges are stored once in the file: every stored edge appears in both directions

@@ -108,7 +108,7 @@ def test_tabular_missing_and_corrupt(tmp_path):
 
 
 def test_adult_parser_rejects_malformed_rows(tmp_path):
-    from graphdiff.data import tabular
+    from graphdiff.data.formats import tabular
 
     header = (
         "age, workclass, fnlwgt, education, education-num, marital-status, occupation, relationship, race, sex, "
@@ -118,17 +118,17 @@ def test_adult_parser_rejects_malformed_rows(tmp_path):
         "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White, Male, 2174, 0, 40, "
         "United-States, <=50K\n"
     )
-    X, y = tabular._parse_adult(header + good + good.replace("<=50K", ">50K."), "t")
+    X, y = tabular.parse_adult(header + good + good.replace("<=50K", ">50K."), "t")
     assert X.shape == (2, 14) and y.tolist() == [0, 1]
     with pytest.raises(ValueError, match="fields"):
-        tabular._parse_adult(header + "39, State-gov\n", "t")
+        tabular.parse_adult(header + "39, State-gov\n", "t")
     with pytest.raises(ValueError, match="label"):
-        tabular._parse_adult(header + good.replace("<=50K", "maybe"), "t")
+        tabular.parse_adult(header + good.replace("<=50K", "maybe"), "t")
     # the UCI form: no header, a '|1x3 Cross validator' line, a final blank line
-    X2, y2 = tabular._parse_adult("|1x3 Cross validator\n" + good + "\n", "t")
+    X2, y2 = tabular.parse_adult("|1x3 Cross validator\n" + good + "\n", "t")
     assert X2.shape == (1, 14) and y2.tolist() == [0]
     with pytest.raises(ValueError, match="no data rows"):
-        tabular._parse_adult(header, "t")
+        tabular.parse_adult(header, "t")
 
 
 def test_adult_canonical_uci_form(real_data_root, tmp_path):

@@ -3,8 +3,8 @@ scene graphs and tabular data. See ``CONTRIBUTING.md`` for the contract every me
 
 from graphdiff.data import bags, interop, noise, splits, synthetic, validation
 from graphdiff.data.download import ChecksumError, MissingDataError
-from graphdiff.data.loaders import available, data_root, dataset_info, datasets_status, load
-from graphdiff.data.tabular import TabularDataset, load_tabular
+from graphdiff.data.loaders import available, data_root, dataset_info, datasets_status, load, load_tabular
+from graphdiff.data.tabular import TabularDataset
 
 __all__ = [
     "load",

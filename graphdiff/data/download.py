@@ -64,13 +64,31 @@ def _hash_stream(stream, algo: str, prefix: bytes = b"") -> str:
 
 
 def sha256_file(path) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
+    """SHA-256 hex digest of a file, read in 1 MiB chunks.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_bytes(b"abc")
+    >>> sha256_file(path)[:16]
+    'ba7816bf8f01cfea'
+    """
     with open(path, "rb") as f:
         return _hash_stream(f, "sha256")
 
 
 def git_blob_sha1(path) -> str:
-    """The git blob id of a file: ``sha1(b"blob <size>\\0" + content)``."""
+    """The git blob id of a file: ``sha1(b"blob <size>\\0" + content)`` (what ``git hash-object`` prints).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty"
+    >>> _ = path.write_bytes(b"")
+    >>> git_blob_sha1(path)  # git's id of the empty blob
+    'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
+    """
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         return _hash_stream(f, "sha1", prefix=b"blob %d\0" % size)
@@ -133,6 +151,30 @@ def verify_form(path, form: Mapping) -> None:
     Checks the file's ``sha256`` (or ``git_sha1``) when the form lists one, and for archive forms the
     decompressed content's ``content_sha256`` (or ``content_git_sha1``). A form without any identifier is rejected:
     an unverifiable file is never used.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    form : mapping
+        A manifest form: ``name`` and at least one of ``sha256``, ``git_sha1``, or ``archive`` with ``member``
+        and ``content_sha256`` / ``content_git_sha1``.
+
+    Raises
+    ------
+    ChecksumError
+        Naming the file, the expected and the actual digest.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_bytes(b"abc")
+    >>> verify_form(path, {"name": "a.txt", "sha256": sha256_file(path)})  # silent: it matches
+    >>> verify_form(path, {"name": "a.txt", "sha256": "0" * 64})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphdiff.data.download.ChecksumError: checksum mismatch for .../a.txt: sha256 is ba7816bf..., expected 000...
     """
     path = Path(path)
     checked = False
@@ -168,13 +210,28 @@ def verify_form(path, form: Mapping) -> None:
         raise ChecksumError(f"the manifest lists no checksum for {form.get('name')!r}; refusing to use {path}")
 
 
-# Verified (path, size, mtime_ns, form name) tuples: a file is hashed once per process unless it changes.
+# Verified files, keyed by path, size, mtime, ctime, device and inode (and the form): a file is hashed once per
+# process unless it changes. The ctime is in the key because an in-place edit can restore size and mtime (os.utime)
+# but not the ctime, which every write and every utime call sets to the current time; the inode catches a file
+# replaced by another one with the same size and times.
 _VERIFIED: set[tuple] = set()
 
 
 def _verify_cached(path: Path, form: Mapping) -> None:
     st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, form.get("name"), form.get("sha256"))
+    key = (
+        str(path.resolve()),
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+        st.st_dev,
+        st.st_ino,
+        form.get("name"),
+        form.get("sha256"),
+        form.get("git_sha1"),
+        form.get("content_sha256"),
+        form.get("content_git_sha1"),
+    )
     if key in _VERIFIED:
         return
     verify_form(path, form)
@@ -184,9 +241,33 @@ def _verify_cached(path: Path, form: Mapping) -> None:
 def find_form(directory, forms: Iterable[Mapping], verify: bool = True) -> tuple[Path, Mapping] | None:
     """Return ``(path, form)`` for the first form present in ``directory`` (verified), or ``None``.
 
-    Several forms may share a file name (the canonical download and a staged variant with an added header line):
-    a present file is accepted if it matches any form of its name. A present file that matches none raises
+    Several forms may share a file name (the canonical download and a variant with an added header line): a
+    present file is accepted if it matches any form of its name. A present file that matches none raises
     :class:`ChecksumError` (it is reported, never skipped over or used).
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where the files are looked for.
+    forms : iterable of mapping
+        The accepted forms of one file role, in order of preference.
+    verify : bool, default True
+        Check the checksum (once per process per unchanged file); ``False`` takes the first present file as is.
+
+    Returns
+    -------
+    tuple of (pathlib.Path, mapping) or None
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> directory = pathlib.Path(tempfile.mkdtemp())
+    >>> form = {"name": "a.txt", "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}
+    >>> find_form(directory, [form]) is None
+    True
+    >>> _ = (directory / "a.txt").write_bytes(b"abc")
+    >>> find_form(directory, [form])[0].name
+    'a.txt'
     """
     directory = Path(directory)
     forms = list(forms)
@@ -226,8 +307,34 @@ def download_form(
 
     The bytes go to a temporary file next to the target (same filesystem, so the final :func:`os.replace` is
     atomic). On a checksum mismatch the temporary file is deleted and :class:`ChecksumError` raised; on a network
-    error :class:`MissingDataError` names the file, the directory and the URL. ``opener(url, timeout)`` returns a
-    readable response (defaults to :func:`urllib.request.urlopen`); tests pass their own.
+    error :class:`MissingDataError` names the file, the directory and the URL.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Target directory (created if needed).
+    form : mapping
+        A manifest form with ``name``, ``url`` and its checksum.
+    opener : callable, optional
+        ``opener(url, timeout)`` returning a readable response (default :func:`urllib.request.urlopen`).
+    timeout : float, default 60.0
+        Seconds before a stalled connection fails.
+    verbose : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pathlib.Path
+        The verified file.
+
+    Examples
+    --------
+    >>> import io, pathlib, tempfile
+    >>> form = {"name": "a.txt", "url": "https://example.org/a.txt",
+    ...         "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}
+    >>> path = download_form(tempfile.mkdtemp(), form, opener=lambda url, timeout: io.BytesIO(b"abc"), verbose=False)
+    >>> path.read_bytes()
+    b'abc'
     """
     directory = Path(directory)
     url = form.get("url")
@@ -264,7 +371,17 @@ def download_form(
 
 
 def open_form(path, form: Mapping):
-    """Open the verified file of a form for binary reading (the archive member for zip/gzip forms)."""
+    """Open the verified file of a form for binary reading (the archive member for zip, gzip and tar forms).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_bytes(b"abc")
+    >>> with open_form(path, {"name": "a.txt"}) as f:
+    ...     f.read()
+    b'abc'
+    """
     kind = form.get("archive")
     if kind == "zip":
         zf = zipfile.ZipFile(path)

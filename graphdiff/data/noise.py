@@ -3,18 +3,20 @@
 Implements the noise models of the label-noise literature as used by the graphdiff methods:
 
 * **uniform** -- transition ``T = (1 - r) I + r / (K - 1) (11^T - I)``: a label is kept with probability ``1 - r`` and
-  otherwise replaced by one of the other ``K - 1`` classes uniformly (ERASE's "symm", paper notes section 2).
+  otherwise replaced by one of the other ``K - 1`` classes uniformly (the "symm" noise of ERASE, Chen et al.,
+  CIKM 2024, https://arxiv.org/abs/2312.08852, and of its reference code https://github.com/eraseai/erase).
 * **pair** -- ``T = (1 - r) I + r P`` where ``P`` maps each class to one target class: the cyclic convention
   ``i -> i + 1 mod K`` of most label-noise papers, or one random other class per class as the ERASE code draws it
   ("asymm"; two classes may share a target).
-* **binary flips** ``(a0, a1)`` for local clustering (Back de Luca et al., ICLR 2024, section 2): a node of the target
-  cluster keeps label 1 with probability ``a1``, any other node keeps label 0 with probability ``a0``.
+* **binary flips** ``(a0, a1)`` for local clustering (Back de Luca, Fountoulakis & Yang, "Local Graph Clustering
+  with Noisy Labels", ICLR 2024, https://arxiv.org/abs/2310.08031, section 2): a node of the target cluster keeps
+  label 1 with probability ``a1``, any other node keeps label 0 with probability ``a0``.
 
 Noise is applied only where ``mask`` is true (e.g. the training and validation nodes) and is deterministic given
-``seed``. ``legacy=True`` reproduces the ERASE reference code's draw exactly: the global numpy ``RandomState`` seeded
-with ``seed``, for pair noise first one target draw per class in class order, then one categorical draw per masked
-node in node-index order (a categorical draw of numpy's ``choice`` is one uniform number compared with the row's
-cumulative sum, so drawing the uniforms in one call gives the very same labels).
+``seed``. ``legacy=True`` reproduces the ERASE reference code's draw exactly: a numpy ``RandomState`` seeded with
+``seed`` (the reference seeds the global one), for pair noise first one target draw per class in class order, then
+one categorical draw per masked node in node-index order (a categorical draw of numpy's ``choice`` is one uniform
+number compared with the row's cumulative sum, so drawing the uniforms in one call gives the very same labels).
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from graphdiff.data.validation import check_labels, check_mask, check_rate
+from graphdiff.data.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_labels,
+    check_mask,
+    check_rate,
+    check_seed,
+)
 
 __all__ = [
     "NoisyLabels",
@@ -39,14 +49,27 @@ __all__ = [
 
 @dataclass
 class NoisyLabels:
-    """Result of a label corruption.
+    """Result of a label corruption (:func:`uniform_noise`, :func:`pair_noise`).
 
-    Attributes:
-        y_noisy: corrupted labels (LongTensor, same shape and device as the input; unmasked entries unchanged).
-        transition: ``K x K`` row-stochastic matrix, ``transition[i, j] = P(noisy = j | clean = i)``.
-        realised_rate: fraction of the masked labels that actually changed.
-        flipped: boolean mask of the nodes whose label changed.
-        pair_targets: for pair noise, the target class of each class; ``None`` otherwise.
+    Attributes
+    ----------
+    y_noisy : torch.LongTensor, shape (N,)
+        Corrupted labels, on the device of the input; entries outside the mask are unchanged.
+    transition : torch.Tensor of float64, shape (K, K)
+        Row-stochastic matrix, ``transition[i, j] = P(noisy = j | clean = i)``.
+    realised_rate : float
+        Fraction of the masked labels that actually changed (0 when the mask is empty).
+    flipped : torch.BoolTensor, shape (N,)
+        True on the nodes whose label changed.
+    pair_targets : torch.LongTensor of shape (K,) or None
+        For pair noise, the target class of each class; ``None`` otherwise.
+
+    Examples
+    --------
+    >>> import torch
+    >>> noisy = uniform_noise(torch.tensor([0, 1, 2, 0, 1, 2]), 0.5, seed=0)
+    >>> noisy.y_noisy.shape, noisy.transition.shape, noisy.realised_rate == noisy.flipped.float().mean().item()
+    (torch.Size([6]), torch.Size([3, 3]), True)
     """
 
     y_noisy: torch.Tensor
@@ -57,24 +80,62 @@ class NoisyLabels:
 
 
 def uniform_transition(num_classes: int, rate: float) -> torch.Tensor:
-    """``(1 - r) I + r / (K - 1) (11^T - I)`` as a float64 tensor."""
+    """The uniform noise transition ``(1 - r) I + r / (K - 1) (11^T - I)``.
+
+    Parameters
+    ----------
+    num_classes : int
+        ``K >= 2``.
+    rate : float
+        ``r`` in ``[0, 1)``.
+
+    Returns
+    -------
+    torch.Tensor of float64, shape (K, K)
+
+    Examples
+    --------
+    >>> uniform_transition(3, 0.3)
+    tensor([[0.7000, 0.1500, 0.1500],
+            [0.1500, 0.7000, 0.1500],
+            [0.1500, 0.1500, 0.7000]], dtype=torch.float64)
+    """
     rate = check_rate(rate)
-    if num_classes < 2:
-        raise ValueError(f"`num_classes` must be at least 2 for label noise, got {num_classes}")
+    num_classes = check_int(num_classes, "num_classes", minimum=2)
     t = torch.full((num_classes, num_classes), rate / (num_classes - 1), dtype=torch.float64)
     t.fill_diagonal_(1.0 - rate)
     return t
 
 
 def pair_transition(targets, rate: float) -> torch.Tensor:
-    """``(1 - r) I + r P`` where row ``i`` of ``P`` is one-hot at ``targets[i] != i``."""
+    """The pair noise transition ``(1 - r) I + r P`` where row ``i`` of ``P`` is one-hot at ``targets[i] != i``.
+
+    Parameters
+    ----------
+    targets : sequence of int or torch.Tensor, shape (K,)
+        The class each class flips to, different from itself.
+    rate : float
+        ``r`` in ``[0, 1)``.
+
+    Returns
+    -------
+    torch.Tensor of float64, shape (K, K)
+
+    Examples
+    --------
+    >>> pair_transition([1, 2, 0], 0.25)
+    tensor([[0.7500, 0.2500, 0.0000],
+            [0.0000, 0.7500, 0.2500],
+            [0.2500, 0.0000, 0.7500]], dtype=torch.float64)
+    """
     rate = check_rate(rate)
-    targets = torch.as_tensor(targets, dtype=torch.long)
+    targets = check_labels(torch.as_tensor(targets), name="targets")
     k = targets.numel()
     if k < 2:
         raise ValueError(f"pair noise needs at least 2 classes, got {k}")
-    if (targets == torch.arange(k)).any() or targets.min() < 0 or targets.max() >= k:
+    if (targets == torch.arange(k, device=targets.device)).any() or targets.max() >= k:
         raise ValueError("`targets` must map every class to a different class in [0, num_classes)")
+    targets = targets.cpu()
     t = torch.eye(k, dtype=torch.float64) * (1.0 - rate)
     t[torch.arange(k), targets] += rate
     return t
@@ -82,8 +143,11 @@ def pair_transition(targets, rate: float) -> torch.Tensor:
 
 def _prepare(y, num_classes, mask):
     y = check_labels(y, name="y")
+    num_classes = check_int(num_classes, "num_classes", minimum=0, allow_none=True)
     if num_classes is None:
-        num_classes = int(y.max()) + 1 if y.numel() else 0
+        if not y.numel():
+            raise ValueError("`y` is empty, so `num_classes` cannot be inferred from it: pass num_classes")
+        num_classes = int(y.max()) + 1
     y = check_labels(y, num_classes=num_classes, name="y")
     mask = torch.ones_like(y, dtype=torch.bool) if mask is None else check_mask(mask, y.numel(), name="mask")
     return y, int(num_classes), mask.to(y.device)
@@ -116,16 +180,38 @@ def uniform_noise(
 ) -> NoisyLabels:
     """Uniform (symmetric) label noise on the masked nodes.
 
-    Args:
-        y: clean labels, shape ``(N,)``.
-        rate: per-label corruption probability ``r`` in ``[0, 1)``.
-        num_classes: ``K``; defaults to ``max(y) + 1``.
-        mask: boolean mask (or index tensor) of the nodes to corrupt; all nodes when ``None``.
-        seed: random seed.
-        legacy: reproduce the ERASE reference code's draw (numpy ``RandomState``) exactly.
+    Parameters
+    ----------
+    y : torch.Tensor, shape (N,)
+        Clean integer labels in ``[0, K)``.
+    rate : float
+        Per-label corruption probability ``r`` in ``[0, 1)``: a masked label is replaced by one of the other
+        ``K - 1`` classes with probability ``r``.
+    num_classes : int, optional
+        ``K``; defaults to ``max(y) + 1``.
+    mask : torch.Tensor, optional
+        Boolean mask of shape ``(N,)`` or int64 node ids of the nodes to corrupt (see
+        :func:`~graphdiff.data.validation.check_mask`; ``uint8`` is refused); all nodes when ``None``.
+    seed : int, default 0
+        Random seed in ``[0, 2**32 - 1]``.
+    legacy : bool, default False
+        Reproduce the ERASE reference code's draw (numpy ``RandomState``) exactly.
+
+    Returns
+    -------
+    NoisyLabels
+
+    Examples
+    --------
+    >>> import torch
+    >>> y = torch.arange(1000) % 4
+    >>> noisy = uniform_noise(y, 0.3, seed=0)
+    >>> round(noisy.realised_rate, 2), bool(noisy.y_noisy[~noisy.flipped].eq(y[~noisy.flipped]).all())
+    (0.31, True)
     """
     y, k, mask = _prepare(y, num_classes, mask)
     transition = uniform_transition(k, rate)
+    seed, legacy = check_seed(seed), check_bool(legacy, "legacy")
     n = int(mask.sum())
     uniforms = np.random.RandomState(seed).random_sample(n) if legacy else np.random.default_rng(seed).random(n)
     return _apply(y, mask, transition, uniforms)
@@ -140,19 +226,37 @@ def pair_noise(
     target: str = "cyclic",
     legacy: bool = False,
 ) -> NoisyLabels:
-    """Pair (flip) label noise on the masked nodes.
+    """Pair (flip) label noise on the masked nodes: a masked label of class ``i`` flips to ``targets[i]`` with
+    probability ``rate``.
 
-    Args:
-        target: ``"cyclic"`` (class ``i`` flips to ``i + 1 mod K``) or ``"random"`` (one random other class per
-            class, drawn with the same seed; the ERASE code's convention). ``legacy=True`` implies ``"random"``
-            drawn exactly as the reference code draws it.
+    Parameters
+    ----------
+    y, rate, num_classes, mask, seed
+        As in :func:`uniform_noise`.
+    target : {"cyclic", "random"}, default "cyclic"
+        ``"cyclic"``: class ``i`` flips to ``i + 1 mod K``; ``"random"``: one random other class per class, drawn
+        with the same seed (the ERASE code's convention; two classes may share a target).
+    legacy : bool, default False
+        Reproduce the ERASE reference code's draw exactly (needs ``target="random"``).
+
+    Returns
+    -------
+    NoisyLabels
+        With ``pair_targets`` set.
+
+    Examples
+    --------
+    >>> import torch
+    >>> noisy = pair_noise(torch.tensor([0, 1, 2] * 100), 0.4, seed=1)
+    >>> noisy.pair_targets.tolist(), sorted(set(noisy.y_noisy[:3].tolist()) | {0, 1, 2})
+    ([1, 2, 0], [0, 1, 2])
     """
     y, k, mask = _prepare(y, num_classes, mask)
     check_rate(rate)
     if k < 2:
         raise ValueError(f"pair noise needs at least 2 classes, got num_classes={k}")
-    if target not in ("cyclic", "random"):
-        raise ValueError(f"`target` must be 'cyclic' or 'random', got {target!r}")
+    target = check_choice(target, "target", ("cyclic", "random"))
+    seed, legacy = check_seed(seed), check_bool(legacy, "legacy")
     if legacy and target != "random":
         raise ValueError("`legacy=True` reproduces the reference draw, whose targets are random: use target='random'")
     n = int(mask.sum())
@@ -175,12 +279,16 @@ def pair_noise(
 
 
 def corrupt_labels(y, kind: str, rate: float, **kwargs) -> NoisyLabels:
-    """Dispatch to :func:`uniform_noise` (``kind="uniform"``) or :func:`pair_noise` (``kind="pair"``)."""
-    if kind == "uniform":
-        return uniform_noise(y, rate, **kwargs)
-    if kind == "pair":
-        return pair_noise(y, rate, **kwargs)
-    raise ValueError(f"`kind` must be 'uniform' or 'pair', got {kind!r}")
+    """Dispatch to :func:`uniform_noise` (``kind="uniform"``) or :func:`pair_noise` (``kind="pair"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> corrupt_labels(torch.tensor([0, 1, 0, 1]), "pair", 0.0).realised_rate
+    0.0
+    """
+    kind = check_choice(kind, "kind", ("uniform", "pair"))
+    return uniform_noise(y, rate, **kwargs) if kind == "uniform" else pair_noise(y, rate, **kwargs)
 
 
 def binary_flip_noise(in_target, a0: float, a1: float, seed: int = 0) -> torch.Tensor:
@@ -188,19 +296,33 @@ def binary_flip_noise(in_target, a0: float, a1: float, seed: int = 0) -> torch.T
 
     ``P(label = 1 | node in target) = a1`` and ``P(label = 0 | node not in target) = a0``.
 
-    Args:
-        in_target: boolean tensor, true on the nodes of the target cluster.
-        a0, a1: accuracies in ``[0, 1]``.
-        seed: random seed.
+    Parameters
+    ----------
+    in_target : torch.BoolTensor, shape (N,)
+        True on the nodes of the target cluster.
+    a0, a1 : float
+        Accuracies in ``[0, 1]``.
+    seed : int, default 0
+        Random seed.
 
-    Returns:
-        Boolean tensor of noisy labels.
+    Returns
+    -------
+    torch.BoolTensor, shape (N,)
+        The noisy labels, on the device of ``in_target``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> in_target = torch.arange(10_000) < 1000
+    >>> labels = binary_flip_noise(in_target, a0=0.99, a1=0.8, seed=0)
+    >>> round(labels[in_target].float().mean().item(), 1), round((~labels[~in_target]).float().mean().item(), 2)
+    (0.8, 0.99)
     """
     in_target = torch.as_tensor(in_target)
     if in_target.dtype != torch.bool or in_target.dim() != 1:
         raise ValueError("`in_target` must be a 1-D boolean tensor (true on the target cluster)")
     a0 = check_rate(a0, name="a0", upper_inclusive=True)
     a1 = check_rate(a1, name="a1", upper_inclusive=True)
-    u = torch.from_numpy(np.random.default_rng(seed).random(in_target.numel())).to(in_target.device)
+    u = torch.from_numpy(np.random.default_rng(check_seed(seed)).random(in_target.numel())).to(in_target.device)
     keep = torch.where(in_target, u < a1, u < a0)
     return torch.where(keep, in_target, ~in_target)

@@ -1,7 +1,8 @@
 """Train / validation / test splits: the public Planetoid split and seeded random per-class splits.
 
-The random split follows Shchur et al., "Pitfalls of Graph Neural Network Evaluation" (2018): ``k`` nodes per class
-for training, then a validation set (per class or of a fixed size), the rest (or a fixed number) for testing.
+The random split follows Shchur et al., "Pitfalls of Graph Neural Network Evaluation" (2018,
+https://arxiv.org/abs/1811.05868): ``k`` nodes per class for training, then a validation set (per class or of a
+fixed size), the rest (or a fixed number) for testing.
 """
 
 from __future__ import annotations
@@ -9,13 +10,31 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from graphdiff.data.validation import check_labels
+from graphdiff.data.validation import check_int, check_labels, check_seed
 
 __all__ = ["public_split", "random_split"]
 
 
 def public_split(data) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The standard split a loader attached to ``data`` (Planetoid: 20 per class / 500 / 1000)."""
+    """The standard split a loader attached to ``data`` (Planetoid: 20 per class / 500 / 1000).
+
+    Parameters
+    ----------
+    data : torch_geometric.data.Data
+        A graph with ``train_mask``, ``val_mask`` and ``test_mask``.
+
+    Returns
+    -------
+    tuple of torch.BoolTensor
+        ``(train_mask, val_mask, test_mask)``, the graph's own tensors.
+
+    Examples
+    --------
+    >>> from graphdiff.data import synthetic
+    >>> train, val, test = public_split(synthetic.contextual_sbm(num_nodes=100, num_classes=2, seed=0))
+    >>> int(train.sum()), int(val.sum()), int(test.sum())
+    (40, 60, 0)
+    """
     masks = [getattr(data, name, None) for name in ("train_mask", "val_mask", "test_mask")]
     if any(m is None for m in masks):
         raise ValueError("this graph has no standard split (no train/val/test masks); use random_split()")
@@ -42,24 +61,49 @@ def random_split(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Seeded random split with ``num_train_per_class`` training nodes per class.
 
-    Validation: ``num_val_per_class`` per class, or ``num_val`` nodes drawn from the rest (exactly one of the two may be
-    given; neither means no validation set). Test: ``num_test`` nodes of the remainder, or the whole remainder.
+    Parameters
+    ----------
+    y : torch.Tensor, shape (N,)
+        Integer class ids.
+    num_train_per_class : int
+        Training nodes drawn from each class.
+    num_val_per_class : int, optional
+        Validation nodes drawn from each class among the rest.
+    num_val : int, optional
+        Validation nodes drawn from the rest regardless of class (at most one of ``num_val_per_class`` and
+        ``num_val``; neither means no validation set).
+    num_test : int, optional
+        Test nodes drawn from the remainder; the whole remainder when ``None``.
+    num_classes : int, optional
+        ``K``; defaults to ``max(y) + 1``.
+    seed : int, default 0
+        Random seed.
 
-    Returns:
-        ``(train_mask, val_mask, test_mask)`` boolean tensors on ``y``'s device.
+    Returns
+    -------
+    tuple of torch.BoolTensor
+        ``(train_mask, val_mask, test_mask)``, disjoint, each of shape ``(N,)``, on ``y``'s device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y = torch.tensor([0, 1] * 50)
+    >>> train, val, test = random_split(y, 5, num_val=20, seed=0)
+    >>> int(train.sum()), int(val.sum()), int(test.sum()), torch.bincount(y[train]).tolist()
+    (10, 20, 70, [5, 5])
     """
+    num_classes = check_int(num_classes, "num_classes", minimum=1, allow_none=True)
     y = check_labels(y, num_classes=num_classes, name="y")
-    k = int(num_classes if num_classes is not None else int(y.max()) + 1)
+    if y.numel() == 0:
+        raise ValueError("`y` is empty: there are no nodes to split")
+    k = num_classes if num_classes is not None else int(y.max()) + 1
+    num_train_per_class = check_int(num_train_per_class, "num_train_per_class", minimum=0)
+    num_val_per_class = check_int(num_val_per_class, "num_val_per_class", minimum=0, allow_none=True)
+    num_val = check_int(num_val, "num_val", minimum=0, allow_none=True)
+    num_test = check_int(num_test, "num_test", minimum=0, allow_none=True)
     if num_val_per_class is not None and num_val is not None:
         raise ValueError("give at most one of `num_val_per_class` and `num_val`")
-    for name, value in (
-        ("num_train_per_class", num_train_per_class),
-        ("num_val_per_class", num_val_per_class),
-        ("num_val", num_val),
-        ("num_test", num_test),
-    ):
-        if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
-            raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
+    seed = check_seed(seed)
     y_np = y.cpu().numpy()
     counts = np.bincount(y_np, minlength=k)
     need = num_train_per_class + (num_val_per_class or 0)

@@ -1,8 +1,9 @@
 """Embedded synthetic graphs that need no files, deterministic by seed.
 
 * :func:`contextual_sbm` -- the contextual stochastic block model (Deshpande et al., "Contextual Stochastic Block
-  Models", NeurIPS 2018), the standard synthetic node-classification benchmark: a block-model graph whose edges are
-  intra-class with probability ``homophily``, and Gaussian features centred on a class mean.
+  Models", NeurIPS 2018, https://arxiv.org/abs/1807.09596), the standard synthetic node-classification benchmark: a
+  block-model graph whose edges are intra-class with probability ``homophily``, and Gaussian features centred on a
+  class mean.
 * :func:`planted_partition` / :func:`planted_partition_csr` -- a sparse background graph with one planted target
   cluster (the "local random model" of Ha, Fountoulakis & Mahoney, JMLR 2021, used by the local clustering papers):
   every cluster node has about ``internal_degree`` neighbours inside and ``external_degree`` outside the cluster.
@@ -24,13 +25,9 @@ import torch
 from torch_geometric.data import Data
 
 from graphdiff.data.splits import random_split
+from graphdiff.data.validation import MAX_SEED, check_float, check_int, check_seed
 
 __all__ = ["contextual_sbm", "planted_partition", "planted_partition_csr", "logistic_data"]
-
-
-def _check_positive_int(value, name, minimum=1):
-    if not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
 
 
 def _symmetric_csr(rows: np.ndarray, cols: np.ndarray, n: int, index_dtype=np.int32) -> sp.csr_matrix:
@@ -60,20 +57,58 @@ def contextual_sbm(
     """Contextual stochastic block model with ``num_classes`` balanced classes.
 
     Edges: ``num_nodes * avg_degree / 2`` draws of a uniform source node; with probability ``homophily`` the other
-    endpoint is uniform in the source's class, otherwise uniform in another class. Features: ``x_i = mu_{y_i} + g_i``
-    with ``g_i ~ N(0, I / num_features)`` and class means of norm ``feature_signal`` in random directions.
+    endpoint is uniform in the source's class, otherwise uniform in another class (duplicates and self-loops are
+    dropped, so the realised average degree is slightly below ``avg_degree``). Features:
+    :math:`x_i = \\mu_{y_i} + g_i` with :math:`g_i \\sim \\mathcal N(0, I / d)` and class means of norm
+    ``feature_signal`` in random directions.
 
-    Returns:
-        ``Data`` with ``x``, ``edge_index``, ``y``, ``num_classes`` and random ``train/val/test`` masks
-        (``num_train_per_class`` / ``num_val_per_class`` per class, the rest for testing).
+    Parameters
+    ----------
+    num_nodes : int, default 1000
+        ``N >= max(2, num_classes)``.
+    num_classes : int, default 4
+        ``K >= 2``; node ``i`` gets class ``i mod K`` before a random permutation.
+    avg_degree : float, default 10.0
+        Target average degree (> 0).
+    homophily : float, default 0.8
+        Probability in ``[0, 1]`` that an edge joins two nodes of one class.
+    num_features : int, default 32
+        Feature dimension ``d``.
+    feature_signal : float, default 1.0
+        Norm (>= 0) of the class means; 0 gives uninformative features.
+    num_train_per_class, num_val_per_class : int, default 20, 30
+        Sizes of the random split (the rest tests).
+    seed : int, default 0
+        Random seed; the split uses ``seed + 1``.
+
+    Returns
+    -------
+    torch_geometric.data.Data
+        ``x`` (float32, ``(N, d)``), ``edge_index`` (int64, undirected, coalesced), ``y`` (int64, ``(N,)``),
+        ``num_classes`` and random ``train_mask`` / ``val_mask`` / ``test_mask``.
+
+    Examples
+    --------
+    >>> data = contextual_sbm(num_nodes=200, num_classes=2, avg_degree=6, homophily=0.9, seed=0)
+    >>> data.num_nodes, data.x.shape, data.is_undirected(), int(data.train_mask.sum())
+    (200, torch.Size([200, 32]), True, 40)
+    >>> same = data.y[data.edge_index[0]] == data.y[data.edge_index[1]]
+    >>> round(same.float().mean().item(), 1)
+    0.9
     """
-    _check_positive_int(num_nodes, "num_nodes", 2)
-    _check_positive_int(num_classes, "num_classes", 2)
-    _check_positive_int(num_features, "num_features")
-    if not 0.0 <= homophily <= 1.0:
-        raise ValueError(f"`homophily` must lie in [0, 1], got {homophily}")
-    if avg_degree <= 0:
-        raise ValueError(f"`avg_degree` must be positive, got {avg_degree}")
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=2)
+    num_classes = check_int(num_classes, "num_classes", minimum=2)
+    if num_classes > num_nodes:
+        raise ValueError(
+            f"`num_classes` ({num_classes}) must not exceed `num_nodes` ({num_nodes}): a class without nodes"
+        )
+    num_features = check_int(num_features, "num_features", minimum=1)
+    avg_degree = check_float(avg_degree, "avg_degree", minimum=0.0, low_open=True)
+    homophily = check_float(homophily, "homophily", minimum=0.0, maximum=1.0)
+    feature_signal = check_float(feature_signal, "feature_signal", minimum=0.0)
+    num_train_per_class = check_int(num_train_per_class, "num_train_per_class", minimum=0)
+    num_val_per_class = check_int(num_val_per_class, "num_val_per_class", minimum=0)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     y = np.arange(num_nodes) % num_classes
     rng.shuffle(y)
@@ -102,24 +137,24 @@ def contextual_sbm(
     )
     data.num_classes = num_classes
     data.train_mask, data.val_mask, data.test_mask = random_split(
-        y_t, num_train_per_class, num_val_per_class=num_val_per_class, num_classes=num_classes, seed=seed + 1
+        y_t,
+        num_train_per_class,
+        num_val_per_class=num_val_per_class,
+        num_classes=num_classes,
+        seed=(seed + 1) % (MAX_SEED + 1),
     )
     return data
 
 
 def _planted_pairs(num_nodes, cluster_size, internal_degree, external_degree, background_degree, rng):
     """Directed (row, col) endpoint arrays of the planted-partition model, and the cluster's node ids."""
-    _check_positive_int(num_nodes, "num_nodes", 2)
-    _check_positive_int(cluster_size, "cluster_size", 2)
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=2)
+    cluster_size = check_int(cluster_size, "cluster_size", minimum=2)
     if cluster_size >= num_nodes:
         raise ValueError(f"`cluster_size` ({cluster_size}) must be smaller than `num_nodes` ({num_nodes})")
-    for name, value in (
-        ("internal_degree", internal_degree),
-        ("external_degree", external_degree),
-        ("background_degree", background_degree),
-    ):
-        if value < 0:
-            raise ValueError(f"`{name}` must be non-negative, got {value}")
+    internal_degree = check_float(internal_degree, "internal_degree", minimum=0.0)
+    external_degree = check_float(external_degree, "external_degree", minimum=0.0)
+    background_degree = check_float(background_degree, "background_degree", minimum=0.0)
     # The cluster is a random set of node ids so that nothing depends on index order.
     target = np.sort(rng.choice(num_nodes, size=cluster_size, replace=False))
     in_target = np.zeros(num_nodes, dtype=bool)
@@ -156,11 +191,30 @@ def planted_partition(
     Cluster nodes get about ``internal_degree`` neighbours inside the cluster and ``external_degree`` outside;
     the other nodes form a uniform random graph of average degree about ``background_degree``.
 
-    Returns:
-        ``Data`` with ``edge_index``, ``y`` (1 on the cluster, 0 elsewhere), ``num_classes = 2`` and ``target``
-        (sorted LongTensor of the cluster's node ids).
+    Parameters
+    ----------
+    num_nodes : int, default 2000
+        ``N >= 2``.
+    cluster_size : int, default 100
+        Nodes of the planted cluster, ``2 <= k < N``, a random set of node ids.
+    internal_degree, external_degree, background_degree : float, default 20.0, 5.0, 10.0
+        Expected degrees (>= 0), before duplicate edges are merged.
+    seed : int, default 0
+        Random seed.
+
+    Returns
+    -------
+    torch_geometric.data.Data
+        ``edge_index`` (int64, undirected, coalesced), ``y`` (1 on the cluster, 0 elsewhere), ``num_classes = 2``
+        and ``target`` (sorted LongTensor of the cluster's node ids).
+
+    Examples
+    --------
+    >>> data = planted_partition(500, 50, internal_degree=10.0, external_degree=2.0, seed=0)
+    >>> data.target.numel(), int(data.y.sum()), data.is_undirected()
+    (50, 50, True)
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     rows, cols, target = _planted_pairs(
         num_nodes, cluster_size, internal_degree, external_degree, background_degree, rng
     )
@@ -187,11 +241,26 @@ def planted_partition_csr(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`planted_partition` as int32 CSR arrays, for graphs of up to ~10^8 stored entries.
 
-    Returns:
-        ``(indptr, indices, target)``: int32 CSR row pointers and column indices of the symmetric adjacency
-        (sorted, no duplicates, no self-loops) and the int64 sorted node ids of the planted cluster.
+    Parameters
+    ----------
+    num_nodes, cluster_size, internal_degree, external_degree, background_degree, seed
+        As in :func:`planted_partition` (the same seed gives the same graph).
+
+    Returns
+    -------
+    indptr : numpy.ndarray of int32, shape (N + 1,)
+    indices : numpy.ndarray of int32, shape (nnz,)
+        CSR row pointers and column indices of the symmetric adjacency (sorted, no duplicates, no self-loops).
+    target : numpy.ndarray of int64, shape (cluster_size,)
+        Sorted node ids of the planted cluster.
+
+    Examples
+    --------
+    >>> indptr, indices, target = planted_partition_csr(1000, 50, seed=0)
+    >>> indptr.dtype, indptr.size, int(indptr[-1]) == indices.size, target.size
+    (dtype('int32'), 1001, True, 50)
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     rows, cols, target = _planted_pairs(
         num_nodes, cluster_size, internal_degree, external_degree, background_degree, rng
     )
@@ -205,12 +274,38 @@ def planted_partition_csr(
 def logistic_data(
     num_samples: int, num_features: int = 16, positive_rate: float = 0.3, signal: float = 3.0, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(X float32 (n, d), y int64 (n,))`` from a logistic model; deterministic given ``seed``."""
-    if num_samples < 2 or num_features < 1:
-        raise ValueError(f"need `num_samples` >= 2 and `num_features` >= 1, got {num_samples}, {num_features}")
-    if not 0.0 < positive_rate < 1.0:
-        raise ValueError(f"`positive_rate` must lie in (0, 1), got {positive_rate}")
-    g = torch.Generator().manual_seed(int(seed))
+    """Rows and labels from a logistic model; deterministic given ``seed``.
+
+    Parameters
+    ----------
+    num_samples : int
+        ``n >= 2``.
+    num_features : int, default 16
+        ``d >= 1``.
+    positive_rate : float, default 0.3
+        Target fraction of positive labels, in ``(0, 1)`` (met by the intercept ``b``, bisected on the first
+        200,000 rows).
+    signal : float, default 3.0
+        Scale ``a`` of the linear score; larger is easier.
+    seed : int, default 0
+        Random seed (a private :class:`torch.Generator`).
+
+    Returns
+    -------
+    X : torch.Tensor of float32, shape (n, d)
+    y : torch.Tensor of int64, shape (n,)
+
+    Examples
+    --------
+    >>> X, y = logistic_data(20_000, num_features=4, positive_rate=0.2, seed=0)
+    >>> X.shape, round(y.float().mean().item(), 1)
+    (torch.Size([20000, 4]), 0.2)
+    """
+    num_samples = check_int(num_samples, "num_samples", minimum=2)
+    num_features = check_int(num_features, "num_features", minimum=1)
+    positive_rate = check_float(positive_rate, "positive_rate", minimum=0.0, maximum=1.0, low_open=True, high_open=True)
+    signal = check_float(signal, "signal")
+    g = torch.Generator().manual_seed(check_seed(seed))
     X = torch.randn(num_samples, num_features, generator=g)
     w = torch.randn(num_features, generator=g)
     score = signal * (X @ w) / w.norm()

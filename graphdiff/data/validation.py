@@ -32,11 +32,13 @@ __all__ = [
     "check_float",
     "check_bool",
     "check_choice",
+    "check_str",
     "check_seed",
     "check_device",
     "check_edge_index",
     "check_features",
     "check_labels",
+    "check_edge_weight",
     "check_mask",
     "check_rate",
     "check_data",
@@ -56,8 +58,35 @@ def check_int(
 ) -> int | None:
     """An integer knob: a Python or numpy integer (or an integral float such as ``1e6``) within the bounds.
 
-    ``True``/``False``, non-integral floats (``2.5``), NaN and infinities are refused; ``None`` only with
-    ``allow_none``. Returns a Python ``int`` (or ``None``).
+    Parameters
+    ----------
+    value : int, float or None
+        The value to check. ``True``/``False``, non-integral floats (``2.5``), NaN and infinities are refused;
+        ``None`` only with ``allow_none``.
+    name : str
+        The argument's name, used in the error message.
+    minimum, maximum : int, optional
+        Inclusive bounds.
+    allow_none : bool, default False
+        Accept ``None`` (returned as is).
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, the value and what is expected.
+
+    Examples
+    --------
+    >>> check_int(1e3, "num_nodes", minimum=1)
+    1000
+    >>> check_int(2.5, "num_nodes")
+    Traceback (most recent call last):
+    ...
+    ValueError: `num_nodes` must be an integer, got 2.5
     """
     if value is None and allow_none:
         return None
@@ -91,8 +120,35 @@ def check_float(
     allow_none: bool = False,
     allow_inf: bool = False,
 ) -> float | None:
-    """A real-valued knob: finite (infinite only with ``allow_inf``; NaN never), within ``[minimum, maximum]``
-    (``low_open`` / ``high_open`` exclude the bounds). Returns a Python ``float`` (or ``None`` with ``allow_none``).
+    """A real-valued knob: finite (infinite only with ``allow_inf``; NaN never), within the bounds.
+
+    Parameters
+    ----------
+    value : float, int or None
+        The value to check; booleans and non-numbers are refused.
+    name : str
+        The argument's name, used in the error message.
+    minimum, maximum : float, optional
+        Bounds, inclusive unless ``low_open`` / ``high_open``.
+    low_open, high_open : bool, default False
+        Exclude ``minimum`` / ``maximum`` themselves.
+    allow_none : bool, default False
+        Accept ``None`` (returned as is).
+    allow_inf : bool, default False
+        Accept ``inf`` and ``-inf`` (still subject to the bounds).
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> check_float(3, "lr", minimum=0.0, low_open=True)
+    3.0
+    >>> check_float(float("nan"), "lr")
+    Traceback (most recent call last):
+    ...
+    ValueError: `lr` must be a number, got NaN
     """
     if value is None and allow_none:
         return None
@@ -112,14 +168,34 @@ def check_float(
 
 
 def check_bool(value, name: str) -> bool:
-    """A flag: ``True`` or ``False`` (numpy booleans too); ``0``/``1``, strings and ``None`` are refused."""
+    """A flag: ``True`` or ``False`` (numpy booleans too); ``0``/``1``, strings and ``None`` are refused.
+
+    Examples
+    --------
+    >>> check_bool(True, "verbose")
+    True
+    >>> check_bool(1, "verbose")
+    Traceback (most recent call last):
+    ...
+    ValueError: `verbose` must be True or False, got int 1
+    """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ValueError(f"`{name}` must be True or False, got {type(value).__name__} {_describe(value)}")
 
 
 def check_choice(value, name: str, choices: Iterable):
-    """One of a fixed set of options (compared with ``==``); the message lists the options."""
+    """One of a fixed set of options (equal and of the same type); the message lists the options.
+
+    Examples
+    --------
+    >>> check_choice("sym", "norm", ("sym", "row", "col"))
+    'sym'
+    >>> check_choice("left", "norm", ("sym", "row", "col"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `norm` must be one of 'sym', 'row', 'col'; got 'left'
+    """
     choices = tuple(choices)
     try:
         ok = any(value == c and type(value) is type(c) for c in choices) or (value is None and None in choices)
@@ -131,8 +207,37 @@ def check_choice(value, name: str, choices: Iterable):
     return value
 
 
+def check_str(value, name: str, *, allow_empty: bool = False) -> str:
+    """A text knob (a name, a key): a ``str``, non-empty unless ``allow_empty``.
+
+    Examples
+    --------
+    >>> check_str("weights", "weight_key")
+    'weights'
+    >>> check_str(3, "weight_key")
+    Traceback (most recent call last):
+    ...
+    ValueError: `weight_key` must be a string, got int 3
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"`{name}` must be a string, got {type(value).__name__} {_describe(value)}")
+    if not value and not allow_empty:
+        raise ValueError(f"`{name}` must be a non-empty string")
+    return value
+
+
 def check_seed(seed, name: str = "seed") -> int:
-    """A random seed: an integer in ``[0, 2**32 - 1]`` (what every generator of the library accepts)."""
+    """A random seed: an integer in ``[0, 2**32 - 1]`` (what every generator of the library accepts).
+
+    Examples
+    --------
+    >>> check_seed(7)
+    7
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `seed` must be at least 0, got -1
+    """
     return check_int(seed, name, minimum=0, maximum=MAX_SEED)
 
 
@@ -142,6 +247,15 @@ def check_device(device, name: str = "device") -> torch.device:
 
     A CUDA device is refused here, with the reason, when this torch build has no CUDA support, when no GPU is
     visible or when the index is past the last GPU -- not later, deep inside ``fit``.
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    device(type='cpu')
+    >>> check_device("banana")
+    Traceback (most recent call last):
+    ...
+    ValueError: `device` is not a valid torch device: 'banana' (expected 'cpu', 'cuda', 'cuda:<index>' or 'mps')
     """
     if isinstance(device, torch.device):
         dev = device
@@ -183,7 +297,32 @@ def _as_tensor(value, name: str) -> torch.Tensor:
 
 
 def check_edge_index(edge_index, num_nodes: int, name: str = "edge_index") -> torch.Tensor:
-    """Check that ``edge_index`` is a ``2 x E`` integer tensor with ids in ``[0, num_nodes)``."""
+    """Check that ``edge_index`` is a ``2 x E`` integer tensor with ids in ``[0, num_nodes)``.
+
+    Parameters
+    ----------
+    edge_index : torch.Tensor or numpy.ndarray, shape (2, E)
+        Integer node ids (any integer dtype).
+    num_nodes : int
+        Number of nodes ``N`` (an integer; ``2.5`` is refused).
+    name : str, default "edge_index"
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    torch.Tensor
+        ``edge_index`` as int64, on its device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_edge_index(torch.tensor([[0, 1], [1, 0]]), 2).dtype
+    torch.int64
+    >>> check_edge_index(torch.tensor([[0, 3], [3, 0]]), 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: `edge_index` contains node id 3, out of range for a graph with num_nodes=3
+    """
     edge_index = _as_tensor(edge_index, name)
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"`{name}` must have shape (2, num_edges), got {tuple(edge_index.shape)}")
@@ -200,12 +339,37 @@ def check_edge_index(edge_index, num_nodes: int, name: str = "edge_index") -> to
 
 
 def check_features(x, name: str = "x", num_nodes: int | None = None) -> torch.Tensor:
-    """Check that ``x`` is a 2-D floating tensor of finite values (and ``num_nodes`` rows when given)."""
+    """Check that ``x`` is a 2-D tensor of finite values (and ``num_nodes`` rows when given).
+
+    Parameters
+    ----------
+    x : torch.Tensor or numpy.ndarray, shape (N, F)
+        Node features; integer features are converted to float32.
+    name : str, default "x"
+        The argument's name, used in the error message.
+    num_nodes : int, optional
+        The number of rows ``x`` must have.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` (floating).
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_features(torch.tensor([[0.0, float("nan")]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` contains NaN or infinite values in 1 row(s), first row 0
+    """
     x = _as_tensor(x, name)
     if x.dim() != 2:
         raise ValueError(f"`{name}` must be 2-D (num_nodes, num_features), got shape {tuple(x.shape)}")
     if num_nodes is not None and x.size(0) != num_nodes:
         raise ValueError(f"`{name}` has {x.size(0)} rows but the graph has {num_nodes} nodes")
+    if x.is_complex():
+        raise ValueError(f"`{name}` must hold real features, got dtype {x.dtype}")
     if not x.is_floating_point():
         x = x.float()
     if not torch.isfinite(x).all():
@@ -215,7 +379,35 @@ def check_features(x, name: str = "x", num_nodes: int | None = None) -> torch.Te
 
 
 def check_labels(y, num_classes: int | None = None, name: str = "y", length: int | None = None) -> torch.Tensor:
-    """Check that ``y`` is a 1-D integer tensor with values in ``[0, num_classes)``."""
+    """Check that ``y`` is a 1-D tensor of integer class ids in ``[0, num_classes)``.
+
+    Parameters
+    ----------
+    y : torch.Tensor or numpy.ndarray, shape (N,)
+        Class ids; a floating tensor is accepted when every value is integral. Boolean and complex tensors are
+        refused.
+    num_classes : int, optional
+        Upper bound (exclusive) of the class ids.
+    name : str, default "y"
+        The argument's name, used in the error message.
+    length : int, optional
+        The number of entries ``y`` must have.
+
+    Returns
+    -------
+    torch.Tensor
+        ``y`` as int64.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_labels(torch.tensor([0.0, 2.0])).tolist()
+    [0, 2]
+    >>> check_labels(torch.tensor([0, 2]), num_classes=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: `y` contains class id 2, outside [0, num_classes=2)
+    """
     y = _as_tensor(y, name)
     if y.dim() != 1:
         raise ValueError(f"`{name}` must be 1-D, got shape {tuple(y.shape)}")
@@ -236,12 +428,83 @@ def check_labels(y, num_classes: int | None = None, name: str = "y", length: int
     return y.long()
 
 
+def check_edge_weight(weight, num_edges: int, name: str = "edge_weight", *, non_negative: bool = False) -> torch.Tensor:
+    """One finite real weight per edge.
+
+    Parameters
+    ----------
+    weight : torch.Tensor or numpy.ndarray, shape (E,)
+        Edge weights; integer and boolean weights become float32, complex ones are refused.
+    num_edges : int
+        ``E``, the number of columns of the matching ``edge_index``.
+    name : str, default "edge_weight"
+        The argument's name, used in the error message.
+    non_negative : bool, default False
+        Refuse negative weights too.
+
+    Returns
+    -------
+    torch.Tensor
+        Floating, shape ``(E,)``, on the device of ``weight``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_edge_weight(torch.tensor([1, 2]), 2)
+    tensor([1., 2.])
+    >>> check_edge_weight(torch.tensor([1.0, float("nan")]), 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: `edge_weight` holds 1 NaN or infinite weight(s) (first at edge 1: nan); edge weights must be finite
+    """
+    weight = _as_tensor(weight, name).detach()
+    if weight.dim() != 1 or weight.numel() != num_edges:
+        raise ValueError(f"`{name}` must have shape ({num_edges},), one weight per edge, got {tuple(weight.shape)}")
+    if weight.is_complex():
+        raise ValueError(f"`{name}` must be real, got dtype {weight.dtype}")
+    if not weight.is_floating_point():
+        weight = weight.float()
+    bad = ~torch.isfinite(weight)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        raise ValueError(
+            f"`{name}` holds {int(bad.sum())} NaN or infinite weight(s) (first at edge {first}: "
+            f"{float(weight[first])}); edge weights must be finite"
+        )
+    if non_negative and bool((weight < 0).any()):
+        first = int((weight < 0).nonzero()[0, 0])
+        raise ValueError(f"`{name}` must be non-negative, got {float(weight[first])} at edge {first}")
+    return weight
+
+
 def check_mask(mask, length: int, name: str = "mask") -> torch.Tensor:
     """A node mask of ``length`` entries as a ``torch.bool`` tensor.
 
-    Accepted: a boolean vector of ``length`` entries, or an integer (``int16``/``int32``/``int64``) vector of node
-    ids in ``[0, length)``, converted to a mask. ``uint8``/``int8`` vectors are refused (ambiguous: a 0/1 mask or
-    node ids), as are floating, complex and multi-dimensional inputs.
+    Parameters
+    ----------
+    mask : torch.Tensor or numpy.ndarray, shape (length,) or (k,)
+        A boolean vector of ``length`` entries, or an integer (``int16``/``int32``/``int64``) vector of node ids
+        in ``[0, length)``, converted to a mask. ``uint8``/``int8`` vectors are refused (ambiguous: a 0/1 mask or
+        node ids), as are floating, complex and multi-dimensional inputs.
+    length : int
+        Number of nodes.
+    name : str, default "mask"
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean, shape ``(length,)``, on the device of ``mask``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_mask(torch.tensor([0, 2]), 4).tolist()
+    [True, False, True, False]
+    >>> check_mask(torch.tensor([1, 0, 1], dtype=torch.uint8), 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `mask` has dtype torch.uint8, which is ambiguous (a 0/1 mask or a list of node ids): ...
     """
     mask = _as_tensor(mask, name)
     length = check_int(length, "length", minimum=0)
@@ -269,7 +532,17 @@ def check_mask(mask, length: int, name: str = "mask") -> torch.Tensor:
 
 
 def check_rate(rate, name: str = "rate", upper_inclusive: bool = False) -> float:
-    """Check a probability-like rate in ``[0, 1)`` (or ``[0, 1]`` with ``upper_inclusive``)."""
+    """Check a probability-like rate in ``[0, 1)`` (or ``[0, 1]`` with ``upper_inclusive``).
+
+    Examples
+    --------
+    >>> check_rate(0.3)
+    0.3
+    >>> check_rate(1.0, name="rate")
+    Traceback (most recent call last):
+    ...
+    ValueError: `rate` must lie in [0, 1), got 1.0
+    """
     rate = check_float(rate, name)
     ok = 0.0 <= rate <= 1.0 if upper_inclusive else 0.0 <= rate < 1.0
     if not ok:
@@ -279,7 +552,17 @@ def check_rate(rate, name: str = "rate", upper_inclusive: bool = False) -> float
 
 
 def check_data(data) -> None:
-    """Validate a :class:`torch_geometric.data.Data` graph: edge ids, feature values and label range."""
+    """Validate a :class:`torch_geometric.data.Data` graph: edge ids, feature values and label range.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> check_data(Data(edge_index=torch.tensor([[0, 3], [3, 0]]), num_nodes=3))
+    Traceback (most recent call last):
+    ...
+    ValueError: `data.edge_index` contains node id 3, out of range for a graph with num_nodes=3
+    """
     num_nodes = int(data.num_nodes)
     check_edge_index(data.edge_index, num_nodes, name="data.edge_index")
     if getattr(data, "x", None) is not None:
