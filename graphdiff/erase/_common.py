@@ -1,9 +1,9 @@
-"""Shared pieces of the ERASE estimator and the baselines: input validation, the linear probe, model selection.
+"""Shared pieces of the ERASE estimator and the baselines: the arguments of ``fit``, the linear probe, accuracy.
 
-Model selection follows the protocol discussion of the paper notes (``erase.md`` sections 1.5 and 4): the selection
-score is the accuracy on the validation nodes against the labels the user *has* -- the noisy ones -- unless clean
-validation labels are passed explicitly (``y_val_clean=``). Extra ``monitor`` sets (e.g. the test nodes of a
-benchmark) are only recorded in ``history``; they never influence training or selection.
+Model selection follows the protocol discussion of `shared/papers/erase.md` (sections 1.5 and 4): the selection score
+is the accuracy on the validation nodes against the labels the user *has* -- the noisy ones -- unless clean validation
+labels are passed explicitly (``y_val_clean=``). Extra ``monitor`` sets (e.g. the test nodes of a benchmark) are only
+recorded in ``history_``; they never influence training or selection.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from torch import Tensor
 
 from graphdiff.data.validation import check_edge_index, check_features, check_labels, check_mask
 
-__all__ = ["FitInputs", "prepare_inputs", "begin_fit", "linear_probe", "accuracy", "use_sparse_features"]
+__all__ = ["FitInputs", "prepare_inputs", "linear_probe", "accuracy", "use_sparse_features"]
 
 
 @dataclass
@@ -32,6 +32,10 @@ class FitInputs:
     val_labels: str  # "noisy" | "clean" | "none"
     y_val_noisy: Tensor | None
     monitors: dict[str, tuple[Tensor, Tensor]] = field(default_factory=dict)
+
+    @property
+    def train_idx(self) -> Tensor:
+        return self.train_mask.nonzero().flatten()
 
 
 def _labels_for(idx: Tensor, labels, num_nodes: int, num_classes: int, name: str, device) -> Tensor:
@@ -58,7 +62,7 @@ def prepare_inputs(
     device="cpu",
     sparse_features: bool = False,
 ) -> FitInputs:
-    """Validate the arguments of ``fit`` and move them to ``device``."""
+    """Validate the arguments of ``fit`` (see :meth:`graphdiff.erase.ERASE.fit`) and move them to ``device``."""
     if getattr(data, "edge_index", None) is None or getattr(data, "x", None) is None:
         raise ValueError("`data` must carry node features `x` and `edge_index`")
     num_nodes = int(data.num_nodes)
@@ -125,34 +129,6 @@ def prepare_inputs(
     )
 
 
-def begin_fit(estimator, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes):
-    """The start of every estimator's ``fit``: validate the arguments, move them to ``estimator.device`` and record
-    the fitted attributes all estimators share. Returns the :class:`FitInputs` and the training node indices."""
-    device = torch.device(estimator.device)
-    inp = prepare_inputs(
-        data,
-        y_noisy,
-        train_mask,
-        val_mask,
-        y_val_clean,
-        monitor,
-        num_classes,
-        device,
-        sparse_features=use_sparse_features(data, estimator.sparse_features),
-    )
-    estimator.num_classes_ = inp.num_classes
-    estimator.validation_labels_ = inp.val_labels
-    estimator._x, estimator._edge_index = inp.x, inp.edge_index
-    return inp, inp.train_mask.nonzero().flatten()
-
-
-def _cuda_devices(device: torch.device) -> list[int]:
-    """CUDA device indices whose RNG ``torch.random.fork_rng`` must save and restore."""
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
-
-
 def use_sparse_features(data, option) -> bool:
     """Resolve a ``sparse_features`` option: ``"auto"`` means at most 10% of the feature entries are non-zero."""
     if option != "auto":
@@ -164,6 +140,7 @@ def use_sparse_features(data, option) -> bool:
 
 
 def accuracy(pred: Tensor, idx: Tensor, labels: Tensor) -> float:
+    """Fraction of the nodes ``idx`` whose prediction equals ``labels`` (one per node of ``idx``)."""
     return float((pred[idx] == labels).float().mean())
 
 
