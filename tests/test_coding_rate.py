@@ -196,6 +196,22 @@ def test_logdet_matches_slogdet_both_orientations():
         (lambda: compress_rate(torch.rand(3, 2), torch.tensor([0, 1, -1])), "negative"),
         (lambda: compress_rate(torch.rand(3, 2), torch.tensor([0, 1, 5]), num_classes=3), "num_classes"),
         (lambda: compress_rate(torch.rand(3, 2), torch.tensor([0.0, 1.0, 1.0])), "integer"),
+        # NaN / infinite / negative knobs are named, not reported as NaN in `z`
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), gam1=float("nan")), "`gam1`"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), gam2=float("inf")), "`gam2`"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), eps=float("nan")), "`eps`"),
+        (lambda: coding_rate(torch.rand(4, 2), gam1=-1.0), "`gam1`"),
+        (lambda: logdet_identity_plus(torch.rand(4, 2), float("nan")), "`scale`"),
+        (lambda: MCR2Loss(gam2=float("nan")), "`gam2`"),
+        (lambda: MCR2Loss(num_classes=2.5), "`num_classes`"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), num_classes=2.5), "`num_classes`"),
+        # bad shapes
+        (lambda: coding_rates(torch.rand(4, 2, 1), torch.tensor([0, 1, 0, 1])), "2-D"),
+        (lambda: coding_rates(torch.rand(4, 2), torch.tensor([[0, 1], [0, 1]])), "1-D"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0])), "one entry per row"),
+        (lambda: mcr2_loss(torch.rand(4, 2), [0, 1, 0, 1]), "torch.Tensor"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([True, False, True, True])), "integer"),
+        (lambda: mcr2_loss(torch.tensor([[1.0, float("inf")]]), torch.tensor([0])), "NaN or infinite"),
     ],
 )
 def test_bad_input_raises(call, match):

@@ -395,3 +395,172 @@ def test_history_alias_warns_and_fitted_state_only_after_fit(sbm, noisy_sbm):
 def test_erase_on_cuda(sbm, noisy_sbm):
     m = _small_erase(epochs=3, device="cuda").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
     assert m.embed().is_cuda
+
+
+# ------------------------------------------------------------------------ bad input at the boundary (issue 18)
+@pytest.mark.parametrize("name", ["train_mask", "val_mask"])
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int8])
+def test_uint8_masks_are_refused_with_the_reason(name, dtype, sbm, noisy_sbm):
+    """A 0/1 uint8 mask used to be read as the node ids {0, 1}: validation on 2 nodes. Now the user is told why."""
+    masks = {"train_mask": sbm.train_mask, "val_mask": sbm.val_mask}
+    masks[name] = masks[name].to(dtype)
+    for model in (GCN(epochs=1, verbose=False), _small_erase(epochs=1)):
+        with pytest.raises(ValueError, match=f"`{name}` has dtype torch.{str(dtype).split('.')[-1]}.*ambiguous"):
+            model.fit(sbm, noisy_sbm, masks["train_mask"], masks["val_mask"])
+    # int64 node ids and boolean masks mean the same nodes
+    ids = {k: v.nonzero().flatten() for k, v in (("train_mask", sbm.train_mask), ("val_mask", sbm.val_mask))}
+    a = GCN(epochs=3, verbose=False).fit(sbm, noisy_sbm, ids["train_mask"], ids["val_mask"])
+    b = GCN(epochs=3, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert a.history_ == b.history_
+
+
+def test_monitor_sets_must_be_disjoint_from_training_and_non_empty(sbm, noisy_sbm):
+    train, test = sbm.train_mask, sbm.test_mask
+    for model in (GCN(epochs=1, verbose=False), _small_erase(epochs=1)):
+        with pytest.raises(ValueError, match=r"`monitor\['test'\]` mask shares 30 node\(s\) with `train_mask`"):
+            model.fit(sbm, noisy_sbm, train, sbm.val_mask, monitor={"test": (test | train, sbm.y)})
+        with pytest.raises(ValueError, match=r"`monitor\['test'\]` mask selects no node"):
+            model.fit(sbm, noisy_sbm, train, monitor={"test": (torch.zeros_like(test), sbm.y)})
+        with pytest.raises(ValueError, match="reserved"):  # its keys would overwrite the validation scores
+            model.fit(sbm, noisy_sbm, train, sbm.val_mask, monitor={"val": (sbm.val_mask, sbm.y)})
+        with pytest.raises(ValueError, match="`monitor` must be a dict"):
+            model.fit(sbm, noisy_sbm, train, monitor=[(test, sbm.y)])
+        with pytest.raises(ValueError, match="keys must be non-empty strings"):
+            model.fit(sbm, noisy_sbm, train, monitor={3: (test, sbm.y)})
+    # a monitor may overlap the validation nodes (clean-label validation accuracy) and has no NaN in the history
+    m = GCN(epochs=3, verbose=False).fit(
+        sbm, noisy_sbm, train, sbm.val_mask, monitor={"val_clean": (sbm.val_mask, sbm.y), "test": (test, sbm.y)}
+    )
+    assert all(0.0 <= r[k] <= 1.0 for r in m.history_ for k in ("val_clean_acc", "test_acc"))
+
+
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"gam1": float("nan")}, "`gam1` must be a number, got NaN"),
+        ({"gam2": float("inf")}, "`gam2` must be finite"),
+        ({"lr": float("inf")}, "`lr` must be finite"),
+        ({"lr": float("nan")}, "`lr` must be a number"),
+        ({"eps": float("nan")}, "`eps`"),
+        ({"beta": float("nan")}, "`beta`"),
+        ({"weight_decay": -1.0}, "`weight_decay`"),
+        ({"epochs": 2.5}, "`epochs` must be an integer"),
+        ({"seed": "abc"}, "`seed` must be an integer"),
+        ({"seed": -1}, "`seed` must be at least 0"),
+        ({"amsgrad": "yes"}, "`amsgrad`"),
+        ({"sparse_features": 1}, "`sparse_features`"),
+        ({"verbose": None}, "`verbose`"),
+        ({"device": "banana"}, "`device` is not a valid torch device"),
+    ],
+)
+def test_erase_nan_and_bad_knobs_are_refused_in_fit_naming_the_parameter(params, match, sbm, noisy_sbm):
+    with pytest.raises(ValueError, match=match):
+        _small_erase(**params).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+
+
+@pytest.mark.parametrize("cls", [GCN, GAT, GCE])
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"seed": "abc"}, "`seed` must be an integer, got str 'abc'"),
+        ({"lr": float("inf")}, "`lr` must be finite"),
+        ({"dropout": float("nan")}, "`dropout`"),
+        ({"hidden_channels": 0}, "`hidden_channels` must be at least 1"),
+        ({"epochs": 0}, "`epochs`"),
+        ({"device": "banana"}, "`device` is not a valid torch device"),
+    ],
+)
+def test_baseline_bad_knobs_are_refused_in_fit(cls, params, match, sbm, noisy_sbm):
+    model = cls(verbose=False, **params)  # accepted as given
+    with pytest.raises(ValueError, match=match):
+        model.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+
+
+def test_gce_exponent_and_model_are_checked(sbm, noisy_sbm):
+    for q, match in ((0.0, "`q` must be > 0.0"), (1.5, "`q` must be <= 1.0"), (float("nan"), "`q` must be a number")):
+        with pytest.raises(ValueError, match=match):
+            GCE(q=q, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask)
+    with pytest.raises(ValueError, match="`model` must be one of 'gcn', 'gat'"):
+        GCE(model="mlp", verbose=False).fit(sbm, noisy_sbm, sbm.train_mask)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+@pytest.mark.parametrize("cls", [ERASE, GCN])
+def test_cuda_on_a_machine_without_it_is_a_clear_error_from_fit(cls, sbm, noisy_sbm):
+    model = cls(device="cuda", epochs=1, verbose=False)  # accepted as given
+    with pytest.raises(ValueError, match="`device`='cuda', but"):
+        model.fit(sbm, noisy_sbm, sbm.train_mask)
+
+
+def test_train_mask_with_fewer_nodes_than_classes_says_what_to_pass(sbm, noisy_sbm):
+    few = torch.zeros(sbm.num_nodes, dtype=torch.bool)
+    few[:2] = True
+    with pytest.raises(ValueError, match=r"selects 2 node\(s\), fewer than the 3 classes \(`data.num_classes`\)"):
+        GCN(epochs=1, verbose=False).fit(sbm, noisy_sbm, few)
+    with pytest.raises(ValueError, match="boolean mask with one entry per node"):
+        _small_erase(epochs=1).fit(sbm, noisy_sbm, few, num_classes=3)
+    with pytest.raises(ValueError, match="`num_classes` must be an integer"):
+        GCN(epochs=1, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, num_classes=3.5)
+
+
+def test_gce_loss_bad_targets_and_logits():
+    logits = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match="`target` contains class id 7, outside \\[0, num_classes=4\\)"):
+        generalized_cross_entropy(logits, torch.tensor([0, 7, 1]))
+    with pytest.raises(ValueError, match="`target` contains a negative class id"):
+        generalized_cross_entropy(logits, torch.tensor([0, -1, 1]))
+    with pytest.raises(ValueError, match="`target` has 2 entries"):
+        generalized_cross_entropy(logits, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="`target` must hold integer class ids"):
+        generalized_cross_entropy(logits, torch.tensor([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="`logits` must be a 2-D floating tensor"):
+        generalized_cross_entropy(torch.zeros(3, dtype=torch.long), torch.tensor([0, 1, 1]))
+    for q in (float("nan"), -0.5, "0.7"):
+        with pytest.raises(ValueError, match="`q`"):
+            generalized_cross_entropy(logits, torch.tensor([0, 1, 1]), q)
+
+
+def test_prototypes_semantic_scores_and_encoder_bad_input():
+    z = torch.rand(3, 2)
+    for labels, match in (
+        (torch.tensor([0, 5, 1]), "class id 5, outside \\[0, num_classes=3\\)"),
+        (torch.tensor([0, -1, 1]), "negative class id"),
+        (torch.tensor([0, 1]), "has 2 entries"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            class_prototypes(z, labels, 3)
+    with pytest.raises(ValueError, match="`z` must be a 2-D floating tensor"):
+        class_prototypes(torch.rand(3), torch.tensor([0, 1, 1]), 3)
+    ys, train = torch.eye(3), torch.tensor([True, True, False])
+    with pytest.raises(ValueError, match=r"`z` must have shape \(3, \*\)"):
+        semantic_scores(torch.rand(4, 2), ys, train, 0.5)
+    with pytest.raises(ValueError, match="`beta`"):
+        semantic_scores(z, ys, train, float("nan"))
+    with pytest.raises(ValueError, match="`train_mask`"):
+        semantic_scores(z, ys, train[:2], 0.5)
+    ei = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="`num_classes`"):
+        structural_denoise(ei, torch.tensor([0, 1, 1]), train, 2.5, 0.5, 1)
+    with pytest.raises(ValueError, match="`steps` must be an integer"):
+        PseudoLabeler(ei, torch.tensor([0, 1, 1]), train, 2, 0.5, 0.5, 1.5)
+    enc = ERASEEncoder(4, 8, 8, heads=2)
+    with pytest.raises(ValueError, match="in_channels=4"):
+        enc(torch.rand(3, 5), ei)
+    with pytest.raises(ValueError, match="`heads`"):
+        ERASEEncoder(4, 8, 8, heads=3)
+    with pytest.raises(ValueError, match="`conv`"):
+        ERASEEncoder(4, conv="mlp")
+
+
+def test_predict_kind_and_unfitted_methods(sbm, noisy_sbm):
+    for call in (lambda m: m.predict(), lambda m: m.embed(), lambda m: m.predict("direct")):
+        with pytest.raises(NotFittedError):
+            call(_small_erase())
+    with pytest.raises(NotFittedError):
+        GCN().predict_logits()
+    m = _small_erase(epochs=2, selection="direct").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert torch.equal(m.predict(), m.predict("direct"))
+    assert m.predict("probe").shape == (sbm.num_nodes,)  # fitted once at the selected epoch
+    for kind in ("", "Probe", 1):  # "" used to fall back silently to the selection kind
+        with pytest.raises(ValueError, match="`kind` must be one of 'probe', 'direct'"):
+            m.predict(kind)

@@ -30,7 +30,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv, GCNConv
 
 from graphdiff.base import Estimator, deprecated_alias, torch_seed
-from graphdiff.data.validation import check_choice, check_float, check_int
+from graphdiff.data.validation import check_choice, check_float, check_int, check_labels
 from graphdiff.erase._common import accuracy, prepare_inputs, use_sparse_features
 from graphdiff.erase.encoder import _SparseInputLinear, sparse_dropout
 from graphdiff.erase.training import EpochOutcome, train_with_selection
@@ -140,9 +140,14 @@ def generalized_cross_entropy(logits: Tensor, target: Tensor, q: float = 0.7) ->
     >>> generalized_cross_entropy(logits, torch.tensor([0, 1]), q=1.0)  # 1 - p_y, averaged
     tensor(0.3096)
     """
-    if not 0.0 < q <= 1.0:
-        raise ValueError(f"`q` must lie in (0, 1], got {q}")
-    p_y = torch.softmax(logits, dim=1).gather(1, target.view(-1, 1)).squeeze(1)
+    q = check_float(q, "q", minimum=0.0, maximum=1.0, low_open=True)
+    if not isinstance(logits, Tensor) or logits.dim() != 2 or not logits.is_floating_point():
+        shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+        raise ValueError(f"`logits` must be a 2-D floating tensor (n, num_classes), got {shape}")
+    if isinstance(target, Tensor) and (target.is_floating_point() or target.dtype == torch.bool):
+        raise ValueError(f"`target` must hold integer class ids, got dtype {target.dtype}")
+    target = check_labels(target, num_classes=logits.size(1), name="target", length=logits.size(0))
+    p_y = torch.softmax(logits, dim=1).gather(1, target.to(logits.device).view(-1, 1)).squeeze(1)
     return ((1.0 - p_y.clamp_min(1e-12).pow(q)) / q).mean()
 
 

@@ -174,6 +174,9 @@ class ERASEEncoder(torch.nn.Module):
         Tensor of shape (N, out_channels)
             Non-negative embeddings, each row of L1 norm at most one.
         """
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"`x` must have shape (num_nodes, in_channels={self.in_channels}), got {shape}")
         x = sparse_dropout(x, self.dropout, self.training)
         if self.conv == "gat":
             if graph is None:

@@ -417,9 +417,7 @@ class ERASE(Estimator):
             int64 class ids, on the estimator's device.
         """
         self._check_fitted()
-        kind = kind or self.selection
-        if kind not in PREDICTION_KINDS:
-            raise ValueError(f"`kind` must be 'probe' or 'direct', got {kind!r}")
+        kind = self.selection if kind is None else check_choice(kind, "kind", PREDICTION_KINDS)
         return self._pred[kind]
 
     @torch.no_grad()

@@ -38,6 +38,16 @@ from graphdiff.nn.propagation import lazy_propagation, normalized_adjacency
 __all__ = ["structural_denoise", "class_prototypes", "semantic_scores", "PseudoLabeler"]
 
 
+def _check_float_matrix(value, name: str, rows: int | None = None, cols: int | None = None) -> Tensor:
+    if not isinstance(value, Tensor) or value.dim() != 2 or not value.is_floating_point():
+        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise ValueError(f"`{name}` must be a 2-D floating tensor, got {shape}")
+    if (rows is not None and value.size(0) != rows) or (cols is not None and value.size(1) != cols):
+        want = f"({rows if rows is not None else '*'}, {cols if cols is not None else '*'})"
+        raise ValueError(f"`{name}` must have shape {want}, got {tuple(value.shape)}")
+    return value
+
+
 def structural_denoise(
     edge_index: Tensor,
     y_noisy: Tensor,
@@ -82,7 +92,8 @@ def structural_denoise(
             [0.5000, 0.5000],
             [0.0000, 0.0000]])
     """
-    num_nodes = int(num_nodes if num_nodes is not None else y_noisy.numel())
+    num_nodes = check_int(num_nodes if num_nodes is not None else y_noisy.numel(), "num_nodes", minimum=0)
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
     edge_index = check_edge_index(edge_index, num_nodes)
     y_noisy = check_labels(y_noisy, num_classes=num_classes, name="y_noisy", length=num_nodes)
     train_mask = check_mask(train_mask, num_nodes, name="train_mask").to(edge_index.device)
@@ -120,6 +131,9 @@ def class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
             [0., 0.],
             [0., 5.]])
     """
+    z = _check_float_matrix(z, "z")
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    labels = check_labels(labels, num_classes=num_classes, name="labels", length=z.size(0)).to(z.device)
     counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z.dtype)
     sums = torch.zeros(num_classes, z.size(1), dtype=z.dtype, device=z.device).index_add_(0, labels, z)
     return sums / counts.unsqueeze(1)
@@ -155,6 +169,10 @@ def semantic_scores(z: Tensor, y_struct: Tensor, train_mask: Tensor, beta: float
     >>> torch.allclose(s, torch.softmax(y_struct, dim=1))
     True
     """
+    y_struct = _check_float_matrix(y_struct, "y_struct")
+    z = _check_float_matrix(z, "z", rows=y_struct.size(0))
+    train_mask = check_mask(train_mask, y_struct.size(0), name="train_mask").to(z.device)
+    beta = check_rate(beta, name="beta", upper_inclusive=True)
     num_classes = y_struct.size(1)
     train_idx = train_mask.nonzero().flatten()
     mu = class_prototypes(z[train_idx], y_struct[train_idx].argmax(dim=1), num_classes)
@@ -211,11 +229,11 @@ class PseudoLabeler:
         steps: int,
         num_nodes: int | None = None,
     ):
-        self.num_nodes = int(num_nodes if num_nodes is not None else y_noisy.numel())
+        self.num_nodes = check_int(num_nodes if num_nodes is not None else y_noisy.numel(), "num_nodes", minimum=0)
         self.alpha = check_rate(alpha, name="alpha", upper_inclusive=True)
         self.beta = check_rate(beta, name="beta", upper_inclusive=True)
         self.steps = check_int(steps, "steps", minimum=0)
-        self.num_classes = int(num_classes)
+        self.num_classes = check_int(num_classes, "num_classes", minimum=1)
         self.train_mask = check_mask(train_mask, self.num_nodes, name="train_mask").to(edge_index.device)
         self.y_struct = structural_denoise(
             edge_index, y_noisy, self.train_mask, self.num_classes, self.alpha, self.steps, num_nodes=self.num_nodes

@@ -94,6 +94,8 @@ def logdet_identity_plus(z: Tensor, scale: float) -> Tensor:
     >>> logdet_identity_plus(z, 1.0)  # log((1 + 1) * (1 + 4))
     tensor(2.3026, dtype=torch.float64)
     """
+    z = _check_z(z)
+    scale = check_float(scale, "scale", minimum=0.0)
     m, p = z.shape
     if m == 0 or p == 0 or scale == 0.0:
         return z.sum() * 0.0
@@ -139,10 +141,11 @@ def coding_rate(z: Tensor, eps: float = 0.05, gam1: float = 1.0) -> Tensor:
     """
     z = _check_z(z)
     eps = _check_eps(eps)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
     m, p = z.shape
     if m == 0:
         return z.sum() * 0.0
-    return 0.5 * logdet_identity_plus(z, float(gam1) * p / (m * eps))
+    return 0.5 * logdet_identity_plus(z, gam1 * p / (m * eps))
 
 
 def compress_rate(z: Tensor, labels: Tensor, num_classes: int | None = None, eps: float = 0.05) -> Tensor:
@@ -290,6 +293,7 @@ def coding_rates(
     """
     z = _check_z(z)
     eps = _check_eps(eps)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
     labels, num_classes = _check_class_labels(labels, z.size(0), num_classes, z.device)
     m, p = z.shape
     if m == 0 or p == 0:
@@ -297,7 +301,7 @@ def coding_rates(
     counts = torch.bincount(labels, minlength=num_classes).tolist()
     order = torch.argsort(labels, stable=True)
     class_scales = [p / (m_c * eps) if m_c else 0.0 for m_c in counts]
-    return _RatePair.apply(z, order, counts, float(gam1) * p / (m * eps), class_scales)
+    return _RatePair.apply(z, order, counts, gam1 * p / (m * eps), class_scales)
 
 
 def mcr2_loss(
@@ -342,8 +346,10 @@ def mcr2_loss(
     >>> torch.allclose(loss, -2.0 * r + r_c), z.grad.shape
     (True, torch.Size([8, 4]))
     """
+    gam2 = check_float(gam2, "gam2", minimum=0.0)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
     expand, compress = coding_rates(z, labels, num_classes=num_classes, eps=eps, gam1=gam1)
-    loss = -float(gam2) * expand + float(gam1) * compress
+    loss = -gam2 * expand + gam1 * compress
     if return_parts:
         return loss, expand, compress
     return loss
@@ -374,10 +380,10 @@ class MCR2Loss(torch.nn.Module):
 
     def __init__(self, gam1: float = 1.0, gam2: float = 2.0, eps: float = 0.05, num_classes: int | None = None):
         super().__init__()
-        self.gam1 = float(gam1)
-        self.gam2 = float(gam2)
+        self.gam1 = check_float(gam1, "gam1", minimum=0.0)
+        self.gam2 = check_float(gam2, "gam2", minimum=0.0)
         self.eps = _check_eps(eps)
-        self.num_classes = num_classes
+        self.num_classes = check_int(num_classes, "num_classes", minimum=0, allow_none=True)
 
     def forward(self, z: Tensor, labels: Tensor, return_parts: bool = False):
         """The loss of :func:`mcr2_loss` for ``z`` (``m x p``) and ``labels`` (``m``)."""

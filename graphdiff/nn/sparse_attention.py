@@ -38,9 +38,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.nn import GATConv
 from torch_geometric.utils import softmax
 
-from graphdiff.data.validation import check_edge_index
+from graphdiff.data.validation import check_bool, check_edge_index
 
 __all__ = ["CSRGraph", "attention_aggregate", "gat_conv_csr"]
 
@@ -74,6 +75,8 @@ class CSRGraph:
         Transposed position -> CSR position.
     num_nodes : int
         ``N``.
+    self_loops : bool
+        Whether the structure was built with one self-loop per node (``GATConv(add_self_loops=True)``).
 
     Examples
     --------
@@ -90,6 +93,7 @@ class CSRGraph:
     col_t: Tensor
     perm_t: Tensor
     num_nodes: int
+    self_loops: bool = False
 
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int, self_loops: bool = False) -> CSRGraph:
@@ -108,6 +112,7 @@ class CSRGraph:
         -------
         CSRGraph
         """
+        self_loops = check_bool(self_loops, "self_loops")
         edge_index = check_edge_index(edge_index, num_nodes)
         src, dst = edge_index[0], edge_index[1]
         if self_loops:
@@ -124,7 +129,7 @@ class CSRGraph:
         counts_t = torch.bincount(src, minlength=num_nodes)
         crow_t = torch.zeros_like(crow)
         crow_t[1:] = torch.cumsum(counts_t, 0)
-        return cls(src, dst, crow, crow_t, dst[perm_t], perm_t, int(num_nodes))
+        return cls(src, dst, crow, crow_t, dst[perm_t], perm_t, int(num_nodes), self_loops)
 
     @property
     def num_edges(self) -> int:
@@ -204,6 +209,10 @@ def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
     >>> attention_aggregate(torch.tensor([[0.5], [2.0]]), h, graph).flatten()  # node 1: 0.5 * 1 + 2 * 10
     tensor([ 0.0000, 20.5000])
     """
+    if not isinstance(graph, CSRGraph):
+        raise ValueError(f"`graph` must be a CSRGraph (CSRGraph.from_edge_index), got {type(graph).__name__}")
+    if not isinstance(h, Tensor) or not isinstance(alpha, Tensor):
+        raise ValueError("`alpha` and `h` must be torch tensors")
     if h.dim() != 3 or h.size(0) != graph.num_nodes:
         raise ValueError(f"`h` must have shape (num_nodes={graph.num_nodes}, heads, channels), got {tuple(h.shape)}")
     if alpha.dim() != 2 or alpha.size(0) != graph.num_edges or alpha.size(1) != h.size(1):
@@ -250,13 +259,27 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
     >>> out.shape, torch.allclose(out, conv(x, edge_index), atol=1e-6)
     (torch.Size([5, 6]), True)
     """
+    if not isinstance(conv, GATConv):
+        raise ValueError(f"`conv` must be a torch_geometric.nn.GATConv, got {type(conv).__name__}")
     if getattr(conv, "lin", None) is None or getattr(conv, "lin_edge", None) is not None:
         raise ValueError("gat_conv_csr needs a GATConv with one shared `lin` and no edge features")
+    if not isinstance(graph, CSRGraph):
+        raise ValueError(f"`graph` must be a CSRGraph (CSRGraph.from_edge_index), got {type(graph).__name__}")
+    if graph.self_loops != bool(conv.add_self_loops):
+        raise ValueError(
+            f"`graph` was built with self_loops={graph.self_loops} but the layer has "
+            f"add_self_loops={conv.add_self_loops}: build it with "
+            f"CSRGraph.from_edge_index(edge_index, num_nodes, self_loops={bool(conv.add_self_loops)})"
+        )
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"`x` must be a 2-D tensor (num_nodes, in_channels), got {shape}")
     heads, channels = conv.heads, conv.out_channels
     num_nodes = graph.num_nodes
     if x.size(0) != num_nodes:
         raise ValueError(f"`x` has {x.size(0)} rows but the graph has {num_nodes} nodes")
-
+    if isinstance(conv.in_channels, int) and conv.in_channels > 0 and x.size(1) != conv.in_channels:
+        raise ValueError(f"`x` has {x.size(1)} columns but the layer expects in_channels={conv.in_channels}")
     res = conv.res(x) if getattr(conv, "res", None) is not None else None
     in_channels = x.size(1)
     if aggregate_first is None:
