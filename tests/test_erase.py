@@ -529,10 +529,12 @@ def test_prototypes_semantic_scores_and_encoder_bad_input():
     ):
         with pytest.raises(ValueError, match=match):
             class_prototypes(z, labels, 3)
-    with pytest.raises(ValueError, match="`z` must be a 2-D floating tensor"):
+    with pytest.raises(ValueError, match="`z` must be 2-D"):
         class_prototypes(torch.rand(3), torch.tensor([0, 1, 1]), 3)
+    with pytest.raises(ValueError, match="`z` contains NaN"):
+        class_prototypes(torch.full((3, 2), float("nan")), torch.tensor([0, 1, 1]), 3)
     ys, train = torch.eye(3), torch.tensor([True, True, False])
-    with pytest.raises(ValueError, match=r"`z` must have shape \(3, \*\)"):
+    with pytest.raises(ValueError, match="`z` has 4 rows but the graph has 3 nodes"):
         semantic_scores(torch.rand(4, 2), ys, train, 0.5)
     with pytest.raises(ValueError, match="`beta`"):
         semantic_scores(z, ys, train, float("nan"))

@@ -32,20 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphdiff.data.validation import check_edge_index, check_int, check_labels, check_mask, check_rate
+from graphdiff.data.validation import check_edge_index, check_features, check_int, check_labels, check_mask, check_rate
 from graphdiff.nn.propagation import lazy_propagation, normalized_adjacency
 
 __all__ = ["structural_denoise", "class_prototypes", "semantic_scores", "PseudoLabeler"]
-
-
-def _check_float_matrix(value, name: str, rows: int | None = None, cols: int | None = None) -> Tensor:
-    if not isinstance(value, Tensor) or value.dim() != 2 or not value.is_floating_point():
-        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
-        raise ValueError(f"`{name}` must be a 2-D floating tensor, got {shape}")
-    if (rows is not None and value.size(0) != rows) or (cols is not None and value.size(1) != cols):
-        want = f"({rows if rows is not None else '*'}, {cols if cols is not None else '*'})"
-        raise ValueError(f"`{name}` must have shape {want}, got {tuple(value.shape)}")
-    return value
 
 
 def structural_denoise(
@@ -131,7 +121,7 @@ def class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
             [0., 0.],
             [0., 5.]])
     """
-    z = _check_float_matrix(z, "z")
+    z = check_features(z, name="z")
     num_classes = check_int(num_classes, "num_classes", minimum=1)
     labels = check_labels(labels, num_classes=num_classes, name="labels", length=z.size(0)).to(z.device)
     counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z.dtype)
@@ -169,8 +159,8 @@ def semantic_scores(z: Tensor, y_struct: Tensor, train_mask: Tensor, beta: float
     >>> torch.allclose(s, torch.softmax(y_struct, dim=1))
     True
     """
-    y_struct = _check_float_matrix(y_struct, "y_struct")
-    z = _check_float_matrix(z, "z", rows=y_struct.size(0))
+    y_struct = check_features(y_struct, name="y_struct")
+    z = check_features(z, name="z", num_nodes=y_struct.size(0))
     train_mask = check_mask(train_mask, y_struct.size(0), name="train_mask").to(z.device)
     beta = check_rate(beta, name="beta", upper_inclusive=True)
     num_classes = y_struct.size(1)
