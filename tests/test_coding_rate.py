@@ -1,4 +1,4 @@
-"""Properties of the coding rates and the MCR^2 loss (paper notes erase.md, section 5, items 1-7)."""
+"""Properties of the coding rates and the MCR^2 loss (shared/papers/erase.md, section 5, items 1-7)."""
 
 import math
 
@@ -145,7 +145,10 @@ def test_fused_rates_equal_separate_terms_values_and_gradients(m, p):
     grad_separate = torch.autograd.grad(-1.7 * separate[0] + 0.4 * separate[1], z)[0]
     assert torch.allclose(grad_fused, grad_separate, rtol=1e-9, atol=1e-12)
     small = z[:12].detach().clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda t: coding_rates(t, labels[:12], num_classes=6, eps=0.07), (small,))
+    # fast mode (a random projection of the Jacobian) keeps the 12 x 120 case to seconds instead of minutes
+    assert torch.autograd.gradcheck(
+        lambda t: coding_rates(t, labels[:12], num_classes=6, eps=0.07), (small,), fast_mode=True
+    )
 
 
 def test_fused_rates_reject_nan():
@@ -193,6 +196,22 @@ def test_logdet_matches_slogdet_both_orientations():
         (lambda: compress_rate(torch.rand(3, 2), torch.tensor([0, 1, -1])), "negative"),
         (lambda: compress_rate(torch.rand(3, 2), torch.tensor([0, 1, 5]), num_classes=3), "num_classes"),
         (lambda: compress_rate(torch.rand(3, 2), torch.tensor([0.0, 1.0, 1.0])), "integer"),
+        # NaN / infinite / negative knobs are named, not reported as NaN in `z`
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), gam1=float("nan")), "`gam1`"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), gam2=float("inf")), "`gam2`"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), eps=float("nan")), "`eps`"),
+        (lambda: coding_rate(torch.rand(4, 2), gam1=-1.0), "`gam1`"),
+        (lambda: logdet_identity_plus(torch.rand(4, 2), float("nan")), "`scale`"),
+        (lambda: MCR2Loss(gam2=float("nan")), "`gam2`"),
+        (lambda: MCR2Loss(num_classes=2.5), "`num_classes`"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0, 1]), num_classes=2.5), "`num_classes`"),
+        # bad shapes
+        (lambda: coding_rates(torch.rand(4, 2, 1), torch.tensor([0, 1, 0, 1])), "2-D"),
+        (lambda: coding_rates(torch.rand(4, 2), torch.tensor([[0, 1], [0, 1]])), "1-D"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([0, 1, 0])), "one entry per row"),
+        (lambda: mcr2_loss(torch.rand(4, 2), [0, 1, 0, 1]), "torch.Tensor"),
+        (lambda: mcr2_loss(torch.rand(4, 2), torch.tensor([True, False, True, True])), "integer"),
+        (lambda: mcr2_loss(torch.tensor([[1.0, float("inf")]]), torch.tensor([0])), "NaN or infinite"),
     ],
 )
 def test_bad_input_raises(call, match):

@@ -1,10 +1,11 @@
-"""ERASE: encoder, pseudo-labels, estimator, baselines and input validation (paper notes erase.md section 5)."""
+"""ERASE: encoder, pseudo-labels, estimator, baselines and input validation (shared/papers/erase.md section 5)."""
 
 import copy
 
 import pytest
 import torch
 import torch.nn.functional as F
+from sklearn.exceptions import NotFittedError
 from torch_geometric.data import Data
 
 from graphdiff.data import noise, synthetic
@@ -189,18 +190,18 @@ def _small_erase(**kw):
 def test_erase_fit_predict_embed_history(sbm, noisy_sbm):
     data = Data(x=sbm.x, edge_index=sbm.edge_index, num_nodes=sbm.num_nodes)  # no `y`: it is never needed
     model = _small_erase().fit(data, noisy_sbm, sbm.train_mask, sbm.val_mask, monitor={"test": (sbm.test_mask, sbm.y)})
-    assert len(model.history) == 12
+    assert len(model.history_) == 12
     assert model.validation_labels_ == "noisy"
-    for rec in model.history:  # selection score = accuracy against the noisy validation labels
+    for rec in model.history_:  # selection score = accuracy against the noisy validation labels
         assert rec["val_acc"] == rec["val_acc_noisy"]
         assert "test_acc" in rec and "test_acc_direct" in rec
     best = model.best_epoch_
-    assert model.history[best]["val_acc"] == max(r["val_acc"] for r in model.history)
-    assert model.best_val_acc_ == model.history[best]["val_acc"]  # the score fits are compared on
+    assert model.history_[best]["val_acc"] == max(r["val_acc"] for r in model.history_)
+    assert model.best_val_acc_ == model.history_[best]["val_acc"]  # the score fits are compared on
     pred = model.predict()
     assert pred.shape == (sbm.num_nodes,)
     test_acc = float((pred[sbm.test_mask] == sbm.y[sbm.test_mask]).float().mean())
-    assert abs(test_acc - model.history[best]["test_acc"]) < 1e-6
+    assert abs(test_acc - model.history_[best]["test_acc"]) < 1e-6
     assert model.predict("direct").shape == (sbm.num_nodes,)
     z = model.embed()
     assert z.shape == (sbm.num_nodes, 32) and (z >= 0).all()
@@ -213,7 +214,7 @@ def test_erase_clean_validation_only_when_passed(sbm, noisy_sbm):
     val = sbm.val_mask
     assert bool((noisy_sbm[val] != sbm.y[val]).any())  # the two label sets differ on validation nodes
     pred = model.predict()
-    best = model.history[model.best_epoch_]
+    best = model.history_[model.best_epoch_]
     assert abs(best["val_acc"] - float((pred[val] == sbm.y[val]).float().mean())) < 1e-6
     assert abs(best["val_acc_noisy"] - float((pred[val] == noisy_sbm[val]).float().mean())) < 1e-6
     # per-validation-node clean labels are accepted as well
@@ -226,31 +227,62 @@ def test_erase_deterministic_and_global_rng_untouched(sbm, noisy_sbm):
     a = _small_erase(epochs=5, seed=7).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
     assert torch.equal(torch.get_rng_state(), state)
     b = _small_erase(epochs=5, seed=7).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
-    assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]
+    assert [r["loss"] for r in a.history_] == [r["loss"] for r in b.history_]
 
 
 def test_erase_direct_selection_probe_every_and_no_val(sbm, noisy_sbm):
     m = _small_erase(epochs=6, selection="direct").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
     assert m.predict().shape == (sbm.num_nodes,)
-    assert all("val_acc_probe" not in r for r in m.history)
+    assert all("val_acc_probe" not in r for r in m.history_)
     m = _small_erase(epochs=7, probe_every=3).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
-    assert [r["epoch"] for r in m.history if "val_acc_probe" in r] == [0, 3, 6]
+    assert [r["epoch"] for r in m.history_ if "val_acc_probe" in r] == [0, 3, 6]
     assert m.best_epoch_ in (0, 3, 6)
     m = _small_erase(epochs=3).fit(sbm, noisy_sbm, sbm.train_mask)  # no validation: the last epoch is kept
     assert m.best_epoch_ == 2 and m.validation_labels_ == "none" and m.best_val_acc_ is None
 
 
 def test_erase_gcn_encoder_and_patience(sbm, noisy_sbm):
-    m = _small_erase(encoder="gcn", epochs=40, patience=3).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
-    assert len(m.history) <= 40
-    assert len(m.history) - 1 - m.best_epoch_ <= 3
+    """Early stopping: the run ends exactly ``patience`` epochs after the last strict improvement of the score."""
+    patience, epochs = 3, 40
+    m = _small_erase(encoder="gcn", epochs=epochs, patience=patience).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    scores = [r["val_acc"] for r in m.history_]
+    improvements = [e for e in range(len(scores)) if scores[e] > max(scores[:e], default=-1.0)]
+    assert m.best_epoch_ == improvements[-1]  # the first epoch reaching the maximum
+    assert len(scores) < epochs  # it did stop early (this schedule improves for a few epochs only)
+    assert len(scores) == m.best_epoch_ + patience + 1
+    # without patience the same fit runs every epoch and its first epochs are identical
+    full = _small_erase(encoder="gcn", epochs=len(scores) + 2, patience=None).fit(
+        sbm, noisy_sbm, sbm.train_mask, sbm.val_mask
+    )
+    assert len(full.history_) == len(scores) + 2
+    assert [r["loss"] for r in full.history_[: len(scores)]] == [r["loss"] for r in m.history_]
 
 
 def test_presets():
     assert get_preset("citeseer")["eps"] == 0.4 and get_preset("CiteSeer")["beta"] == 0.7
-    assert get_preset("amazon_photo") == PRESETS["cora"]  # no reference preset: Cora's
+    assert get_preset("ogbn-arxiv")["steps"] == 50
     m = ERASE.from_preset("pubmed", epochs=3)
     assert (m.gam2, m.steps, m.epochs) == (3.0, 3, 3)
+    get_preset("cora")["eps"] = 99.0  # a copy: the table is not modified
+    assert PRESETS["cora"]["eps"] == 0.05
+
+
+@pytest.mark.parametrize("dataset", ["amazon_photo", "coauthor_cs", "cora_ml"])
+def test_dataset_without_preset_is_an_error_unless_a_fallback_is_named(dataset):
+    with pytest.raises(ValueError, match="no reference ERASE preset") as err:
+        ERASE.from_preset(dataset)
+    for name in PRESETS:  # the message lists the presets and says how to take Cora's explicitly
+        assert repr(name) in str(err.value)
+    assert "fallback='cora'" in str(err.value)
+    with pytest.raises(ValueError, match="no reference ERASE preset"):
+        get_preset(dataset)
+    assert get_preset(dataset, fallback="cora") == PRESETS["cora"]
+    m = ERASE.from_preset(dataset, fallback="CiteSeer", epochs=7)
+    assert (m.eps, m.beta, m.epochs) == (0.4, 0.7, 7)
+    with pytest.raises(ValueError, match="`fallback`"):
+        ERASE.from_preset(dataset, fallback="amazon_computers")
+    with pytest.raises(ValueError, match="`dataset`"):
+        get_preset(None)
 
 
 # ----------------------------------------------------------------------------------------------- baselines
@@ -259,12 +291,28 @@ def test_baselines_fit_and_select_on_noisy_validation(cls, sbm, noisy_sbm):
     m = cls(epochs=30, verbose=False).fit(
         sbm, noisy_sbm, sbm.train_mask, sbm.val_mask, monitor={"test": (sbm.test_mask, sbm.y)}
     )
-    assert m.validation_labels_ == "noisy" and len(m.history) == 30
-    assert m.history[m.best_epoch_]["val_acc"] == max(r["val_acc"] for r in m.history)
+    assert m.validation_labels_ == "noisy" and len(m.history_) == 30
+    assert m.history_[m.best_epoch_]["val_acc"] == max(r["val_acc"] for r in m.history_)
     pred = m.predict()
     acc = float((pred[sbm.test_mask] == sbm.y[sbm.test_mask]).float().mean())
-    assert abs(acc - m.history[m.best_epoch_]["test_acc"]) < 1e-6
+    assert abs(acc - m.history_[m.best_epoch_]["test_acc"]) < 1e-6
     assert acc > 0.5
+
+
+def test_baseline_signatures_and_defaults_resolved_in_fit(sbm, noisy_sbm):
+    assert "heads" not in GCN().get_params() and "loss" not in GCN().get_params()
+    assert {"heads", "q", "model"} <= set(GCE().get_params()) and "q" not in GAT().get_params()
+    with pytest.raises(TypeError):
+        GCN(heads=4)  # not a GCN parameter (it used to be accepted and ignored)
+    gcn = GCN(epochs=2, verbose=False)
+    gcn.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert gcn.get_params()["hidden_channels"] is None and gcn.lr is None  # None is never rewritten
+    assert gcn.model_.conv1.lin.weight.shape[0] == 64 and gcn.model_.dropout == 0.5
+    gat = GAT(epochs=2, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert (gat.model_.conv1.heads, gat.model_.conv1.out_channels, gat.model_.dropout) == (8, 8, 0.6)
+    gce = GCE(model="gat", heads=2, hidden_channels=4, epochs=2, verbose=False)
+    gce.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert (gce.model_.conv1.heads, gce.model_.conv1.out_channels) == (2, 4)
 
 
 def test_gce_loss_formula():
@@ -305,7 +353,7 @@ def test_bad_input_errors(sbm, noisy_sbm):
         m.fit(bad_x, noisy_sbm, sbm.train_mask)
     with pytest.raises(ValueError, match="GCN|class 2"):
         GCN(verbose=False).fit(sbm, y_missing, sbm.train_mask)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError):
         ERASE().predict()
 
 
@@ -321,14 +369,200 @@ def test_bad_input_errors(sbm, noisy_sbm):
         ({"patience": 0}, "patience"),
         ({"device": "nonsense"}, "device"),
         ({"probe_every": 0}, "probe_every"),
+        ({"heads": 5}, "heads"),  # must divide hidden_channels=16
     ],
 )
-def test_bad_hyperparameters(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        ERASE(**kwargs)
+def test_bad_hyperparameters(kwargs, match, sbm, noisy_sbm):
+    model = _small_erase(**kwargs)  # stored as given
+    assert all(model.get_params()[k] is v for k, v in kwargs.items())
+    with pytest.raises(ValueError, match=f"`{match}`"):
+        model.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+
+
+def test_history_alias_warns_and_fitted_state_only_after_fit(sbm, noisy_sbm):
+    m = _small_erase(epochs=2)
+    assert not [k for k in vars(m) if k.endswith("_")]  # no fitted state before fit
+    assert not hasattr(m, "history_")
+    m.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    with pytest.warns(DeprecationWarning, match="history_"):
+        assert m.history is m.history_
+    g = GCN(epochs=2, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    with pytest.warns(DeprecationWarning, match="history_"):
+        assert g.history is g.history_
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_erase_on_cuda(sbm, noisy_sbm):
     m = _small_erase(epochs=3, device="cuda").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
     assert m.embed().is_cuda
+
+
+# ------------------------------------------------------------------------ bad input at the boundary (issue 18)
+@pytest.mark.parametrize("name", ["train_mask", "val_mask"])
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int8])
+def test_uint8_masks_are_refused_with_the_reason(name, dtype, sbm, noisy_sbm):
+    """A 0/1 uint8 mask used to be read as the node ids {0, 1}: validation on 2 nodes. Now the user is told why."""
+    masks = {"train_mask": sbm.train_mask, "val_mask": sbm.val_mask}
+    masks[name] = masks[name].to(dtype)
+    for model in (GCN(epochs=1, verbose=False), _small_erase(epochs=1)):
+        with pytest.raises(ValueError, match=f"`{name}` has dtype torch.{str(dtype).split('.')[-1]}.*ambiguous"):
+            model.fit(sbm, noisy_sbm, masks["train_mask"], masks["val_mask"])
+    # int64 node ids and boolean masks mean the same nodes
+    ids = {k: v.nonzero().flatten() for k, v in (("train_mask", sbm.train_mask), ("val_mask", sbm.val_mask))}
+    a = GCN(epochs=3, verbose=False).fit(sbm, noisy_sbm, ids["train_mask"], ids["val_mask"])
+    b = GCN(epochs=3, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert a.history_ == b.history_
+
+
+def test_monitor_sets_must_be_disjoint_from_training_and_non_empty(sbm, noisy_sbm):
+    train, test = sbm.train_mask, sbm.test_mask
+    for model in (GCN(epochs=1, verbose=False), _small_erase(epochs=1)):
+        with pytest.raises(ValueError, match=r"`monitor\['test'\]` mask shares 30 node\(s\) with `train_mask`"):
+            model.fit(sbm, noisy_sbm, train, sbm.val_mask, monitor={"test": (test | train, sbm.y)})
+        with pytest.raises(ValueError, match=r"`monitor\['test'\]` mask selects no node"):
+            model.fit(sbm, noisy_sbm, train, monitor={"test": (torch.zeros_like(test), sbm.y)})
+        with pytest.raises(ValueError, match="reserved"):  # its keys would overwrite the validation scores
+            model.fit(sbm, noisy_sbm, train, sbm.val_mask, monitor={"val": (sbm.val_mask, sbm.y)})
+        with pytest.raises(ValueError, match="`monitor` must be a dict"):
+            model.fit(sbm, noisy_sbm, train, monitor=[(test, sbm.y)])
+        with pytest.raises(ValueError, match="keys must be non-empty strings"):
+            model.fit(sbm, noisy_sbm, train, monitor={3: (test, sbm.y)})
+    # a monitor may overlap the validation nodes (clean-label validation accuracy) and has no NaN in the history
+    m = GCN(epochs=3, verbose=False).fit(
+        sbm, noisy_sbm, train, sbm.val_mask, monitor={"val_clean": (sbm.val_mask, sbm.y), "test": (test, sbm.y)}
+    )
+    assert all(0.0 <= r[k] <= 1.0 for r in m.history_ for k in ("val_clean_acc", "test_acc"))
+
+
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"gam1": float("nan")}, "`gam1` must be a number, got NaN"),
+        ({"gam2": float("inf")}, "`gam2` must be finite"),
+        ({"lr": float("inf")}, "`lr` must be finite"),
+        ({"lr": float("nan")}, "`lr` must be a number"),
+        ({"eps": float("nan")}, "`eps`"),
+        ({"beta": float("nan")}, "`beta`"),
+        ({"weight_decay": -1.0}, "`weight_decay`"),
+        ({"epochs": 2.5}, "`epochs` must be an integer"),
+        ({"seed": "abc"}, "`seed` must be an integer"),
+        ({"seed": -1}, "`seed` must be at least 0"),
+        ({"amsgrad": "yes"}, "`amsgrad`"),
+        ({"sparse_features": 1}, "`sparse_features`"),
+        ({"verbose": None}, "`verbose`"),
+        ({"device": "banana"}, "`device` is not a valid torch device"),
+    ],
+)
+def test_erase_nan_and_bad_knobs_are_refused_in_fit_naming_the_parameter(params, match, sbm, noisy_sbm):
+    with pytest.raises(ValueError, match=match):
+        _small_erase(**params).fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+
+
+@pytest.mark.parametrize("cls", [GCN, GAT, GCE])
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"seed": "abc"}, "`seed` must be an integer, got str 'abc'"),
+        ({"lr": float("inf")}, "`lr` must be finite"),
+        ({"dropout": float("nan")}, "`dropout`"),
+        ({"hidden_channels": 0}, "`hidden_channels` must be at least 1"),
+        ({"epochs": 0}, "`epochs`"),
+        ({"device": "banana"}, "`device` is not a valid torch device"),
+    ],
+)
+def test_baseline_bad_knobs_are_refused_in_fit(cls, params, match, sbm, noisy_sbm):
+    model = cls(verbose=False, **params)  # accepted as given
+    with pytest.raises(ValueError, match=match):
+        model.fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+
+
+def test_gce_exponent_and_model_are_checked(sbm, noisy_sbm):
+    for q, match in ((0.0, "`q` must be > 0.0"), (1.5, "`q` must be <= 1.0"), (float("nan"), "`q` must be a number")):
+        with pytest.raises(ValueError, match=match):
+            GCE(q=q, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask)
+    with pytest.raises(ValueError, match="`model` must be one of 'gcn', 'gat'"):
+        GCE(model="mlp", verbose=False).fit(sbm, noisy_sbm, sbm.train_mask)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+@pytest.mark.parametrize("cls", [ERASE, GCN])
+def test_cuda_on_a_machine_without_it_is_a_clear_error_from_fit(cls, sbm, noisy_sbm):
+    model = cls(device="cuda", epochs=1, verbose=False)  # accepted as given
+    with pytest.raises(ValueError, match="`device`='cuda', but"):
+        model.fit(sbm, noisy_sbm, sbm.train_mask)
+
+
+def test_train_mask_with_fewer_nodes_than_classes_says_what_to_pass(sbm, noisy_sbm):
+    few = torch.zeros(sbm.num_nodes, dtype=torch.bool)
+    few[:2] = True
+    with pytest.raises(ValueError, match=r"selects 2 node\(s\), fewer than the 3 classes \(`data.num_classes`\)"):
+        GCN(epochs=1, verbose=False).fit(sbm, noisy_sbm, few)
+    with pytest.raises(ValueError, match="boolean mask with one entry per node"):
+        _small_erase(epochs=1).fit(sbm, noisy_sbm, few, num_classes=3)
+    with pytest.raises(ValueError, match="`num_classes` must be an integer"):
+        GCN(epochs=1, verbose=False).fit(sbm, noisy_sbm, sbm.train_mask, num_classes=3.5)
+
+
+def test_gce_loss_bad_targets_and_logits():
+    logits = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match="`target` contains class id 7, outside \\[0, num_classes=4\\)"):
+        generalized_cross_entropy(logits, torch.tensor([0, 7, 1]))
+    with pytest.raises(ValueError, match="`target` contains a negative class id"):
+        generalized_cross_entropy(logits, torch.tensor([0, -1, 1]))
+    with pytest.raises(ValueError, match="`target` has 2 entries"):
+        generalized_cross_entropy(logits, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="`target` must hold integer class ids"):
+        generalized_cross_entropy(logits, torch.tensor([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="`logits` must be a 2-D floating tensor"):
+        generalized_cross_entropy(torch.zeros(3, dtype=torch.long), torch.tensor([0, 1, 1]))
+    for q in (float("nan"), -0.5, "0.7"):
+        with pytest.raises(ValueError, match="`q`"):
+            generalized_cross_entropy(logits, torch.tensor([0, 1, 1]), q)
+
+
+def test_prototypes_semantic_scores_and_encoder_bad_input():
+    z = torch.rand(3, 2)
+    for labels, match in (
+        (torch.tensor([0, 5, 1]), "class id 5, outside \\[0, num_classes=3\\)"),
+        (torch.tensor([0, -1, 1]), "negative class id"),
+        (torch.tensor([0, 1]), "has 2 entries"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            class_prototypes(z, labels, 3)
+    with pytest.raises(ValueError, match="`z` must be 2-D"):
+        class_prototypes(torch.rand(3), torch.tensor([0, 1, 1]), 3)
+    with pytest.raises(ValueError, match="`z` contains NaN"):
+        class_prototypes(torch.full((3, 2), float("nan")), torch.tensor([0, 1, 1]), 3)
+    ys, train = torch.eye(3), torch.tensor([True, True, False])
+    with pytest.raises(ValueError, match="`z` has 4 rows but the graph has 3 nodes"):
+        semantic_scores(torch.rand(4, 2), ys, train, 0.5)
+    with pytest.raises(ValueError, match="`beta`"):
+        semantic_scores(z, ys, train, float("nan"))
+    with pytest.raises(ValueError, match="`train_mask`"):
+        semantic_scores(z, ys, train[:2], 0.5)
+    ei = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="`num_classes`"):
+        structural_denoise(ei, torch.tensor([0, 1, 1]), train, 2.5, 0.5, 1)
+    with pytest.raises(ValueError, match="`steps` must be an integer"):
+        PseudoLabeler(ei, torch.tensor([0, 1, 1]), train, 2, 0.5, 0.5, 1.5)
+    enc = ERASEEncoder(4, 8, 8, heads=2)
+    with pytest.raises(ValueError, match="in_channels=4"):
+        enc(torch.rand(3, 5), ei)
+    with pytest.raises(ValueError, match="`heads`"):
+        ERASEEncoder(4, 8, 8, heads=3)
+    with pytest.raises(ValueError, match="`conv`"):
+        ERASEEncoder(4, conv="mlp")
+
+
+def test_predict_kind_and_unfitted_methods(sbm, noisy_sbm):
+    for call in (lambda m: m.predict(), lambda m: m.embed(), lambda m: m.predict("direct")):
+        with pytest.raises(NotFittedError):
+            call(_small_erase())
+    with pytest.raises(NotFittedError):
+        GCN().predict_logits()
+    m = _small_erase(epochs=2, selection="direct").fit(sbm, noisy_sbm, sbm.train_mask, sbm.val_mask)
+    assert torch.equal(m.predict(), m.predict("direct"))
+    assert m.predict("probe").shape == (sbm.num_nodes,)  # fitted once at the selected epoch
+    for kind in ("", "Probe", 1):  # "" used to fall back silently to the selection kind
+        with pytest.raises(ValueError, match="`kind` must be one of 'probe', 'direct'"):
+            m.predict(kind)

@@ -78,5 +78,37 @@ def test_bad_shapes_are_rejected(graph_edges):
         attention_aggregate(torch.rand(graph.num_edges - 1, 2), torch.rand(n, 2, 3), graph)
     with pytest.raises(ValueError, match="outside|out of range|\\[0"):
         CSRGraph.from_edge_index(torch.tensor([[0, n], [1, 2]]), n)
+    looped = CSRGraph.from_edge_index(edges, n, self_loops=True)
     with pytest.raises(ValueError, match="rows but the graph has"):
-        gat_conv_csr(GATConv(12, 4), torch.rand(n + 2, 12), graph)
+        gat_conv_csr(GATConv(12, 4), torch.rand(n + 2, 12), looped)
+
+
+def test_gat_conv_csr_refuses_what_it_would_compute_wrongly(graph_edges):
+    """Bad input at the boundary of gat_conv_csr / attention_aggregate: a clear ValueError, not a torch error or a
+    silently different function."""
+    from torch_geometric.nn import GCNConv
+
+    edges, n = graph_edges
+    looped = CSRGraph.from_edge_index(edges, n, self_loops=True)
+    x = torch.rand(n, 12)
+    # a structure without self-loops under a layer that adds them would silently compute another function
+    with pytest.raises(ValueError, match="self_loops=False.*add_self_loops=True"):
+        gat_conv_csr(GATConv(12, 4), x, CSRGraph.from_edge_index(edges, n))
+    with pytest.raises(ValueError, match="self_loops=True.*add_self_loops=False"):
+        gat_conv_csr(GATConv(12, 4, add_self_loops=False), x, looped)
+    conv = GATConv(12, 4, add_self_loops=False)  # matching structures give GATConv's output
+    assert torch.allclose(gat_conv_csr(conv, x, CSRGraph.from_edge_index(edges, n)), conv(x, edges), atol=1e-6)
+    with pytest.raises(ValueError, match="`conv` must be a torch_geometric.nn.GATConv"):
+        gat_conv_csr(GCNConv(12, 4), x, looped)
+    with pytest.raises(ValueError, match="`graph` must be a CSRGraph"):
+        gat_conv_csr(GATConv(12, 4), x, edges)
+    with pytest.raises(ValueError, match="in_channels=12"):
+        gat_conv_csr(GATConv(12, 4), torch.rand(n, 7), looped)
+    with pytest.raises(ValueError, match="2-D"):
+        gat_conv_csr(GATConv(12, 4), torch.rand(n), looped)
+    with pytest.raises(ValueError, match="`graph` must be a CSRGraph"):
+        attention_aggregate(torch.rand(edges.size(1), 2), torch.rand(n, 2, 3), edges)
+    with pytest.raises(ValueError, match="`self_loops`"):
+        CSRGraph.from_edge_index(edges, n, self_loops="yes")
+    with pytest.raises(ValueError, match="num_nodes"):
+        CSRGraph.from_edge_index(edges, 40.5)

@@ -1,9 +1,9 @@
-"""Shared pieces of the ERASE estimator and the baselines: input validation, the linear probe, model selection.
+"""Shared pieces of the ERASE estimator and the baselines: the arguments of ``fit``, the linear probe, accuracy.
 
-Model selection follows the protocol discussion of the paper notes (``erase.md`` sections 1.5 and 4): the selection
-score is the accuracy on the validation nodes against the labels the user *has* -- the noisy ones -- unless clean
-validation labels are passed explicitly (``y_val_clean=``). Extra ``monitor`` sets (e.g. the test nodes of a
-benchmark) are only recorded in ``history``; they never influence training or selection.
+Model selection follows the protocol discussion of `shared/papers/erase.md` (sections 1.5 and 4): the selection score
+is the accuracy on the validation nodes against the labels the user *has* -- the noisy ones -- unless clean validation
+labels are passed explicitly (``y_val_clean=``). Extra ``monitor`` sets (e.g. the test nodes of a benchmark) are only
+recorded in ``history_``; they never influence training or selection, and they may not contain training nodes.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphdiff.data.validation import check_edge_index, check_features, check_labels, check_mask
+from graphdiff.data.validation import check_edge_index, check_features, check_int, check_labels, check_mask
 
-__all__ = ["FitInputs", "prepare_inputs", "begin_fit", "linear_probe", "accuracy", "use_sparse_features"]
+__all__ = ["FitInputs", "prepare_inputs", "linear_probe", "accuracy", "use_sparse_features"]
+
+#: Monitor names whose history keys (``<name>_acc``, ``<name>_acc_direct``) would overwrite the validation scores.
+RESERVED_MONITOR_NAMES = ("val",)
 
 
 @dataclass
@@ -33,6 +36,10 @@ class FitInputs:
     y_val_noisy: Tensor | None
     monitors: dict[str, tuple[Tensor, Tensor]] = field(default_factory=dict)
 
+    @property
+    def train_idx(self) -> Tensor:
+        return self.train_mask.nonzero().flatten()
+
 
 def _labels_for(idx: Tensor, labels, num_nodes: int, num_classes: int, name: str, device) -> Tensor:
     """Labels of the nodes ``idx`` from a full-length (``num_nodes``) or subset-length vector."""
@@ -47,6 +54,11 @@ def _labels_for(idx: Tensor, labels, num_nodes: int, num_classes: int, name: str
     )
 
 
+def _first_ids(mask: Tensor, limit: int = 5) -> str:
+    ids = mask.nonzero().flatten()[:limit].tolist()
+    return ", ".join(str(i) for i in ids) + (", ..." if int(mask.sum()) > limit else "")
+
+
 def prepare_inputs(
     data,
     y_noisy,
@@ -58,28 +70,34 @@ def prepare_inputs(
     device="cpu",
     sparse_features: bool = False,
 ) -> FitInputs:
-    """Validate the arguments of ``fit`` and move them to ``device``."""
+    """Validate the arguments of ``fit`` (see :meth:`graphdiff.erase.ERASE.fit`) and move them to ``device``."""
     if getattr(data, "edge_index", None) is None or getattr(data, "x", None) is None:
         raise ValueError("`data` must carry node features `x` and `edge_index`")
     num_nodes = int(data.num_nodes)
     edge_index = check_edge_index(data.edge_index, num_nodes, name="data.edge_index").to(device)
     x = data.x.to_dense() if isinstance(data.x, Tensor) and data.x.is_sparse else data.x
     x = check_features(x, name="data.x", num_nodes=num_nodes).float()
+    source = "`num_classes`"
     if num_classes is None:
         num_classes = getattr(data, "num_classes", None)
+        source = "`data.num_classes`"
+    if isinstance(num_classes, Tensor) and num_classes.numel() == 1:
+        num_classes = num_classes.item()
+    num_classes = check_int(num_classes, "num_classes", allow_none=True)
     y_noisy = check_labels(y_noisy, num_classes=num_classes, name="y_noisy", length=num_nodes)
     if num_classes is None:
         num_classes = int(y_noisy.max()) + 1
-    num_classes = int(num_classes)
+        source = "max(y_noisy) + 1"
     if num_classes < 2:
-        raise ValueError(f"node classification needs at least 2 classes, got num_classes={num_classes}")
+        raise ValueError(f"node classification needs at least 2 classes, got num_classes={num_classes} ({source})")
     train_mask = check_mask(train_mask, num_nodes, name="train_mask").to(device)
     y_noisy = y_noisy.to(device)
     n_train = int(train_mask.sum())
     if n_train < num_classes:
         raise ValueError(
-            f"`train_mask` selects {n_train} nodes, fewer than the {num_classes} classes: every class needs at "
-            "least one training node"
+            f"`train_mask` selects {n_train} node(s), fewer than the {num_classes} classes ({source}): every class "
+            f"needs at least one training node. Pass a boolean mask with one entry per node ({num_nodes}) or an "
+            "int64 tensor of training node ids"
         )
     counts = torch.bincount(y_noisy[train_mask], minlength=num_classes)
     empty = (counts == 0).nonzero().flatten()
@@ -92,9 +110,12 @@ def prepare_inputs(
     val_labels = "none"
     if val_mask is not None:
         val_mask = check_mask(val_mask, num_nodes, name="val_mask").to(device)
-        overlap = int((val_mask & train_mask).sum())
-        if overlap:
-            raise ValueError(f"`val_mask` and `train_mask` share {overlap} node(s); they must be disjoint")
+        overlap = val_mask & train_mask
+        if bool(overlap.any()):
+            raise ValueError(
+                f"`val_mask` and `train_mask` share {int(overlap.sum())} node(s) (first: {_first_ids(overlap)}); "
+                "they must be disjoint"
+            )
         if not bool(val_mask.any()):
             raise ValueError("`val_mask` selects no node")
         val_idx = val_mask.nonzero().flatten()
@@ -108,49 +129,36 @@ def prepare_inputs(
     elif y_val_clean is not None:
         raise ValueError("`y_val_clean` was given without `val_mask`")
     monitors: dict[str, tuple[Tensor, Tensor]] = {}
+    if monitor is not None and not isinstance(monitor, dict):
+        raise ValueError(f"`monitor` must be a dict {{name: (mask, labels)}}, got {type(monitor).__name__}")
     for name, pair in (monitor or {}).items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"`monitor` keys must be non-empty strings (history keys `<name>_acc`), got {name!r}")
+        if name in RESERVED_MONITOR_NAMES:
+            raise ValueError(
+                f"`monitor[{name!r}]`: the name is reserved (its history keys would overwrite the validation "
+                "scores); choose another, e.g. 'val_clean'"
+            )
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"`monitor[{name!r}]` must be a (mask, labels) pair")
         mask = check_mask(pair[0], num_nodes, name=f"monitor[{name!r}] mask").to(device)
+        if not bool(mask.any()):
+            raise ValueError(f"`monitor[{name!r}]` mask selects no node (its accuracy would be undefined)")
+        overlap = mask & train_mask
+        if bool(overlap.any()):
+            raise ValueError(
+                f"`monitor[{name!r}]` mask shares {int(overlap.sum())} node(s) with `train_mask` (first: "
+                f"{_first_ids(overlap)}); a monitored accuracy must not count training nodes -- pass "
+                f"`mask & ~train_mask`"
+            )
         idx = mask.nonzero().flatten()
-        monitors[str(name)] = (
-            idx,
-            _labels_for(idx, pair[1], num_nodes, num_classes, f"monitor[{name!r}] labels", device),
-        )
+        monitors[name] = (idx, _labels_for(idx, pair[1], num_nodes, num_classes, f"monitor[{name!r}] labels", device))
     x = x.to(device)
     if sparse_features:
         x = x.to_sparse().coalesce()
     return FitInputs(
         x, edge_index, num_nodes, num_classes, y_noisy, train_mask, val_idx, y_val, val_labels, y_val_noisy, monitors
     )
-
-
-def begin_fit(estimator, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes):
-    """The start of every estimator's ``fit``: validate the arguments, move them to ``estimator.device`` and record
-    the fitted attributes all estimators share. Returns the :class:`FitInputs` and the training node indices."""
-    device = torch.device(estimator.device)
-    inp = prepare_inputs(
-        data,
-        y_noisy,
-        train_mask,
-        val_mask,
-        y_val_clean,
-        monitor,
-        num_classes,
-        device,
-        sparse_features=use_sparse_features(data, estimator.sparse_features),
-    )
-    estimator.num_classes_ = inp.num_classes
-    estimator.validation_labels_ = inp.val_labels
-    estimator._x, estimator._edge_index = inp.x, inp.edge_index
-    return inp, inp.train_mask.nonzero().flatten()
-
-
-def _cuda_devices(device: torch.device) -> list[int]:
-    """CUDA device indices whose RNG ``torch.random.fork_rng`` must save and restore."""
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
 
 
 def use_sparse_features(data, option) -> bool:
@@ -164,6 +172,7 @@ def use_sparse_features(data, option) -> bool:
 
 
 def accuracy(pred: Tensor, idx: Tensor, labels: Tensor) -> float:
+    """Fraction of the nodes ``idx`` whose prediction equals ``labels`` (one per node of ``idx``)."""
     return float((pred[idx] == labels).float().mean())
 
 

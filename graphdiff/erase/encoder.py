@@ -2,7 +2,7 @@ r"""ERASE encoders: a 2-layer GAT (the reference default) and a 2-layer GCN opti
 
 Implements the representation network of section 4.2 of Chen et al., "ERASE: Error-Resilient Representation
 Learning on Graphs for Label Noise Tolerance", CIKM 2024 (https://arxiv.org/abs/2312.08852), as the reference code
-builds it (paper notes ``erase.md`` section 1.2):
+builds it (`shared/papers/erase.md` section 1.2):
 
 .. math::
 
@@ -30,6 +30,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv, GCNConv
 from torch_geometric.nn.dense.linear import Linear
 
+from graphdiff.data.validation import check_choice, check_float, check_int
 from graphdiff.nn.sparse_attention import CSRGraph, gat_conv_csr
 
 __all__ = ["ERASEEncoder", "sparse_dropout"]
@@ -47,7 +48,30 @@ class _SparseInputLinear(Linear):
 
 def sparse_dropout(x: Tensor, p: float, training: bool) -> Tensor:
     """Dropout for dense or sparse COO ``x``: on a sparse tensor it drops stored entries, as dense dropout would
-    (dropping a zero changes nothing)."""
+    (dropping a zero changes nothing).
+
+    Parameters
+    ----------
+    x : Tensor
+        Dense or sparse COO input.
+    p : float
+        Drop probability, in ``[0, 1]``.
+    training : bool
+        Identity when false.
+
+    Returns
+    -------
+    Tensor
+        Same layout and shape as ``x``; kept entries scaled by ``1 / (1 - p)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0.0, 2.0], [4.0, 0.0]]).to_sparse()
+    >>> sparse_dropout(x, 0.5, training=False).to_dense()
+    tensor([[0., 2.],
+            [4., 0.]])
+    """
     if not training or p == 0.0:
         return x
     if not x.is_sparse:
@@ -60,14 +84,34 @@ def sparse_dropout(x: Tensor, p: float, training: bool) -> Tensor:
 class ERASEEncoder(torch.nn.Module):
     """Two graph-convolution layers with row L1 normalisation after each and a ReLU output.
 
-    Args:
-        in_channels: input feature dimension.
-        hidden_channels: width of the first layer (the concatenation of all heads for GAT). Default 256.
-        out_channels: embedding dimension ``p``. Default 512.
-        heads: attention heads of the first GAT layer; must divide ``hidden_channels``. Default 8.
-        dropout: dropout probability on the input features. Default 0.5.
-        conv: ``"gat"`` (reference) or ``"gcn"``.
-        negative_slope: slope of the leaky ReLU after the first layer. Default 0.01.
+    Maps features ``x`` of shape ``(N, in_channels)`` (dense or sparse COO) and edges ``edge_index`` of shape
+    ``(2, E)`` to embeddings of shape ``(N, out_channels)``: non-negative, each row of L1 norm at most one.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input feature dimension.
+    hidden_channels : int, default 256
+        Width of the first layer (the concatenation of all heads for GAT).
+    out_channels : int, default 512
+        Embedding dimension ``p``.
+    heads : int, default 8
+        Attention heads of the first GAT layer; must divide ``hidden_channels``.
+    dropout : float, default 0.5
+        Dropout probability on the input features, in ``[0, 1)``.
+    conv : {"gat", "gcn"}, default "gat"
+        ``"gat"`` (reference) or ``"gcn"``.
+    negative_slope : float, default 0.01
+        Slope of the leaky ReLU after the first layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = ERASEEncoder(in_channels=8, hidden_channels=16, out_channels=32, heads=4)
+    >>> x, edge_index = torch.rand(5, 8), torch.tensor([[0, 1, 1, 2, 3], [1, 0, 2, 1, 4]])
+    >>> z = enc(x, edge_index)
+    >>> z.shape, bool((z >= 0).all()), bool((z.sum(dim=1) <= 1 + 1e-6).all())
+    (torch.Size([5, 32]), True, True)
     """
 
     def __init__(
@@ -81,18 +125,13 @@ class ERASEEncoder(torch.nn.Module):
         negative_slope: float = 0.01,
     ):
         super().__init__()
-        for name, value in [
-            ("in_channels", in_channels),
-            ("hidden_channels", hidden_channels),
-            ("out_channels", out_channels),
-            ("heads", heads),
-        ]:
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"`dropout` must lie in [0, 1), got {dropout}")
-        if conv not in ("gat", "gcn"):
-            raise ValueError(f"`conv` must be 'gat' or 'gcn', got {conv!r}")
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        hidden_channels = check_int(hidden_channels, "hidden_channels", minimum=1)
+        out_channels = check_int(out_channels, "out_channels", minimum=1)
+        heads = check_int(heads, "heads", minimum=1)
+        dropout = check_float(dropout, "dropout", minimum=0.0, maximum=1.0, high_open=True)
+        conv = check_choice(conv, "conv", ("gat", "gcn"))
+        negative_slope = check_float(negative_slope, "negative_slope")
         if conv == "gat" and hidden_channels % heads != 0:
             raise ValueError(f"`heads` ({heads}) must divide `hidden_channels` ({hidden_channels})")
         self.in_channels = in_channels
@@ -120,12 +159,24 @@ class ERASEEncoder(torch.nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, graph: CSRGraph | None = None) -> Tensor:
         """Embed all nodes.
 
-        Args:
-            x: ``(N, in_channels)`` features, dense or sparse COO.
-            edge_index: ``2 x E`` edges.
-            graph: for the GAT encoder, ``CSRGraph.from_edge_index(edge_index, N, self_loops=True)`` built once by
-                the caller (it is rebuilt on every call otherwise); ignored by the GCN encoder.
+        Parameters
+        ----------
+        x : Tensor of shape (N, in_channels)
+            Node features, dense or sparse COO.
+        edge_index : Tensor of shape (2, E)
+            Edges (source row 0, target row 1).
+        graph : CSRGraph, optional
+            For the GAT encoder, ``CSRGraph.from_edge_index(edge_index, N, self_loops=True)`` built once by the
+            caller (it is rebuilt on every call otherwise); ignored by the GCN encoder.
+
+        Returns
+        -------
+        Tensor of shape (N, out_channels)
+            Non-negative embeddings, each row of L1 norm at most one.
         """
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"`x` must have shape (num_nodes, in_channels={self.in_channels}), got {shape}")
         x = sparse_dropout(x, self.dropout, self.training)
         if self.conv == "gat":
             if graph is None:

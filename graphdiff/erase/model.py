@@ -2,7 +2,7 @@ r"""The ERASE estimator: error-resilient node representations under label noise.
 
 Chen et al., "ERASE: Error-Resilient Representation Learning on Graphs for Label Noise Tolerance", CIKM 2024
 (https://arxiv.org/abs/2312.08852). This module implements the training procedure of section 4 (4.1 decoupled label
-propagation, 4.2 training objective and node classification) as the reference code runs it (paper notes ``erase.md``
+propagation, 4.2 training objective and node classification) as the reference code runs it (`shared/papers/erase.md`
 sections 1.0-1.6):
 
 1. Before training, the noisy one-hot training labels are denoised by a lazy walk on the train-train subgraph
@@ -19,7 +19,8 @@ Model selection uses the validation accuracy against the **noisy** validation la
 the reference code (which selects on clean validation labels a user does not have); clean labels are used only when
 passed as ``y_val_clean``. The probe is refitted every ``probe_every`` epochs (1, the paper's protocol, by default:
 with a sparse adjacency and 20 training nodes per class it costs a few per cent of an epoch), or only once at the end
-with ``selection="direct"``.
+with ``selection="direct"``. The epoch loop with selection and early stopping is
+:func:`graphdiff.erase.training.train_with_selection`, shared with the baselines.
 """
 
 from __future__ import annotations
@@ -28,78 +29,114 @@ import copy
 import time
 
 import torch
-from tqdm.auto import tqdm
 
-from graphdiff.data.validation import check_device
-from graphdiff.erase._common import _cuda_devices, accuracy, begin_fit, linear_probe
+from graphdiff.base import Estimator, deprecated_alias, torch_seed
+from graphdiff.data.validation import check_bool, check_choice, check_float, check_int
+from graphdiff.erase._common import accuracy, linear_probe, prepare_inputs, use_sparse_features
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
+from graphdiff.erase.training import EpochOutcome, train_with_selection
 from graphdiff.nn.coding_rate import mcr2_loss
 from graphdiff.nn.sparse_attention import CSRGraph
 
 __all__ = ["ERASE"]
 
-
-def _positive(name, value, integer=False, allow_zero=False):
-    ok_type = isinstance(value, int) and not isinstance(value, bool) if integer else isinstance(value, (int, float))
-    if not ok_type or isinstance(value, bool) or value < 0 or (value == 0 and not allow_zero):
-        kind = "integer" if integer else "number"
-        bound = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"`{name}` must be a {bound} {kind}, got {value!r}")
-    return value
+PREDICTION_KINDS = ("probe", "direct")
 
 
-def _unit(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"`{name}` must lie in [0, 1], got {value!r}")
-    return float(value)
-
-
-class ERASE:
+class ERASE(Estimator):
     r"""ERASE node classifier trained on noisy labels.
 
-    Args:
-        encoder: ``"gat"`` (reference: 8 heads x 32 then 1 x ``out_channels``) or ``"gcn"``.
-        hidden_channels: first-layer width. Default 256.
-        out_channels: embedding dimension ``p``. Default 512.
-        heads: attention heads of the first GAT layer. Default 8.
-        dropout: input dropout. Default 0.5.
-        gam1: weight of :math:`R_c` (and Gram scale of :math:`R`). Default 1.
-        gam2: weight of :math:`R`. Default 2.
-        eps: squared distortion :math:`\epsilon^2` (the reference's ``eps``). Default 0.05 (Cora).
-        alpha: residual weight of the lazy label walk. Default 0.6.
-        beta: weight of the denoised labels against prototype cosines. Default 0.6.
-        steps: propagation steps ``T``. Default 5.
-        lr, weight_decay, amsgrad: Adam settings. Defaults 1e-3, 5e-4, True.
-        epochs: maximum number of epochs. Default 400.
-        patience: stop after this many epochs without a strictly better validation score (``None``: never).
-            Default 150.
-        selection: ``"probe"`` (validation accuracy of the linear probe, the paper's protocol) or ``"direct"``
-            (validation accuracy of the argmax of the propagated pseudo-labels; the probe is fitted once, at the
-            selected epoch).
-        probe_every: with ``selection="probe"``, fit the probe every this many epochs (and at the last epoch);
-            only those epochs are candidates for selection. Default 1.
-        sparse_features: feed the features as a sparse tensor (``"auto"``: when at most 10% of entries are
-            non-zero, as for bag-of-words features).
-        seed: seed of the initialisation and dropout (the caller's global RNG state is left untouched).
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... or a ``torch.device``.
-        verbose: show a progress bar.
+    Parameters
+    ----------
+    encoder : {"gat", "gcn"}, default "gat"
+        ``"gat"`` (reference: 8 heads x 32 channels, then one head of ``out_channels``) or ``"gcn"``.
+    hidden_channels : int, default 256
+        First-layer width (all heads together for GAT).
+    out_channels : int, default 512
+        Embedding dimension ``p``.
+    heads : int, default 8
+        Attention heads of the first GAT layer; must divide ``hidden_channels``.
+    dropout : float, default 0.5
+        Input dropout, in ``[0, 1)``.
+    gam1 : float, default 1.0
+        Weight of :math:`R_c` (and Gram scale of :math:`R`), ``>= 0``.
+    gam2 : float, default 2.0
+        Weight of :math:`R`, ``>= 0``.
+    eps : float, default 0.05
+        Squared distortion :math:`\epsilon^2` (the reference's ``eps``; Cora's value), ``> 0``.
+    alpha : float, default 0.6
+        Residual weight of the lazy label walk, in ``[0, 1]``.
+    beta : float, default 0.6
+        Weight of the denoised labels against the prototype cosines, in ``[0, 1]``.
+    steps : int, default 5
+        Propagation steps ``T``, ``>= 0``.
+    lr : float, default 1e-3
+        Adam learning rate, ``> 0``.
+    weight_decay : float, default 5e-4
+        Adam weight decay, ``>= 0``.
+    amsgrad : bool, default True
+        Adam's AMSGrad variant.
+    epochs : int, default 400
+        Maximum number of epochs.
+    patience : int or None, default 150
+        Stop after this many epochs without a strictly better validation score (``None``: never).
+    selection : {"probe", "direct"}, default "probe"
+        ``"probe"``: validation accuracy of the linear probe (the paper's protocol); ``"direct"``: validation
+        accuracy of the argmax of the propagated pseudo-labels (the probe is fitted once, at the selected epoch).
+    probe_every : int, default 1
+        With ``selection="probe"``, fit the probe every this many epochs (and at the last epoch); only those epochs
+        are candidates for selection.
+    sparse_features : {"auto", True, False}, default "auto"
+        Feed the features as a sparse tensor (``"auto"``: when at most 10% of the entries are non-zero, as for
+        bag-of-words features).
+    seed : int, default 0
+        Seed of the initialisation and dropout (the caller's global random state is left untouched).
+    device : str or torch.device, default "cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; checked to exist when ``fit`` starts.
+    verbose : bool, default True
+        Show a progress bar.
 
-    Attributes (after :meth:`fit`):
-        encoder_: the encoder with the selected weights. ``history``: one dict per epoch (``loss``, ``rate``,
-        ``compress_rate``, ``val_acc`` -- the selection score --, ``val_acc_noisy``, ``val_acc_direct``,
-        ``pseudo_agreement`` -- the fraction of training nodes whose pseudo-label equals the noisy label --, and
-        ``<name>_acc`` / ``<name>_acc_direct`` for every ``monitor`` set). ``best_epoch_``, ``best_val_acc_`` (the
-        selection score at that epoch, ``None`` without validation nodes: comparable across fits, e.g. to choose
-        the encoder on noisy validation labels), ``fit_time_s_``, ``validation_labels_`` (``"noisy"``, ``"clean"``
-        or ``"none"``).
+    Attributes
+    ----------
+    encoder_ : ERASEEncoder
+        The encoder with the selected weights.
+    labeler_ : PseudoLabeler
+        The pseudo-label machinery of the fit (denoised labels, adjacency).
+    history_ : list of dict
+        One record per epoch: ``loss``, ``rate``, ``compress_rate``, ``pseudo_agreement`` (the fraction of training
+        nodes whose pseudo-label equals the noisy label), with validation nodes ``val_acc`` (the selection score),
+        ``val_acc_noisy``, ``val_acc_direct``, ``val_acc_probe``, and ``<name>_acc`` / ``<name>_acc_direct`` for
+        every ``monitor`` set.
+    best_epoch_ : int
+        The selected epoch.
+    best_val_acc_ : float or None
+        The selection score at that epoch (``None`` without validation nodes): comparable across fits, e.g. to
+        choose the encoder on noisy validation labels.
+    pseudo_labels_ : Tensor of shape (N,)
+        The pseudo-labels of the selected epoch.
+    num_classes_ : int
+        ``K``.
+    validation_labels_ : str
+        ``"noisy"``, ``"clean"`` or ``"none"``.
+    fit_time_s_ : float
+        Wall time of the training loop.
+    history
+        Deprecated alias of ``history_``.
 
-    Example:
-        >>> model = ERASE.from_preset("cora", epochs=200, verbose=False)           # doctest: +SKIP
-        >>> model.fit(data, y_noisy, data.train_mask, data.val_mask)              # doctest: +SKIP
-        >>> pred = model.predict()                                                 # doctest: +SKIP
+    Examples
+    --------
+    >>> from graphdiff.data import noise, synthetic
+    >>> data = synthetic.contextual_sbm(120, 3, num_features=8, num_train_per_class=10, num_val_per_class=10)
+    >>> y_noisy = noise.pair_noise(data.y, 0.2, mask=data.train_mask | data.val_mask, seed=0).y_noisy
+    >>> model = ERASE(hidden_channels=16, out_channels=16, heads=2, epochs=5, verbose=False)
+    >>> model = model.fit(data, y_noisy, data.train_mask, data.val_mask)
+    >>> model.predict().shape, model.embed().shape, len(model.history_)
+    (torch.Size([120]), torch.Size([120, 16]), 5)
     """
+
+    history = deprecated_alias("history_")
 
     def __init__(
         self,
@@ -126,42 +163,20 @@ class ERASE:
         device="cpu",
         verbose: bool = True,
     ):
-        if encoder not in ("gat", "gcn"):
-            raise ValueError(f"`encoder` must be 'gat' or 'gcn', got {encoder!r}")
-        for name in ("hidden_channels", "out_channels", "heads", "epochs", "probe_every"):
-            _positive(name, locals()[name], integer=True)
-        _positive("steps", steps, integer=True, allow_zero=True)
-        for name in ("eps", "lr"):
-            _positive(name, locals()[name])
-        for name in ("gam1", "gam2", "weight_decay"):
-            _positive(name, locals()[name], allow_zero=True)
-        for name in ("dropout", "alpha", "beta"):
-            _unit(name, locals()[name])
-        if dropout >= 1.0:
-            raise ValueError(f"`dropout` must lie in [0, 1), got {dropout}")
-        if patience is not None:
-            _positive("patience", patience, integer=True)
-        if selection not in ("probe", "direct"):
-            raise ValueError(f"`selection` must be 'probe' or 'direct', got {selection!r}")
-        if sparse_features not in ("auto", True, False):
-            raise ValueError(f"`sparse_features` must be 'auto', True or False, got {sparse_features!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise ValueError(f"`seed` must be an integer, got {seed!r}")
-        check_device(device)
         self.encoder = encoder
         self.hidden_channels = hidden_channels
         self.out_channels = out_channels
         self.heads = heads
-        self.dropout = float(dropout)
-        self.gam1 = float(gam1)
-        self.gam2 = float(gam2)
-        self.eps = float(eps)
-        self.alpha = float(alpha)
-        self.beta = float(beta)
+        self.dropout = dropout
+        self.gam1 = gam1
+        self.gam2 = gam2
+        self.eps = eps
+        self.alpha = alpha
+        self.beta = beta
         self.steps = steps
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.amsgrad = bool(amsgrad)
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.amsgrad = amsgrad
         self.epochs = epochs
         self.patience = patience
         self.selection = selection
@@ -170,47 +185,65 @@ class ERASE:
         self.seed = seed
         self.device = device
         self.verbose = verbose
-        self.history: list[dict] = []
 
     @classmethod
-    def from_preset(cls, dataset: str, **overrides) -> ERASE:
-        """An estimator with the reference hyper-parameters of ``dataset`` (Cora's where none exist)."""
-        params = get_preset(dataset)
+    def from_preset(cls, dataset: str, *, fallback: str | None = None, **overrides) -> ERASE:
+        """An estimator with the reference hyper-parameters of ``dataset`` (:data:`graphdiff.erase.PRESETS`).
+
+        Parameters
+        ----------
+        dataset : str
+            A dataset with a preset (``"cora"``, ``"citeseer"``, ``"pubmed"``, ``"cora_full"``, ``"ogbn_arxiv"``).
+        fallback : str, optional
+            The dataset whose preset to take when ``dataset`` has none, e.g. ``fallback="cora"`` for Amazon or
+            Coauthor graphs. Without it such a dataset is an error (it used to take Cora's values silently).
+        **overrides
+            Any other parameter of :class:`ERASE` (they win over the preset).
+
+        Returns
+        -------
+        ERASE
+
+        Examples
+        --------
+        >>> ERASE.from_preset("citeseer", epochs=100).get_params()["eps"]
+        0.4
+        >>> ERASE.from_preset("amazon_photo", fallback="cora").eps
+        0.05
+        """
+        params = get_preset(dataset, fallback=fallback)
         params.update(overrides)
         return cls(**params)
 
-    def get_params(self) -> dict:
-        names = (
-            "encoder",
-            "hidden_channels",
-            "out_channels",
-            "heads",
-            "dropout",
-            "gam1",
-            "gam2",
-            "eps",
-            "alpha",
-            "beta",
-            "steps",
-            "lr",
-            "weight_decay",
-            "amsgrad",
-            "epochs",
-            "patience",
-            "selection",
-            "probe_every",
-            "sparse_features",
-            "seed",
-            "device",
-            "verbose",
-        )
-        return {name: getattr(self, name) for name in names}
-
-    def __repr__(self) -> str:
-        return (
-            f"ERASE(encoder={self.encoder!r}, eps={self.eps}, alpha={self.alpha}, beta={self.beta}, "
-            f"steps={self.steps}, epochs={self.epochs}, selection={self.selection!r}, device={self.device!r})"
-        )
+    def _check_params(self) -> dict:
+        """Validate every parameter (``ValueError`` naming the bad one) and return the resolved values."""
+        super()._check_params()
+        hp = {
+            "encoder": check_choice(self.encoder, "encoder", ("gat", "gcn")),
+            "hidden_channels": check_int(self.hidden_channels, "hidden_channels", minimum=1),
+            "out_channels": check_int(self.out_channels, "out_channels", minimum=1),
+            "heads": check_int(self.heads, "heads", minimum=1),
+            "dropout": check_float(self.dropout, "dropout", minimum=0.0, maximum=1.0, high_open=True),
+            "gam1": check_float(self.gam1, "gam1", minimum=0.0),
+            "gam2": check_float(self.gam2, "gam2", minimum=0.0),
+            "eps": check_float(self.eps, "eps", minimum=0.0, low_open=True),
+            "alpha": check_float(self.alpha, "alpha", minimum=0.0, maximum=1.0),
+            "beta": check_float(self.beta, "beta", minimum=0.0, maximum=1.0),
+            "steps": check_int(self.steps, "steps", minimum=0),
+            "lr": check_float(self.lr, "lr", minimum=0.0, low_open=True),
+            "weight_decay": check_float(self.weight_decay, "weight_decay", minimum=0.0),
+            "amsgrad": check_bool(self.amsgrad, "amsgrad"),
+            "epochs": check_int(self.epochs, "epochs", minimum=1),
+            "patience": check_int(self.patience, "patience", minimum=1, allow_none=True),
+            "selection": check_choice(self.selection, "selection", PREDICTION_KINDS),
+            "probe_every": check_int(self.probe_every, "probe_every", minimum=1),
+            "sparse_features": check_choice(self.sparse_features, "sparse_features", ("auto", True, False)),
+        }
+        if hp["encoder"] == "gat" and hp["hidden_channels"] % hp["heads"] != 0:
+            raise ValueError(
+                f"`heads` ({hp['heads']}) must divide `hidden_channels` ({hp['hidden_channels']}) for the GAT encoder"
+            )
+        return hp
 
     # ------------------------------------------------------------------------------------------------------------
     def fit(
@@ -226,57 +259,76 @@ class ERASE:
     ) -> ERASE:
         """Train on the noisy labels of the training nodes.
 
-        Args:
-            data: a ``torch_geometric.data.Data`` with ``x`` and ``edge_index`` (``data.y`` is never read).
-            y_noisy: (noisy) labels, one per node; those of ``train_mask`` train, those of ``val_mask`` select.
-            train_mask: training nodes (boolean mask or index tensor).
-            val_mask: validation nodes for model selection; without it the last epoch is kept.
-            y_val_clean: clean validation labels (per node, or per validation node); when given, selection uses
-                them instead of the noisy ones -- the reference code's (optimistic) protocol.
-            monitor: ``{name: (mask, labels)}`` sets whose accuracy is recorded in ``history`` every epoch (never
-                used for training or selection), e.g. a benchmark's test nodes.
-            num_classes: ``K``; defaults to ``data.num_classes`` or ``max(y_noisy) + 1``.
+        Parameters
+        ----------
+        data : torch_geometric.data.Data
+            A graph with ``x`` (``N x F``, dense or sparse) and ``edge_index``; ``data.y`` is never read.
+        y_noisy : Tensor of shape (N,)
+            (Noisy) labels, one per node; those of ``train_mask`` train, those of ``val_mask`` select.
+        train_mask : Tensor
+            Training nodes: a boolean mask of ``N`` entries or an int64 tensor of node ids (``uint8``/``int8`` are
+            refused as ambiguous).
+        val_mask : Tensor, optional
+            Validation nodes for model selection, disjoint from the training nodes; without it the last epoch is
+            kept.
+        y_val_clean : Tensor, optional
+            Clean validation labels (one per node, or one per validation node); when given, selection uses them
+            instead of the noisy ones -- the reference code's (optimistic) protocol.
+        monitor : dict, optional
+            ``{name: (mask, labels)}`` node sets whose accuracy is recorded in ``history_`` every epoch (never used
+            for training or selection), e.g. a benchmark's test nodes. A set may not be empty nor contain training
+            nodes; the name ``"val"`` is reserved.
+        num_classes : int, optional
+            ``K``; defaults to ``data.num_classes`` or ``max(y_noisy) + 1``.
+
+        Returns
+        -------
+        ERASE
+            ``self``, fitted.
         """
-        device = torch.device(self.device)
-        inp, train_idx = begin_fit(self, data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes)
+        hp = self._check_params()
+        device = self._device()
+        sparse = use_sparse_features(data, hp["sparse_features"])
+        inp = prepare_inputs(
+            data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes, device, sparse_features=sparse
+        )
+        train_idx = inp.train_idx
         # the GAT encoder's edge structure (sorted, with self-loops), built once instead of on every forward pass
-        self._graph = (
-            CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True) if self.encoder == "gat" else None
+        graph = (
+            CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True) if hp["encoder"] == "gat" else None
         )
         noisy_train = inp.y_noisy[train_idx]
+        probe_epochs = hp["selection"] == "probe"
         start = time.perf_counter()
-        with torch.random.fork_rng(devices=_cuda_devices(device)):
-            torch.manual_seed(self.seed)
+        with torch_seed(self.seed, device):
             encoder = ERASEEncoder(
                 inp.x.size(1),
-                self.hidden_channels,
-                self.out_channels,
-                heads=self.heads,
-                dropout=self.dropout,
-                conv=self.encoder,
+                hp["hidden_channels"],
+                hp["out_channels"],
+                heads=hp["heads"],
+                dropout=hp["dropout"],
+                conv=hp["encoder"],
             ).to(device)
             labeler = PseudoLabeler(
                 inp.edge_index,
                 inp.y_noisy,
                 inp.train_mask,
                 inp.num_classes,
-                self.alpha,
-                self.beta,
-                self.steps,
+                hp["alpha"],
+                hp["beta"],
+                hp["steps"],
                 num_nodes=inp.num_nodes,
             )
             optimizer = torch.optim.Adam(
-                encoder.parameters(), lr=self.lr, weight_decay=self.weight_decay, amsgrad=self.amsgrad
+                encoder.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"], amsgrad=hp["amsgrad"]
             )
-            self.history = []
-            best_score, best_epoch, best = -1.0, -1, None
-            bar = tqdm(range(self.epochs), desc="ERASE", disable=not self.verbose, leave=False)
-            for epoch in bar:
+
+            def run_epoch(epoch: int, last: bool) -> EpochOutcome:
                 encoder.train()
-                z = encoder(inp.x, inp.edge_index, self._graph)
+                z = encoder(inp.x, inp.edge_index, graph)
                 pseudo = labeler(z)  # no gradient: labels only select rows of Z
                 loss, rate, comp = mcr2_loss(
-                    z, pseudo, inp.num_classes, eps=self.eps, gam1=self.gam1, gam2=self.gam2, return_parts=True
+                    z, pseudo, inp.num_classes, eps=hp["eps"], gam1=hp["gam1"], gam2=hp["gam2"], return_parts=True
                 )
                 optimizer.zero_grad()
                 loss.backward()
@@ -284,11 +336,10 @@ class ERASE:
 
                 encoder.eval()
                 with torch.no_grad():
-                    z_eval = encoder(inp.x, inp.edge_index, self._graph)
+                    z_eval = encoder(inp.x, inp.edge_index, graph)
                     direct = labeler(z_eval)
-                last = epoch == self.epochs - 1
                 probe = None
-                if self.selection == "probe" and (epoch % self.probe_every == 0 or last):
+                if probe_epochs and (epoch % hp["probe_every"] == 0 or last):
                     probe = linear_probe(z_eval, train_idx, pseudo[train_idx])
                 record = {
                     "epoch": epoch,
@@ -297,7 +348,7 @@ class ERASE:
                     "compress_rate": comp.item(),
                     "pseudo_agreement": float((pseudo[train_idx] == noisy_train).float().mean()),
                 }
-                candidate = probe if self.selection == "probe" else direct
+                candidate = probe if probe_epochs else direct
                 score = None
                 if inp.val_idx is not None:
                     record["val_acc_direct"] = accuracy(direct, inp.val_idx, inp.y_val)
@@ -311,70 +362,73 @@ class ERASE:
                     record[f"{name}_acc_direct"] = accuracy(direct, idx, labels)
                     if probe is not None:
                         record[f"{name}_acc"] = accuracy(probe, idx, labels)
-                self.history.append(record)
 
-                improved = (score is not None and score > best_score) or (inp.val_idx is None and last)
-                if improved:
-                    best_score, best_epoch = (score if score is not None else best_score), epoch
-                    best = {
+                def snapshot() -> dict:
+                    return {
                         "state": copy.deepcopy(encoder.state_dict()),
                         "pseudo": pseudo.clone(),
                         "direct": direct.clone(),
                         "probe": None if probe is None else probe.clone(),
                     }
-                if self.verbose:
-                    bar.set_postfix(loss=f"{record['loss']:.2f}", val=f"{best_score:.3f}")
-                if (
-                    self.patience is not None
-                    and inp.val_idx is not None
-                    and best_epoch >= 0
-                    and epoch - best_epoch >= self.patience
-                ):
-                    break
-            bar.close()
-            if best is None:  # no validation epoch qualified (e.g. probe_every > epochs run): keep the last one
-                best_epoch = len(self.history) - 1
-                best = {
-                    "state": copy.deepcopy(encoder.state_dict()),
-                    "pseudo": pseudo.clone(),
-                    "direct": direct.clone(),
-                    "probe": probe,
-                }
+
+                return EpochOutcome(record, score, snapshot)
+
+            selected = train_with_selection(
+                run_epoch,
+                hp["epochs"],
+                validation=inp.val_idx is not None,
+                patience=hp["patience"],
+                desc="ERASE",
+                verbose=self.verbose,
+                loss_format=".2f",
+            )
+            best = selected.best
             encoder.load_state_dict(best["state"])
             encoder.eval()
             if best["probe"] is None:
                 with torch.no_grad():
-                    z_best = encoder(inp.x, inp.edge_index, self._graph)
+                    z_best = encoder(inp.x, inp.edge_index, graph)
                 best["probe"] = linear_probe(z_best, train_idx, best["pseudo"][train_idx])
+        self.fit_time_s_ = time.perf_counter() - start
         self.encoder_ = encoder
         self.labeler_ = labeler
-        self.best_epoch_ = best_epoch
-        self.best_val_acc_ = best_score if inp.val_idx is not None else None
+        self.history_ = selected.history
+        self.best_epoch_ = selected.best_epoch
+        self.best_val_acc_ = selected.best_score
         self.pseudo_labels_ = best["pseudo"]
+        self.num_classes_ = inp.num_classes
+        self.validation_labels_ = inp.val_labels
+        self._x, self._edge_index, self._graph = inp.x, inp.edge_index, graph
         self._pred = {"probe": best["probe"], "direct": best["direct"]}
-        self.fit_time_s_ = time.perf_counter() - start
         return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "encoder_"):
-            raise RuntimeError("this ERASE instance is not fitted yet; call fit() first")
 
     def predict(self, kind: str | None = None) -> torch.Tensor:
         """Predicted class of every node at the selected epoch.
 
-        Args:
-            kind: ``"probe"`` (the paper's linear probe) or ``"direct"`` (argmax of the propagated pseudo-labels);
-                defaults to the selection kind.
+        Parameters
+        ----------
+        kind : {"probe", "direct"}, optional
+            ``"probe"`` (the paper's linear probe) or ``"direct"`` (argmax of the propagated pseudo-labels);
+            defaults to the ``selection`` parameter.
+
+        Returns
+        -------
+        Tensor of shape (N,)
+            int64 class ids, on the estimator's device.
         """
         self._check_fitted()
-        kind = kind or self.selection
-        if kind not in ("probe", "direct"):
-            raise ValueError(f"`kind` must be 'probe' or 'direct', got {kind!r}")
+        kind = self.selection if kind is None else check_choice(kind, "kind", PREDICTION_KINDS)
         return self._pred[kind]
 
     @torch.no_grad()
     def embed(self) -> torch.Tensor:
-        """Eval-mode embeddings (``N x out_channels``, non-negative) of the selected encoder."""
+        """Eval-mode embeddings of the selected encoder.
+
+        Returns
+        -------
+        Tensor of shape (N, out_channels)
+            Non-negative, each row of L1 norm at most one.
+        """
         self._check_fitted()
         self.encoder_.eval()
         return self.encoder_(self._x, self._edge_index, self._graph)

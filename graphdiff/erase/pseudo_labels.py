@@ -2,7 +2,7 @@ r"""Decoupled label propagation of ERASE: structural denoising before training a
 
 Implements section 4.1 of Chen et al., "ERASE: Error-Resilient Representation Learning on Graphs for Label Noise
 Tolerance", CIKM 2024 (https://arxiv.org/abs/2312.08852) -- 4.1.1 label denoising propagation before training and
-4.1.2 label semantic propagation during training -- as the reference code computes them (paper notes ``erase.md``
+4.1.2 label semantic propagation during training -- as the reference code computes them (`shared/papers/erase.md`
 sections 1.3 and 1.4), with a sparse adjacency instead of the reference's dense ``N x N`` matrix.
 
 Both steps use the lazy walk with a residual to the current iterate (``alpha`` weights the residual, unlike PyG's
@@ -32,16 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphdiff.data.validation import check_edge_index, check_labels, check_mask, check_rate
+from graphdiff.data.validation import check_edge_index, check_features, check_int, check_labels, check_mask, check_rate
 from graphdiff.nn.propagation import lazy_propagation, normalized_adjacency
 
 __all__ = ["structural_denoise", "class_prototypes", "semantic_scores", "PseudoLabeler"]
-
-
-def _check_steps(steps) -> int:
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-        raise ValueError(f"`steps` must be a non-negative integer, got {steps!r}")
-    return steps
 
 
 def structural_denoise(
@@ -53,16 +47,48 @@ def structural_denoise(
     steps: int,
     num_nodes: int | None = None,
 ) -> Tensor:
-    """Denoised soft labels :math:`Y_s` (``N x K``): lazy propagation of the noisy one-hot training labels on the
-    train-train subgraph. Non-training rows are zero; a training node without training neighbours keeps its
-    one-hot row scaled by ``alpha ** steps``.
+    """Denoised soft labels :math:`Y_s`: lazy propagation of the noisy one-hot training labels on the train-train
+    subgraph (section 4.1.1).
+
+    Parameters
+    ----------
+    edge_index : Tensor of shape (2, E)
+        Graph edges (both directions for an undirected graph).
+    y_noisy : Tensor of shape (N,)
+        Noisy labels, one per node (only training entries are read).
+    train_mask : Tensor
+        Training nodes: a boolean mask of ``N`` entries or int64 node ids.
+    num_classes : int
+        ``K``.
+    alpha : float
+        Residual weight of the lazy walk, in ``[0, 1]``.
+    steps : int
+        Propagation steps ``T`` (``>= 0``).
+    num_nodes : int, optional
+        ``N``; ``y_noisy.numel()`` by default.
+
+    Returns
+    -------
+    Tensor of shape (N, K)
+        Non-training rows are zero; a training node without training neighbours keeps its one-hot row scaled by
+        ``alpha ** steps``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    >>> structural_denoise(edge_index, torch.tensor([0, 1, 1]), torch.tensor([True, True, False]), 2, 0.5, 1)
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000],
+            [0.0000, 0.0000]])
     """
-    num_nodes = int(num_nodes if num_nodes is not None else y_noisy.numel())
+    num_nodes = check_int(num_nodes if num_nodes is not None else y_noisy.numel(), "num_nodes", minimum=0)
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
     edge_index = check_edge_index(edge_index, num_nodes)
     y_noisy = check_labels(y_noisy, num_classes=num_classes, name="y_noisy", length=num_nodes)
     train_mask = check_mask(train_mask, num_nodes, name="train_mask").to(edge_index.device)
     alpha = check_rate(alpha, name="alpha", upper_inclusive=True)
-    steps = _check_steps(steps)
+    steps = check_int(steps, "steps", minimum=0)
     y0 = torch.zeros(num_nodes, num_classes, device=edge_index.device)
     idx = train_mask.nonzero().flatten()
     y0[idx, y_noisy[idx].to(edge_index.device)] = 1.0
@@ -72,17 +98,71 @@ def structural_denoise(
 
 
 def class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
-    """Class means of the rows of ``z`` (``K x p``); a class without rows gets a zero prototype."""
+    """Class means of the rows of ``z``; a class without rows gets a zero prototype.
+
+    Parameters
+    ----------
+    z : Tensor of shape (m, p)
+        Embeddings (floating).
+    labels : Tensor of shape (m,)
+        Class of each row, in ``[0, num_classes)``.
+    num_classes : int
+        ``K``.
+
+    Returns
+    -------
+    Tensor of shape (K, p)
+
+    Examples
+    --------
+    >>> import torch
+    >>> class_prototypes(torch.tensor([[1.0, 0.0], [3.0, 2.0], [0.0, 5.0]]), torch.tensor([0, 0, 2]), 3)
+    tensor([[2., 1.],
+            [0., 0.],
+            [0., 5.]])
+    """
+    z = check_features(z, name="z")
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    labels = check_labels(labels, num_classes=num_classes, name="labels", length=z.size(0)).to(z.device)
     counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z.dtype)
     sums = torch.zeros(num_classes, z.size(1), dtype=z.dtype, device=z.device).index_add_(0, labels, z)
     return sums / counts.unsqueeze(1)
 
 
 def semantic_scores(z: Tensor, y_struct: Tensor, train_mask: Tensor, beta: float) -> Tensor:
-    r""":math:`\operatorname{softmax}(\beta Y_s + (1-\beta)|\cos(Z, \mu)|)` for all nodes, before propagation.
+    r""":math:`\operatorname{softmax}(\beta Y_s + (1-\beta)|\cos(Z, \mu)|)` for all nodes, before propagation
+    (section 4.1.2).
 
-    Prototypes come from the training rows of ``z`` grouped by :math:`\arg\max Y_s`.
+    Prototypes :math:`\mu` come from the training rows of ``z`` grouped by :math:`\arg\max Y_s`.
+
+    Parameters
+    ----------
+    z : Tensor of shape (N, p)
+        Embeddings.
+    y_struct : Tensor of shape (N, K)
+        Denoised labels :math:`Y_s` (:func:`structural_denoise`).
+    train_mask : Tensor
+        Training nodes (boolean mask of ``N`` entries or int64 node ids).
+    beta : float
+        Weight of :math:`Y_s` against the prototype cosines, in ``[0, 1]``.
+
+    Returns
+    -------
+    Tensor of shape (N, K)
+        Rows sum to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y_struct = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    >>> s = semantic_scores(torch.rand(3, 4), y_struct, torch.tensor([True, True, False]), beta=1.0)
+    >>> torch.allclose(s, torch.softmax(y_struct, dim=1))
+    True
     """
+    y_struct = check_features(y_struct, name="y_struct")
+    z = check_features(z, name="z", num_nodes=y_struct.size(0))
+    train_mask = check_mask(train_mask, y_struct.size(0), name="train_mask").to(z.device)
+    beta = check_rate(beta, name="beta", upper_inclusive=True)
     num_classes = y_struct.size(1)
     train_idx = train_mask.nonzero().flatten()
     mu = class_prototypes(z[train_idx], y_struct[train_idx].argmax(dim=1), num_classes)
@@ -93,14 +173,39 @@ def semantic_scores(z: Tensor, y_struct: Tensor, train_mask: Tensor, beta: float
 class PseudoLabeler:
     """Holds the fixed pieces (full-graph ``A D^-1``, :math:`Y_s`) and turns embeddings into pseudo-labels.
 
-    Args:
-        edge_index: graph edges (both directions for an undirected graph).
-        y_noisy: noisy labels, one per node (only training entries are read).
-        train_mask: training nodes.
-        num_classes: ``K``.
-        alpha: residual weight of the lazy walk, in ``[0, 1]``.
-        beta: weight of the denoised labels against the prototype cosines, in ``[0, 1]``.
-        steps: propagation steps ``T``.
+    Parameters
+    ----------
+    edge_index : Tensor of shape (2, E)
+        Graph edges (both directions for an undirected graph).
+    y_noisy : Tensor of shape (N,)
+        Noisy labels, one per node (only training entries are read).
+    train_mask : Tensor
+        Training nodes (boolean mask of ``N`` entries or int64 node ids).
+    num_classes : int
+        ``K``.
+    alpha : float
+        Residual weight of the lazy walk, in ``[0, 1]``.
+    beta : float
+        Weight of the denoised labels against the prototype cosines, in ``[0, 1]``.
+    steps : int
+        Propagation steps ``T``.
+    num_nodes : int, optional
+        ``N``; ``y_noisy.numel()`` by default.
+
+    Attributes
+    ----------
+    y_struct : Tensor of shape (N, K)
+        The denoised labels :math:`Y_s`.
+    adj : Tensor
+        The sparse column-normalised adjacency ``A D^-1`` of the full graph.
+
+    Examples
+    --------
+    >>> import torch
+    >>> edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    >>> labeler = PseudoLabeler(edge_index, torch.tensor([0, 0, 1, 1]), torch.tensor([0, 3]), 2, 0.6, 0.6, 2)
+    >>> labeler(torch.rand(4, 8)).shape
+    torch.Size([4])
     """
 
     def __init__(
@@ -114,11 +219,11 @@ class PseudoLabeler:
         steps: int,
         num_nodes: int | None = None,
     ):
-        self.num_nodes = int(num_nodes if num_nodes is not None else y_noisy.numel())
+        self.num_nodes = check_int(num_nodes if num_nodes is not None else y_noisy.numel(), "num_nodes", minimum=0)
         self.alpha = check_rate(alpha, name="alpha", upper_inclusive=True)
         self.beta = check_rate(beta, name="beta", upper_inclusive=True)
-        self.steps = _check_steps(steps)
-        self.num_classes = int(num_classes)
+        self.steps = check_int(steps, "steps", minimum=0)
+        self.num_classes = check_int(num_classes, "num_classes", minimum=1)
         self.train_mask = check_mask(train_mask, self.num_nodes, name="train_mask").to(edge_index.device)
         self.y_struct = structural_denoise(
             edge_index, y_noisy, self.train_mask, self.num_classes, self.alpha, self.steps, num_nodes=self.num_nodes
@@ -132,10 +237,10 @@ class PseudoLabeler:
 
     @torch.no_grad()
     def scores(self, z: Tensor) -> Tensor:
-        """Propagated semantic scores (``N x K``) for embeddings ``z``."""
+        """Propagated semantic scores (``N x K``) for embeddings ``z`` of shape ``(N, p)``."""
         s = semantic_scores(z.detach().to(self.y_struct.dtype), self.y_struct, self.train_mask, self.beta)
         return lazy_propagation(self.adj, s, self.alpha, self.steps)
 
     def __call__(self, z: Tensor) -> Tensor:
-        """Hard pseudo-labels (``N``) for embeddings ``z``."""
+        """Hard pseudo-labels (``N``, int64) for embeddings ``z`` of shape ``(N, p)``."""
         return self.scores(z).argmax(dim=1)

@@ -33,54 +33,69 @@ Implementation notes
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
+
+from graphdiff.data.validation import check_features, check_float, check_int, check_labels
 
 __all__ = ["logdet_identity_plus", "coding_rate", "compress_rate", "coding_rates", "mcr2_loss", "MCR2Loss"]
 
 
-def _check_z(z: Tensor, name: str = "z") -> Tensor:
+def _check_z(z, name: str = "z") -> Tensor:
+    """A 2-D floating tensor of finite values (one row per node)."""
     if not isinstance(z, Tensor):
         raise ValueError(f"`{name}` must be a torch.Tensor, got {type(z).__name__}")
-    if z.dim() != 2:
-        raise ValueError(f"`{name}` must be 2-D (num_nodes, num_features), got shape {tuple(z.shape)}")
     if not z.is_floating_point():
         raise ValueError(f"`{name}` must be a floating tensor, got dtype {z.dtype}")
-    return z
+    return check_features(z, name=name)
 
 
 def _check_eps(eps) -> float:
-    eps = float(eps)
-    if not math.isfinite(eps) or eps <= 0:
-        raise ValueError(f"`eps` (the squared distortion) must be a positive finite number, got {eps}")
-    return eps
+    return check_float(eps, "eps", minimum=0.0, low_open=True)
 
 
-def _check_class_labels(labels, m: int, num_classes: int | None, device) -> tuple[Tensor, int]:
+def _check_class_labels(labels, m: int, num_classes, device) -> tuple[Tensor, int]:
+    """Integer class ids, one per row of ``z``, in ``[0, num_classes)``; returns them and ``num_classes``."""
     if not isinstance(labels, Tensor):
         raise ValueError(f"`labels` must be a torch.Tensor, got {type(labels).__name__}")
     if labels.dim() != 1 or labels.numel() != m:
         raise ValueError(f"`labels` must be 1-D with one entry per row of `z` ({m}), got shape {tuple(labels.shape)}")
-    if labels.is_floating_point() or labels.dtype == torch.bool:
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise ValueError(f"`labels` must hold integer class ids, got dtype {labels.dtype}")
-    labels = labels.to(device=device, dtype=torch.long)
-    if m > 0 and int(labels.min()) < 0:
-        raise ValueError(f"`labels` contains a negative class id ({int(labels.min())})")
-    max_label = int(labels.max()) + 1 if m > 0 else 0
+    num_classes = check_int(num_classes, "num_classes", minimum=0, allow_none=True)
+    labels = check_labels(labels, num_classes=num_classes, name="labels").to(device=device)
     if num_classes is None:
-        num_classes = max_label
-    elif max_label > num_classes:
-        raise ValueError(f"`labels` contains class id {max_label - 1}, outside [0, num_classes={num_classes})")
-    return labels, int(num_classes)
+        num_classes = int(labels.max()) + 1 if m > 0 else 0
+    return labels, num_classes
 
 
 def logdet_identity_plus(z: Tensor, scale: float) -> Tensor:
-    r""":math:`\log\det(I_p + \text{scale}\cdot Z^\top Z)` for ``z`` of shape ``(m, p)``, differentiable in ``z``.
+    r""":math:`\log\det(I_p + \text{scale}\cdot Z^\top Z)`, differentiable in ``z``.
 
-    Uses the ``min(m, p)``-sized Gram matrix and a Cholesky factor (float64 factorisation for lower-precision inputs).
+    Uses the ``min(m, p)``-sized Gram matrix (Sylvester's identity) and a Cholesky factor (float64 factorisation
+    for lower-precision inputs).
+
+    Parameters
+    ----------
+    z : Tensor of shape (m, p)
+        Floating, finite.
+    scale : float
+        Non-negative factor of the Gram term.
+
+    Returns
+    -------
+    Tensor
+        A scalar of the dtype of ``z``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64)
+    >>> logdet_identity_plus(z, 1.0)  # log((1 + 1) * (1 + 4))
+    tensor(2.3026, dtype=torch.float64)
     """
+    z = _check_z(z)
+    scale = check_float(scale, "scale", minimum=0.0)
     m, p = z.shape
     if m == 0 or p == 0 or scale == 0.0:
         return z.sum() * 0.0
@@ -90,9 +105,9 @@ def logdet_identity_plus(z: Tensor, scale: float) -> Tensor:
     k = gram.size(0)
     mat = torch.eye(k, dtype=gram.dtype, device=gram.device) + scale * gram
     chol, info = torch.linalg.cholesky_ex(mat)
-    if int(info) != 0:  # pragma: no cover - I + PSD is positive definite; guard against non-finite input
+    if int(info) != 0:  # pragma: no cover - I + PSD is positive definite; guard against overflow
         if not torch.isfinite(mat).all():
-            raise ValueError("`z` contains NaN or infinite values; the coding rate is undefined")
+            raise ValueError("the Gram matrix of `z` overflows; the coding rate is undefined")
         out = torch.linalg.slogdet(mat).logabsdet
     else:
         out = 2.0 * torch.log(torch.diagonal(chol)).sum()
@@ -100,19 +115,37 @@ def logdet_identity_plus(z: Tensor, scale: float) -> Tensor:
 
 
 def coding_rate(z: Tensor, eps: float = 0.05, gam1: float = 1.0) -> Tensor:
-    r"""Expansion term :math:`R(Z) = \frac12\log\det(I + \gamma_1\frac{p}{m\epsilon} Z^\top Z)` (a scalar tensor).
+    r"""Expansion term :math:`R(Z) = \frac12\log\det(I + \gamma_1\frac{p}{m\epsilon} Z^\top Z)`.
 
-    Args:
-        z: embeddings, shape ``(m, p)``, one row per node.
-        eps: squared distortion :math:`\epsilon^2` (the reference code's ``eps``), positive.
-        gam1: scale of the Gram term (1 gives the theoretical rate).
+    Parameters
+    ----------
+    z : Tensor of shape (m, p)
+        Embeddings, one row per node.
+    eps : float, default 0.05
+        Squared distortion :math:`\epsilon^2` (the reference code's ``eps``), ``> 0``.
+    gam1 : float, default 1.0
+        Scale of the Gram term, ``>= 0`` (1 gives the theoretical rate).
+
+    Returns
+    -------
+    Tensor
+        A scalar (``0`` for ``m = 0``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> coding_rate(torch.zeros(4, 3))  # no spread, no rate
+    tensor(0.)
+    >>> float(coding_rate(torch.eye(4), eps=1.0))  # 1/2 log det(I + I) over 4 dimensions = 2 log 2
+    1.3862943649291992
     """
     z = _check_z(z)
     eps = _check_eps(eps)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
     m, p = z.shape
     if m == 0:
         return z.sum() * 0.0
-    return 0.5 * logdet_identity_plus(z, float(gam1) * p / (m * eps))
+    return 0.5 * logdet_identity_plus(z, gam1 * p / (m * eps))
 
 
 def compress_rate(z: Tensor, labels: Tensor, num_classes: int | None = None, eps: float = 0.05) -> Tensor:
@@ -120,11 +153,28 @@ def compress_rate(z: Tensor, labels: Tensor, num_classes: int | None = None, eps
 
     Classes are handled with index blocks of the label-sorted rows; empty classes contribute zero.
 
-    Args:
-        z: embeddings, shape ``(m, p)``.
-        labels: hard class ids, shape ``(m,)``; they select rows and carry no gradient.
-        num_classes: number of classes ``K`` (default ``labels.max() + 1``).
-        eps: squared distortion, positive.
+    Parameters
+    ----------
+    z : Tensor of shape (m, p)
+        Embeddings.
+    labels : Tensor of shape (m,)
+        Hard integer class ids; they select rows and carry no gradient.
+    num_classes : int, optional
+        Number of classes ``K`` (default ``labels.max() + 1``).
+    eps : float, default 0.05
+        Squared distortion, ``> 0``.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.eye(4)
+    >>> bool(compress_rate(z, torch.tensor([0, 0, 1, 1]), eps=1.0) < coding_rate(z, eps=1.0))  # classes compress
+    True
     """
     z = _check_z(z)
     eps = _check_eps(eps)
@@ -213,10 +263,37 @@ def coding_rates(
     the class Gram matrices once (their sum is the total Gram matrix) and differentiated by one product per class.
 
     For large ``m`` this halves the matrix products of the two functions called separately; it is what
-    :func:`mcr2_loss` uses. Arguments as in :func:`coding_rate` and :func:`compress_rate`.
+    :func:`mcr2_loss` uses.
+
+    Parameters
+    ----------
+    z : Tensor of shape (m, p)
+        Embeddings.
+    labels : Tensor of shape (m,)
+        Hard integer class ids.
+    num_classes : int, optional
+        ``K`` (default ``labels.max() + 1``).
+    eps : float, default 0.05
+        Squared distortion, ``> 0``.
+    gam1 : float, default 1.0
+        Scale of the Gram term of :math:`R`, ``>= 0``.
+
+    Returns
+    -------
+    tuple of Tensor
+        The scalars ``(R, R_c)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z, labels = torch.rand(6, 3, dtype=torch.float64), torch.tensor([0, 0, 1, 1, 2, 2])
+    >>> r, r_c = coding_rates(z, labels)
+    >>> torch.allclose(r, coding_rate(z)), torch.allclose(r_c, compress_rate(z, labels))
+    (True, True)
     """
     z = _check_z(z)
     eps = _check_eps(eps)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
     labels, num_classes = _check_class_labels(labels, z.size(0), num_classes, z.device)
     m, p = z.shape
     if m == 0 or p == 0:
@@ -224,7 +301,7 @@ def coding_rates(
     counts = torch.bincount(labels, minlength=num_classes).tolist()
     order = torch.argsort(labels, stable=True)
     class_scales = [p / (m_c * eps) if m_c else 0.0 for m_c in counts]
-    return _RatePair.apply(z, order, counts, float(gam1) * p / (m * eps), class_scales)
+    return _RatePair.apply(z, order, counts, gam1 * p / (m * eps), class_scales)
 
 
 def mcr2_loss(
@@ -238,10 +315,41 @@ def mcr2_loss(
 ):
     r"""MCR\ :sup:`2` training loss :math:`-\gamma_2 R(Z) + \gamma_1 R_c(Z\mid\Pi)` (to be minimised).
 
-    With ``return_parts=True`` returns ``(loss, R, R_c)``.
+    Parameters
+    ----------
+    z : Tensor of shape (m, p)
+        Embeddings.
+    labels : Tensor of shape (m,)
+        Hard integer class ids (pseudo-labels); no gradient reaches them.
+    num_classes : int, optional
+        ``K`` (default ``labels.max() + 1``).
+    eps : float, default 0.05
+        Squared distortion, ``> 0``.
+    gam1 : float, default 1.0
+        Weight of :math:`R_c` and Gram scale of :math:`R`, ``>= 0``.
+    gam2 : float, default 2.0
+        Weight of :math:`R`, ``>= 0``.
+    return_parts : bool, default False
+        Also return :math:`R` and :math:`R_c`.
+
+    Returns
+    -------
+    Tensor or tuple of Tensor
+        The scalar loss, or ``(loss, R, R_c)`` with ``return_parts=True``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.rand(8, 4, requires_grad=True)
+    >>> loss, r, r_c = mcr2_loss(z, torch.tensor([0, 1] * 4), return_parts=True)
+    >>> loss.backward()
+    >>> torch.allclose(loss, -2.0 * r + r_c), z.grad.shape
+    (True, torch.Size([8, 4]))
     """
+    gam2 = check_float(gam2, "gam2", minimum=0.0)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
     expand, compress = coding_rates(z, labels, num_classes=num_classes, eps=eps, gam1=gam1)
-    loss = -float(gam2) * expand + float(gam1) * compress
+    loss = -gam2 * expand + gam1 * compress
     if return_parts:
         return loss, expand, compress
     return loss
@@ -250,21 +358,35 @@ def mcr2_loss(
 class MCR2Loss(torch.nn.Module):
     r"""Module form of :func:`mcr2_loss`: ``MCR2Loss(gam1, gam2, eps)(z, labels)``.
 
-    Args:
-        gam1: weight of the compression term and scale of the expansion Gram term.
-        gam2: weight of the expansion term.
-        eps: squared distortion :math:`\epsilon^2`.
-        num_classes: optional fixed number of classes.
+    Parameters
+    ----------
+    gam1 : float, default 1.0
+        Weight of the compression term and scale of the expansion Gram term, ``>= 0``.
+    gam2 : float, default 2.0
+        Weight of the expansion term, ``>= 0``.
+    eps : float, default 0.05
+        Squared distortion :math:`\epsilon^2`, ``> 0``.
+    num_classes : int, optional
+        A fixed number of classes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss_fn = MCR2Loss(eps=0.4)
+    >>> z, labels = torch.rand(6, 3), torch.tensor([0, 0, 1, 1, 2, 2])
+    >>> torch.allclose(loss_fn(z, labels), mcr2_loss(z, labels, eps=0.4))
+    True
     """
 
     def __init__(self, gam1: float = 1.0, gam2: float = 2.0, eps: float = 0.05, num_classes: int | None = None):
         super().__init__()
-        self.gam1 = float(gam1)
-        self.gam2 = float(gam2)
+        self.gam1 = check_float(gam1, "gam1", minimum=0.0)
+        self.gam2 = check_float(gam2, "gam2", minimum=0.0)
         self.eps = _check_eps(eps)
-        self.num_classes = num_classes
+        self.num_classes = check_int(num_classes, "num_classes", minimum=0, allow_none=True)
 
     def forward(self, z: Tensor, labels: Tensor, return_parts: bool = False):
+        """The loss of :func:`mcr2_loss` for ``z`` (``m x p``) and ``labels`` (``m``)."""
         return mcr2_loss(
             z, labels, self.num_classes, eps=self.eps, gam1=self.gam1, gam2=self.gam2, return_parts=return_parts
         )

@@ -38,9 +38,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.nn import GATConv
 from torch_geometric.utils import softmax
 
-from graphdiff.data.validation import check_edge_index
+from graphdiff.data.validation import check_bool, check_edge_index
 
 __all__ = ["CSRGraph", "attention_aggregate", "gat_conv_csr"]
 
@@ -57,25 +58,61 @@ class CSRGraph:
 
     Build it with :meth:`from_edge_index`; edge-level tensors passed to :func:`attention_aggregate` follow the order
     of :attr:`src` / :attr:`dst`.
+
+    Attributes
+    ----------
+    src : Tensor of shape (E,)
+        Source node of each edge, in CSR order.
+    dst : Tensor of shape (E,)
+        Target node of each edge (non-decreasing).
+    crow : Tensor of shape (N + 1,)
+        Row pointers over ``dst``.
+    crow_t : Tensor of shape (N + 1,)
+        Row pointers of the transpose (rows over ``src``).
+    col_t : Tensor of shape (E,)
+        ``dst`` of each edge in transposed order.
+    perm_t : Tensor of shape (E,)
+        Transposed position -> CSR position.
+    num_nodes : int
+        ``N``.
+    self_loops : bool
+        Whether the structure was built with one self-loop per node (``GATConv(add_self_loops=True)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> graph = CSRGraph.from_edge_index(torch.tensor([[0, 2, 1], [1, 1, 0]]), 3, self_loops=True)
+    >>> graph.num_edges, graph.dst.tolist(), graph.src.tolist()
+    (6, [0, 0, 1, 1, 1, 2], [0, 1, 0, 1, 2, 2])
     """
 
-    src: Tensor  # (E,) source node of each edge, in CSR order
-    dst: Tensor  # (E,) target node of each edge (non-decreasing)
-    crow: Tensor  # (N + 1,) row pointers over dst
-    crow_t: Tensor  # (N + 1,) row pointers of the transpose (rows over src)
-    col_t: Tensor  # (E,) dst of each edge in transposed order
-    perm_t: Tensor  # (E,) transposed position -> CSR position
+    src: Tensor
+    dst: Tensor
+    crow: Tensor
+    crow_t: Tensor
+    col_t: Tensor
+    perm_t: Tensor
     num_nodes: int
+    self_loops: bool = False
 
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int, self_loops: bool = False) -> CSRGraph:
         """Sort ``edge_index`` (``edge_index[0]`` = source, ``[1]`` = target, PyG's ``source_to_target`` flow).
 
-        Args:
-            edge_index: ``2 x E`` node ids in ``[0, num_nodes)``.
-            num_nodes: ``N``.
-            self_loops: replace existing self-loops by exactly one per node, as ``GATConv(add_self_loops=True)``.
+        Parameters
+        ----------
+        edge_index : Tensor of shape (2, E)
+            Node ids in ``[0, num_nodes)``.
+        num_nodes : int
+            ``N``.
+        self_loops : bool, default False
+            Replace existing self-loops by exactly one per node, as ``GATConv(add_self_loops=True)``.
+
+        Returns
+        -------
+        CSRGraph
         """
+        self_loops = check_bool(self_loops, "self_loops")
         edge_index = check_edge_index(edge_index, num_nodes)
         src, dst = edge_index[0], edge_index[1]
         if self_loops:
@@ -92,10 +129,11 @@ class CSRGraph:
         counts_t = torch.bincount(src, minlength=num_nodes)
         crow_t = torch.zeros_like(crow)
         crow_t[1:] = torch.cumsum(counts_t, 0)
-        return cls(src, dst, crow, crow_t, dst[perm_t], perm_t, int(num_nodes))
+        return cls(src, dst, crow, crow_t, dst[perm_t], perm_t, int(num_nodes), self_loops)
 
     @property
     def num_edges(self) -> int:
+        """``E``, the number of stored edges (self-loops included)."""
         return int(self.src.numel())
 
     def matrix(self, values: Tensor, transpose: bool = False) -> Tensor:
@@ -149,14 +187,32 @@ class _AttentionAggregate(torch.autograd.Function):
 def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
     r""":math:`\mathbf{h}'_{i,k} = \sum_{e: \mathrm{dst}_e = i} \alpha_{e,k}\, \mathbf{h}_{\mathrm{src}_e,k}`.
 
-    Args:
-        alpha: ``(E, H)`` edge weights per head, in the edge order of ``graph``.
-        h: ``(N, H, C)`` node features per head.
-        graph: the :class:`CSRGraph` of the edges.
+    Parameters
+    ----------
+    alpha : Tensor of shape (E, H)
+        Edge weights per head, in the edge order of ``graph``.
+    h : Tensor of shape (N, H, C)
+        Node features per head.
+    graph : CSRGraph
+        The edges.
 
-    Returns:
-        ``(N, H, C)``; differentiable in ``alpha`` and ``h``.
+    Returns
+    -------
+    Tensor of shape (N, H, C)
+        Differentiable in ``alpha`` and ``h``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> graph = CSRGraph.from_edge_index(torch.tensor([[0, 1], [1, 1]]), 2)  # 0 -> 1 and 1 -> 1
+    >>> h = torch.tensor([[[1.0]], [[10.0]]])  # N=2 nodes, H=1 head, C=1 channel
+    >>> attention_aggregate(torch.tensor([[0.5], [2.0]]), h, graph).flatten()  # node 1: 0.5 * 1 + 2 * 10
+    tensor([ 0.0000, 20.5000])
     """
+    if not isinstance(graph, CSRGraph):
+        raise ValueError(f"`graph` must be a CSRGraph (CSRGraph.from_edge_index), got {type(graph).__name__}")
+    if not isinstance(h, Tensor) or not isinstance(alpha, Tensor):
+        raise ValueError("`alpha` and `h` must be torch tensors")
     if h.dim() != 3 or h.size(0) != graph.num_nodes:
         raise ValueError(f"`h` must have shape (num_nodes={graph.num_nodes}, heads, channels), got {tuple(h.shape)}")
     if alpha.dim() != 2 or alpha.size(0) != graph.num_edges or alpha.size(1) != h.size(1):
@@ -175,20 +231,55 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
     ``negative_slope``, attention ``dropout``, ``bias``, ``residual``. ``graph`` must be built with
     ``self_loops=conv.add_self_loops``.
 
-    Args:
-        conv: the layer (its parameters are used; its ``forward`` is not called).
-        x: ``(N, in_channels)`` features (dense, or sparse COO if ``conv.lin`` accepts it).
-        graph: the edges as a :class:`CSRGraph`.
-        aggregate_first: for one head, aggregate the *inputs* and apply the linear map afterwards
-            (:math:`\sum_j \alpha_{ij} W h_j = W \sum_j \alpha_{ij} h_j`, and the attention logits
-            :math:`a^\top W h = (W^\top a)^\top h`): cheaper when ``in_channels < out_channels``. Default: exactly then.
+    Parameters
+    ----------
+    conv : torch_geometric.nn.GATConv
+        The layer (its parameters are used; its ``forward`` is not called).
+    x : Tensor of shape (N, in_channels)
+        Features (dense, or sparse COO if ``conv.lin`` accepts it).
+    graph : CSRGraph
+        The edges, built with ``self_loops=conv.add_self_loops``.
+    aggregate_first : bool, optional
+        For one head, aggregate the *inputs* and apply the linear map afterwards
+        (:math:`\sum_j \alpha_{ij} W h_j = W \sum_j \alpha_{ij} h_j`, and the attention logits
+        :math:`a^\top W h = (W^\top a)^\top h`): cheaper when ``in_channels < out_channels``. Default: exactly then.
+
+    Returns
+    -------
+    Tensor of shape (N, heads * out_channels) or (N, out_channels)
+        What ``conv(x, edge_index)`` returns (concatenated heads, or their mean with ``concat=False``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.nn import GATConv
+    >>> conv = GATConv(4, 3, heads=2)
+    >>> x, edge_index = torch.rand(5, 4), torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    >>> out = gat_conv_csr(conv, x, CSRGraph.from_edge_index(edge_index, 5, self_loops=True))
+    >>> out.shape, torch.allclose(out, conv(x, edge_index), atol=1e-6)
+    (torch.Size([5, 6]), True)
     """
+    if not isinstance(conv, GATConv):
+        raise ValueError(f"`conv` must be a torch_geometric.nn.GATConv, got {type(conv).__name__}")
     if getattr(conv, "lin", None) is None or getattr(conv, "lin_edge", None) is not None:
         raise ValueError("gat_conv_csr needs a GATConv with one shared `lin` and no edge features")
+    if not isinstance(graph, CSRGraph):
+        raise ValueError(f"`graph` must be a CSRGraph (CSRGraph.from_edge_index), got {type(graph).__name__}")
+    if graph.self_loops != bool(conv.add_self_loops):
+        raise ValueError(
+            f"`graph` was built with self_loops={graph.self_loops} but the layer has "
+            f"add_self_loops={conv.add_self_loops}: build it with "
+            f"CSRGraph.from_edge_index(edge_index, num_nodes, self_loops={bool(conv.add_self_loops)})"
+        )
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"`x` must be a 2-D tensor (num_nodes, in_channels), got {shape}")
     heads, channels = conv.heads, conv.out_channels
     num_nodes = graph.num_nodes
     if x.size(0) != num_nodes:
         raise ValueError(f"`x` has {x.size(0)} rows but the graph has {num_nodes} nodes")
+    if isinstance(conv.in_channels, int) and conv.in_channels > 0 and x.size(1) != conv.in_channels:
+        raise ValueError(f"`x` has {x.size(1)} columns but the layer expects in_channels={conv.in_channels}")
     res = conv.res(x) if getattr(conv, "res", None) is not None else None
     in_channels = x.size(1)
     if aggregate_first is None:
