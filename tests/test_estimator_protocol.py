@@ -32,17 +32,6 @@ class Case:
     bad_param: tuple[str, Any]  # a value that __init__ accepts and fit must refuse, naming the parameter
 
 
-def _graph():
-    from graphdiff.data.synthetic import contextual_sbm
-
-    data = contextual_sbm(num_nodes=60, num_classes=3, avg_degree=6, num_features=8, seed=0)
-    train = torch.zeros(60, dtype=torch.bool)
-    train[:18] = True
-    val = torch.zeros(60, dtype=torch.bool)
-    val[18:30] = True
-    return data, train, val
-
-
 def _node_classifier_case(cls, **params) -> Case:
     from graphdiff.data.synthetic import contextual_sbm
 
