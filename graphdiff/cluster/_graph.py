@@ -9,8 +9,8 @@ a workspace is reset entry by entry).
 
 :func:`as_local_graph` accepts a :class:`torch_geometric.data.Data`, a scipy sparse matrix, an
 ``(indptr, indices[, weights])`` tuple or a :class:`LocalGraph`; it validates the input once (ids in range,
-non-negative finite weights, a square matrix) and raises :class:`ValueError` naming the problem.
-:func:`check_seed_nodes` validates node-id arguments.
+non-negative finite weights, a symmetric adjacency: every edge stored in both directions with the same weight) and
+raises :class:`ValueError` naming the problem. :func:`check_seed_nodes` validates node-id arguments.
 """
 
 from __future__ import annotations
@@ -26,6 +26,39 @@ from graphdiff.data.validation import check_bool, check_edge_index
 __all__ = ["LocalGraph", "as_local_graph", "check_seed_nodes"]
 
 
+def _check_symmetric(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | None, n: int) -> None:
+    """Raise unless every stored entry (i, j) has a stored reverse (j, i), as often and with the same weight."""
+    if indices.size == 0:
+        return
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    col = indices.astype(np.int64)
+    forward = row * n + col
+    backward = col * n + row
+    # pair the entries of each (i, j) with those of (j, i) in weight order, so that parallel edges match too
+    w = weights if weights is not None else np.zeros(indices.size)
+    order_f = np.lexsort((w, forward))
+    order_b = np.lexsort((w, backward))
+    f, b = forward[order_f], backward[order_b]
+    if not np.array_equal(f, b):
+        p = int(np.flatnonzero(f != b)[0])
+        key = f[p] if f[p] < b[p] else b[p]
+        i, j = (int(key // n), int(key % n)) if f[p] < b[p] else (int(key % n), int(key // n))
+        raise ValueError(
+            f"`graph` must be undirected, with both directions of every edge stored: edge ({i}, {j}) is stored but "
+            f"({j}, {i}) is not. Symmetrise it first (e.g. torch_geometric.utils.to_undirected, or A + A.T)"
+        )
+    if weights is not None:
+        wf, wb = weights[order_f], weights[order_b]
+        close = np.isclose(wf, wb, rtol=1e-9, atol=0.0)
+        if not close.all():
+            p = int(np.flatnonzero(~close)[0])
+            i, j = int(f[p] // n), int(f[p] % n)
+            raise ValueError(
+                f"`weights` must be symmetric: edge ({i}, {j}) has weight {wf[p].item()!r} but ({j}, {i}) has "
+                f"{wb[p].item()!r}"
+            )
+
+
 class LocalGraph:
     """An undirected graph in CSR form with reusable workspaces for strongly local kernels.
 
@@ -39,8 +72,8 @@ class LocalGraph:
     weights : array-like of float, shape (num_edges,), optional
         Non-negative edge weights aligned with ``indices`` (stored as ``float64``); ``None`` means unit weights.
     validate : bool
-        Check ids and weights (one ``O(m)`` pass at construction, never per call). Pass ``False`` only for arrays
-        known to be valid (e.g. from :func:`graphdiff.data.synthetic.planted_partition_csr`).
+        Check ids, weights and symmetry (``O(m log m)`` once, at construction, never per call). Pass ``False`` only
+        for arrays known to be valid (e.g. from :func:`graphdiff.data.synthetic.planted_partition_csr`).
 
     Attributes
     ----------
@@ -59,6 +92,10 @@ class LocalGraph:
     LocalGraph(num_nodes=3, num_edges=2, unweighted)
     >>> g.degree
     array([1., 2., 1.])
+    >>> LocalGraph([0, 1, 1], [1])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `graph` must be undirected, ...: edge (0, 1) is stored but (1, 0) is not. ...
     """
 
     def __init__(self, indptr, indices, weights=None, *, validate: bool = True):
@@ -110,6 +147,8 @@ class LocalGraph:
                 if np.any(weights < 0):
                     bad = int(np.flatnonzero(weights < 0)[0])
                     raise ValueError(f"`weights` contains negative values (first {weights[bad]} at stored edge {bad})")
+        if validate:
+            _check_symmetric(indptr, indices, weights, n)
         self.indptr = np.ascontiguousarray(indptr)
         self.indices = np.ascontiguousarray(indices)
         self.weights = weights
@@ -185,15 +224,15 @@ def _from_edge_index(edge_index: torch.Tensor, num_nodes: int, edge_weight=None)
 
 
 def as_local_graph(graph: Any, weights=None) -> LocalGraph:
-    """Coerce ``graph`` to a :class:`LocalGraph` (convert once, reuse the result: conversion is ``O(m)``,
+    """Coerce ``graph`` to a :class:`LocalGraph` (convert once, reuse the result: conversion is ``O(m log m)``,
     the kernels are strongly local).
 
     Parameters
     ----------
     graph : LocalGraph, torch_geometric.data.Data, scipy sparse matrix or tuple
         A :class:`LocalGraph` (returned as is unless ``weights`` is given); a ``Data`` (``edge_index``, optional
-        ``edge_weight``); a square scipy sparse matrix (its stored values become weights unless they are all
-        ones); or ``(indptr, indices[, weights])``.
+        ``edge_weight``); a square scipy sparse matrix (its stored values become weights unless they are all ones;
+        explicitly stored zeros are dropped, as the data loaders do); or ``(indptr, indices[, weights])``.
     weights : array-like of float, shape (num_edges,), optional
         Edge weights replacing the graph's own, aligned with the CSR ``indices`` (for a ``Data``: with
         ``edge_index``).
@@ -205,7 +244,8 @@ def as_local_graph(graph: Any, weights=None) -> LocalGraph:
     Raises
     ------
     ValueError
-        For anything else, or an invalid graph: ids out of range, negative or non-finite weights.
+        For anything else, or an invalid graph: ids out of range, negative or non-finite weights, or an adjacency
+        that is not symmetric.
 
     Examples
     --------
@@ -227,7 +267,9 @@ def as_local_graph(graph: Any, weights=None) -> LocalGraph:
     if sp.issparse(graph):
         if graph.shape[0] != graph.shape[1]:
             raise ValueError(f"the adjacency matrix must be square, got shape {graph.shape}")
-        mat = sp.csr_matrix(graph)
+        mat = sp.csr_matrix(graph, copy=True)
+        mat.sum_duplicates()
+        mat.eliminate_zeros()
         mat.sort_indices()
         w = None
         if mat.data.size and not np.all(mat.data == 1):

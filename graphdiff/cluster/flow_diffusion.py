@@ -566,7 +566,7 @@ def flow_diffusion(
     seed = check_seed(seed)
     force_seed_label = check_bool(force_seed_label, "force_seed_label")
     scheme_code = check_scheme(scheme)
-    label_arr, oracle = prepare_labels(labels, n)
+    label_arr, oracle = prepare_labels(labels, n, check="read")
     use_labels = labels is not None
     if use_labels:
         if eps is None:

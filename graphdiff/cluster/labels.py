@@ -86,7 +86,7 @@ def check_binary(labels: np.ndarray, nodes=None, name: str = "labels") -> None:
         )
 
 
-def prepare_labels(labels, num_nodes: int, *, name: str = "labels", oracle: bool = True):
+def prepare_labels(labels, num_nodes: int, *, name: str = "labels", oracle: bool = True, check: str = "all"):
     """Validate a label argument; returns ``(int8 array, oracle or None)``.
 
     Parameters
@@ -100,6 +100,10 @@ def prepare_labels(labels, num_nodes: int, *, name: str = "labels", oracle: bool
         The argument's name in error messages.
     oracle : bool
         Whether a lazy oracle is accepted (else only a full label array).
+    check : {"all", "read"}
+        ``"all"`` checks that every label is 0 or 1. ``"read"`` skips that ``O(n)`` pass for ``int8`` arrays, which
+        are then used as given (shared with the caller): for callers that check each label they read (the
+        strongly local kernels). Other dtypes are always checked, since they are converted anyway.
 
     Returns
     -------
@@ -135,7 +139,10 @@ def prepare_labels(labels, num_nodes: int, *, name: str = "labels", oracle: bool
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise ValueError(f"`{name}` contains NaN or infinite values (first at node {bad})")
+    check_choice(check, "check", ("all", "read"))
     if arr.dtype == np.int8:
+        if check == "all":
+            check_binary(arr, name=name)
         return arr, None
     check_binary(arr, name=name)
     return arr.astype(np.int8), None
@@ -168,7 +175,10 @@ def label_edge_weights(row, col, noisy_labels, eps: float, scheme: str = "agree"
     """
     eps = check_eps(eps)
     check_scheme(scheme)
-    lab = np.asarray(noisy_labels).astype(bool)
+    lab = np.asarray(noisy_labels)
+    if lab.dtype != np.bool_:
+        check_binary(lab, name="noisy_labels")
+        lab = lab.astype(bool)
     a, b = lab[row], lab[col]
     favoured = (a == b) if scheme == "agree" else (a & b)
     w = np.where(favoured, 1.0, eps)

@@ -30,7 +30,7 @@ from graphdiff.cluster._legacy import renamed_arguments
 from graphdiff.cluster.batched import batched_flow_diffusion
 from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_PAGERANK_ALPHAS, DEFAULT_RHOS, METHODS, LocalClusterConfig  # noqa: F401 (imported from here before 0.2)
 from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
-from graphdiff.cluster.labels import SCHEMES, prepare_labels
+from graphdiff.cluster.labels import SCHEMES, check_binary, prepare_labels
 from graphdiff.cluster.metrics import conductance, label_weighted_volume
 from graphdiff.cluster.pagerank import acl_pagerank, sweep_kernel, weighted_acl_pagerank
 from graphdiff.data.validation import check_bool, check_device, check_float
@@ -117,11 +117,12 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
     use_labels = cfg.uses_labels
     if use_labels and labels is None:
         raise ValueError(f"method {method!r} needs `labels`")
-    lab, oracle = prepare_labels(labels, g.num_nodes) if use_labels else (np.empty(0, np.int8), None)
+    lab, oracle = prepare_labels(labels, g.num_nodes, check="read") if use_labels else (np.empty(0, np.int8), None)
     if use_labels and total_volume is None and oracle is None and method != "labels_only":
         total_volume = label_weighted_volume(g, lab, cfg.eps, cfg.scheme, seed_nodes=[s])
     if method == "labels_only":
         full = oracle.predict_all() if oracle is not None else lab
+        check_binary(full)
         cluster = np.union1d(np.flatnonzero(full == 1), [s]).astype(np.int64)
         phi = conductance(g, cluster)
         return LocalClusterResult(s, method, cluster, None, phi, status="global", touched_nodes=g.num_nodes)
@@ -277,7 +278,7 @@ def batch_local_cluster(
     target_volume = check_float(target_volume, "target_volume", minimum=0.0, low_open=True, allow_none=True)
     if cfg.uses_labels and labels is None:
         raise ValueError(f"method {cfg.method!r} needs `labels`")
-    lab, oracle = prepare_labels(labels, g.num_nodes) if cfg.uses_labels else (None, None)
+    lab, oracle = prepare_labels(labels, g.num_nodes, check="read") if cfg.uses_labels else (None, None)
     total_volume = None
     if cfg.uses_labels and cfg.method != "labels_only" and oracle is None:
         total_volume = label_weighted_volume(g, lab, cfg.eps, cfg.scheme)

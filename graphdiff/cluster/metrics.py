@@ -22,7 +22,7 @@ import torch
 
 from graphdiff.cluster._graph import as_local_graph, check_seed_nodes
 from graphdiff.cluster._legacy import renamed_arguments
-from graphdiff.cluster.labels import check_eps, check_scheme, label_factor, prepare_labels
+from graphdiff.cluster.labels import check_binary, check_eps, check_scheme, label_factor, prepare_labels
 from graphdiff.data.validation import check_float
 
 __all__ = ["neighbours", "precision_recall_f1", "conductance", "cut_and_volume", "label_weighted_volume"]
@@ -53,8 +53,8 @@ def neighbours(graph, nodes) -> np.ndarray:
     Parameters
     ----------
     graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
-    nodes : array-like of int
-        Node ids (repetitions allowed).
+    nodes : int or array-like of int
+        Node ids in ``[0, num_nodes)`` (repetitions allowed; an empty list gives an empty result).
 
     Returns
     -------
@@ -62,7 +62,10 @@ def neighbours(graph, nodes) -> np.ndarray:
         The concatenated rows of ``nodes``.
     """
     g = as_local_graph(graph)
-    nodes = np.asarray(nodes, dtype=np.int64)
+    arr = np.atleast_1d(np.asarray(nodes.detach().cpu().numpy() if isinstance(nodes, torch.Tensor) else nodes))
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    nodes = check_seed_nodes(arr, g.num_nodes, "nodes", allow_duplicates=True)
     starts = g.indptr[nodes].astype(np.int64)
     lens = g.indptr[nodes + 1].astype(np.int64) - starts
     total = int(lens.sum())
@@ -165,16 +168,17 @@ def cut_and_volume(graph, cluster, *, labels=None, eps=None, scheme: str = "agre
         raise ValueError("`eps` is required with `labels`")
     eps = check_eps(eps)
     scheme_code = check_scheme(scheme)
-    lab, oracle = prepare_labels(labels, g.num_nodes)
+    lab, oracle = prepare_labels(labels, g.num_nodes, check="read")
     seed_ids = check_seed_nodes(seed_nodes, g.num_nodes) if seed_nodes is not None else np.empty(0, np.int64)
+    read = np.concatenate([neighbours(g, nodes), nodes])  # the labels the kernel reads
     saved = lab[seed_ids].copy()
     lab[seed_ids] = 1  # restored below: the array is shared with the caller
     try:
-        if oracle is not None:  # neighbours of the cluster must be labelled: ask the oracle for any that are not
-            read = np.concatenate([neighbours(g, nodes), nodes])
+        if oracle is not None:
             unknown = np.unique(read[lab[read] < 0])
             if unknown.size:
                 oracle.fill(unknown)
+        check_binary(lab, read)
         return _cut_volume_kernel(
             g.indptr, g.indices, g.weights_or_empty, g.weights is not None, lab, True, eps, scheme_code, nodes,
             _mark_array(g),

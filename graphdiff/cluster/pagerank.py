@@ -27,7 +27,8 @@ import numpy as np
 from graphdiff.cluster._graph import as_local_graph, check_seed_nodes
 from graphdiff.cluster._legacy import renamed_arguments
 from graphdiff.cluster._workspace import ACLWorkspace
-from graphdiff.cluster.labels import check_eps, check_scheme, label_factor, prepare_labels
+from graphdiff.cluster.labels import check_binary, check_eps, check_scheme, label_factor, prepare_labels
+from graphdiff.cluster.metrics import neighbours
 from graphdiff.data.validation import check_float, check_int
 
 __all__ = ["acl_pagerank", "weighted_acl_pagerank", "sweep_cut", "PageRankResult"]
@@ -200,7 +201,7 @@ def _run_acl(g, seed_node, alpha, rho, labels, eps, scheme, total_volume, max_pu
     use_labels = labels is not None
     scheme_code = check_scheme(scheme)
     if use_labels:
-        lab, _ = prepare_labels(labels, n, name="noisy_labels", oracle=False)
+        lab, _ = prepare_labels(labels, n, name="noisy_labels", oracle=False, check="read")
         eps = check_eps(eps)
     else:
         lab = np.empty(0, np.int8)
@@ -222,6 +223,9 @@ def _run_acl(g, seed_node, alpha, rho, labels, eps, scheme, total_volume, max_pu
         ws.r[nodes] = 0.0
         ws.wdeg[nodes] = 0.0
         ws.flags[nodes] = 0
+        if use_labels:  # the labels the kernel read: touched nodes and their neighbours (the seed counts as 1)
+            read = np.concatenate([nodes, neighbours(g, nodes)])
+            check_binary(lab, read[read != s], name="noisy_labels")
         pos = p > 0
         if pos.any():
             cand, cdeg = nodes[pos], deg[pos]
