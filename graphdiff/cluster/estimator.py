@@ -23,7 +23,7 @@ class LocalClustering(Estimator):
 
     Parameters
     ----------
-    method, eps, scheme, alphas, readout, tol, max_passes, pagerank_alphas, rhos, seed :
+    method, eps, scheme, alphas, readout, tol, max_passes, pagerank_alphas, rhos, seed
         The method settings, stored as given and validated in :meth:`fit` (see
         :class:`~graphdiff.cluster.LocalClusterConfig` for their meaning and ranges).
     device : str or torch.device

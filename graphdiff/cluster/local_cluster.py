@@ -259,7 +259,7 @@ def batch_local_cluster(
     graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
     seed_nodes : array-like of int
         Distinct seed node ids.
-    labels, target_volume, config, **settings :
+    labels, target_volume, config, **settings
         As in :func:`local_cluster`. With full labels the weighted volume of :math:`G_w` is computed once.
     device : str or torch.device
         ``"cpu"`` or an available accelerator (checked by :func:`~graphdiff.data.validation.check_device`).

@@ -242,7 +242,7 @@ def conductance(
     graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
     cluster : array-like of int or bool
         The node set.
-    labels, eps, scheme, seed_nodes :
+    labels, eps, scheme, seed_nodes
         Conductance on the label-weighted graph (see :func:`cut_and_volume`).
     total_volume : float, optional
         :math:`\mathrm{vol}(V)`; defaults to the graph's (weighted) volume. With label weights and no

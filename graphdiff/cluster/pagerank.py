@@ -320,7 +320,7 @@ def weighted_acl_pagerank(
     eps : float
         Weight of the edges the scheme does not favour, in ``[0, 1]``.
     scheme : {"agree", "both_one"}
-    alpha, rho, max_pushes :
+    alpha, rho, max_pushes
         As in :func:`acl_pagerank`.
     total_volume : float, optional
         The weighted volume of :math:`G_w` for the sweep's conductance; ``None`` uses :math:`\mathrm{vol}_w(C)` as
