@@ -62,6 +62,7 @@ from graphdiff.cluster._workspace import PushWorkspace
 from graphdiff.cluster.labels import (
     LABEL_REQUESTED,
     LABEL_UNKNOWN,
+    SCHEMES,  # noqa: F401 (lived here before 0.2; see graphdiff.cluster.labels)
     check_eps,
     check_scheme,
     label_factor,
