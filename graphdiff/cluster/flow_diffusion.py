@@ -296,27 +296,6 @@ def _explore(i, g, indptr, indices, edge_weight, has_edge_weight, labels, use_la
     state.pushed_sink += node_sink[i]
 
 
-@numba.njit(cache=True, inline="always")
-def _push(i, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, state):
-    """Exact coordinate minimisation at ``i``: move its excess to the neighbours, in proportion to the weights."""
-    step = (m[i] - node_sink[i]) / wdeg[i]
-    x[i] += step
-    m[i] = node_sink[i]
-    state.num_pushes += 1
-    a0 = astart[i]
-    a1 = a0 + alen[i]
-    state.edge_visits += a1 - a0
-    for e in range(a0, a1):
-        w = wbuf[e]
-        if w > 0.0:
-            j = nbr[e]
-            m[j] += w * step
-            if (flags[j] & _REACHED) == 0:
-                flags[j] |= _REACHED
-                state.num_unexplored += 1
-                state.reached_sink += node_sink[j]
-
-
 @numba.njit(cache=True)
 def _push_kernel(
     indptr, indices, edge_weight, has_edge_weight, labels, use_labels, lazy, eps, scheme, force_seed_label,
@@ -357,7 +336,24 @@ def _push_kernel(
                 flags[i] |= _STUCK
                 state.pass_position += 1
                 continue
-        _push(i, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, state)
+        # the push: exact coordinate minimisation at i, its excess moves to the neighbours in proportion to the
+        # weights (kept in this loop body: as a numba function, inlined or called, it ran about 25% slower)
+        step = (m[i] - node_sink[i]) / wdeg[i]
+        x[i] += step
+        m[i] = node_sink[i]
+        state.num_pushes += 1
+        a0 = astart[i]
+        a1 = a0 + alen[i]
+        state.edge_visits += a1 - a0
+        for e in range(a0, a1):
+            w = wbuf[e]
+            if w > 0.0:
+                j = nbr[e]
+                m[j] += w * step
+                if (flags[j] & _REACHED) == 0:
+                    flags[j] |= _REACHED
+                    state.num_unexplored += 1
+                    state.reached_sink += node_sink[j]
         state.pass_position += 1
 
 
