@@ -5,6 +5,7 @@ https://arxiv.org/abs/2310.08031, Sections 2 and 4): :class:`LocalClustering`, o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -98,18 +99,7 @@ class LocalClustering(Estimator):
             raise TypeError(f"LocalClustering() got unexpected keyword argument(s) {sorted(deprecated)}")
 
     def _make_config(self) -> LocalClusterConfig:
-        return LocalClusterConfig(
-            method=self.method,
-            eps=self.eps,
-            scheme=self.scheme,
-            alphas=self.alphas,
-            readout=self.readout,
-            tol=self.tol,
-            max_passes=self.max_passes,
-            pagerank_alphas=self.pagerank_alphas,
-            rhos=self.rhos,
-            seed=self.seed,
-        )
+        return LocalClusterConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(LocalClusterConfig)})
 
     def _check_params(self) -> None:
         super()._check_params()
