@@ -251,8 +251,8 @@ def batch_local_cluster(
 
     On CPU each seed node runs the strongly local push. On another device (CUDA) the two flow-diffusion methods
     solve all seed nodes and all :math:`\\alpha` of the grid at once with
-    :func:`~graphdiff.cluster.batched_flow_diffusion` (cluster = support, conductance computed locally on CPU); the
-    other methods run on CPU.
+    :func:`~graphdiff.cluster.batched_flow_diffusion` (cluster = support, conductance computed locally on CPU;
+    ``readout="sweep"`` is refused there); the other methods run on CPU.
 
     Parameters
     ----------
