@@ -300,17 +300,15 @@ def test_sweep_readout_and_estimator(planted):
     clusters = est.fit_predict(g, seeds, labels=labels, target_volume=vol_k)
     assert len(clusters) == 2
     for c, r in zip(clusters, est.results_):
-        assert c.size > 0
-        assert r.conductance == pytest.approx(
-            gc.conductance(
-                g, c, labels=labels, eps=0.05, seeds=[r.seed], total_volume=gc.label_weighted_volume(g, labels, 0.05)
-            ),
-            rel=1e-2,
-        )
-    with pytest.raises(ValueError, match="method"):
-        gc.LocalClustering(method="spectral")
-    with pytest.raises(ValueError, match="eps"):
-        gc.LocalClustering(eps=2.0)
+        assert c.size > 0 and c.dtype == np.int64
+        total = gc.label_weighted_volume(g, labels, 0.05)
+        phi = gc.conductance(g, c, labels=labels, eps=0.05, seed_nodes=[r.seed_node], total_volume=total)
+        assert r.conductance == pytest.approx(phi, rel=1e-2)
+    # settings are validated by fit, naming the setting
+    with pytest.raises(ValueError, match="`method`"):
+        gc.LocalClustering(method="spectral").fit(g, seeds, labels=labels, target_volume=vol_k)
+    with pytest.raises(ValueError, match="`eps`"):
+        gc.LocalClustering(eps=2.0).fit(g, seeds, labels=labels, target_volume=vol_k)
 
 
 def test_batched_torch_solver_matches_push():
@@ -489,9 +487,8 @@ def test_device_path_of_batch_entry_point_matches_push():
     push = gc.batch_local_cluster(
         g, seeds, method="flow_diffusion", target_volume=vol_k, alphas=alphas, tol=1e-7, max_passes=10**5, verbose=False
     )
-    dev = _batch_on_device(
-        g, seeds, "flow_diffusion", None, 0.05, "agree", vol_k, alphas, 1e-7, torch.device("cpu"), False, None
-    )
+    config = gc.LocalClusterConfig(method="flow_diffusion", alphas=alphas, tol=1e-7)
+    dev = _batch_on_device(g, seeds, config, None, vol_k, None, torch.device("cpu"), False)
     for a, b in zip(push, dev):
         assert a.param == b.param
         inter = np.intersect1d(a.cluster, b.cluster).size

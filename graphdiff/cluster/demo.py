@@ -42,7 +42,6 @@ def run_demo(verbose: bool = True) -> dict:
         precision_recall_f1,
     )
 
-    torch.manual_seed(0)
     name, data, in_target, what = _load(verbose)
     g = as_local_graph(data)
     target = np.flatnonzero(in_target)

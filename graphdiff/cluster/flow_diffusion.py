@@ -27,13 +27,13 @@ pushed nodes and the labels only of touched nodes (the pushed nodes and their ne
 per-graph workspace and resets only the touched entries afterwards, so a call costs no ``O(n)`` pass.
 
 **Why numba.** The push is inherently sequential (each push changes the excess that decides the next) and touches a
-few neighbours at a time; vectorised tensor code cannot express it without ``O(n)`` work per step, and the notes'
-pure-Python reference push needed 0.12-0.20 s per seed for about 10^5 edge visits. The numba kernel below runs the
-same loop compiled, on CPU: in ``benchmarks/local_clustering.py --part locality`` it takes 3.6-5.7 ms of CPU per seed
-for about 5.5 * 10^5 edge visits on graphs of 10^4 to 10^7 nodes. The first push of a node copies its adjacency (local
-ids and weights) into a compact per-call buffer, so repeated pushes never touch arrays of length ``n`` again. The
-many-seed entry point (:func:`graphdiff.cluster.batched_flow_diffusion`) also has a vectorised torch solver that
-runs on CUDA.
+few neighbours at a time; vectorised tensor code cannot express it without ``O(n)`` work per step, and a pure-Python
+push needed 0.12-0.20 s per seed for about 10^5 edge visits (``shared/papers/lgc.md`` §3.5). The numba kernel below
+runs the same loop compiled, on CPU: in ``benchmarks/local_clustering.py --part locality`` it takes 3.6-5.7 ms of
+CPU per seed for about 5.5 * 10^5 edge visits on graphs of 10^4 to 10^7 nodes. The first push of a node copies its
+adjacency (local ids and weights) into a compact per-call buffer, so repeated pushes never touch arrays of length
+``n`` again. The many-seed entry point (:func:`graphdiff.cluster.batched_flow_diffusion`) also has a vectorised
+torch solver that runs on CUDA.
 
 **Label weights on the fly.** With ``labels`` and ``eps`` the kernel weights each edge as it reads it:
 ``scheme="agree"`` gives :math:`w_{ij} = 1` if :math:`\tilde y_i = \tilde y_j` and :math:`\varepsilon` otherwise;
@@ -49,326 +49,361 @@ component is exhausted and returns with ``status="infeasible"`` instead of loopi
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+import torch
 
-from graphdiff.cluster._graph import as_local_graph, check_seeds
+from graphdiff.cluster._graph import as_local_graph, check_seed_nodes
+from graphdiff.cluster._legacy import renamed_arguments
+from graphdiff.cluster._workspace import PushWorkspace
+from graphdiff.cluster.labels import (
+    LABEL_REQUESTED,
+    LABEL_UNKNOWN,
+    SCHEMES,  # noqa: F401 (lived here before 0.2; see graphdiff.cluster.labels)
+    check_eps,
+    check_scheme,
+    label_factor,
+    prepare_labels,
+)
+from graphdiff.data.validation import check_bool, check_float, check_int, check_seed
 
-__all__ = ["flow_diffusion", "FlowDiffusionResult", "SCHEMES"]
+__all__ = ["flow_diffusion", "FlowDiffusionResult"]
 
-SCHEMES = {"agree": 0, "both_one": 1}
-
-# node flags in the workspace
-_TOUCHED = np.int8(1)  # in the touched list (label and membership known)
+# ------------------------------------------------------------------------------------------------ kernel state
+# Node flags in the workspace (bits of ``flags``).
+_TOUCHED = np.int8(1)  # has a local id: its label and sink are known
 _REACHED = np.int8(2)  # has received positive mass (or is a seed)
-_EXPLORED = np.int8(4)  # pushed at least once: its adjacency has been read
+_EXPLORED = np.int8(4)  # pushed at least once: its adjacency has been copied into the workspace
 _SEED = np.int8(8)
-_STUCK = np.int8(16)  # positive excess but zero weighted degree
+_STUCK = np.int8(16)  # explored, but all its edges have weight zero: it can never push
 
-# kernel status codes
+# Kernel status codes: the first four end a call, the last three ask Python for something and resume.
 _RUNNING, _CONVERGED, _MAX_PASSES, _INFEASIBLE, _NEED_LABELS, _BAD_LABEL, _GROW = 0, 1, 2, 3, 4, 5, 6
 _STATUS_NAMES = {_CONVERGED: "converged", _MAX_PASSES: "max_passes", _INFEASIBLE: "infeasible"}
 
-# integer state slots
-_S_STATUS, _S_PASSES, _S_SPLEN, _S_SPPOS, _S_NS, _S_UNEXPL, _S_PUSHES, _S_VISITS, _S_NEED, _S_INIT, _S_ERR = range(11)
-_S_EXPLORED_EDGES, _S_NE, _S_GROW_NODES, _S_GROW_EDGES = 11, 12, 13, 14
-# float state slots
-_F_TOTAL, _F_CAP, _F_PUSHED_SINK = 0, 1, 2
-
-
-class _Workspace:
-    """Per-graph state of the push kernel.
-
-    ``loc`` maps a global node id to its local id + 1 (0: untouched) and is the only array of length ``n``; it is
-    reset entry by entry after each call. Everything else is *compact*: per touched node (global id, x, mass, sink,
-    weighted degree, label, flags) and per read edge (local neighbour id and weight, the local adjacency of pushed
-    nodes). Repeated pushes of a node then read only this compact, cache-resident copy, so the cost per push does
-    not grow with the graph (no scattered reads into arrays of length ``n``). The compact arrays grow on demand.
-    """
-
-    def __init__(self, n: int, node_capacity: int = 1024, edge_capacity: int = 8192):
-        self.loc = np.zeros(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-        self._alloc_nodes(node_capacity)
-        self._alloc_edges(edge_capacity)
-        self.need = np.zeros(4096, dtype=np.int64)
-        self.busy = False
-
-    def _alloc_nodes(self, cap: int, old: _Workspace | None = None, keep: int = 0):
-        names = {
-            "gid": np.int64,
-            "x": np.float64,
-            "m": np.float64,
-            "sink": np.float64,
-            "wdeg": np.float64,
-            "lab": np.int8,
-            "flags": np.int8,
-            "astart": np.int64,
-            "alen": np.int64,
-            "sp": np.int64,
-        }
-        for name, dt in names.items():
-            arr = np.zeros(cap, dtype=dt)
-            if old is not None and keep:
-                arr[:keep] = getattr(old, name)[:keep]
-            setattr(self, name, arr)
-        self.node_capacity = cap
-
-    def _alloc_edges(self, cap: int, keep: int = 0):
-        nbr = np.zeros(cap, dtype=np.int64)
-        w = np.zeros(cap, dtype=np.float64)
-        if keep:
-            nbr[:keep] = self.nbr[:keep]
-            w[:keep] = self.w[:keep]
-        self.nbr, self.w = nbr, w
-        self.edge_capacity = cap
-
-    def grow(self, nodes_needed: int, edges_needed: int, ns: int, ne: int) -> None:
-        if nodes_needed > self.node_capacity:
-            cap = max(2 * self.node_capacity, nodes_needed)
-            # keep the full SP list too (it holds the current pass)
-            old = _Snapshot(self)
-            self._alloc_nodes(cap, old, keep=self.node_capacity)
-        if edges_needed > self.edge_capacity:
-            self._alloc_edges(max(2 * self.edge_capacity, edges_needed), keep=ne)
-
-
-class _Snapshot:
-    def __init__(self, ws):
-        for name in ("gid", "x", "m", "sink", "wdeg", "lab", "flags", "astart", "alen", "sp"):
-            setattr(self, name, getattr(ws, name))
+# The kernel's scalar state, one record kept between resumptions (fields read as ``state.<name>`` in the kernel).
+_STATE = np.dtype(
+    [
+        ("status", np.int64),  # one of the status codes above
+        ("initialised", np.int64),  # the seeds have been placed
+        ("passes", np.int64),  # passes started
+        ("pass_length", np.int64),  # nodes in the current pass (``order[:pass_length]``)
+        ("pass_position", np.int64),  # next position in the current pass
+        ("num_touched", np.int64),  # nodes with a local id (``gid[:num_touched]``)
+        ("num_unexplored", np.int64),  # reached nodes not explored yet (0: the reached component is exhausted)
+        ("num_pushes", np.int64),
+        ("edge_visits", np.int64),  # local edges read by pushes (the work)
+        ("explored_edges", np.int64),  # CSR entries copied (sum of the degrees of explored nodes)
+        ("num_local_edges", np.int64),  # entries of the compact adjacency in use
+        ("num_requested", np.int64),  # _NEED_LABELS: node ids in ``need[:num_requested]``
+        ("bad_label_node", np.int64),  # _BAD_LABEL: the node whose label is not 0/1
+        ("grow_nodes", np.int64),  # _GROW: node and edge capacities needed
+        ("grow_edges", np.int64),
+        ("total_mass", np.float64),  # sum of the source mass
+        ("reached_sink", np.float64),  # sum of the sinks of reached nodes
+        ("pushed_sink", np.float64),  # sum of the sinks of explored nodes
+        ("rng", np.uint64),  # splitmix64 state of the pass permutations
+    ]
+)
 
 
 @numba.njit(cache=True, inline="always")
-def _gsink(g, indptr, sink, has_sink):
+def _sink_of(g, indptr, sink, has_sink):
+    """Sink capacity of global node ``g``: the given one, or its unweighted degree."""
     if has_sink:
         return sink[g]
     return float(indptr[g + 1] - indptr[g])
 
 
 @numba.njit(cache=True, inline="always")
-def _next_rand(rng):
+def _next_random(state):
     # splitmix64: a small, seedable, resumable generator kept in the kernel state
-    rng[0] += np.uint64(0x9E3779B97F4A7C15)
-    z = rng[0]
+    state.rng += np.uint64(0x9E3779B97F4A7C15)
+    z = state.rng
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
 
 
 @numba.njit(cache=True, inline="always")
-def label_factor(li, lj, eps, scheme):
-    """Multiplier of an edge's weight under the label scheme (0 = "agree", 1 = "both_one"): 1 or ``eps``.
-    The one compiled copy of the rule; :func:`graphdiff.cluster.label_edge_weights` is its vectorised twin."""
-    if scheme == 0:
-        return 1.0 if li == lj else eps
-    return 1.0 if (li == 1 and lj == 1) else eps
+def _is_binary(value):
+    return value == 0 or value == 1
+
+
+@numba.njit(cache=True)
+def _place_seeds(indptr, sink, has_sink, seeds, seed_mass, use_labels, force_seed_label, loc, gid, m, node_sink, lab,
+                 flags, state):  # fmt: skip
+    """Give the seeds local ids ``0..k-1`` and their source mass; False (state: _GROW, undone) if they do not fit."""
+    state.initialised = 1
+    for k in range(seeds.shape[0]):
+        g = seeds[k]
+        if loc[g] == 0:
+            if state.num_touched >= gid.shape[0]:
+                # undo the partial initialisation; Python grows the workspace and calls again
+                state.grow_nodes = state.num_touched + 1
+                state.status = _GROW
+                state.initialised = 0
+                for q in range(state.num_touched):
+                    loc[gid[q]] = 0
+                    m[q] = 0.0
+                    flags[q] = 0
+                state.num_touched = 0
+                state.num_unexplored = 0
+                state.total_mass = 0.0
+                state.reached_sink = 0.0
+                return False
+            i = state.num_touched
+            loc[g] = i + 1
+            gid[i] = g
+            node_sink[i] = _sink_of(g, indptr, sink, has_sink)
+            lab[i] = 1 if (force_seed_label or not use_labels) else LABEL_UNKNOWN
+            flags[i] = _TOUCHED | _REACHED | _SEED
+            state.num_touched += 1
+            state.num_unexplored += 1
+            state.reached_sink += node_sink[i]
+        i = loc[g] - 1
+        m[i] += seed_mass[k]
+        state.total_mass += seed_mass[k]
+    state.pass_length = 0
+    state.pass_position = 0
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def _start_pass(m, node_sink, flags, order, tol, max_passes, state):
+    """Collect the nodes with excess into ``order`` and shuffle them; False (state: why) when the solve ends."""
+    pass_length = 0
+    stuck_excess = False
+    for q in range(state.num_touched):
+        if m[q] > node_sink[q] + tol:
+            if (flags[q] & _STUCK) == 0:
+                order[pass_length] = q
+                pass_length += 1
+            else:
+                stuck_excess = True
+    if pass_length == 0 and not stuck_excess:
+        state.status = _CONVERGED
+        return False
+    # the reached component is exhausted and its sinks cannot absorb the source mass
+    if state.num_unexplored == 0 and state.total_mass > state.reached_sink * (1.0 + 1e-12) + tol:
+        state.status = _INFEASIBLE
+        return False
+    if pass_length == 0:  # only stuck nodes hold excess; nothing can move
+        state.status = _INFEASIBLE
+        return False
+    if state.passes >= max_passes:
+        state.status = _MAX_PASSES
+        return False
+    for k in range(pass_length - 1, 0, -1):  # Fisher-Yates
+        r = np.int64(_next_random(state) % np.uint64(k + 1))
+        tmp = order[k]
+        order[k] = order[r]
+        order[r] = tmp
+    state.pass_length = pass_length
+    state.pass_position = 0
+    state.passes += 1
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def _labels_known(i, g, indptr, indices, labels, loc, lab):
+    """Whether the labels of node ``i`` (global ``g``) and of its untouched neighbours are all 0/1 already."""
+    if lab[i] < 0:
+        if not _is_binary(labels[g]):
+            return False
+        lab[i] = labels[g]
+    for e in range(indptr[g], indptr[g + 1]):
+        j = indices[e]
+        if loc[j] == 0 and not _is_binary(labels[j]):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _request_labels(indptr, indices, labels, lazy, loc, gid, lab, flags, order, need, state):
+    """Ask for the unknown labels of every node still to be explored in this pass (and of its untouched
+    neighbours), in one batch: state _NEED_LABELS with the node ids in ``need``, or _BAD_LABEL for a label that is
+    neither 0/1 nor (with a lazy oracle) unknown."""
+    count = 0
+    for q in range(state.pass_position, state.pass_length):
+        u = order[q]
+        if (flags[u] & _EXPLORED) != 0:
+            continue
+        gu = gid[u]
+        for t in range(-1, indptr[gu + 1] - indptr[gu]):
+            if t < 0:  # the node itself, then its neighbours
+                if lab[u] >= 0:
+                    continue
+                v = gu
+            else:
+                v = indices[indptr[gu] + t]
+                if loc[v] != 0:
+                    continue
+            value = labels[v]
+            if _is_binary(value) or (value == LABEL_REQUESTED and lazy):
+                continue
+            if value == LABEL_UNKNOWN and lazy:
+                if count < need.shape[0]:
+                    labels[v] = LABEL_REQUESTED
+                    need[count] = v
+                    count += 1
+            else:
+                state.status = _BAD_LABEL
+                state.bad_label_node = v
+                return
+        if count >= need.shape[0]:
+            break
+    state.num_requested = count
+    state.status = _NEED_LABELS
+
+
+@numba.njit(cache=True, inline="always")
+def _explore(i, g, indptr, indices, edge_weight, has_edge_weight, labels, use_labels, eps, scheme, sink, has_sink,
+             loc, gid, node_sink, wdeg, lab, flags, astart, alen, nbr, wbuf, state):  # fmt: skip
+    """First push of node ``i`` (global ``g``): copy its adjacency (local ids, label weights) into the workspace,
+    touching its new neighbours, and compute its weighted degree."""
+    li = lab[i] if use_labels else 1
+    d = 0.0
+    ne = state.num_local_edges
+    astart[i] = ne
+    for e in range(indptr[g], indptr[g + 1]):
+        j = indices[e]
+        lj = loc[j] - 1
+        if lj < 0:
+            lj = state.num_touched
+            loc[j] = lj + 1
+            gid[lj] = j
+            node_sink[lj] = _sink_of(j, indptr, sink, has_sink)
+            lab[lj] = labels[j] if use_labels else 1
+            flags[lj] = _TOUCHED
+            state.num_touched += 1
+        w = edge_weight[e] if has_edge_weight else 1.0
+        if use_labels:
+            w *= label_factor(li, lab[lj], eps, scheme)
+        nbr[ne] = lj
+        wbuf[ne] = w
+        ne += 1
+        d += w
+    alen[i] = ne - astart[i]
+    state.num_local_edges = ne
+    wdeg[i] = d
+    flags[i] |= _EXPLORED
+    state.num_unexplored -= 1
+    state.explored_edges += indptr[g + 1] - indptr[g]
+    state.pushed_sink += node_sink[i]
 
 
 @numba.njit(cache=True)
 def _push_kernel(
-    indptr, indices, ew, has_ew, labels, use_labels, lazy, eps, scheme, force_seed,
+    indptr, indices, edge_weight, has_edge_weight, labels, use_labels, lazy, eps, scheme, force_seed_label,
     sink, has_sink, seeds, seed_mass, tol, max_passes,
-    loc, gid, x, m, tsink, wdeg, lab, flags, astart, alen, sp, nbr, wbuf, need, state, fstate, rng,
+    loc, gid, x, m, node_sink, wdeg, lab, flags, astart, alen, order, nbr, wbuf, need, state_record,
 ):  # fmt: skip
-    ncap = gid.shape[0]
-    ecap = nbr.shape[0]
-    if state[9] == 0:  # initialise: seeds get local ids 0..k-1
-        state[9] = 1
-        for k in range(seeds.shape[0]):
-            s = seeds[k]
-            if loc[s] == 0:
-                if state[4] >= ncap:
-                    state[13] = state[4] + 1
-                    state[0] = 6
-                    state[9] = 0
-                    # undo the partial initialisation; Python grows and calls again
-                    for q in range(state[4]):
-                        loc[gid[q]] = 0
-                        m[q] = 0.0
-                        flags[q] = 0
-                    state[4] = 0
-                    state[5] = 0
-                    fstate[0] = 0.0
-                    fstate[1] = 0.0
-                    return
-                ls = state[4]
-                loc[s] = ls + 1
-                gid[ls] = s
-                tsink[ls] = _gsink(s, indptr, sink, has_sink)
-                lab[ls] = 1 if (force_seed or not use_labels) else -1
-                flags[ls] = 1 | 2 | 8
-                state[4] += 1
-                state[5] += 1
-                fstate[1] += tsink[ls]
-            ls = loc[s] - 1
-            m[ls] += seed_mass[k]
-            fstate[0] += seed_mass[k]
-        state[2] = 0
-        state[3] = 0
+    """Passes of pushes until convergence, the pass cap or infeasibility, or until Python must act (_GROW,
+    _NEED_LABELS, _BAD_LABEL): then it returns and is called again with the same state and workspace."""
+    state = state_record[0]
+    if state.initialised == 0:
+        ok = _place_seeds(
+            indptr, sink, has_sink, seeds, seed_mass, use_labels, force_seed_label, loc, gid, m, node_sink, lab,
+            flags, state,
+        )  # fmt: skip
+        if not ok:
+            return
     while True:
-        if state[3] >= state[2]:  # start a new pass
-            ns = state[4]
-            splen = 0
-            stuck_excess = False
-            for q in range(ns):
-                if m[q] > tsink[q] + tol:
-                    if (flags[q] & 16) == 0:
-                        sp[splen] = q
-                        splen += 1
-                    else:
-                        stuck_excess = True
-            if splen == 0 and not stuck_excess:
-                state[0] = 1
+        if state.pass_position >= state.pass_length:
+            if not _start_pass(m, node_sink, flags, order, tol, max_passes, state):
                 return
-            if state[5] == 0 and fstate[0] > fstate[1] * (1.0 + 1e-12) + tol:
-                state[0] = 3
-                return
-            if splen == 0:  # only stuck nodes hold excess; nothing can move
-                state[0] = 3
-                return
-            if state[1] >= max_passes:
-                state[0] = 2
-                return
-            for k in range(splen - 1, 0, -1):
-                r = np.int64(_next_rand(rng) % np.uint64(k + 1))
-                tmp = sp[k]
-                sp[k] = sp[r]
-                sp[r] = tmp
-            state[2] = splen
-            state[3] = 0
-            state[1] += 1
-        i = sp[state[3]]
-        if (flags[i] & 4) == 0:
-            # first push of i: read its adjacency once into the compact local copy
+        i = order[state.pass_position]
+        if (flags[i] & _EXPLORED) == 0:
             g = gid[i]
-            deg = indptr[g + 1] - indptr[g]
-            if state[4] + deg > ncap or state[12] + deg > ecap:
-                state[13] = state[4] + deg
-                state[14] = state[12] + deg
-                state[0] = 6
+            degree = indptr[g + 1] - indptr[g]
+            if state.num_touched + degree > gid.shape[0] or state.num_local_edges + degree > nbr.shape[0]:
+                state.grow_nodes = state.num_touched + degree
+                state.grow_edges = state.num_local_edges + degree
+                state.status = _GROW
                 return
-            if use_labels:
-                missing = 0
-                if lab[i] < 0:
-                    lv = labels[g]
-                    if lv == 0 or lv == 1:
-                        lab[i] = lv
-                    else:
-                        missing = 1
-                if missing == 0:
-                    for e in range(indptr[g], indptr[g + 1]):
-                        j = indices[e]
-                        if loc[j] != 0:
-                            continue
-                        lv = labels[j]
-                        if lv != 0 and lv != 1:
-                            missing = 1
-                            break
-                if missing > 0:
-                    # gather unknown labels of every node still to be pushed in this pass, in one batch
-                    cnt = 0
-                    cap = need.shape[0]
-                    for q in range(state[3], state[2]):
-                        u = sp[q]
-                        if (flags[u] & 4) != 0:
-                            continue
-                        gu = gid[u]
-                        for t in range(-1, indptr[gu + 1] - indptr[gu]):
-                            if t < 0:
-                                if lab[u] >= 0:
-                                    continue
-                                v = gu
-                            else:
-                                v = indices[indptr[gu] + t]
-                                if loc[v] != 0:
-                                    continue
-                            lv = labels[v]
-                            if lv == 0 or lv == 1 or (lv == -2 and lazy):
-                                continue
-                            if lv == -1 and lazy:
-                                if cnt < cap:
-                                    labels[v] = -2
-                                    need[cnt] = v
-                                    cnt += 1
-                            else:
-                                state[0] = 5
-                                state[10] = v
-                                return
-                        if cnt >= cap:
-                            break
-                    state[8] = cnt
-                    state[0] = 4
-                    return
-            li = lab[i] if use_labels else 1
-            d = 0.0
-            ne = state[12]
-            astart[i] = ne
-            for e in range(indptr[g], indptr[g + 1]):
-                j = indices[e]
-                lj_id = loc[j] - 1
-                if lj_id < 0:
-                    lj_id = state[4]
-                    loc[j] = lj_id + 1
-                    gid[lj_id] = j
-                    tsink[lj_id] = _gsink(j, indptr, sink, has_sink)
-                    lab[lj_id] = labels[j] if use_labels else 1
-                    flags[lj_id] = 1
-                    state[4] += 1
-                w = ew[e] if has_ew else 1.0
-                if use_labels:
-                    w *= label_factor(li, lab[lj_id], eps, scheme)
-                nbr[ne] = lj_id
-                wbuf[ne] = w
-                ne += 1
-                d += w
-            alen[i] = ne - astart[i]
-            state[12] = ne
-            wdeg[i] = d
-            flags[i] |= 4
-            state[5] -= 1
-            state[11] += deg
-            fstate[2] += tsink[i]
-            if d <= 0.0:
-                flags[i] |= 16
-                state[3] += 1
+            if use_labels and not _labels_known(i, g, indptr, indices, labels, loc, lab):
+                _request_labels(indptr, indices, labels, lazy, loc, gid, lab, flags, order, need, state)
+                return
+            _explore(
+                i, g, indptr, indices, edge_weight, has_edge_weight, labels, use_labels, eps, scheme, sink, has_sink,
+                loc, gid, node_sink, wdeg, lab, flags, astart, alen, nbr, wbuf, state,
+            )  # fmt: skip
+            if wdeg[i] <= 0.0:
+                flags[i] |= _STUCK
+                state.pass_position += 1
                 continue
-        ti = tsink[i]
-        step = (m[i] - ti) / wdeg[i]
+        # the push: exact coordinate minimisation at i, its excess moves to the neighbours in proportion to the
+        # weights (kept in this loop body: as a numba function, inlined or called, it ran about 25% slower)
+        step = (m[i] - node_sink[i]) / wdeg[i]
         x[i] += step
-        m[i] = ti
-        state[6] += 1
+        m[i] = node_sink[i]
+        state.num_pushes += 1
         a0 = astart[i]
         a1 = a0 + alen[i]
-        state[7] += a1 - a0
+        state.edge_visits += a1 - a0
         for e in range(a0, a1):
             w = wbuf[e]
             if w > 0.0:
                 j = nbr[e]
                 m[j] += w * step
-                if (flags[j] & 2) == 0:
-                    flags[j] |= 2
-                    state[5] += 1
-                    fstate[1] += tsink[j]
-        state[3] += 1
+                if (flags[j] & _REACHED) == 0:
+                    flags[j] |= _REACHED
+                    state.num_unexplored += 1
+                    state.reached_sink += node_sink[j]
+        state.pass_position += 1
 
 
+# ------------------------------------------------------------------------------------------------ Python side
 @dataclass
 class FlowDiffusionResult:
-    """Output of :func:`flow_diffusion`, stored sparsely on the touched nodes.
+    r"""Output of :func:`flow_diffusion`, stored sparsely on the touched nodes.
 
     Attributes
     ----------
-    nodes: touched node ids (pushed nodes and their neighbours), in the order they were first touched.
-    x: the dual embedding on ``nodes`` (zero elsewhere).
-    mass: the node mass :math:`m = \\Delta - L_w x` on ``nodes`` (zero elsewhere).
-    cluster: the sorted support ``{i : x_i > 0}`` (plus seeds stuck without positive-weight edges).
-    status: ``"converged"``, ``"max_passes"`` or ``"infeasible"``.
-    touched_nodes: ``len(nodes)``; touched_edges: stored CSR entries read (sum of degrees of pushed nodes);
-    work: edge visits over all pushes; num_pushes, passes; max_excess: :math:`\\max_i (m_i - T_i)`.
+    nodes : numpy.ndarray of int64, shape (t,)
+        Touched node ids (pushed nodes and their neighbours), in the order they were first touched.
+    x : numpy.ndarray of float64, shape (t,)
+        The dual embedding on ``nodes`` (zero elsewhere).
+    mass : numpy.ndarray of float64, shape (t,)
+        The node mass :math:`m = \Delta - L_w x` on ``nodes`` (zero elsewhere).
+    sink : numpy.ndarray of float64, shape (t,)
+        The sink capacities :math:`T` on ``nodes``.
+    cluster : numpy.ndarray of int64, shape (c,)
+        The sorted support :math:`\{i : x_i > 0\}` (plus seeds stuck without positive-weight edges).
+    status : str
+        ``"converged"``, ``"max_passes"`` or ``"infeasible"``.
+    passes, num_pushes : int
+        Passes started and pushes made.
+    touched_nodes : int
+        ``len(nodes)``.
+    touched_edges : int
+        Stored CSR entries read (the sum of the degrees of the pushed nodes).
+    work : int
+        Edge visits over all pushes.
+    max_excess : float
+        :math:`\max_i (m_i - T_i)` over the reached nodes (at most ``tol`` when converged).
+    total_mass : float
+        :math:`\lVert\Delta\rVert_1`.
+    pushed_sink : float
+        The sum of the sinks of the pushed nodes (at most ``total_mass``: strong locality).
+    num_nodes : int
+        Number of nodes of the graph.
+    labels_requested : int
+        Labels asked from a lazy oracle.
+    weighted_degree : numpy.ndarray of float64, shape (t,)
+        Weighted (label-weighted) degree of the pushed nodes on ``nodes`` (zero for the others).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> path = sp.diags([1.0, 1.0], [-1, 1], shape=(5, 5), format="csr")  # 0 - 1 - 2 - 3 - 4
+    >>> res = flow_diffusion(path, 0, source_mass=4.0, tol=1e-9, max_passes=10**4)
+    >>> res.status, res.cluster, res.dense_x().round(3)
+    ('converged', array([0, 1]), array([4., 1., 0., 0., 0.]))
     """
 
     nodes: np.ndarray
@@ -391,66 +426,63 @@ class FlowDiffusionResult:
 
     @property
     def converged(self) -> bool:
+        """Whether ``status == "converged"``."""
         return self.status == "converged"
 
     def dense_x(self) -> np.ndarray:
+        """:math:`x` as a dense vector of length ``num_nodes``."""
         out = np.zeros(self.num_nodes)
         out[self.nodes] = self.x
         return out
 
     def dense_mass(self) -> np.ndarray:
+        """The node mass as a dense vector of length ``num_nodes``."""
         out = np.zeros(self.num_nodes)
         out[self.nodes] = self.mass
         return out
 
 
-def _prepare_labels(labels, n: int):
-    """Return (label array, oracle or None). Arrays are used without copying when already int8/bool."""
-    if labels is None:
-        return np.empty(0, dtype=np.int8), None
-    if hasattr(labels, "cache") and hasattr(labels, "fill"):
-        cache = labels.cache
-        if cache.shape != (n,):
-            raise ValueError(f"`labels` oracle covers {cache.shape[0]} nodes, but the graph has {n}")
-        return cache, labels
-    import torch
-
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    arr = np.asarray(labels)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"`labels` must have one entry per node ({n}), got shape {arr.shape}")
-    if arr.dtype == np.bool_:
-        return arr.view(np.int8), None
-    if arr.dtype == np.int8:
-        return arr, None
-    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
-        raise ValueError("`labels` contains NaN or infinite values")
-    if not np.all((arr == 0) | (arr == 1)):
-        raise ValueError("`labels` must be binary (0/1 or bool)")
-    return arr.astype(np.int8), None
-
-
-def _check_sink(sink, n):
+def check_sink(sink, n: int) -> tuple[np.ndarray, bool]:
     if sink is None:
         return np.empty(0, dtype=np.float64), False
-    import torch
-
     if isinstance(sink, torch.Tensor):
         sink = sink.detach().cpu().numpy()
-    arr = np.ascontiguousarray(np.asarray(sink, dtype=np.float64))
+    arr = np.asarray(sink)
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) or arr.dtype == np.bool_:
+        raise ValueError(f"`sink` must be a number or an array of numbers, got dtype {arr.dtype}")
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
         raise ValueError(f"`sink` must be a scalar or have one entry per node ({n}), got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError("`sink` must hold finite non-negative capacities")
+        bad = int(np.flatnonzero(~np.isfinite(arr) | (arr < 0))[0])
+        raise ValueError(f"`sink` must hold finite non-negative capacities; node {bad} has {arr[bad]!r}")
     return arr, True
 
 
+def check_source_mass(source_mass, num_seeds: int) -> np.ndarray:
+    if isinstance(source_mass, torch.Tensor):
+        source_mass = source_mass.detach().cpu().numpy()
+    mass = np.asarray(source_mass)
+    if not (np.issubdtype(mass.dtype, np.floating) or np.issubdtype(mass.dtype, np.integer)) or mass.dtype == bool:
+        raise ValueError(f"`source_mass` must be a number or one number per seed node, got dtype {mass.dtype}")
+    mass = mass.astype(np.float64)
+    if mass.ndim == 0:
+        mass = np.full(num_seeds, float(mass))
+    if mass.shape != (num_seeds,):
+        raise ValueError(
+            f"`source_mass` must be a scalar or have one entry per seed node ({num_seeds}), got shape {mass.shape}"
+        )
+    if not np.all(np.isfinite(mass)) or np.any(mass < 0):
+        raise ValueError(f"`source_mass` must be finite and non-negative, got {mass.tolist()[:5]}")
+    return mass
+
+
+@renamed_arguments(seeds="seed_nodes")
 def flow_diffusion(
     graph,
-    seeds,
+    seed_nodes,
     source_mass,
     sink=None,
     weights=None,
@@ -463,91 +495,111 @@ def flow_diffusion(
     max_passes: int = 50,
     seed: int = 0,
 ) -> FlowDiffusionResult:
-    r"""Solve l2 flow diffusion from ``seeds`` by the randomised coordinate push (strongly local).
+    r"""Solve l2 flow diffusion from ``seed_nodes`` by the randomised coordinate push (strongly local).
 
     Parameters
     ----------
-    graph:
-        A :class:`~graphdiff.cluster.LocalGraph` (reuse it across calls), a ``Data``, a scipy sparse matrix or an
-        ``(indptr, indices[, weights])`` tuple.
-    seeds:
+    graph : LocalGraph, torch_geometric.data.Data, scipy sparse matrix or tuple
+        Anything :func:`~graphdiff.cluster.as_local_graph` accepts; pass a :class:`~graphdiff.cluster.LocalGraph`
+        to reuse it across calls.
+    seed_nodes : int or array-like of int
         A node id or a list of distinct node ids.
-    source_mass:
-        :math:`\Delta` on the seeds: a scalar (the same on every seed) or one value per seed, non-negative.
-    sink:
-        Capacities :math:`T`: ``None`` for the unweighted degree (also when the graph is weighted), a scalar or an
-        array with one entry per node.
-    weights:
-        Optional positive edge weights aligned with the CSR ``indices`` (replaces the graph's own weights; this
-        builds a new graph, so prefer a weighted :class:`LocalGraph` for repeated calls).
-    labels, eps, scheme:
-        Noisy binary labels (array of length ``n``, or a lazy oracle such as
-        :class:`~graphdiff.cluster.LogisticLabelOracle`) and the weight :math:`\varepsilon \in [0, 1]` of edges the
-        scheme does not favour; edges are weighted as they are read (times the graph's own weights, if any).
-        ``force_seed_label`` treats the seeds as labelled 1 (the seed is known to lie in the target).
-    tol:
-        Maximum excess :math:`m_i - T_i` left at termination.
-    max_passes:
+    source_mass : float or array-like of float, shape (k,)
+        :math:`\Delta` on the seed nodes: a scalar (the same on every seed node) or one value per seed node,
+        non-negative.
+    sink : float or array-like of float, shape (num_nodes,), optional
+        Capacities :math:`T`: ``None`` for the unweighted degree (also when the graph is weighted), a scalar (the
+        same on every node) or one value per node.
+    weights : array-like of float, shape (num_edges,), optional
+        Non-negative edge weights aligned with the CSR ``indices``, replacing the graph's own (this builds and
+        validates a new graph, so prefer a weighted :class:`~graphdiff.cluster.LocalGraph` for repeated calls).
+    labels : array-like of shape (num_nodes,) or lazy oracle, optional
+        Noisy binary labels (``bool`` or 0/1), or an oracle such as :class:`~graphdiff.cluster.LogisticLabelOracle`
+        that predicts only the nodes the diffusion touches. Edges are weighted by the label scheme as they are read
+        (times the graph's own weights, if any); an ``int8`` array is used without copying and checked only where
+        it is read.
+    eps : float, optional
+        Weight :math:`\varepsilon \in [0, 1]` of the edges the scheme does not favour; required with ``labels``.
+    scheme : {"agree", "both_one"}
+        The label scheme (see :func:`~graphdiff.cluster.label_weighted_graph`).
+    force_seed_label : bool
+        Treat the seed nodes as labelled 1 (they are known to lie in the target).
+    tol : float
+        Maximum excess :math:`m_i - T_i` left at termination (non-negative).
+    max_passes : int
         Cap on the number of passes; reaching it gives ``status="max_passes"``.
-    seed:
-        Seed of the pass permutations.
+    seed : int
+        Random seed of the pass permutations.
+
+    Returns
+    -------
+    FlowDiffusionResult
+        The sparse solution on the touched nodes, the cluster (the support of :math:`x`) and the cost counters.
+        Infeasibility (e.g. at ``eps=0`` when the seed's label-1 component cannot absorb the mass) and the pass
+        cap are reported in ``status``, not raised.
+
+    Examples
+    --------
+    >>> import graphdiff.cluster as gc
+    >>> from graphdiff.data.synthetic import planted_partition
+    >>> data = planted_partition(400, 40, 10.0, 2.0, 5.0, seed=0)
+    >>> g = gc.as_local_graph(data)
+    >>> target = data.target.numpy()
+    >>> vol_k = g.degree[target].sum()
+    >>> res = gc.flow_diffusion(g, target[0], source_mass=2.0 * vol_k)
+    >>> res.status, res.touched_nodes < g.num_nodes
+    ('converged', True)
+    >>> labels = gc.flip_labels(data.y.bool(), a0=0.9, a1=0.9, seed=0)
+    >>> noisy = gc.flow_diffusion(g, target[0], 2.0 * vol_k, labels=labels, eps=0.05, max_passes=1000)
+    >>> [round(gc.precision_recall_f1(r.cluster, target)[2], 2) for r in (res, noisy)]
+    [0.67, 0.73]
     """
     g = as_local_graph(graph, weights)
     n = g.num_nodes
-    seeds_arr = check_seeds(seeds, n)
-    mass = np.asarray(source_mass, dtype=np.float64)
-    if mass.ndim == 0:
-        mass = np.full(seeds_arr.size, float(mass))
-    if mass.shape != (seeds_arr.size,):
-        raise ValueError(
-            f"`source_mass` must be a scalar or have one entry per seed ({seeds_arr.size}), got shape {mass.shape}"
-        )
-    if not np.all(np.isfinite(mass)) or np.any(mass < 0):
-        raise ValueError(f"`source_mass` must be finite and non-negative, got {mass.tolist()[:5]}")
-    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"`tol` must be a finite non-negative number, got {tol!r}")
-    if not isinstance(max_passes, (int, np.integer)) or max_passes < 1:
-        raise ValueError(f"`max_passes` must be a positive integer, got {max_passes!r}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"`scheme` must be one of {sorted(SCHEMES)}, got {scheme!r}")
-    label_arr, oracle = _prepare_labels(labels, n)
+    seeds_arr = check_seed_nodes(seed_nodes, n)
+    mass = check_source_mass(source_mass, seeds_arr.size)
+    tol = check_float(tol, "tol", minimum=0.0)
+    max_passes = check_int(max_passes, "max_passes", minimum=1)
+    seed = check_seed(seed)
+    force_seed_label = check_bool(force_seed_label, "force_seed_label")
+    scheme_code = check_scheme(scheme)
+    label_arr, oracle = prepare_labels(labels, n, check="read")
     use_labels = labels is not None
     if use_labels:
         if eps is None:
             raise ValueError("`eps` is required with `labels` (the weight of edges the label scheme disfavours)")
-        if not (isinstance(eps, (int, float)) and math.isfinite(eps) and 0.0 <= eps <= 1.0):
-            raise ValueError(f"`eps` must lie in [0, 1], got {eps!r}")
+        eps = check_eps(eps)
     elif eps is not None:
         raise ValueError("`eps` was given without `labels`")
-    sink_arr, has_sink = _check_sink(sink, n)
+    sink_arr, has_sink = check_sink(sink, n)
 
     ws = g.workspace()
     if ws.busy:  # re-entrant use (e.g. from another thread): fall back to a private workspace
-        ws = _Workspace(n)
+        ws = PushWorkspace(n)
     ws.busy = True
-    state = np.zeros(15, dtype=np.int64)
+    state_record = np.zeros(1, dtype=_STATE)
+    state = state_record[0]
+    state["rng"] = (seed * 0x2545F4914F6CDD1D + 1) % (1 << 64)
     clean = False
     pending = None
     try:
-        fstate = np.zeros(3, dtype=np.float64)
-        rng = np.array([(int(seed) * 0x2545F4914F6CDD1D + 1) % (1 << 64)], dtype=np.uint64)
         requested = 0
         ew = g.weights_or_empty
         while True:
             _push_kernel(
                 g.indptr, g.indices, ew, g.weights is not None, label_arr, use_labels, oracle is not None,
-                float(eps) if use_labels else 1.0, SCHEMES[scheme], bool(force_seed_label),
-                sink_arr, has_sink, seeds_arr, mass, float(tol), int(max_passes),
-                ws.loc, ws.gid, ws.x, ws.m, ws.sink, ws.wdeg, ws.lab, ws.flags, ws.astart, ws.alen, ws.sp,
-                ws.nbr, ws.w, ws.need, state, fstate, rng,
+                eps if use_labels else 1.0, scheme_code, force_seed_label,
+                sink_arr, has_sink, seeds_arr, mass, tol, max_passes,
+                ws.loc, ws.gid, ws.x, ws.m, ws.sink, ws.wdeg, ws.lab, ws.flags, ws.astart, ws.alen, ws.order,
+                ws.nbr, ws.w, ws.need, state_record,
             )  # fmt: skip
-            code = int(state[_S_STATUS])
+            code = int(state["status"])
             if code == _GROW:
-                ws.grow(int(state[_S_GROW_NODES]), int(state[_S_GROW_EDGES]), int(state[_S_NS]), int(state[_S_NE]))
-                state[_S_STATUS] = _RUNNING
+                ws.grow(int(state["grow_nodes"]), int(state["grow_edges"]))
+                state["status"] = _RUNNING
                 continue
             if code == _NEED_LABELS:
-                nodes = ws.need[: state[_S_NEED]].copy()
+                nodes = ws.need[: state["num_requested"]].copy()
                 pending = nodes
                 if nodes.size == 0:
                     raise ValueError("the `labels` oracle cache holds unfinished requests (-2 entries)")
@@ -557,27 +609,26 @@ def flow_diffusion(
                     raise ValueError("the `labels` oracle did not fill binary labels for the requested nodes")
                 requested += nodes.size
                 pending = None
-                state[_S_STATUS] = _RUNNING
+                state["status"] = _RUNNING
                 continue
             if code == _BAD_LABEL:
-                bad = int(state[_S_ERR])
-                val = int(label_arr[bad])
-                raise ValueError(f"`labels` must be binary (0/1); node {bad} has label {val}")
+                bad = int(state["bad_label_node"])
+                raise ValueError(f"`labels` must be binary (0/1 or bool): node {bad} has label {int(label_arr[bad])}")
             break
-        ns = int(state[_S_NS])
+        ns = int(state["num_touched"])
         nodes = ws.gid[:ns].copy()
         x = ws.x[:ns].copy()
         m = ws.m[:ns].copy()
         flags = ws.flags[:ns].copy()
         wdeg = ws.wdeg[:ns].copy()
-        _reset(ws, ns)
+        ws.reset(ns)
         clean = True
     finally:
         if not clean:  # an error (e.g. raised by a label oracle): leave the workspace as clean as it was
-            _reset(ws, int(state[_S_NS]))
+            ws.reset(int(state["num_touched"]))
             if pending is not None:  # un-mark the labels requested from the oracle
                 sub = label_arr[pending]
-                label_arr[pending] = np.where(sub == -2, -1, sub)
+                label_arr[pending] = np.where(sub == LABEL_REQUESTED, LABEL_UNKNOWN, sub)
         ws.busy = False
     t = sink_arr[nodes] if has_sink else g.degree[nodes]
     stuck = (flags & _STUCK) != 0
@@ -591,7 +642,7 @@ def flow_diffusion(
             f"node(s) {nodes[stuck_excess].tolist()[:5]} hold excess mass but have no positive-weight edges "
             "(e.g. an isolated seed): they stay in the cluster and the problem is reported infeasible",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return FlowDiffusionResult(
         nodes=nodes,
@@ -600,21 +651,15 @@ def flow_diffusion(
         sink=t,
         cluster=np.sort(nodes[in_cluster]),
         status=status,
-        passes=int(state[_S_PASSES]),
-        num_pushes=int(state[_S_PUSHES]),
+        passes=int(state["passes"]),
+        num_pushes=int(state["num_pushes"]),
         touched_nodes=ns,
-        touched_edges=int(state[_S_EXPLORED_EDGES]),
-        work=int(state[_S_VISITS]),
+        touched_edges=int(state["explored_edges"]),
+        work=int(state["edge_visits"]),
         max_excess=max_excess,
-        total_mass=float(fstate[_F_TOTAL]),
-        pushed_sink=float(fstate[_F_PUSHED_SINK]),
+        total_mass=float(state["total_mass"]),
+        pushed_sink=float(state["pushed_sink"]),
         num_nodes=n,
         labels_requested=requested,
         weighted_degree=wdeg,
     )
-
-
-def _reset(ws: _Workspace, ns: int) -> None:
-    ws.loc[ws.gid[:ns]] = 0
-    for name in ("x", "m", "wdeg", "flags", "lab", "alen", "astart"):
-        getattr(ws, name)[:ns] = 0

@@ -2,28 +2,21 @@ r"""One-seed and many-seed local clustering with noisy labels, with the paper's 
 
 Sections 2 and 4 of Back de Luca, Fountoulakis & Yang, *Local Graph Clustering with Noisy Labels* (ICLR 2024,
 https://arxiv.org/abs/2310.08031), with the real-data protocol of Weighted Flow Diffusion (Yang & Fountoulakis, ICML
-2023): the source mass is a multiple of the target volume, :math:`\Delta_s = \alpha\,\mathrm{vol}(K)`, and for each
-seed the :math:`\alpha` of the grid :math:`\{1.5, 1.75, \dots, 5\}` whose output has the **lowest conductance** is
-kept -- conductance on :math:`G` for flow diffusion on :math:`G`, on :math:`G_w` for the weighted variant.
+2023; ``shared/papers/lgc.md`` §1.5): the source mass is a multiple of the target volume,
+:math:`\Delta_s = \alpha\,\mathrm{vol}(K)`, and for each seed node the :math:`\alpha` of the grid
+:math:`\{1.5, 1.75, \dots, 5\}` whose output has the **lowest conductance** is kept -- conductance on :math:`G` for
+flow diffusion on :math:`G`, on :math:`G_w` for the weighted variant. The PageRank baselines choose
+:math:`(\alpha, \rho)` from a grid by the lowest (weighted) conductance of the sweep. The methods and their settings
+are those of :class:`~graphdiff.cluster.LocalClusterConfig`.
 
-Methods (names as in ``shared/CONVENTIONS.md``):
-
-* ``"weighted_flow_diffusion"``: flow diffusion on the label-weighted graph (labels weighted on the fly);
-* ``"flow_diffusion"``: flow diffusion on the original graph;
-* ``"labels_only"``: the nodes labelled 1 (a global read-out, not local);
-* ``"acl_pagerank"`` / ``"weighted_acl_pagerank"``: ACL push + sweep cut on :math:`G` / :math:`G_w`, with
-  :math:`(\alpha, \rho)` chosen from a grid by the lowest (weighted) conductance of the sweep.
-
-:func:`local_cluster` handles one seed; :func:`batch_local_cluster` many (a progress bar unless
-``verbose=False``); on a CUDA device the flow-diffusion methods use :func:`batched_flow_diffusion`, a vectorised
-accelerated projected-gradient solver of the same dual problem for all seeds and all :math:`\alpha` at once.
-:class:`LocalClustering` is the estimator form.
+:func:`local_cluster` handles one seed node; :func:`batch_local_cluster` many (a progress bar unless
+``verbose=False``); on a CUDA device the flow-diffusion methods use
+:func:`~graphdiff.cluster.batched_flow_diffusion`, a vectorised solver of the same dual problem for all seed nodes
+and all :math:`\alpha` at once. :class:`~graphdiff.cluster.LocalClustering` is the estimator form.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,38 +24,65 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from graphdiff.cluster._graph import as_local_graph, check_seeds
-from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels, flow_diffusion
+from graphdiff.base import deprecated_alias
+from graphdiff.cluster._graph import LocalGraph, as_local_graph, check_seed_nodes
+from graphdiff.cluster._legacy import renamed_arguments
+from graphdiff.cluster.batched import batched_flow_diffusion
+from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_PAGERANK_ALPHAS, DEFAULT_RHOS, METHODS, LocalClusterConfig  # noqa: F401 (imported from here before 0.2)
+from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
+from graphdiff.cluster.labels import SCHEMES, check_binary, prepare_labels
 from graphdiff.cluster.metrics import conductance, label_weighted_volume
-from graphdiff.cluster.pagerank import _sweep_kernel, acl_pagerank, weighted_acl_pagerank
-from graphdiff.cluster.weights import label_edge_weights
+from graphdiff.cluster.pagerank import acl_pagerank, sweep_kernel, weighted_acl_pagerank
+from graphdiff.data.validation import check_bool, check_device, check_float
 
-__all__ = [
-    "METHODS",
-    "DEFAULT_ALPHAS",
-    "LocalClusterResult",
-    "local_cluster",
-    "batch_local_cluster",
-    "batched_flow_diffusion",
-    "LocalClustering",
-]
+__all__ = ["LocalClusterResult", "local_cluster", "batch_local_cluster"]
 
-METHODS = ("weighted_flow_diffusion", "flow_diffusion", "labels_only", "acl_pagerank", "weighted_acl_pagerank")
-DEFAULT_ALPHAS = tuple(float(a) for a in np.linspace(1.5, 5.0, 15))
-DEFAULT_PR_ALPHAS = (0.1, 0.05, 0.01)
-DEFAULT_RHOS = (1e-3, 1e-4, 1e-5)
-_LABEL_METHODS = ("weighted_flow_diffusion", "labels_only", "weighted_acl_pagerank")
+DEFAULT_PR_ALPHAS = DEFAULT_PAGERANK_ALPHAS  # the pre-0.2 name
+
+
+def __getattr__(name: str):
+    # LocalClustering lived here before 0.2 (it is in graphdiff.cluster.estimator now, which imports this module)
+    if name == "LocalClustering":
+        from graphdiff.cluster.estimator import LocalClustering
+
+        return LocalClustering
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
 class LocalClusterResult:
-    """The selected cluster of one seed.
+    """The selected cluster of one seed node.
 
-    ``param`` is the selected :math:`\\alpha` (flow diffusion) or ``(alpha, rho)`` (PageRank); ``candidates`` lists
-    ``(param, conductance, cluster size, status)`` over the grid; ``touched_nodes`` and ``work`` are summed over it.
+    Attributes
+    ----------
+    seed_node : int
+        The seed node.
+    method : str
+        The method (see :data:`~graphdiff.cluster.METHODS`).
+    cluster : numpy.ndarray of int64
+        The sorted node ids of the selected cluster.
+    param : float, tuple or None
+        The selected :math:`\\alpha` (flow diffusion), ``(alpha, rho)`` (PageRank) or ``None`` (labels only).
+    conductance : float
+        The (weighted) conductance of the selected cluster, the selection criterion.
+    candidates : list of tuple
+        ``(param, conductance, cluster size, status)`` for every point of the grid.
+    status : str
+        The solver status of the selected point (``"converged"``, ``"max_passes"``, ``"infeasible"``,
+        ``"max_iters"`` on a device, ``"global"`` for labels only).
+    touched_nodes, work : int
+        Touched nodes and edge visits, summed over the grid.
+
+    Examples
+    --------
+    >>> from graphdiff.data.synthetic import planted_partition
+    >>> data = planted_partition(300, 30, 8.0, 2.0, 4.0, seed=0)
+    >>> res = local_cluster(data, int(data.target[0]), method="acl_pagerank")
+    >>> res.seed_node, res.param, res.cluster.dtype
+    (0, (0.01, 0.0001), dtype('int64'))
     """
 
-    seed: int
+    seed_node: int
     method: str
     cluster: np.ndarray
     param: Any
@@ -72,33 +92,10 @@ class LocalClusterResult:
     touched_nodes: int = 0
     work: int = 0
 
-
-def _validate_common(method, alphas, eps, scheme, readout, tol, max_passes, pagerank_alphas, rhos):
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
-    alphas = tuple(float(a) for a in np.atleast_1d(np.asarray(alphas, dtype=np.float64)))
-    if not alphas or not all(math.isfinite(a) and a > 0 for a in alphas):
-        raise ValueError(f"`alphas` must be a non-empty list of positive numbers, got {alphas}")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not (0 <= eps <= 1):
-        raise ValueError(f"`eps` must lie in [0, 1], got {eps!r}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"`scheme` must be one of {sorted(SCHEMES)}, got {scheme!r}")
-    if readout not in ("support", "sweep"):
-        raise ValueError(f"`readout` must be 'support' or 'sweep', got {readout!r}")
-    if not (isinstance(tol, (int, float)) and tol >= 0):
-        raise ValueError(f"`tol` must be non-negative, got {tol!r}")
-    if not isinstance(max_passes, (int, np.integer)) or max_passes < 1:
-        raise ValueError(f"`max_passes` must be a positive integer, got {max_passes!r}")
-    for a in pagerank_alphas:
-        if not 0 < a < 1:
-            raise ValueError(f"`pagerank_alphas` must lie in (0, 1), got {a}")
-    for r in rhos:
-        if not r > 0:
-            raise ValueError(f"`rhos` must be positive, got {r}")
-    return alphas
+    seed = deprecated_alias("seed_node")
 
 
-def _sweep_of_x(g, res, labels_arr, use_labels, eps, scheme, seed, total_volume):
+def _sweep_of_x(g: LocalGraph, res: FlowDiffusionResult, labels_arr, use_labels, eps, scheme, seed_node, total_volume):
     pos = res.x > 0
     cand = res.nodes[pos]
     if cand.size == 0:
@@ -106,82 +103,39 @@ def _sweep_of_x(g, res, labels_arr, use_labels, eps, scheme, seed, total_volume)
     deg = res.weighted_degree[pos] if use_labels or g.weights is not None else g.degree[cand]
     order = np.lexsort((cand, -res.x[pos]))
     ws = g.acl_workspace()
-    k, phi = _sweep_kernel(
-        g.indptr,
-        g.indices,
-        g.weights_or_empty,
-        g.weights is not None,
-        labels_arr,
-        use_labels,
-        float(eps),
-        SCHEMES[scheme],
-        int(seed),
-        cand[order],
-        deg[order],
-        float(total_volume if total_volume is not None else -1.0),
-        ws.rank,
-    )
+    k, phi = sweep_kernel(
+        g.indptr, g.indices, g.weights_or_empty, g.weights is not None, labels_arr, use_labels, float(eps),
+        SCHEMES[scheme], int(seed_node), cand[order], deg[order],
+        float(total_volume if total_volume is not None else -1.0), ws.rank,
+    )  # fmt: skip
     return np.sort(cand[order][:k]), float(phi)
 
 
-def local_cluster(
-    graph,
-    seed,
-    *,
-    method: str = "weighted_flow_diffusion",
-    labels=None,
-    eps: float = 0.05,
-    scheme: str = "agree",
-    target_volume: float | None = None,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    readout: str = "support",
-    tol: float = 1e-4,
-    max_passes: int = 50,
-    pagerank_alphas: Sequence[float] = DEFAULT_PR_ALPHAS,
-    rhos: Sequence[float] = DEFAULT_RHOS,
-    total_volume: float | None = None,
-    rng_seed: int = 0,
-) -> LocalClusterResult:
-    r"""Local cluster of one ``seed`` by ``method``, with the parameter of lowest conductance.
-
-    Parameters
-    ----------
-    graph: anything :func:`~graphdiff.cluster.as_local_graph` accepts; pass a ``LocalGraph`` to reuse it.
-    seed: the seed node (known to lie in the target; counted as labelled 1).
-    method: one of :data:`METHODS`.
-    labels: noisy binary labels (array or lazy oracle); required by the label methods.
-    eps, scheme: the label weighting (see :func:`~graphdiff.cluster.label_weighted_graph`).
-    target_volume: :math:`\mathrm{vol}(K)`; the source mass is :math:`\alpha\,\mathrm{vol}(K)` (flow diffusion).
-    alphas: the grid of source-mass multiples (default 1.5, 1.75, ..., 5).
-    readout: ``"support"`` (the paper's :math:`\mathrm{supp}(x)`) or ``"sweep"`` (sweep cut on :math:`x`).
-    tol, max_passes: push tolerance and pass cap (WFD's real-data settings are 1e-4 and 50).
-    pagerank_alphas, rhos: the PageRank grid.
-    total_volume: volume of the (weighted) graph for conductance; computed when ``None`` (for label weights from an
-        oracle the cluster's own volume is used as the denominator).
-    rng_seed: seed of the push order.
-    """
-    alphas = _validate_common(method, alphas, eps, scheme, readout, tol, max_passes, pagerank_alphas, rhos)
-    g = as_local_graph(graph)
-    s = int(check_seeds(seed, g.num_nodes, name="seed")[0])
-    use_labels = method in _LABEL_METHODS
+def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_volume, total_volume):
+    """:func:`local_cluster` on validated arguments (``labels`` as given: an array or an oracle)."""
+    method = cfg.method
+    use_labels = cfg.uses_labels
     if use_labels and labels is None:
         raise ValueError(f"method {method!r} needs `labels`")
-    lab, oracle = _prepare_labels(labels, g.num_nodes) if use_labels else (np.empty(0, np.int8), None)
+    lab, oracle = prepare_labels(labels, g.num_nodes, check="read") if use_labels else (np.empty(0, np.int8), None)
     if use_labels and total_volume is None and oracle is None and method != "labels_only":
-        total_volume = label_weighted_volume(g, lab, eps, scheme, seeds=[s])
+        total_volume = label_weighted_volume(g, lab, cfg.eps, cfg.scheme, seed_nodes=[s])
     if method == "labels_only":
         full = oracle.predict_all() if oracle is not None else lab
+        check_binary(full)
         cluster = np.union1d(np.flatnonzero(full == 1), [s]).astype(np.int64)
         phi = conductance(g, cluster)
         return LocalClusterResult(s, method, cluster, None, phi, status="global", touched_nodes=g.num_nodes)
     if method in ("acl_pagerank", "weighted_acl_pagerank"):
+        if oracle is not None:  # the push reads labels everywhere it goes: predict them all first
+            lab = oracle.predict_all()
         best, cands, touched, work = None, [], 0, 0
-        for a in pagerank_alphas:
-            for r in rhos:
+        for a in cfg.pagerank_alphas:
+            for r in cfg.rhos:
                 if method == "acl_pagerank":
                     res = acl_pagerank(g, s, a, r, total_volume=total_volume)
                 else:
-                    res = weighted_acl_pagerank(g, s, lab, eps, scheme, a, r, total_volume=total_volume)
+                    res = weighted_acl_pagerank(g, s, lab, cfg.eps, cfg.scheme, a, r, total_volume=total_volume)
                 cands.append(((a, r), res.conductance, int(res.cluster.size), "converged"))
                 touched += res.touched_nodes
                 work += res.work
@@ -191,22 +145,27 @@ def local_cluster(
     # flow diffusion
     if target_volume is None:
         raise ValueError("`target_volume` (vol(K), the scale of the source mass) is required for flow diffusion")
-    if not (isinstance(target_volume, (int, float, np.floating, np.integer)) and target_volume > 0):
-        raise ValueError(f"`target_volume` must be positive, got {target_volume!r}")
+    diffusion_labels = (oracle if oracle is not None else lab) if use_labels else None
     best, cands, touched, work = None, [], 0, 0
-    for a in alphas:
-        kw = dict(labels=labels, eps=float(eps), scheme=scheme) if use_labels else {}
-        res = flow_diffusion(g, s, a * float(target_volume), tol=tol, max_passes=max_passes, seed=rng_seed, **kw)
+    for a in cfg.alphas:
+        kw = dict(labels=diffusion_labels, eps=cfg.eps, scheme=cfg.scheme) if use_labels else {}
+        res = flow_diffusion(g, s, a * target_volume, tol=cfg.tol, max_passes=cfg.max_passes, seed=cfg.seed, **kw)
         touched += res.touched_nodes
         work += res.work
-        if readout == "sweep":
+        if cfg.readout == "sweep":
             tv = total_volume if use_labels else (g.weighted_volume if g.weights is not None else g.volume)
-            cluster, phi = _sweep_of_x(g, res, lab, use_labels, eps, scheme, s, tv)
+            cluster, phi = _sweep_of_x(g, res, lab, use_labels, cfg.eps, cfg.scheme, s, tv)
         else:
             cluster = res.cluster
             if use_labels:
                 phi = conductance(
-                    g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=[s], total_volume=total_volume
+                    g,
+                    cluster,
+                    labels=diffusion_labels,
+                    eps=cfg.eps,
+                    scheme=cfg.scheme,
+                    seed_nodes=[s],
+                    total_volume=total_volume,
                 )
             else:
                 phi = conductance(g, cluster, total_volume=total_volume)
@@ -216,197 +175,145 @@ def local_cluster(
     return LocalClusterResult(s, method, best[2], best[0], best[1], cands, best[3], touched, work)
 
 
-# ---------------------------------------------------------------------------------------------------- batched
-def batched_flow_diffusion(
+@renamed_arguments(node="seed_node", rng_seed="seed")
+def local_cluster(
     graph,
-    seeds,
-    source_mass,
+    seed_node,
     *,
-    sink=None,
     labels=None,
-    eps: float | None = None,
-    scheme: str = "agree",
-    tol: float = 1e-4,
-    max_iters: int = 20000,
-    check_every: int = 25,
-    device: str | torch.device = "cpu",
-    dtype: torch.dtype = torch.float64,
-):
-    r"""Flow diffusion for many seeds at once, vectorised in torch (runs on CUDA).
+    target_volume: float | None = None,
+    total_volume: float | None = None,
+    config: LocalClusterConfig | None = None,
+    **settings,
+) -> LocalClusterResult:
+    r"""Local cluster of one seed node, with the parameter of lowest conductance.
 
-    Solves the same dual problem as :func:`~graphdiff.cluster.flow_diffusion` for each column :math:`b` (one seed
-    and one source mass each) by accelerated projected gradient in the :math:`D_w` metric,
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+        Pass a :class:`~graphdiff.cluster.LocalGraph` to reuse it across calls.
+    seed_node : int
+        The seed node (known to lie in the target; counted as labelled 1).
+    labels : array-like of shape (num_nodes,) or lazy oracle, optional
+        Noisy binary labels, required by the label methods (ignored by the others).
+    target_volume : float, optional
+        :math:`\mathrm{vol}(K)` (positive); the source mass is :math:`\alpha\,\mathrm{vol}(K)`. Required by the flow
+        diffusion methods.
+    total_volume : float, optional
+        Volume of the (weighted) graph for conductance; computed when ``None`` (for label weights from an oracle
+        the cluster's own volume is used as the denominator).
+    config : LocalClusterConfig, optional
+        The method settings; default ``LocalClusterConfig()``.
+    **settings
+        Fields of :class:`~graphdiff.cluster.LocalClusterConfig` (``method``, ``eps``, ``scheme``, ``alphas``,
+        ``readout``, ``tol``, ``max_passes``, ``pagerank_alphas``, ``rhos``, ``seed``), replacing those of
+        ``config``.
 
-    .. math:: x \leftarrow \max\!\big(0,\; y - \tfrac12 D_w^{-1}(L_w y + T - \Delta)\big)
+    Returns
+    -------
+    LocalClusterResult
 
-    with Nesterov momentum and adaptive restart (step 1/2 because the spectrum of :math:`D_w^{-1} L_w` lies in
-    :math:`[0, 2]`). This is not strongly local -- every iteration is a sparse-dense product with the whole graph --
-    but it solves all columns in parallel on an accelerator. With ``labels`` the weights are those of
-    :func:`label_weighted_graph` with **every** seed of the batch labelled 1.
-
-    Returns ``(x, mass, converged)``: ``(n, B)`` tensors on ``device`` and a boolean tensor of length ``B``.
+    Examples
+    --------
+    >>> import graphdiff.cluster as gc
+    >>> from graphdiff.data.synthetic import planted_partition
+    >>> data = planted_partition(400, 40, 10.0, 2.0, 5.0, seed=0)
+    >>> g = gc.as_local_graph(data)
+    >>> target = data.target.numpy()
+    >>> labels = gc.flip_labels(data.y.bool(), a0=0.9, a1=0.9, seed=0)
+    >>> res = gc.local_cluster(g, target[0], labels=labels, target_volume=g.degree[target].sum(), max_passes=1000)
+    >>> res.method, res.param, res.status
+    ('weighted_flow_diffusion', 1.5, 'converged')
+    >>> round(gc.precision_recall_f1(res.cluster, target)[2], 2)
+    0.89
     """
+    cfg = LocalClusterConfig.from_settings(config, **settings)
     g = as_local_graph(graph)
-    n = g.num_nodes
-    seeds_arr = check_seeds(seeds, n) if np.ndim(seeds) == 0 else np.asarray(seeds, dtype=np.int64)
-    if seeds_arr.size == 0 or seeds_arr.min() < 0 or seeds_arr.max() >= n:
-        raise ValueError(f"`seeds` must be node ids in [0, {n})")
-    mass = np.broadcast_to(np.asarray(source_mass, dtype=np.float64), seeds_arr.shape).copy()
-    if not np.all(np.isfinite(mass)) or np.any(mass < 0):
-        raise ValueError("`source_mass` must be finite and non-negative")
-    device = torch.device(device)
-    w = g.weights_or_empty if g.weights is not None else None
-    if labels is not None:
-        if eps is None:
-            raise ValueError("`eps` is required with `labels`")
-        lab, oracle = _prepare_labels(labels, n)
-        lab = (oracle.predict_all() if oracle is not None else lab).astype(bool).copy()
-        lab[seeds_arr] = True
-        row = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
-        w = label_edge_weights(row, g.indices, lab, eps, scheme, w)
-    vals = torch.from_numpy(np.ones(g.num_edges) if w is None else np.asarray(w, dtype=np.float64))
-    row = torch.from_numpy(np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr)))
-    col = torch.from_numpy(g.indices.astype(np.int64))
-    adj = torch.sparse_coo_tensor(
-        torch.stack([row, col]), vals.to(dtype), size=(n, n), is_coalesced=True, check_invariants=False
-    ).to(device)
-    wdeg = torch.from_numpy(
-        np.diff(g.indptr).astype(np.float64)
-        if w is None
-        else np.add.reduceat(np.append(w, 0.0), g.indptr[:-1]) * (np.diff(g.indptr) > 0)
-    )
-    wdeg = wdeg.to(device=device, dtype=dtype)
-    if sink is None:
-        t = torch.from_numpy(g.degree).to(device=device, dtype=dtype)
-    else:
-        t = torch.as_tensor(
-            np.broadcast_to(np.asarray(sink, dtype=np.float64), (n,)).copy(), dtype=dtype, device=device
-        )
-    b = seeds_arr.size
-    delta = torch.zeros(n, b, dtype=dtype, device=device)
-    delta[torch.from_numpy(seeds_arr).to(device), torch.arange(b, device=device)] = torch.from_numpy(mass).to(
-        device=device, dtype=dtype
-    )
-    inv = torch.where(wdeg > 0, 0.5 / wdeg.clamp_min(1e-300), torch.zeros_like(wdeg)).unsqueeze(1)
-    tcol = t.unsqueeze(1)
-
-    def masses(z):
-        return delta - (wdeg.unsqueeze(1) * z - adj @ z)
-
-    x = torch.zeros(n, b, dtype=dtype, device=device)
-    y = x.clone()
-    k = 1.0
-    converged = torch.zeros(b, dtype=torch.bool, device=device)
-    for it in range(max_iters):
-        my = masses(y)
-        x_new = torch.clamp(y + inv * (my - tcol), min=0.0)
-        # adaptive restart (O'Donoghue & Candes) when the momentum points uphill
-        if torch.sum((y - x_new) * (x_new - x)) > 0:
-            k = 1.0
-            y = x_new
-        else:
-            k_next = 0.5 * (1 + math.sqrt(1 + 4 * k * k))
-            y = x_new + ((k - 1) / k_next) * (x_new - x)
-            k = k_next
-        x = x_new
-        if (it + 1) % check_every == 0:
-            m = masses(x)
-            excess = m - tcol
-            viol = torch.where(x > 0, excess.abs(), excess.clamp_min(0.0))
-            viol = torch.where((wdeg > 0).unsqueeze(1), viol, torch.zeros_like(viol))
-            converged = viol.amax(dim=0) <= tol
-            if bool(converged.all()):
-                break
-    return x, masses(x), converged
+    s = int(check_seed_nodes(seed_node, g.num_nodes, name="seed_node", single=True)[0])
+    target_volume = check_float(target_volume, "target_volume", minimum=0.0, low_open=True, allow_none=True)
+    total_volume = check_float(total_volume, "total_volume", minimum=0.0, low_open=True, allow_none=True)
+    return _cluster_one(g, s, cfg, labels, target_volume, total_volume)
 
 
+@renamed_arguments(seeds="seed_nodes", rng_seed="seed")
 def batch_local_cluster(
     graph,
-    seeds,
+    seed_nodes,
     *,
-    method: str = "weighted_flow_diffusion",
     labels=None,
-    eps: float = 0.05,
-    scheme: str = "agree",
     target_volume: float | None = None,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    readout: str = "support",
-    tol: float = 1e-4,
-    max_passes: int = 50,
-    pagerank_alphas: Sequence[float] = DEFAULT_PR_ALPHAS,
-    rhos: Sequence[float] = DEFAULT_RHOS,
+    config: LocalClusterConfig | None = None,
     device: str | torch.device = "cpu",
     verbose: bool = True,
-    rng_seed: int = 0,
+    **settings,
 ) -> list[LocalClusterResult]:
-    """:func:`local_cluster` for many seeds (one result each, in order).
+    """:func:`local_cluster` for many seed nodes (one result each, in order).
 
-    On CPU each seed runs the strongly local push. On another device (CUDA) the two flow-diffusion methods solve
-    all seeds and all :math:`\\alpha` of the grid at once with :func:`batched_flow_diffusion` (cluster =
-    support, conductance computed locally on CPU); the other methods run on CPU.
+    On CPU each seed node runs the strongly local push. On another device (CUDA) the two flow-diffusion methods
+    solve all seed nodes and all :math:`\\alpha` of the grid at once with
+    :func:`~graphdiff.cluster.batched_flow_diffusion` (cluster = support, conductance computed locally on CPU;
+    ``readout="sweep"`` is refused there); the other methods run on CPU.
+
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    seed_nodes : array-like of int
+        Distinct seed node ids.
+    labels, target_volume, config, **settings
+        As in :func:`local_cluster`. With full labels the weighted volume of :math:`G_w` is computed once.
+    device : str or torch.device
+        ``"cpu"`` or an available accelerator (checked by :func:`~graphdiff.data.validation.check_device`).
+    verbose : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of LocalClusterResult
     """
-    alphas = _validate_common(method, alphas, eps, scheme, readout, tol, max_passes, pagerank_alphas, rhos)
+    cfg = LocalClusterConfig.from_settings(config, **settings)
+    device = check_device(device)
+    verbose = check_bool(verbose, "verbose")
     g = as_local_graph(graph)
-    seeds_arr = check_seeds(seeds, g.num_nodes)
-    use_labels = method in _LABEL_METHODS
-    if use_labels and labels is None:
-        raise ValueError(f"method {method!r} needs `labels`")
+    seeds_arr = check_seed_nodes(seed_nodes, g.num_nodes)
+    target_volume = check_float(target_volume, "target_volume", minimum=0.0, low_open=True, allow_none=True)
+    if cfg.uses_labels and labels is None:
+        raise ValueError(f"method {cfg.method!r} needs `labels`")
+    lab, oracle = prepare_labels(labels, g.num_nodes, check="read") if cfg.uses_labels else (None, None)
     total_volume = None
-    if use_labels and method != "labels_only":
-        lab, oracle = _prepare_labels(labels, g.num_nodes)
-        if oracle is None:
-            total_volume = label_weighted_volume(g, lab, eps, scheme)
-    device = torch.device(device)
-    if device.type != "cpu" and method in ("flow_diffusion", "weighted_flow_diffusion"):
-        return _batch_on_device(
-            g, seeds_arr, method, labels, eps, scheme, target_volume, alphas, tol, device, verbose, total_volume
-        )
-    out = []
-    for s in tqdm(seeds_arr, desc=f"local clustering ({method})", disable=not verbose):
-        out.append(
-            local_cluster(
-                g,
-                int(s),
-                method=method,
-                labels=labels,
-                eps=eps,
-                scheme=scheme,
-                target_volume=target_volume,
-                alphas=alphas,
-                readout=readout,
-                tol=tol,
-                max_passes=max_passes,
-                pagerank_alphas=pagerank_alphas,
-                rhos=rhos,
-                total_volume=total_volume,
-                rng_seed=rng_seed,
-            )
-        )
-    return out
+    if cfg.uses_labels and cfg.method != "labels_only" and oracle is None:
+        total_volume = label_weighted_volume(g, lab, cfg.eps, cfg.scheme)
+    labels_in = (oracle if oracle is not None else lab) if cfg.uses_labels else None
+    if device.type != "cpu" and cfg.is_flow_diffusion:
+        return _batch_on_device(g, seeds_arr, cfg, labels_in, target_volume, total_volume, device, verbose)
+    return [
+        _cluster_one(g, int(s), cfg, labels_in, target_volume, total_volume)
+        for s in tqdm(seeds_arr, desc=f"local clustering ({cfg.method})", disable=not verbose)
+    ]
 
 
-def _batch_on_device(
-    g, seeds_arr, method, labels, eps, scheme, target_volume, alphas, tol, device, verbose, total_volume
-):
-    if target_volume is None or not target_volume > 0:
-        raise ValueError("`target_volume` (vol(K)) is required and must be positive for flow diffusion")
-    use_labels = method == "weighted_flow_diffusion"
+def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volume, total_volume, device, verbose):
+    if target_volume is None:
+        raise ValueError("`target_volume` (vol(K), the scale of the source mass) is required for flow diffusion")
+    if cfg.readout != "support":
+        raise ValueError(f"`readout`={cfg.readout!r} is not available on {device}: the device path reads the support")
+    use_labels = cfg.method == "weighted_flow_diffusion"
+    alphas = cfg.alphas
     cols_seed = np.repeat(seeds_arr, len(alphas))
     cols_mass = np.tile(np.asarray(alphas) * float(target_volume), seeds_arr.size)
-    x, _, conv = batched_flow_diffusion(
+    batch = batched_flow_diffusion(
         g,
         cols_seed,
         cols_mass,
         labels=labels if use_labels else None,
-        eps=eps if use_labels else None,
-        scheme=scheme,
-        tol=tol,
+        eps=cfg.eps if use_labels else None,
+        scheme=cfg.scheme,
+        tol=cfg.tol,
         device=device,
     )
-    support = (x > 0).cpu()
-    conv = conv.cpu().numpy()
+    support = (batch.x > 0).cpu()
+    conv = batch.converged.cpu().numpy()
     out = []
-    for i in tqdm(range(seeds_arr.size), desc=f"local clustering ({method}, {device})", disable=not verbose):
+    for i in tqdm(range(seeds_arr.size), desc=f"local clustering ({cfg.method}, {device})", disable=not verbose):
         s = int(seeds_arr[i])
         best, cands = None, []
         for j, a in enumerate(alphas):
@@ -414,7 +321,7 @@ def _batch_on_device(
             cluster = torch.nonzero(support[:, col]).flatten().numpy()
             if use_labels:
                 phi = conductance(
-                    g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=[s], total_volume=total_volume
+                    g, cluster, labels=labels, eps=cfg.eps, scheme=cfg.scheme, seed_nodes=[s], total_volume=total_volume
                 )
             else:
                 phi = conductance(g, cluster)
@@ -422,86 +329,5 @@ def _batch_on_device(
             cands.append((a, phi, int(cluster.size), status))
             if best is None or phi < best[1]:
                 best = (a, phi, cluster, status)
-        out.append(LocalClusterResult(s, method, best[2], best[0], best[1], cands, best[3], g.num_nodes, 0))
+        out.append(LocalClusterResult(s, cfg.method, best[2], best[0], best[1], cands, best[3], g.num_nodes, 0))
     return out
-
-
-class LocalClustering:
-    """Estimator form of :func:`batch_local_cluster`: parameters in ``__init__`` (validated there), data in
-    :meth:`fit`.
-
-    >>> est = LocalClustering(method="weighted_flow_diffusion", eps=0.05, verbose=False)
-    >>> est.fit(graph, seeds, labels=noisy, target_volume=vol_k).clusters_   # doctest: +SKIP
-    """
-
-    def __init__(
-        self,
-        method: str = "weighted_flow_diffusion",
-        *,
-        eps: float = 0.05,
-        scheme: str = "agree",
-        alphas: Sequence[float] = DEFAULT_ALPHAS,
-        readout: str = "support",
-        tol: float = 1e-4,
-        max_passes: int = 50,
-        pagerank_alphas: Sequence[float] = DEFAULT_PR_ALPHAS,
-        rhos: Sequence[float] = DEFAULT_RHOS,
-        device: str = "cpu",
-        verbose: bool = True,
-        rng_seed: int = 0,
-    ):
-        _validate_common(method, alphas, eps, scheme, readout, tol, max_passes, pagerank_alphas, rhos)
-        self.method, self.eps, self.scheme, self.alphas, self.readout = method, eps, scheme, tuple(alphas), readout
-        self.tol, self.max_passes, self.pagerank_alphas, self.rhos = (
-            tol,
-            max_passes,
-            tuple(pagerank_alphas),
-            tuple(rhos),
-        )
-        self.device, self.verbose, self.rng_seed = device, verbose, rng_seed
-
-    def get_params(self) -> dict:
-        return {
-            k: getattr(self, k)
-            for k in (
-                "method",
-                "eps",
-                "scheme",
-                "alphas",
-                "readout",
-                "tol",
-                "max_passes",
-                "pagerank_alphas",
-                "rhos",
-                "device",
-                "verbose",
-                "rng_seed",
-            )
-        }
-
-    def fit(self, graph, seeds, labels=None, target_volume: float | None = None) -> LocalClustering:
-        self.results_ = batch_local_cluster(
-            graph,
-            seeds,
-            method=self.method,
-            labels=labels,
-            eps=self.eps,
-            scheme=self.scheme,
-            target_volume=target_volume,
-            alphas=self.alphas,
-            readout=self.readout,
-            tol=self.tol,
-            max_passes=self.max_passes,
-            pagerank_alphas=self.pagerank_alphas,
-            rhos=self.rhos,
-            device=self.device,
-            verbose=self.verbose,
-            rng_seed=self.rng_seed,
-        )
-        self.clusters_ = [r.cluster for r in self.results_]
-        self.params_ = [r.param for r in self.results_]
-        self.conductances_ = np.array([r.conductance for r in self.results_])
-        return self
-
-    def fit_predict(self, graph, seeds, labels=None, target_volume: float | None = None) -> list[np.ndarray]:
-        return self.fit(graph, seeds, labels=labels, target_volume=target_volume).clusters_

@@ -20,27 +20,52 @@ import numba
 import numpy as np
 import torch
 
-from graphdiff.cluster._graph import as_local_graph, check_seeds
-from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels, label_factor
+from graphdiff.cluster._graph import as_local_graph, check_seed_nodes
+from graphdiff.cluster._legacy import renamed_arguments
+from graphdiff.cluster.labels import check_binary, check_eps, check_scheme, label_factor, prepare_labels
+from graphdiff.data.validation import check_float
 
 __all__ = ["neighbours", "precision_recall_f1", "conductance", "cut_and_volume", "label_weighted_volume"]
 
 
-def _as_ids(nodes, name: str) -> np.ndarray:
+def _as_ids(nodes, name: str, num_nodes: int | None = None) -> np.ndarray:
+    """Sorted distinct node ids from ids or a boolean mask (empty allowed)."""
     if isinstance(nodes, torch.Tensor):
         nodes = nodes.detach().cpu().numpy()
     arr = np.asarray(nodes)
     if arr.dtype == np.bool_:
+        if num_nodes is not None and arr.shape != (num_nodes,):
+            raise ValueError(f"`{name}` as a boolean mask must have one entry per node ({num_nodes}), got {arr.shape}")
         return np.flatnonzero(arr)
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"`{name}` must be node ids or a boolean mask, got dtype {arr.dtype}")
-    return np.unique(arr.astype(np.int64).ravel())
+    ids = np.unique(arr.astype(np.int64).ravel())
+    if ids.size and ids[0] < 0:
+        raise ValueError(f"`{name}` contains a negative node id ({int(ids[0])})")
+    if num_nodes is not None and ids.size and ids[-1] >= num_nodes:
+        raise ValueError(f"`{name}` contains node id {int(ids[-1])}, out of range for num_nodes={num_nodes}")
+    return ids
 
 
 def neighbours(graph, nodes) -> np.ndarray:
-    """All CSR neighbour entries of ``nodes`` (with repetitions), gathered without a Python loop."""
+    """All CSR neighbour entries of ``nodes`` (with repetitions), gathered without a Python loop.
+
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    nodes : int or array-like of int
+        Node ids in ``[0, num_nodes)`` (repetitions allowed; an empty list gives an empty result).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The concatenated rows of ``nodes``.
+    """
     g = as_local_graph(graph)
-    nodes = np.asarray(nodes, dtype=np.int64)
+    arr = np.atleast_1d(np.asarray(nodes.detach().cpu().numpy() if isinstance(nodes, torch.Tensor) else nodes))
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    nodes = check_seed_nodes(arr, g.num_nodes, "nodes", allow_duplicates=True)
     starts = g.indptr[nodes].astype(np.int64)
     lens = g.indptr[nodes + 1].astype(np.int64) - starts
     total = int(lens.sum())
@@ -49,16 +74,31 @@ def neighbours(graph, nodes) -> np.ndarray:
 
 
 def precision_recall_f1(cluster, target) -> tuple[float, float, float]:
-    """Precision, recall and F1 of ``cluster`` against ``target`` (node ids or boolean masks).
+    """Precision, recall and F1 of ``cluster`` against ``target``.
 
-    An empty cluster has precision 0 (and F1 0); an empty target raises ``ValueError``.
+    Parameters
+    ----------
+    cluster, target : array-like of int (node ids) or of bool (masks)
+        Repetitions are ignored. An empty cluster has precision 0 (and F1 0).
+
+    Returns
+    -------
+    (float, float, float)
+
+    Raises
+    ------
+    ValueError
+        For an empty ``target`` or negative ids.
+
+    Examples
+    --------
+    >>> precision_recall_f1([1, 2, 3, 4], [3, 4, 5])
+    (0.5, 0.6666666666666666, 0.5714285714285715)
     """
     c = _as_ids(cluster, "cluster")
     k = _as_ids(target, "target")
     if k.size == 0:
         raise ValueError("`target` is empty")
-    if c.size and c.min() < 0:
-        raise ValueError("`cluster` contains a negative node id")
     tp = int(np.intersect1d(c, k, assume_unique=True).size)
     p = tp / c.size if c.size else 0.0
     r = tp / k.size
@@ -88,92 +128,141 @@ def _cut_volume_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, sch
     return vol - inside, vol
 
 
-def cut_and_volume(graph, cluster, *, labels=None, eps=None, scheme: str = "agree", seeds=None):
+def _mark_array(g) -> np.ndarray:
+    ws = g.workspace()
+    return ws.loc if not ws.busy else np.zeros(g.num_nodes, np.int32)
+
+
+@renamed_arguments(seeds="seed_nodes")
+def cut_and_volume(graph, cluster, *, labels=None, eps=None, scheme: str = "agree", seed_nodes=None):
     """``(cut(C), vol(C))`` on the graph or on the label-weighted graph (strongly local).
 
-    With ``labels`` (an array or an oracle whose labels of the cluster and its neighbours are known) the weights are
-    those of :func:`label_weighted_graph`; ``seeds`` are treated as labelled 1.
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    cluster : array-like of int or bool
+        The node set :math:`C` (ids or a mask).
+    labels : array-like of shape (num_nodes,) or lazy oracle, optional
+        With labels the weights are those of :func:`~graphdiff.cluster.label_weighted_graph`; an oracle is asked for
+        the labels of the cluster and its neighbours that it has not predicted yet.
+    eps : float, optional
+        Required with ``labels``.
+    scheme : {"agree", "both_one"}
+    seed_nodes : array-like of int, optional
+        Nodes treated as labelled 1.
+
+    Returns
+    -------
+    (float, float)
     """
     g = as_local_graph(graph)
-    nodes = _as_ids(cluster, "cluster")
-    if nodes.size and (nodes[0] < 0 or nodes[-1] >= g.num_nodes):
-        raise ValueError(f"`cluster` contains node ids outside [0, {g.num_nodes})")
-    use_labels = labels is not None
-    if use_labels:
-        if eps is None:
-            raise ValueError("`eps` is required with `labels`")
-        lab, oracle = _prepare_labels(labels, g.num_nodes)
-        seed_ids = check_seeds(seeds, g.num_nodes) if seeds is not None else np.empty(0, np.int64)
-        saved = lab[seed_ids].copy()
-        lab[seed_ids] = 1  # restored below: the array is shared with the caller
-        try:
-            if oracle is not None:
-                # neighbours of the cluster must be labelled: ask the oracle for any that are not
-                idx = np.concatenate([neighbours(g, nodes), nodes])
-                unknown = np.unique(idx[lab[idx] < 0])
-                if unknown.size:
-                    oracle.fill(unknown)
-            mark = g.workspace().loc if not g.workspace().busy else np.zeros(g.num_nodes, np.int32)
-            cut, vol = _cut_volume_kernel(
-                g.indptr,
-                g.indices,
-                g.weights_or_empty,
-                g.weights is not None,
-                lab,
-                True,
-                float(eps),
-                SCHEMES[scheme],
-                nodes,
-                mark,
-            )
-        finally:
-            lab[seed_ids] = saved
-        return cut, vol
-    cut, vol = _cut_volume_kernel(
-        g.indptr,
-        g.indices,
-        g.weights_or_empty,
-        g.weights is not None,
-        np.empty(0, np.int8),
-        False,
-        1.0,
-        0,
-        nodes,
-        g.workspace().loc,
-    )
-    return cut, vol
+    nodes = _as_ids(cluster, "cluster", g.num_nodes)
+    if labels is None:
+        if eps is not None:
+            raise ValueError("`eps` was given without `labels`")
+        return _cut_volume_kernel(
+            g.indptr, g.indices, g.weights_or_empty, g.weights is not None, np.empty(0, np.int8), False, 1.0, 0,
+            nodes, _mark_array(g),
+        )  # fmt: skip
+    if eps is None:
+        raise ValueError("`eps` is required with `labels`")
+    eps = check_eps(eps)
+    scheme_code = check_scheme(scheme)
+    lab, oracle = prepare_labels(labels, g.num_nodes, check="read")
+    seed_ids = check_seed_nodes(seed_nodes, g.num_nodes) if seed_nodes is not None else np.empty(0, np.int64)
+    read = np.concatenate([neighbours(g, nodes), nodes])  # the labels the kernel reads
+    saved = lab[seed_ids].copy()
+    lab[seed_ids] = 1  # restored below: the array is shared with the caller
+    try:
+        if oracle is not None:
+            unknown = np.unique(read[lab[read] < 0])
+            if unknown.size:
+                oracle.fill(unknown)
+        check_binary(lab, read)
+        return _cut_volume_kernel(
+            g.indptr, g.indices, g.weights_or_empty, g.weights is not None, lab, True, eps, scheme_code, nodes,
+            _mark_array(g),
+        )  # fmt: skip
+    finally:
+        lab[seed_ids] = saved
 
 
-def label_weighted_volume(graph, labels, eps: float, scheme: str = "agree", seeds=None) -> float:
-    """Total volume of the label-weighted graph (one vectorised ``O(m)`` pass; needs every label)."""
+@renamed_arguments(seeds="seed_nodes")
+def label_weighted_volume(graph, labels, eps: float, scheme: str = "agree", seed_nodes=None) -> float:
+    """Total volume of the label-weighted graph :math:`G_w` (one vectorised ``O(m)`` pass; needs every label).
+
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    labels : array-like of shape (num_nodes,)
+        Binary labels (not an oracle).
+    eps : float
+        In ``[0, 1]``.
+    scheme : {"agree", "both_one"}
+    seed_nodes : array-like of int, optional
+        Nodes treated as labelled 1.
+
+    Returns
+    -------
+    float
+    """
     g = as_local_graph(graph)
-    lab, oracle = _prepare_labels(labels, g.num_nodes)
-    if oracle is not None:
-        raise ValueError("the total weighted volume needs every label: pass a full label array, not an oracle")
+    eps = check_eps(eps)
+    check_scheme(scheme)
+    lab, _ = prepare_labels(labels, g.num_nodes, oracle=False)
     lab = lab.astype(bool)
-    if seeds is not None:
+    if seed_nodes is not None:
         lab = lab.copy()
-        lab[check_seeds(seeds, g.num_nodes)] = True
+        lab[check_seed_nodes(seed_nodes, g.num_nodes)] = True
     deg = np.diff(g.indptr)
     row_lab = np.repeat(lab, deg)
     col_lab = lab[g.indices]
     fav = (row_lab == col_lab) if scheme == "agree" else (row_lab & col_lab)
-    w = np.where(fav, 1.0, float(eps))
+    w = np.where(fav, 1.0, eps)
     if g.weights is not None:
         w = w * g.weights
     return float(w.sum())
 
 
+@renamed_arguments(seeds="seed_nodes")
 def conductance(
-    graph, cluster, *, labels=None, eps=None, scheme: str = "agree", seeds=None, total_volume: float | None = None
+    graph,
+    cluster,
+    *,
+    labels=None,
+    eps=None,
+    scheme: str = "agree",
+    seed_nodes=None,
+    total_volume: float | None = None,
 ) -> float:
-    """Conductance of ``cluster``; 1.0 for an empty cluster or one whose complement has no volume.
+    r"""Conductance of ``cluster``, :math:`\mathrm{cut}(C) / \min(\mathrm{vol}(C), \mathrm{vol}(V) - \mathrm{vol}(C))`.
 
-    ``total_volume`` defaults to the graph's (weighted) volume; with label weights and no ``total_volume`` the
-    denominator is :math:`\\mathrm{vol}_w(C)` (see the module docstring).
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    cluster : array-like of int or bool
+        The node set.
+    labels, eps, scheme, seed_nodes
+        Conductance on the label-weighted graph (see :func:`cut_and_volume`).
+    total_volume : float, optional
+        :math:`\mathrm{vol}(V)`; defaults to the graph's (weighted) volume. With label weights and no
+        ``total_volume`` the denominator is :math:`\mathrm{vol}_w(C)` (see the module docstring).
+
+    Returns
+    -------
+    float
+        1.0 for an empty cluster or one whose complement has no volume.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> path = sp.diags([1.0, 1.0], [-1, 1], shape=(4, 4), format="csr")  # 0 - 1 - 2 - 3
+    >>> conductance(path, [0, 1])  # one cut edge, volume 3
+    0.3333333333333333
     """
     g = as_local_graph(graph)
-    cut, vol = cut_and_volume(g, cluster, labels=labels, eps=eps, scheme=scheme, seeds=seeds)
+    total_volume = check_float(total_volume, "total_volume", minimum=0.0, allow_none=True)
+    cut, vol = cut_and_volume(g, cluster, labels=labels, eps=eps, scheme=scheme, seed_nodes=seed_nodes)
     if total_volume is None and labels is None:
         total_volume = g.weighted_volume if g.weights is not None else g.volume
     denom = vol if total_volume is None else min(vol, total_volume - vol)

@@ -9,7 +9,8 @@ the seed indicator) and estimate :math:`p = 0`, a FIFO queue holds the nodes wit
 neighbour :math:`v` the share :math:`\tfrac{1-\alpha}{2} r_u\, w_{uv}/d_u`. The invariant
 :math:`p + \mathrm{pr}_\alpha(r) = \mathrm{pr}_\alpha(s)` holds throughout, :math:`\sum p + \sum r = 1`, and the
 work is at most :math:`1/(\alpha\rho)` edge visits. The weighted variant uses weighted degrees :math:`d_u = w_u`
-(the reference C++ code re-queues against the unweighted degree; we use the weighted one consistently).
+(the C++ code of the localgraphclustering package re-queues against the unweighted degree, see
+``shared/papers/lgc.md`` §3; we use the weighted one consistently).
 
 The sweep cut orders the nodes with :math:`p_u > 0` by :math:`p_u / d_u` (descending) and returns the prefix of
 least conductance. Both kernels are compiled with numba (sequential queue work, as in
@@ -18,115 +19,91 @@ least conductance. Both kernels are compiled with numba (sequential queue work, 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from graphdiff.cluster._graph import as_local_graph, check_seeds
-from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels, label_factor
+from graphdiff.cluster._graph import as_local_graph, check_seed_nodes
+from graphdiff.cluster._legacy import renamed_arguments
+from graphdiff.cluster._workspace import ACLWorkspace
+from graphdiff.cluster.labels import check_binary, check_eps, check_scheme, label_factor, prepare_labels
+from graphdiff.cluster.metrics import neighbours
+from graphdiff.data.validation import check_float, check_int
 
 __all__ = ["acl_pagerank", "weighted_acl_pagerank", "sweep_cut", "PageRankResult"]
 
-
-class _ACLWorkspace:
-    def __init__(self, n: int):
-        self.p = np.zeros(n, dtype=np.float64)
-        self.r = np.zeros(n, dtype=np.float64)
-        self.wdeg = np.zeros(n, dtype=np.float64)
-        self.flags = np.zeros(n, dtype=np.int8)  # 1 touched, 2 in queue
-        self.touched = np.zeros(n, dtype=np.int64)
-        self.queue = np.zeros(n + 1, dtype=np.int64)
-        self.rank = np.zeros(n, dtype=np.int64)
-        self.busy = False
+_TOUCHED = np.int8(1)
+_QUEUED = np.int8(2)
 
 
 @numba.njit(cache=True, inline="always")
-def _w(e, li, j, ew, has_ew, labels, use_labels, eps, scheme, seed):
+def _w(e, li, j, ew, has_ew, labels, use_labels, eps, scheme, seed_node):
     w = ew[e] if has_ew else 1.0
     if use_labels:
-        w *= label_factor(li, 1 if j == seed else labels[j], eps, scheme)
+        w *= label_factor(li, 1 if j == seed_node else labels[j], eps, scheme)
     return w
 
 
 @numba.njit(cache=True)
-def _wdeg(i, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed):
-    li = 1 if (i == seed or not use_labels) else labels[i]
+def _wdeg(i, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node):
+    li = 1 if (i == seed_node or not use_labels) else labels[i]
     d = 0.0
     for e in range(indptr[i], indptr[i + 1]):
-        d += _w(e, li, indices[e], ew, has_ew, labels, use_labels, eps, scheme, seed)
+        d += _w(e, li, indices[e], ew, has_ew, labels, use_labels, eps, scheme, seed_node)
     return d
 
 
 @numba.njit(cache=True)
 def _acl_kernel(
-    indptr,
-    indices,
-    ew,
-    has_ew,
-    labels,
-    use_labels,
-    eps,
-    scheme,
-    seed,
-    alpha,
-    rho,
-    max_pushes,
-    p,
-    r,
-    wdeg,
-    flags,
-    touched,
-    queue,
-    state,
-):
-    n = p.shape[0]
-    cap = n + 1
-    ns = 0
-    touched[0] = seed
+    indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node, alpha, rho, max_pushes,
+    p, r, wdeg, flags, touched, queue, state,
+):  # fmt: skip
+    # state (out): [number of touched nodes, pushes, edge visits, converged (queue empty)]
+    cap = p.shape[0] + 1  # the queue is a ring buffer; a node is in it at most once
+    touched[0] = seed_node
     ns = 1
-    flags[seed] = 1
-    wdeg[seed] = _wdeg(seed, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed)
-    r[seed] = 1.0
+    flags[seed_node] = _TOUCHED
+    wdeg[seed_node] = _wdeg(seed_node, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node)
+    r[seed_node] = 1.0
     head = 0
     tail = 0
-    if wdeg[seed] > 0 and r[seed] >= rho * wdeg[seed]:
-        queue[tail] = seed
+    if wdeg[seed_node] > 0 and r[seed_node] >= rho * wdeg[seed_node]:
+        queue[tail] = seed_node
         tail = (tail + 1) % cap
-        flags[seed] |= 2
+        flags[seed_node] |= _QUEUED
     pushes = 0
     visits = 0
     while head != tail and pushes < max_pushes:
         u = queue[head]
         head = (head + 1) % cap
-        flags[u] &= ~np.int8(2)
+        flags[u] &= ~_QUEUED
         ru = r[u]
         du = wdeg[u]
         p[u] += alpha * ru
         r[u] = 0.5 * (1.0 - alpha) * ru
         share = 0.5 * (1.0 - alpha) * ru / du
-        lu = 1 if (u == seed or not use_labels) else labels[u]
+        lu = 1 if (u == seed_node or not use_labels) else labels[u]
         pushes += 1
         visits += indptr[u + 1] - indptr[u]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            w = _w(e, lu, v, ew, has_ew, labels, use_labels, eps, scheme, seed)
-            if (flags[v] & 1) == 0:
+            w = _w(e, lu, v, ew, has_ew, labels, use_labels, eps, scheme, seed_node)
+            if (flags[v] & _TOUCHED) == 0:
                 touched[ns] = v
                 ns += 1
-                flags[v] |= 1
-                wdeg[v] = _wdeg(v, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed)
+                flags[v] |= _TOUCHED
+                wdeg[v] = _wdeg(v, indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node)
             if w > 0.0:
                 r[v] += share * w
-                if (flags[v] & 2) == 0 and wdeg[v] > 0 and r[v] >= rho * wdeg[v]:
+                if (flags[v] & _QUEUED) == 0 and wdeg[v] > 0 and r[v] >= rho * wdeg[v]:
                     queue[tail] = v
                     tail = (tail + 1) % cap
-                    flags[v] |= 2
-        if (flags[u] & 2) == 0 and r[u] >= rho * du:
+                    flags[v] |= _QUEUED
+        if (flags[u] & _QUEUED) == 0 and r[u] >= rho * du:
             queue[tail] = u
             tail = (tail + 1) % cap
-            flags[u] |= 2
+            flags[u] |= _QUEUED
     state[0] = ns
     state[1] = pushes
     state[2] = visits
@@ -134,20 +111,20 @@ def _acl_kernel(
 
 
 @numba.njit(cache=True)
-def _sweep_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed, order, deg, total, rank):
-    # rank[v] = position + 1 of v in the order (0: not swept yet)
+def sweep_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node, order, deg, total, rank):
+    # rank[v] = position + 1 of v in the order (0: not swept yet); total <= 0: vol(V) unknown, use vol(prefix)
     best = np.inf
     best_k = 0
     vol = 0.0
     cut = 0.0
     for k in range(order.shape[0]):
         v = order[k]
-        lv = 1 if (v == seed or not use_labels) else labels[v]
+        lv = 1 if (v == seed_node or not use_labels) else labels[v]
         inside = 0.0
         for e in range(indptr[v], indptr[v + 1]):
             j = indices[e]
             if rank[j] != 0:
-                inside += _w(e, lv, j, ew, has_ew, labels, use_labels, eps, scheme, seed)
+                inside += _w(e, lv, j, ew, has_ew, labels, use_labels, eps, scheme, seed_node)
         rank[v] = k + 1
         vol += deg[k]
         cut += deg[k] - 2.0 * inside
@@ -163,7 +140,37 @@ def _sweep_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, 
 
 @dataclass
 class PageRankResult:
-    """Output of :func:`acl_pagerank`: the sparse estimate and residual on the touched nodes, and the sweep cut."""
+    """Output of :func:`acl_pagerank` / :func:`weighted_acl_pagerank`: the sparse estimate and residual on the
+    touched nodes, and the sweep cut.
+
+    Attributes
+    ----------
+    nodes : numpy.ndarray of int64, shape (t,)
+        Touched node ids, in the order they were first touched.
+    p, r : numpy.ndarray of float64, shape (t,)
+        The PageRank estimate and the residual on ``nodes``.
+    degree : numpy.ndarray of float64, shape (t,)
+        The (weighted) degree of ``nodes``.
+    cluster : numpy.ndarray of int64
+        The sorted sweep-cut cluster.
+    conductance : float
+        Its (weighted) conductance.
+    num_pushes, work : int
+        Pushes and edge visits.
+    converged : bool
+        Every residual is below the threshold (``max_pushes`` not reached).
+    touched_nodes, num_nodes : int
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> import numpy as np
+    >>> two_triangles = sp.block_diag([np.ones((3, 3)) - np.eye(3)] * 2, format="lil")
+    >>> two_triangles[2, 3] = two_triangles[3, 2] = 1.0  # joined by one edge
+    >>> res = acl_pagerank(two_triangles.tocsr(), 0, alpha=0.1, rho=1e-6)
+    >>> res.cluster, round(res.conductance, 3)
+    (array([0, 1, 2]), 0.143)
+    """
 
     nodes: np.ndarray
     p: np.ndarray
@@ -178,59 +185,35 @@ class PageRankResult:
     num_nodes: int
 
     def dense_p(self) -> np.ndarray:
+        """The estimate as a dense vector of length ``num_nodes``."""
         out = np.zeros(self.num_nodes)
         out[self.nodes] = self.p
         return out
 
 
-def _check_unit(value, name, lo_open=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number, got {value!r}")
-    if not (0 < value < 1 if lo_open else 0 <= value <= 1):
-        raise ValueError(f"`{name}` must lie in (0, 1), got {value}")
-    return float(value)
-
-
-def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes):
+def _run_acl(g, seed_node, alpha, rho, labels, eps, scheme, total_volume, max_pushes):
     n = g.num_nodes
-    seed_arr = check_seeds(seed, n, name="seed")
-    if seed_arr.size != 1:
-        raise ValueError(f"`seed` must be a single node id, got {seed_arr.size}")
-    s = int(seed_arr[0])
-    alpha = _check_unit(alpha, "alpha")
-    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not (rho > 0 and math.isfinite(rho)):
-        raise ValueError(f"`rho` must be a positive number, got {rho!r}")
+    s = int(check_seed_nodes(seed_node, n, name="seed_node", single=True)[0])
+    alpha = check_float(alpha, "alpha", minimum=0.0, maximum=1.0, low_open=True, high_open=True)
+    rho = check_float(rho, "rho", minimum=0.0, low_open=True)
+    max_pushes = check_int(max_pushes, "max_pushes", minimum=1)
+    total_volume = check_float(total_volume, "total_volume", minimum=0.0, low_open=True, allow_none=True)
     use_labels = labels is not None
+    scheme_code = check_scheme(scheme)
     if use_labels:
-        lab, oracle = _prepare_labels(labels, n)
-        if oracle is not None:
-            raise ValueError("`labels` must be a full label array for weighted_acl_pagerank")
-        if scheme not in SCHEMES:
-            raise ValueError(f"`scheme` must be one of {sorted(SCHEMES)}, got {scheme!r}")
-        if eps is None or isinstance(eps, bool) or not (0 <= eps <= 1):
-            raise ValueError(f"`eps` must lie in [0, 1], got {eps!r}")
+        lab, _ = prepare_labels(labels, n, name="noisy_labels", oracle=False, check="read")
+        eps = check_eps(eps)
     else:
         lab = np.empty(0, np.int8)
     ws = g.acl_workspace()
     if ws.busy:
-        ws = _ACLWorkspace(n)
+        ws = ACLWorkspace(n)
     ws.busy = True
     try:
         state = np.zeros(4, dtype=np.int64)
-        args = (
-            g.indptr,
-            g.indices,
-            g.weights_or_empty,
-            g.weights is not None,
-            lab,
-            use_labels,
-            float(eps) if use_labels else 1.0,
-            SCHEMES.get(scheme, 0),
-            s,
-        )
-        _acl_kernel(
-            *args, float(alpha), float(rho), int(max_pushes), ws.p, ws.r, ws.wdeg, ws.flags, ws.touched, ws.queue, state
-        )
+        args = (g.indptr, g.indices, g.weights_or_empty, g.weights is not None, lab, use_labels,
+                eps if use_labels else 1.0, scheme_code, s)  # fmt: skip
+        _acl_kernel(*args, alpha, rho, max_pushes, ws.p, ws.r, ws.wdeg, ws.flags, ws.touched, ws.queue, state)
         ns = int(state[0])
         nodes = ws.touched[:ns].copy()
         p = ws.p[nodes].copy()
@@ -240,6 +223,9 @@ def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes)
         ws.r[nodes] = 0.0
         ws.wdeg[nodes] = 0.0
         ws.flags[nodes] = 0
+        if use_labels:  # the labels the kernel read: touched nodes and their neighbours (the seed counts as 1)
+            read = np.concatenate([nodes, neighbours(g, nodes)])
+            check_binary(lab, read[read != s], name="noisy_labels")
         pos = p > 0
         if pos.any():
             cand, cdeg = nodes[pos], deg[pos]
@@ -250,7 +236,7 @@ def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes)
                     if (g.weights is not None and not use_labels)
                     else (g.volume if not use_labels else -1.0)
                 )
-            k, phi = _sweep_kernel(*args, cand[order], cdeg[order], float(total_volume), ws.rank)
+            k, phi = sweep_kernel(*args, cand[order], cdeg[order], float(total_volume), ws.rank)
             cluster = np.sort(cand[order][:k])
         else:
             cluster, phi = np.array([s], dtype=np.int64), 1.0
@@ -261,7 +247,7 @@ def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes)
         p=p,
         r=r,
         degree=deg,
-        cluster=cluster,
+        cluster=cluster.astype(np.int64, copy=False),
         conductance=float(phi),
         num_pushes=int(state[1]),
         work=int(state[2]),
@@ -271,26 +257,48 @@ def _run_acl(g, seed, alpha, rho, labels, eps, scheme, total_volume, max_pushes)
     )
 
 
+@renamed_arguments(node="seed_node")
 def acl_pagerank(
-    graph, seed, alpha: float = 0.05, rho: float = 1e-4, *, total_volume: float | None = None, max_pushes: int = 10**9
+    graph,
+    seed_node,
+    alpha: float = 0.05,
+    rho: float = 1e-4,
+    *,
+    total_volume: float | None = None,
+    max_pushes: int = 10**9,
 ) -> PageRankResult:
-    r"""ACL push for approximate personalised PageRank from one ``seed``, then a sweep cut.
+    r"""ACL push for approximate personalised PageRank from one seed node, then a sweep cut.
 
-    Parameters
-    ----------
-    graph: anything :func:`~graphdiff.cluster.as_local_graph` accepts (its weights, if any, are used).
-    seed: the seed node id.
-    alpha: teleportation probability in (0, 1).
-    rho: push threshold: nodes with residual :math:`r_u \ge \rho d_u` are pushed.
-    total_volume: graph volume for the sweep's conductance (default: the graph's).
+        Parameters
+        ----------
+        graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+            Its weights, if any, are used.
+        seed_node : int
+            The seed node id.
+        alpha : float
+            Teleportation probability in (0, 1).
+        rho : float
+            Push threshold (positive): nodes with residual :math:`r_u \ge
+    ho d_u` are pushed; the work is at most
+            :math:`1/(lpha
+    ho)` edge visits.
+        total_volume : float, optional
+            Graph volume for the sweep's conductance (default: the graph's).
+        max_pushes : int
+            Cap on the number of pushes (``converged=False`` when reached).
+
+        Returns
+        -------
+        PageRankResult
     """
     g = as_local_graph(graph)
-    return _run_acl(g, seed, alpha, rho, None, None, "agree", total_volume, max_pushes)
+    return _run_acl(g, seed_node, alpha, rho, None, None, "agree", total_volume, max_pushes)
 
 
+@renamed_arguments(node="seed_node")
 def weighted_acl_pagerank(
     graph,
-    seed,
+    seed_node,
     noisy_labels,
     eps: float = 0.05,
     scheme: str = "agree",
@@ -302,19 +310,52 @@ def weighted_acl_pagerank(
 ) -> PageRankResult:
     r"""ACL push and sweep cut on the label-weighted graph :math:`G_w` ("label-based PageRank").
 
-    Weights are computed as edges are read (the seed counts as labelled 1). ``total_volume`` is the weighted
-    volume of :math:`G_w` for the sweep's conductance; ``None`` uses :math:`\mathrm{vol}_w(C)` as the denominator.
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    seed_node : int
+        The seed node id (counted as labelled 1).
+    noisy_labels : array-like of shape (num_nodes,)
+        Binary labels (a full array; weights are computed as edges are read).
+    eps : float
+        Weight of the edges the scheme does not favour, in ``[0, 1]``.
+    scheme : {"agree", "both_one"}
+    alpha, rho, max_pushes
+        As in :func:`acl_pagerank`.
+    total_volume : float, optional
+        The weighted volume of :math:`G_w` for the sweep's conductance; ``None`` uses :math:`\mathrm{vol}_w(C)` as
+        the denominator.
+
+    Returns
+    -------
+    PageRankResult
     """
     g = as_local_graph(graph)
     if noisy_labels is None:
         raise ValueError("`noisy_labels` is required for weighted_acl_pagerank")
-    return _run_acl(g, seed, alpha, rho, noisy_labels, eps, scheme, total_volume, max_pushes)
+    return _run_acl(g, seed_node, alpha, rho, noisy_labels, eps, scheme, total_volume, max_pushes)
 
 
 def sweep_cut(graph, scores, *, total_volume: float | None = None) -> tuple[np.ndarray, float]:
-    """Sweep cut of a dense score vector: order nodes with positive ``scores / degree`` and keep the prefix of least
-    conductance. Returns ``(cluster, conductance)``."""
+    """Sweep cut of a dense score vector: the prefix of least conductance of the nodes with positive scores,
+    ordered by ``scores / degree`` (descending).
+
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+    scores : array-like of float, shape (num_nodes,)
+        Finite scores (e.g. :meth:`PageRankResult.dense_p`).
+    total_volume : float, optional
+        Graph volume for the conductance (default: the graph's).
+
+    Returns
+    -------
+    cluster : numpy.ndarray of int64
+        Sorted node ids (empty when no score is positive).
+    conductance : float
+    """
     g = as_local_graph(graph)
+    total_volume = check_float(total_volume, "total_volume", minimum=0.0, low_open=True, allow_none=True)
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (g.num_nodes,):
         raise ValueError(f"`scores` must have one entry per node ({g.num_nodes}), got shape {scores.shape}")
@@ -328,19 +369,8 @@ def sweep_cut(graph, scores, *, total_volume: float | None = None) -> tuple[np.n
     if total_volume is None:
         total_volume = g.weighted_volume if g.weights is not None else g.volume
     ws = g.acl_workspace()
-    k, phi = _sweep_kernel(
-        g.indptr,
-        g.indices,
-        g.weights_or_empty,
-        g.weights is not None,
-        np.empty(0, np.int8),
-        False,
-        1.0,
-        0,
-        -1,
-        order,
-        deg[order],
-        float(total_volume),
-        ws.rank,
-    )
-    return np.sort(order[:k]), float(phi)
+    k, phi = sweep_kernel(
+        g.indptr, g.indices, g.weights_or_empty, g.weights is not None, np.empty(0, np.int8), False, 1.0, 0, -1,
+        order, deg[order], float(total_volume), ws.rank,
+    )  # fmt: skip
+    return np.sort(order[:k]).astype(np.int64, copy=False), float(phi)

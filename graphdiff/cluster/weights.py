@@ -14,80 +14,67 @@ can instead take ``labels`` and ``eps`` and weight only the edges it reads (:fun
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
-from graphdiff.cluster._graph import LocalGraph, as_local_graph
-from graphdiff.cluster.flow_diffusion import SCHEMES, _prepare_labels
+from graphdiff.cluster._graph import LocalGraph, as_local_graph, check_seed_nodes
+from graphdiff.cluster._legacy import renamed_arguments
+from graphdiff.cluster.labels import check_eps, check_scheme, label_edge_weights, prepare_labels
+from graphdiff.data.validation import check_edge_index
 
 __all__ = ["label_weighted_graph", "label_edge_weights"]
 
 
-def _check_eps(eps) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or not 0 <= eps <= 1:
-        raise ValueError(f"`eps` must be a number in [0, 1], got {eps!r}")
-    return float(eps)
-
-
-def label_edge_weights(row, col, noisy_labels, eps: float, scheme: str = "agree", base=None) -> np.ndarray:
-    """Weights of the edges ``(row[k], col[k])`` under the label scheme (vectorised)."""
-    eps = _check_eps(eps)
-    if scheme not in SCHEMES:
-        raise ValueError(f"`scheme` must be one of {sorted(SCHEMES)}, got {scheme!r}")
-    lab = np.asarray(noisy_labels).astype(bool)
-    a, b = lab[row], lab[col]
-    favoured = (a == b) if scheme == "agree" else (a & b)
-    w = np.where(favoured, 1.0, eps)
-    if base is not None:
-        w = w * np.asarray(base, dtype=np.float64)
-    return w
-
-
-def label_weighted_graph(graph, noisy_labels, eps: float = 0.05, scheme: str = "agree", seeds=None):
+@renamed_arguments(seeds="seed_nodes")
+def label_weighted_graph(graph, noisy_labels, eps: float = 0.05, scheme: str = "agree", seed_nodes=None):
     """The label-weighted graph :math:`G_w`.
 
     Parameters
     ----------
-    graph:
-        A ``Data`` (returned as a shallow copy with ``edge_weight``), or anything :func:`as_local_graph` accepts
-        (returned as a weighted :class:`~graphdiff.cluster.LocalGraph`).
-    noisy_labels:
-        Binary labels, one per node (bool, 0/1 ints, a tensor or an array).
-    eps:
+    graph : torch_geometric.data.Data or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+        A ``Data`` is returned as a shallow copy with ``edge_weight`` (times its own ``edge_weight``, if any);
+        anything else as a weighted :class:`~graphdiff.cluster.LocalGraph`.
+    noisy_labels : array-like or torch.Tensor, shape (num_nodes,)
+        Binary labels (``bool`` or 0/1), one per node.
+    eps : float
         Weight of the edges the scheme does not favour, in ``[0, 1]``.
-    scheme:
-        ``"agree"`` or ``"both_one"``.
-    seeds:
-        Optional node ids whose label is set to 1 first (a seed is known to lie in the target).
+    scheme : {"agree", "both_one"}
+        The label scheme.
+    seed_nodes : array-like of int, optional
+        Nodes whose label is set to 1 first (a seed node is known to lie in the target).
+
+    Returns
+    -------
+    torch_geometric.data.Data or LocalGraph
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> path = sp.diags([1.0, 1.0], [-1, 1], shape=(3, 3), format="csr")  # 0 - 1 - 2
+    >>> label_weighted_graph(path, [1, 1, 0], eps=0.1).weights
+    array([1. , 1. , 0.1, 0.1])
     """
-    eps = _check_eps(eps)
-    if scheme not in SCHEMES:
-        raise ValueError(f"`scheme` must be one of {sorted(SCHEMES)}, got {scheme!r}")
+    eps = check_eps(eps)
+    check_scheme(scheme)
     is_data = hasattr(graph, "edge_index") and not isinstance(graph, LocalGraph)
-    n = int(graph.num_nodes)
-    lab, oracle = _prepare_labels(noisy_labels, n)
-    if oracle is not None:
-        raise ValueError("`noisy_labels` must be a full label array here; pass an oracle to flow_diffusion instead")
+    g = None if is_data else as_local_graph(graph)
+    n = int(graph.num_nodes) if is_data else g.num_nodes
+    lab, _ = prepare_labels(noisy_labels, n, name="noisy_labels", oracle=False)
     lab = lab.astype(bool)
-    if seeds is not None:
-        from graphdiff.cluster._graph import check_seeds
-
+    if seed_nodes is not None:
         lab = lab.copy()
-        lab[check_seeds(seeds, n)] = True
+        lab[check_seed_nodes(seed_nodes, n)] = True
     if is_data:
-        from graphdiff.data.validation import check_edge_index
-
         ei = check_edge_index(graph.edge_index, n).cpu().numpy()
         base = getattr(graph, "edge_weight", None)
         if base is not None:
-            base = base.detach().cpu().numpy()
+            base = base.detach().cpu().numpy() if isinstance(base, torch.Tensor) else np.asarray(base)
+            if base.shape != (ei.shape[1],):
+                raise ValueError(f"`edge_weight` must have one entry per edge ({ei.shape[1]}), got shape {base.shape}")
         w = label_edge_weights(ei[0], ei[1], lab, eps, scheme, base)
         out = graph.clone()
         out.edge_weight = torch.from_numpy(w).to(graph.edge_index.device)
         return out
-    g = as_local_graph(graph)
     row = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
     w = label_edge_weights(row, g.indices, lab, eps, scheme, g.weights)
     return LocalGraph(g.indptr, g.indices, w, validate=False)
