@@ -83,6 +83,13 @@ _EXTERNAL = (
     "pathlib",
     "os",
     "enum",
+    "warnings",
+    "contextlib",
+    "functools",
+    "itertools",
+    "json",
+    "math",
+    "urllib",
 )
 # Python's own names (int, float, ValueError, ...) have no target without intersphinx either.
 _BUILTINS = sorted(n for n in dir(builtins) if not n.startswith("_"))
@@ -101,8 +108,10 @@ if os.environ.get("GRAPHDIFF_DOCS_INTERSPHINX") == "1":
 else:
     nitpick_ignore_regex = [(r"py:.*", rf"({'|'.join(_EXTERNAL)})(\..*)?")]
     nitpick_ignore_regex += [(r"py:.*", rf"({'|'.join(_BUILTINS)})")]
-    # numpydoc links None, True, str, ... into Python's inventory (python:...), absent offline
-    nitpick_ignore_regex += [(r"py:.*", r"python:.*"), (r"(std:)?ref", r"python:.*")]
+    # numpydoc links None, True, str, ... into Python's inventory (python:...) and the types "array-like",
+    # "sequence", "iterable", "scalar" into the glossaries of Python and numpy (:term:`numpy:array_like`,
+    # :term:`python:sequence`, ...): absent offline, they are rendered as text
+    nitpick_ignore_regex += [(r"py:.*", r"python:.*"), (r"(std:)?(ref|term)", r"(python|numpy):.*")]
 
 # -- autodoc / autosummary / numpydoc ------------------------------------------------------------------------------
 autosummary_generate = True
