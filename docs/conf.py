@@ -136,6 +136,15 @@ numpydoc_xref_aliases = {
     "Generator": "torch.Generator",
     "Estimator": "graphdiff.base.Estimator",
 }
+if os.environ.get("GRAPHDIFF_DOCS_INTERSPHINX") != "1":
+    # numpydoc's own aliases link None, list, str, array-like, sequence, ... into the inventories of Python and numpy
+    # (:class:`python:list`, :term:`numpy:array_like`); unresolved offline, they would read "python:list": render
+    # those types as written instead
+    from numpydoc.xref import DEFAULT_LINKS
+
+    numpydoc_xref_aliases.update(
+        {name: name for name, link in DEFAULT_LINKS.items() if "python:" in link or "numpy:" in link}
+    )
 # numpydoc checks that fail the build: an undocumented public object, a parameter missing from (or unknown to) the
 # Parameters section, a section numpydoc does not know. (The full numpydoc list is in CONTRIBUTING.md's docs part.)
 numpydoc_validation_checks = {"GL08", "PR01", "PR02", "GL06", "GL07"}
