@@ -83,6 +83,13 @@ _EXTERNAL = (
     "pathlib",
     "os",
     "enum",
+    "warnings",
+    "contextlib",
+    "functools",
+    "itertools",
+    "json",
+    "math",
+    "urllib",
 )
 # Python's own names (int, float, ValueError, ...) have no target without intersphinx either.
 _BUILTINS = sorted(n for n in dir(builtins) if not n.startswith("_"))
@@ -101,8 +108,10 @@ if os.environ.get("GRAPHDIFF_DOCS_INTERSPHINX") == "1":
 else:
     nitpick_ignore_regex = [(r"py:.*", rf"({'|'.join(_EXTERNAL)})(\..*)?")]
     nitpick_ignore_regex += [(r"py:.*", rf"({'|'.join(_BUILTINS)})")]
-    # numpydoc links None, True, str, ... into Python's inventory (python:...), absent offline
-    nitpick_ignore_regex += [(r"py:.*", r"python:.*"), (r"(std:)?ref", r"python:.*")]
+    # numpydoc links None, True, str, ... into Python's inventory (python:...) and the types "array-like",
+    # "sequence", "iterable", "scalar" into the glossaries of Python and numpy (:term:`numpy:array_like`,
+    # :term:`python:sequence`, ...): absent offline, they are rendered as text
+    nitpick_ignore_regex += [(r"py:.*", r"python:.*"), (r"(std:)?(ref|term)", r"(python|numpy):.*")]
 
 # -- autodoc / autosummary / numpydoc ------------------------------------------------------------------------------
 autosummary_generate = True
@@ -127,6 +136,15 @@ numpydoc_xref_aliases = {
     "Generator": "torch.Generator",
     "Estimator": "graphdiff.base.Estimator",
 }
+if os.environ.get("GRAPHDIFF_DOCS_INTERSPHINX") != "1":
+    # numpydoc's own aliases link None, list, str, array-like, sequence, ... into the inventories of Python and numpy
+    # (:class:`python:list`, :term:`numpy:array_like`); unresolved offline, they would read "python:list": render
+    # those types as written instead
+    from numpydoc.xref import DEFAULT_LINKS
+
+    numpydoc_xref_aliases.update(
+        {name: name for name, link in DEFAULT_LINKS.items() if "python:" in link or "numpy:" in link}
+    )
 # numpydoc checks that fail the build: an undocumented public object, a parameter missing from (or unknown to) the
 # Parameters section, a section numpydoc does not know. (The full numpydoc list is in CONTRIBUTING.md's docs part.)
 numpydoc_validation_checks = {"GL08", "PR01", "PR02", "GL06", "GL07"}

@@ -7,7 +7,7 @@ Every public estimator of graphdiff (``ERASE``, ``GCN``/``GAT``/``GCE``, ``BPLab
 * ``__init__`` stores each parameter under its own name, exactly as given, and does nothing else: no validation, no
   conversion, no fitted state. So ``get_params`` / ``set_params`` round-trip and :func:`sklearn.base.clone`,
   grid searches and pipelines work.
-* ``fit`` validates the parameters first (:meth:`Estimator._check_params`, with the checks of
+* ``fit`` validates the parameters first (``Estimator._check_params``, with the checks of
   :mod:`graphdiff.data.validation`): a bad value raises :class:`ValueError` naming the parameter, before any work.
 * Fitted state has a trailing underscore (``history_``, ``model_``, ...) and exists only after ``fit``;
   :func:`sklearn.utils.validation.check_is_fitted` works on every estimator, and a prediction or sampling method
@@ -41,7 +41,7 @@ __all__ = ["Estimator", "NotFittedError", "torch_seed", "deprecated_alias", "war
 class Estimator(BaseEstimator):
     """Base class of graphdiff's estimators (see the module docstring for the rules).
 
-    Subclasses define ``__init__`` with keyword parameters stored as given, and :meth:`_check_params`, which
+    Subclasses define ``__init__`` with keyword parameters stored as given, and ``_check_params``, which
     validates them (calling ``super()._check_params()`` for ``seed``, ``device`` and ``verbose``).
     """
 
@@ -71,6 +71,17 @@ def torch_seed(seed: int, device: torch.device | str = "cpu") -> Iterator[None]:
     Module initialisation and dropout draw from torch's global generators; this forks them (the CPU one, and the
     current one of a CUDA ``device``) so that a fit is reproducible from ``seed`` and leaves the caller's random
     state as it was.
+
+    Parameters
+    ----------
+    seed : int
+        Seed in ``[0, 2**32 - 1]``.
+    device : str or torch.device, default "cpu"
+        The device of the fit; for a CUDA device its generator is forked and seeded too.
+
+    Yields
+    ------
+    None
     """
     device = torch.device(device)
     devices = []
@@ -82,7 +93,17 @@ def torch_seed(seed: int, device: torch.device | str = "cpu") -> Iterator[None]:
 
 
 def warn_deprecated(old: str, new: str, *, since: str = "0.2.0", removed: str = "0.3.0", stacklevel: int = 3) -> None:
-    """Emit the :class:`DeprecationWarning` of a renamed argument or attribute."""
+    """Emit the :class:`DeprecationWarning` of a renamed argument or attribute.
+
+    Parameters
+    ----------
+    old, new : str
+        The deprecated name and the name that replaces it.
+    since, removed : str, default "0.2.0", "0.3.0"
+        The versions that deprecated the name and that will remove it.
+    stacklevel : int, default 3
+        Passed to :func:`warnings.warn` (3: the warning names the caller of the function that calls this one).
+    """
     warnings.warn(
         f"`{old}` is deprecated since graphdiff {since} and will be removed in {removed}; use `{new}` instead",
         DeprecationWarning,
@@ -92,7 +113,15 @@ def warn_deprecated(old: str, new: str, *, since: str = "0.2.0", removed: str = 
 
 class deprecated_alias:
     """A read-only attribute that returns ``self.<new>`` with a :class:`DeprecationWarning`, for renamed fitted
-    attributes: ``history = deprecated_alias("history_")`` in a class body."""
+    attributes: ``history = deprecated_alias("history_")`` in a class body.
+
+    Parameters
+    ----------
+    new : str
+        The name of the attribute that replaces the alias.
+    since, removed : str, default "0.2.0", "0.3.0"
+        The versions that deprecated the alias and that will remove it.
+    """
 
     def __init__(self, new: str, *, since: str = "0.2.0", removed: str = "0.3.0"):
         self.new, self.since, self.removed = new, since, removed

@@ -74,14 +74,36 @@ def test_build_succeeds(docs_build):
     assert (docs_build.html / "index.html").is_file()
 
 
+def _how_to_regenerate(docs_build) -> str:
+    """The end of a failure message: where this build's warnings are and how to rewrite the list from them."""
+    warnings_file = docs_build.html.parent / "warnings.txt"
+    known = KNOWN_WARNINGS.relative_to(ROOT)
+    return (
+        f"\n\nThis build's warnings: {warnings_file} (`make docs` shows them in context). To rewrite {known} from "
+        f"them, its # header kept (without --update: print the keys):\n"
+        f"    python docs/_ext/graphdiff_docs.py {warnings_file} --update {known}\n"
+        "Do that only for warnings of package docstrings that were already listed under another key (a rewritten "
+        "docstring changes its key): the list may only shrink, and a warning from docs/, the notebooks or the API "
+        "page generator is fixed, never listed (test_known_warnings_are_package_docstrings_only)."
+    )
+
+
 def test_no_new_warnings(docs_build):
     new = sorted(graphdiff_docs.normalize_warnings(docs_build.warnings) - known_warnings())
-    assert not new, "new warnings in the docs build (fix them; make docs shows them in context):\n" + "\n".join(new)
+    assert not new, (
+        f"{len(new)} new warning(s) in the docs build, not in {KNOWN_WARNINGS.name}; fix them:\n"
+        + "\n".join(new)
+        + _how_to_regenerate(docs_build)
+    )
 
 
 def test_known_warnings_still_occur(docs_build):
     fixed = sorted(known_warnings() - graphdiff_docs.normalize_warnings(docs_build.warnings))
-    assert not fixed, f"fixed warnings: delete these lines from {KNOWN_WARNINGS.name}:\n" + "\n".join(fixed)
+    assert not fixed, (
+        f"{len(fixed)} warning(s) of {KNOWN_WARNINGS.name} no longer occur; delete these lines:\n"
+        + "\n".join(fixed)
+        + _how_to_regenerate(docs_build)
+    )
 
 
 def _public_objects():

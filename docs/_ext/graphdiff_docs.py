@@ -15,6 +15,14 @@
   (``graphdiff.erase.ERASE``); the ``missing-reference`` handler maps the first to the second instead of leaving a
   broken link (which ``-n`` would report). A bare name (``:func:`flow_diffusion```) that no module context resolves
   links to the one documented object of that name; an ambiguous bare name stays an error.
+* **scikit-learn's metadata-routing methods.** ``set_fit_request`` and the other ``set_*_request`` methods that
+  scikit-learn generates on an estimator whose ``fit`` / ``predict`` take more than ``X, y`` are not graphdiff API
+  (graphdiff estimators are not used inside meta-estimators' routing); their docstrings link into scikit-learn's
+  glossary. The ``autodoc-skip-member`` handler leaves them off the class pages.
+* **Constants.** A constant (``CLASSES``, ``INVERSE_PREDICATE``) has no docstring of its own, so autodoc would show
+  the docstring of its type (``tuple``, ``numpy.ndarray``). The ``autodoc-process-docstring`` handler replaces it by
+  the ``#:`` comment above the constant's definition, else by a line naming its type (and length, or dtype and
+  shape).
 
 Every file this extension writes is git-ignored (``docs/.gitignore``).
 """
@@ -28,9 +36,11 @@ import inspect
 import pkgutil
 import re
 import shutil
+import sys
 import types
 from pathlib import Path
 
+from sphinx.pycode import ModuleAnalyzer, PycodeError
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -257,6 +267,64 @@ def _process_bases(app, name, obj, options, bases: list) -> None:
     bases[:] = out
 
 
+#: Methods scikit-learn's metadata routing adds to an estimator class (``set_fit_request``, ``set_score_request``).
+REQUEST_METHOD = re.compile(r"set_\w+_request")
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave scikit-learn's generated ``set_*_request`` methods off the class pages (None: autodoc decides)."""
+    if what == "class" and REQUEST_METHOD.fullmatch(name):
+        return True
+    return None
+
+
+def _doc_comment(fullname: str, obj) -> list[str]:
+    """The ``#:`` comment above the definition of the constant ``fullname``, or ``[]``: looked up in the documented
+    module and in those of its submodules that hold the same object (a package re-exports what its private modules
+    define)."""
+    modname, _, attr = fullname.rpartition(".")
+    candidates = [
+        name
+        for name in sorted(sys.modules)
+        if name.startswith(modname + ".") and getattr(sys.modules[name], attr, None) is obj
+    ]
+    for name in candidates:
+        try:
+            comment = ModuleAnalyzer.for_module(name).find_attr_docs().get(("", attr))
+        except PycodeError:
+            continue
+        if comment:
+            return list(comment)
+    return []
+
+
+def _describe(obj) -> str:
+    """One line naming the type of a constant: ``numpy.ndarray`` of dtype and shape, or a container and its length."""
+    if hasattr(obj, "dtype") and hasattr(obj, "shape"):
+        return (
+            f"``{type(obj).__module__}.{type(obj).__name__}`` of dtype ``{obj.dtype}``, shape ``{tuple(obj.shape)}``."
+        )
+    if isinstance(obj, (tuple, list, dict, set, frozenset)):
+        return f"``{type(obj).__name__}`` of {len(obj)} items."
+    return f"``{type(obj).__name__}``."
+
+
+def _constant_docstring(app, what, name, obj, options, lines: list[str]) -> None:
+    """A constant's docstring instead of the docstring of its type (runs before numpydoc reads ``lines``)."""
+    if what != "data" or inspect.ismodule(obj) or callable(obj):
+        return
+    own, of_type = getattr(obj, "__doc__", None), getattr(type(obj), "__doc__", None) or ""
+    if own and of_type.strip() not in own:  # (numpy prefixes an array's type docstring with the signature)
+        return  # the object has a docstring of its own
+    modname, _, attr = name.rpartition(".")
+    try:
+        if ModuleAnalyzer.for_module(modname).find_attr_docs().get(("", attr)):
+            return  # autodoc read the #: comment of the documented module
+    except PycodeError:
+        pass
+    lines[:] = [*(_doc_comment(name, obj) or [_describe(obj)]), ""]
+
+
 def normalize_warnings(text: str, root: Path = ROOT) -> set[str]:
     """Sphinx's warning file (``-w``) as a set of one-line keys that survive edits elsewhere in a file: paths
     relative to the repository, line numbers dropped, the items of ``{...}`` sets sorted (numpydoc prints Python
@@ -308,12 +376,31 @@ def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("missing-reference", _missing_reference)
     app.connect("autodoc-process-bases", _process_bases)
+    app.connect("autodoc-skip-member", _skip_member)
+    # before numpydoc's handler (priority 500), which parses and validates the lines this one writes
+    app.connect("autodoc-process-docstring", _constant_docstring, priority=400)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
-if __name__ == "__main__":
-    # python docs/_ext/graphdiff_docs.py WARNINGS_FILE: the normalised keys of a build's warnings, one per line (the
-    # form of docs/known_warnings.txt)
-    import sys
+def main(argv: list[str] | None = None) -> None:
+    """``python docs/_ext/graphdiff_docs.py WARNINGS_FILE [--update KNOWN_WARNINGS]``: print the normalised keys of a
+    build's warnings (``sphinx -w WARNINGS_FILE``), one per line, in the form of ``docs/known_warnings.txt``; with
+    ``--update``, write them into that file instead, below its ``#`` header."""
+    import argparse
 
-    print("\n".join(sorted(normalize_warnings(Path(sys.argv[1]).read_text()))))
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("warnings_file", type=Path, help="the warnings file of a build (sphinx -w)")
+    parser.add_argument("--update", type=Path, metavar="KNOWN_WARNINGS", help="rewrite this list (header kept)")
+    args = parser.parse_args(argv)
+    keys = sorted(normalize_warnings(args.warnings_file.read_text()))
+    if args.update is None:
+        print("\n".join(keys))
+        return
+    old = args.update.read_text().splitlines() if args.update.exists() else []
+    header = [line for line in old if line.startswith("#")]
+    args.update.write_text("\n".join(header + keys) + "\n")
+    print(f"{args.update}: {len(keys)} warning(s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,7 @@ class Bags:
     Build one with :func:`random_bags`, :func:`variable_bags` or :func:`as_bags` (which validates user input);
     the constructor itself does not check its arguments.
 
-    Attributes
+    Parameters
     ----------
     index : LongTensor ``(total_members,)``
         Member instance ids, bag after bag.
@@ -80,7 +80,7 @@ class Bags:
 
     @property
     def bag_of_member(self) -> torch.Tensor:
-        """Bag id of each entry of :attr:`index`."""
+        """Bag id of each entry of ``index``."""
         return torch.repeat_interleave(torch.arange(self.num_bags), self.sizes)
 
     def bag_of(self) -> torch.Tensor:
@@ -103,7 +103,18 @@ class Bags:
         return out
 
     def subset(self, bag_ids) -> Bags:
-        """The bags ``bag_ids`` (integer ids in ``[0, num_bags)``, in the order given; same instance numbering)."""
+        """The bags ``bag_ids``, in the order given, with the same instance numbering.
+
+        Parameters
+        ----------
+        bag_ids : array-like of int, shape (k,)
+            Bag ids in ``[0, num_bags)``; a bag may be listed more than once.
+
+        Returns
+        -------
+        Bags
+            ``k`` bags over the same ``num_instances`` rows.
+        """
         bag_ids = _check_ids(bag_ids, "bag_ids", maximum=self.num_bags - 1)
         sizes = self.sizes[bag_ids]
         ptr = torch.zeros(bag_ids.numel() + 1, dtype=torch.long)

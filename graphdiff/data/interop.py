@@ -294,6 +294,15 @@ def to_dgl(data: Data):
     """``Data`` -> ``dgl.DGLGraph`` with node data ``x``, ``y`` and the masks, and edge data ``edge_weight``.
 
     Needs the optional ``dgl`` package; without it, an ``ImportError`` says how to install it.
+
+    Parameters
+    ----------
+    data : torch_geometric.data.Data
+        The graph.
+
+    Returns
+    -------
+    dgl.DGLGraph
     """
     dgl = _import_dgl()
     g = dgl.graph((data.edge_index[0], data.edge_index[1]), num_nodes=data.num_nodes)
@@ -309,6 +318,15 @@ def from_dgl(graph) -> Data:
     """``dgl.DGLGraph`` -> ``Data`` (every node data field, and edge data ``edge_weight``).
 
     Needs the optional ``dgl`` package; without it, an ``ImportError`` says how to install it.
+
+    Parameters
+    ----------
+    graph : dgl.DGLGraph
+        The graph.
+
+    Returns
+    -------
+    torch_geometric.data.Data
     """
     _import_dgl()
     src, dst = graph.edges()

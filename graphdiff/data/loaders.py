@@ -437,7 +437,7 @@ def load_tabular(name: str, root=None, *, download: bool = False, verify: bool =
     Parameters
     ----------
     name : {"bank_marketing", "adult"}
-        A name from ``available("tabular")``; see :mod:`graphdiff.data.tabular` for what each holds.
+        A name from ``available("tabular")``; see the module ``graphdiff.data.tabular`` for what each holds.
     root : str or os.PathLike, optional
         Data root (else ``$GRAPHDIFF_DATA``, else the user cache directory).
     download, verify : bool

@@ -51,7 +51,7 @@ __all__ = [
 class NoisyLabels:
     """Result of a label corruption (:func:`uniform_noise`, :func:`pair_noise`).
 
-    Attributes
+    Parameters
     ----------
     y_noisy : torch.LongTensor, shape (N,)
         Corrupted labels, on the device of the input; entries outside the mask are unchanged.
@@ -280,6 +280,22 @@ def pair_noise(
 
 def corrupt_labels(y, kind: str, rate: float, **kwargs) -> NoisyLabels:
     """Dispatch to :func:`uniform_noise` (``kind="uniform"``) or :func:`pair_noise` (``kind="pair"``).
+
+    Parameters
+    ----------
+    y : torch.Tensor, shape (N,)
+        Clean integer labels in ``[0, K)``.
+    kind : {"uniform", "pair"}
+        The noise model.
+    rate : float
+        Per-label corruption probability in ``[0, 1)``.
+    **kwargs
+        The other keyword arguments of the chosen function (``num_classes``, ``mask``, ``seed``, ``legacy``;
+        ``target`` for pair noise).
+
+    Returns
+    -------
+    NoisyLabels
 
     Examples
     --------

@@ -48,7 +48,7 @@ ADULT_CATEGORICAL = [c for c in ADULT_COLUMNS if c not in ADULT_NUMERIC]
 class TabularDataset:
     """Arrays of one tabular dataset with its fixed split, as :func:`graphdiff.data.load_tabular` returns them.
 
-    Attributes
+    Parameters
     ----------
     X_train, X_val, X_test : numpy.ndarray of float32, shape (n_split, num_features)
         Feature rows of each split.

@@ -170,6 +170,18 @@ def check_float(
 def check_bool(value, name: str) -> bool:
     """A flag: ``True`` or ``False`` (numpy booleans too); ``0``/``1``, strings and ``None`` are refused.
 
+    Parameters
+    ----------
+    value : bool
+        The value to check.
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    bool
+        ``value`` as a Python ``bool``.
+
     Examples
     --------
     >>> check_bool(True, "verbose")
@@ -186,6 +198,20 @@ def check_bool(value, name: str) -> bool:
 
 def check_choice(value, name: str, choices: Iterable):
     """One of a fixed set of options (equal and of the same type); the message lists the options.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, used in the error message.
+    choices : iterable
+        The allowed options.
+
+    Returns
+    -------
+    object
+        ``value``.
 
     Examples
     --------
@@ -210,6 +236,19 @@ def check_choice(value, name: str, choices: Iterable):
 def check_str(value, name: str, *, allow_empty: bool = False) -> str:
     """A text knob (a name, a key): a ``str``, non-empty unless ``allow_empty``.
 
+    Parameters
+    ----------
+    value : str
+        The value to check.
+    name : str
+        The argument's name, used in the error message.
+    allow_empty : bool, default False
+        Accept the empty string.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> check_str("weights", "weight_key")
@@ -229,6 +268,17 @@ def check_str(value, name: str, *, allow_empty: bool = False) -> str:
 def check_seed(seed, name: str = "seed") -> int:
     """A random seed: an integer in ``[0, 2**32 - 1]`` (what every generator of the library accepts).
 
+    Parameters
+    ----------
+    seed : int
+        The value to check (an integral float such as ``1e3`` is accepted, as in :func:`check_int`).
+    name : str, default "seed"
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> check_seed(7)
@@ -247,6 +297,17 @@ def check_device(device, name: str = "device") -> torch.device:
 
     A CUDA device is refused here, with the reason, when this torch build has no CUDA support, when no GPU is
     visible or when the index is past the last GPU -- not later, deep inside ``fit``.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        The device to check.
+    name : str, default "device"
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    torch.device
 
     Examples
     --------
@@ -534,6 +595,19 @@ def check_mask(mask, length: int, name: str = "mask") -> torch.Tensor:
 def check_rate(rate, name: str = "rate", upper_inclusive: bool = False) -> float:
     """Check a probability-like rate in ``[0, 1)`` (or ``[0, 1]`` with ``upper_inclusive``).
 
+    Parameters
+    ----------
+    rate : float
+        The value to check.
+    name : str, default "rate"
+        The argument's name, used in the error message.
+    upper_inclusive : bool, default False
+        Accept ``1``.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> check_rate(0.3)
@@ -553,6 +627,16 @@ def check_rate(rate, name: str = "rate", upper_inclusive: bool = False) -> float
 
 def check_data(data) -> None:
     """Validate a :class:`torch_geometric.data.Data` graph: edge ids, feature values and label range.
+
+    Parameters
+    ----------
+    data : torch_geometric.data.Data
+        The graph; ``x`` and ``y`` are checked when present (``y`` against ``data.num_classes`` if set).
+
+    Raises
+    ------
+    ValueError
+        Naming the offending field (``data.edge_index``, ``data.x``, ``data.y``).
 
     Examples
     --------

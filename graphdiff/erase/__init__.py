@@ -1,9 +1,10 @@
 r"""ERASE: error-resilient node representations under label noise (Chen et al., CIKM 2024,
 https://arxiv.org/abs/2312.08852), with GCN / GAT / GCE baselines trained on the same noisy labels.
 
-Sections 4.1 (decoupled label propagation, :mod:`graphdiff.erase.pseudo_labels`), 4.2 (encoder and MCR\ :sup:`2`
-objective, :mod:`graphdiff.erase.encoder`, :mod:`graphdiff.nn.coding_rate`) and the training and evaluation protocol
-(:mod:`graphdiff.erase.model`) of the paper; `shared/papers/erase.md` describes what the reference code does.
+Sections 4.1 (decoupled label propagation, :class:`PseudoLabeler`, module ``graphdiff.erase.pseudo_labels``), 4.2
+(encoder and MCR\ :sup:`2` objective, :class:`ERASEEncoder`, :mod:`graphdiff.nn.coding_rate`) and the training and
+evaluation protocol (:class:`ERASE`, module ``graphdiff.erase.model``) of the paper; `shared/papers/erase.md`
+describes what the reference code does.
 
 >>> from graphdiff.data import noise, synthetic
 >>> from graphdiff.erase import ERASE, GCN

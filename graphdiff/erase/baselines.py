@@ -212,7 +212,7 @@ class NoisyLabelGNN(Estimator):
     Parameters
     ----------
     model : {{"gcn", "gat"}}, default "gcn"
-        The architecture (:class:`GCNNet` or :class:`GATNet`).
+        The architecture (``graphdiff.erase.baselines.GCNNet`` or ``GATNet``).
     loss : {{"ce", "gce"}}, default "ce"
         Cross-entropy or the generalised cross-entropy with exponent ``q``.
     {_parameters_doc(heads="GAT attention heads (ignored by the GCN).")}

@@ -153,6 +153,9 @@ class ERASEEncoder(torch.nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-initialise both convolutions with PyG's own initialisation (Glorot weights and attention vectors, zero
+        biases), from torch's global generator."""
+
         self.conv1.reset_parameters()
         self.conv2.reset_parameters()
 

@@ -237,7 +237,18 @@ class PseudoLabeler:
 
     @torch.no_grad()
     def scores(self, z: Tensor) -> Tensor:
-        """Propagated semantic scores (``N x K``) for embeddings ``z`` of shape ``(N, p)``."""
+        """Propagated semantic scores of the nodes.
+
+        Parameters
+        ----------
+        z : Tensor of shape (N, p)
+            Node embeddings (detached before use).
+
+        Returns
+        -------
+        Tensor of shape (N, K)
+            The semantic scores propagated over the graph; their row-wise argmax are the pseudo-labels.
+        """
         s = semantic_scores(z.detach().to(self.y_struct.dtype), self.y_struct, self.train_mask, self.beta)
         return lazy_propagation(self.adj, s, self.alpha, self.steps)
 

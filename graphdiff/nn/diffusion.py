@@ -103,7 +103,18 @@ class DDPMSchedule:
         self.posterior_coef_xt = ((1.0 - acp_prev) * alphas.sqrt() / (1.0 - acp)).float().to(device)
 
     def to(self, device):
-        """Move the schedule tensors to ``device`` (returns ``self``)."""
+        """Move the schedule tensors to ``device``.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            The target device.
+
+        Returns
+        -------
+        DDPMSchedule
+            ``self``.
+        """
         device = torch.device(device)
         for name in (
             "betas",
@@ -147,7 +158,22 @@ class DDPMSchedule:
 
     # ------------------------------------------------------------------ forward process
     def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, timesteps) -> torch.Tensor:
-        """Sample :math:`q(x_t | x_0)`: ``sqrt(acp_t) * x0 + sqrt(1 - acp_t) * noise``."""
+        """Sample :math:`q(x_t | x_0)`: ``sqrt(acp_t) * x0 + sqrt(1 - acp_t) * noise``.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor, shape (B, ...)
+            Clean samples.
+        noise : torch.Tensor, shape (B, ...)
+            Standard normal noise of the shape of ``x0``.
+        timesteps : int or torch.Tensor of int, shape (B,)
+            One timestep in ``[0, T)`` for all rows, or one per row.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, ...)
+            The noisy samples ``x_t``.
+        """
         if noise.shape != x0.shape:
             raise ValueError(f"`noise` must have the shape of `x0` {tuple(x0.shape)}, got {tuple(noise.shape)}")
         t = self._timesteps(timesteps, x0)
@@ -155,7 +181,22 @@ class DDPMSchedule:
         return acp.sqrt() * x0 + (1.0 - acp).sqrt() * noise
 
     def predict_x0(self, model_output: torch.Tensor, timesteps, sample: torch.Tensor) -> torch.Tensor:
-        """The clean sample implied by an eps prediction."""
+        """The clean sample implied by an eps prediction.
+
+        Parameters
+        ----------
+        model_output : torch.Tensor, shape (B, ...)
+            The predicted noise.
+        timesteps : int or torch.Tensor of int, shape (B,)
+            The timestep of ``sample``, one for all rows or one per row.
+        sample : torch.Tensor, shape (B, ...)
+            The noisy samples ``x_t``.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, ...)
+            ``(x_t - sqrt(1 - acp_t) * eps) / sqrt(acp_t)``.
+        """
         t = self._timesteps(timesteps, sample)
         acp = self._bcast(self._acp(t), sample)
         return (sample - (1.0 - acp).sqrt() * model_output) / acp.sqrt()
@@ -169,7 +210,26 @@ class DDPMSchedule:
         generator: torch.Generator | None = None,
         clip_sample: float | None = None,
     ) -> torch.Tensor:
-        """One ancestral DDPM step ``x_t -> x_{t-1}`` with the "fixed small" posterior variance (no noise at t=0)."""
+        """One ancestral DDPM step ``x_t -> x_{t-1}`` with the "fixed small" posterior variance (no noise at t=0).
+
+        Parameters
+        ----------
+        model_output : torch.Tensor, shape (B, ...)
+            The predicted noise.
+        timestep : int or torch.Tensor of int, shape (B,)
+            The current timestep ``t``, one for all rows or one per row.
+        sample : torch.Tensor, shape (B, ...)
+            The current samples ``x_t``.
+        generator : torch.Generator, optional
+            Source of the step's noise.
+        clip_sample : float, optional
+            Clip the predicted clean sample to ``[-clip_sample, clip_sample]``.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, ...)
+            ``x_{t-1}``.
+        """
         t = self._timesteps(timestep, sample)
         x0 = self.predict_x0(model_output, t, sample)
         if clip_sample is not None:
@@ -193,7 +253,30 @@ class DDPMSchedule:
         generator: torch.Generator | None = None,
         clip_sample: float | None = None,
     ) -> torch.Tensor:
-        """One DDIM step ``x_t -> x_{t'}`` (``prev_timestep = -1`` returns the predicted clean sample)."""
+        """One DDIM step ``x_t -> x_{t'}`` (``prev_timestep = -1`` returns the predicted clean sample).
+
+        Parameters
+        ----------
+        model_output : torch.Tensor, shape (B, ...)
+            The predicted noise.
+        timestep : int or torch.Tensor of int, shape (B,)
+            The current timestep ``t``, one for all rows or one per row.
+        prev_timestep : int or torch.Tensor of int, shape (B,)
+            The target timestep ``t' < t``, in ``[-1, T)``.
+        sample : torch.Tensor, shape (B, ...)
+            The current samples ``x_t``.
+        eta : float, default 0.0
+            DDIM's stochasticity (0: deterministic).
+        generator : torch.Generator, optional
+            Source of the step's noise (used when ``eta > 0``).
+        clip_sample : float, optional
+            Clip the predicted clean sample to ``[-clip_sample, clip_sample]`` and recompute the noise from it.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, ...)
+            ``x_{t'}``.
+        """
         eta = check_float(eta, "eta", minimum=0.0)
         t = self._timesteps(timestep, sample)
         t_prev = self._timesteps(prev_timestep, sample, name="prev_timestep")
@@ -214,7 +297,17 @@ class DDPMSchedule:
         return out
 
     def timesteps(self, num_inference_steps: int) -> list[int]:
-        """Evenly spaced timesteps for ``num_inference_steps`` DDIM steps, in descending order (last one 0)."""
+        """Evenly spaced timesteps for ``num_inference_steps`` DDIM steps, in descending order (last one 0).
+
+        Parameters
+        ----------
+        num_inference_steps : int
+            Number of steps, in ``[1, T]``.
+
+        Returns
+        -------
+        list of int
+        """
         num_inference_steps = check_int(
             num_inference_steps, "num_inference_steps", minimum=1, maximum=self.num_train_timesteps
         )
@@ -222,7 +315,21 @@ class DDPMSchedule:
         return [int(i * ratio) for i in range(num_inference_steps)][::-1]
 
     def sample_timesteps(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        """``n`` training timesteps drawn uniformly from ``[0, T)``."""
+        """``n`` training timesteps drawn uniformly from ``[0, T)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of timesteps.
+        generator : torch.Generator, optional
+            Source of the draw.
+        device : str or torch.device, optional
+            Where the result lives (default: CPU).
+
+        Returns
+        -------
+        torch.Tensor of int64, shape (n,)
+        """
         return torch.randint(0, self.num_train_timesteps, (n,), generator=generator, device=device or "cpu")
 
     def __repr__(self):
@@ -272,12 +379,35 @@ class DDIMSampler:
         self._next: dict[int, int] = {}
 
     def set_timesteps(self, num_inference_steps: int) -> None:
-        """Choose ``num_inference_steps`` timesteps (see :meth:`DDPMSchedule.timesteps`)."""
+        """Choose ``num_inference_steps`` timesteps (see :meth:`DDPMSchedule.timesteps`).
+
+        Parameters
+        ----------
+        num_inference_steps : int
+            Number of sampling steps, in ``[1, T]``.
+        """
         self.timesteps = self.schedule.timesteps(num_inference_steps)
         self._next = dict(zip(self.timesteps, self.timesteps[1:] + [-1]))
 
     def step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor, generator=None) -> torch.Tensor:
-        """One DDIM step from ``timestep`` to the next of :attr:`timesteps`."""
+        """One DDIM step from ``timestep`` to the next entry of ``timesteps``.
+
+        Parameters
+        ----------
+        model_output : torch.Tensor, shape (B, ...)
+            The predicted noise.
+        timestep : int
+            The current timestep, one of ``timesteps``.
+        sample : torch.Tensor, shape (B, ...)
+            The current samples.
+        generator : torch.Generator, optional
+            Source of the step's noise (used when the sampler's ``eta > 0``).
+
+        Returns
+        -------
+        torch.Tensor, shape (B, ...)
+            The samples at the next timestep (the predicted clean samples after the last one).
+        """
         if not self._next:
             raise ValueError("call `set_timesteps` before `step`")
         t = int(timestep)

@@ -57,9 +57,9 @@ class CSRGraph:
     """Edges ``src -> dst`` sorted by ``(dst, src)``, as CSR rows over ``dst``, and the transposed structure.
 
     Build it with :meth:`from_edge_index`; edge-level tensors passed to :func:`attention_aggregate` follow the order
-    of :attr:`src` / :attr:`dst`.
+    of ``src`` / ``dst``.
 
-    Attributes
+    Parameters
     ----------
     src : Tensor of shape (E,)
         Source node of each edge, in CSR order.
@@ -137,7 +137,20 @@ class CSRGraph:
         return int(self.src.numel())
 
     def matrix(self, values: Tensor, transpose: bool = False) -> Tensor:
-        """Sparse CSR matrix ``A[dst, src] = values`` (or its transpose)."""
+        """Sparse CSR matrix ``A[dst, src] = values`` (or its transpose).
+
+        Parameters
+        ----------
+        values : Tensor of shape (E,)
+            One value per edge, in CSR order.
+        transpose : bool, default False
+            Return ``A^T`` (rows over ``src``) instead.
+
+        Returns
+        -------
+        Tensor
+            A sparse CSR tensor of shape ``(N, N)``.
+        """
         if transpose:
             return _csr(self.crow_t, self.col_t, values[self.perm_t], self.num_nodes)
         return _csr(self.crow, self.src, values, self.num_nodes)

@@ -76,8 +76,10 @@ class TripletGraphConv(nn.Module):
     residual : bool
         Add ``Linear(x)`` to the node output and ``Linear(edge_attr)`` to the predicate output.
 
-    Shapes
-    ------
+    Notes
+    -----
+    Shapes:
+
     - input: ``x`` (N, in_channels), ``edge_index`` (2, E) rows (subject, object) with ids in ``[0, N)``,
       ``edge_attr`` (E, edge_channels)
     - output: ``(x_out (N, out_channels), edge_out (E, edge_channels))``
@@ -116,6 +118,8 @@ class TripletGraphConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Re-initialise the layers: Kaiming-normal weights (ReLU gain) and zero biases of every linear layer, the
+        default initialisation of the normalisation layers (from torch's global generator)."""
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
@@ -199,8 +203,10 @@ class TripletGCN(nn.Module):
     num_predicates : int, optional
         Size of the predicate vocabulary, for predicate ids as ``edge_attr``.
 
-    Shapes
-    ------
+    Notes
+    -----
+    Shapes:
+
     - input: ``x`` (N, in_channels), ``edge_index`` (2, E), ``edge_attr`` (E,) predicate ids or
       (E, edge_channels) features
     - output: ``(x_out (N, out_channels), edge_out (E, edge_channels))``
@@ -249,6 +255,8 @@ class TripletGCN(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Re-initialise the predicate embedding (normal, std ``1 / sqrt(edge_channels)``) and every layer (see
+        :meth:`TripletGraphConv.reset_parameters`), from torch's global generator."""
         if self.embedding is not None:
             nn.init.normal_(self.embedding.weight, std=1.0 / math.sqrt(self.edge_channels))
         for layer in self.layers:

@@ -4,25 +4,23 @@ procedural generator, tiny per-object shapes and the SG-FRONT file format.
 EchoScene (Zhai et al., ECCV 2024, https://arxiv.org/abs/2405.00915) is trained on SG-FRONT (CommonScenes, Zhai et
 al., NeurIPS 2023, https://arxiv.org/abs/2305.16283, Sec. 3), scene graphs labelled automatically on 3D-FRONT rooms.
 3D-FRONT cannot be redistributed, so this package provides "SynthFront", a procedural substitute with the same
-conventions. One module per concern:
+conventions. One (private) module per concern, everything exported here:
 
-* :mod:`~graphdiff.data.scenes.vocabulary` -- :data:`CLASSES` (``_scene_`` id 0, the 12 coarse SG-FRONT classes,
-  ``floor``), :data:`PREDICATES` (``in`` id 0 plus the 15 SG-FRONT predicates), :data:`ROOM_TYPES`, the fine-to-coarse
-  class map and the predicate inverses.
-* :mod:`~graphdiff.data.scenes.scene` -- :class:`Scene` (nodes, ``param7`` boxes ``[l, h, w, x, y, z, theta]``,
-  triples, attributes) and :func:`check_scene` / :func:`check_scenes`.
-* :mod:`~graphdiff.data.scenes.geometry` -- corners and axis-aligned bounds of ``param7`` boxes.
-* :mod:`~graphdiff.data.scenes.relations` -- :func:`label_relations` (SG-FRONT's labelling rules and deduplication),
-  :func:`restrict_relations` (the sparse ``intra_group`` graphs), :func:`self_relations` and
-  :func:`contradicting_pairs`.
-* :mod:`~graphdiff.data.scenes.generator` -- :func:`generate_scenes`: bedrooms, living rooms and dining rooms built
-  from furniture groups.
-* :mod:`~graphdiff.data.scenes.shapes` -- :func:`shape_grids` (a 16^3 occupancy grid per object, 8 style variants per
-  class) and :func:`consistency_pairs`.
-* :mod:`~graphdiff.data.scenes.sgfront` -- :func:`load_sgfront` / :func:`write_sgfront` for the published files.
+* ``vocabulary`` -- :data:`CLASSES` (``_scene_`` id 0, the 12 coarse SG-FRONT classes, ``floor``),
+  :data:`PREDICATES` (``in`` id 0 plus the 15 SG-FRONT predicates), :data:`ROOM_TYPES`, the fine-to-coarse class map
+  and the predicate inverses.
+* ``scene`` -- :class:`Scene` (nodes, ``param7`` boxes ``[l, h, w, x, y, z, theta]``, triples, attributes) and
+  :func:`check_scene` / :func:`check_scenes`.
+* ``geometry`` -- corners and axis-aligned bounds of ``param7`` boxes.
+* ``relations`` -- :func:`label_relations` (SG-FRONT's labelling rules and deduplication), :func:`restrict_relations`
+  (the sparse ``intra_group`` graphs), :func:`self_relations` and :func:`contradicting_pairs`.
+* ``generator`` -- :func:`generate_scenes`: bedrooms, living rooms and dining rooms built from furniture groups.
+* ``shapes`` -- :func:`shape_grids` (a 16^3 occupancy grid per object, 8 style variants per class) and
+  :func:`consistency_pairs`.
+* ``sgfront`` -- :func:`load_sgfront` / :func:`write_sgfront` for the published files.
 
 The box and shape codecs and the batching as ``torch_geometric`` graphs are fitted parts of EchoScene and live in
-:mod:`graphdiff.scene.codecs`; importing them from here still works in 0.2 with a :class:`DeprecationWarning`.
+``graphdiff.scene.codecs``; importing them from here still works in 0.2 with a :class:`DeprecationWarning`.
 
 >>> from graphdiff.data import scenes
 >>> rooms = scenes.generate_scenes(6, seed=0)

@@ -30,6 +30,7 @@ from graphdiff.data.validation import check_choice, check_int, check_seed
 
 __all__ = ["generate_scenes", "PLACEMENTS"]
 
+#: The ``placement`` options of :func:`generate_scenes`.
 PLACEMENTS = ("free", "anchored")
 
 # size priors l x h x w (metres)

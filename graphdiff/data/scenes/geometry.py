@@ -25,7 +25,17 @@ def as_boxes(boxes, name="boxes") -> np.ndarray:
 
 
 def box_corners(boxes) -> np.ndarray:
-    """The 8 corners ``(n, 8, 3)`` of ``param7`` boxes (local offsets rotated by the yaw, plus the bottom centre)."""
+    """The 8 corners of ``param7`` boxes (local offsets rotated by the yaw, plus the bottom centre).
+
+    Parameters
+    ----------
+    boxes : array-like of float, shape (n, 7)
+        ``param7`` boxes ``[l, h, w, x, y, z, theta]``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n, 8, 3)
+    """
     boxes = as_boxes(boxes)
     l, h, w = boxes[:, 0:1], boxes[:, 1:2], boxes[:, 2:3]
     sx = np.array([-0.5, 0.5, 0.5, -0.5, -0.5, 0.5, 0.5, -0.5])
@@ -40,6 +50,17 @@ def box_corners(boxes) -> np.ndarray:
 
 
 def aabb(boxes) -> tuple[np.ndarray, np.ndarray]:
-    """Axis-aligned bounds ``(lo (n, 3), hi (n, 3))`` of the rotated ``param7`` boxes."""
+    """Axis-aligned bounds of the rotated ``param7`` boxes.
+
+    Parameters
+    ----------
+    boxes : array-like of float, shape (n, 7)
+        ``param7`` boxes ``[l, h, w, x, y, z, theta]``.
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray of float64, shape (n, 3)
+        The smallest and largest corner coordinates of each box.
+    """
     corners = box_corners(boxes)
     return corners.min(axis=1), corners.max(axis=1)

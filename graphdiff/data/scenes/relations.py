@@ -50,6 +50,7 @@ __all__ = [
     "ContradictingRelationsWarning",
 ]
 
+#: The ``relations`` modes of :func:`restrict_relations`.
 RELATION_MODES = ("all", "intra_group")
 
 
@@ -203,6 +204,18 @@ def restrict_relations(scene, relations: str = "intra_group"):
     furniture group (``scene.extra["group"]``, written by :func:`generate_scenes`) and every triple with a ``floor``
     or ``_scene_`` end (standing on / above floor, ``in``); the relations that tie groups to each other are
     dropped, so the graph fixes the arrangement inside each group but not where the groups stand in the room.
+
+    Parameters
+    ----------
+    scene : Scene
+        The scene; ``"intra_group"`` needs its furniture groups in ``scene.extra["group"]``.
+    relations : {"intra_group", "all"}, default "intra_group"
+        Which triples to keep (one of :data:`RELATION_MODES`).
+
+    Returns
+    -------
+    Scene
+        A copy of ``scene`` with the kept triples.
     """
     if relations not in RELATION_MODES:
         raise ValueError(f"unknown `relations` {relations!r}; expected one of {RELATION_MODES}")
@@ -233,7 +246,17 @@ def _check_triples(triples, name="triples") -> np.ndarray:
 
 
 def self_relations(triples) -> np.ndarray:
-    """Row ids of the triples that relate a node to itself (``subject == object``)."""
+    """Row ids of the triples that relate a node to itself (``subject == object``).
+
+    Parameters
+    ----------
+    triples : numpy.ndarray of int, shape (T, 3)
+        ``[subject, predicate, object]`` rows.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (k,)
+    """
     t = _check_triples(triples)
     return np.flatnonzero(t[:, 0] == t[:, 2])
 
@@ -245,6 +268,16 @@ def contradicting_pairs(triples) -> np.ndarray:
     (:data:`ANTISYMMETRIC_PREDICATES`: left/right, front/behind, above, standing on, bigger/smaller,
     taller/shorter) on a pair in both directions: ``(a, left, b)`` with ``(b, left, a)`` or with ``(a, right, b)``.
     Duplicated triples do not contradict; self-relations are left to :func:`self_relations`.
+
+    Parameters
+    ----------
+    triples : numpy.ndarray of int, shape (T, 3)
+        ``[subject, predicate, object]`` rows.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (P, 2)
+        Row ids ``(i, j)``, ``i < j``, of the contradicting pairs.
     """
     t = _check_triples(triples)
     if len(t) < 2:

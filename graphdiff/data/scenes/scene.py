@@ -35,7 +35,7 @@ __all__ = ["Scene", "check_scene", "check_scenes"]
 class Scene:
     """One room: nodes (objects, then ``floor``, then optionally ``_scene_``), boxes, triples and attributes.
 
-    Attributes
+    Parameters
     ----------
     room_type : str
         One of :data:`~graphdiff.data.scenes.ROOM_TYPES`.
@@ -188,8 +188,25 @@ def check_scenes(scenes: Sequence[Scene], name: str = "scenes", stacklevel: int 
     """:func:`check_scene` on every scene of a non-empty sequence, with one
     :class:`~graphdiff.data.scenes.ContradictingRelationsWarning` for all the scenes that contradict themselves.
 
-    Returns the scenes as a list; raises :class:`ValueError` naming ``name[i]`` for the first bad scene, and for an
-    empty sequence or one that is not a sequence of scenes.
+    Parameters
+    ----------
+    scenes : sequence of Scene
+        The scene graphs (a list or tuple; not one bare :class:`Scene`).
+    name : str, default "scenes"
+        How the sequence is named in messages (the scene ``i`` is ``name[i]``).
+    stacklevel : int, default 2
+        Passed to :func:`warnings.warn` (2: the warning names the line that called this function).
+
+    Returns
+    -------
+    list of Scene
+        The scenes, as a list.
+
+    Raises
+    ------
+    ValueError
+        For the first bad scene (naming ``name[i]``), for an empty sequence and for one that is not a sequence of
+        scenes.
     """
     if isinstance(scenes, (Scene, str, bytes)) or not isinstance(scenes, Sequence):
         raise ValueError(f"`{name}` must be a sequence of Scene objects, got {type(scenes).__name__}")

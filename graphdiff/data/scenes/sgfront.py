@@ -250,6 +250,15 @@ def default_sgfront_root(root=None) -> Path | None:
     Looks for ``relationships_*_trainval.json`` in ``<root>/sg_front/raw``, ``<root>/sg_front`` and
     ``<root>/SG-FRONT``, the root resolved as :func:`graphdiff.data.data_root` does (argument >
     ``$GRAPHDIFF_DATA`` > user cache).
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        The data root (default: ``$GRAPHDIFF_DATA``, else the user cache).
+
+    Returns
+    -------
+    pathlib.Path or None
     """
     from graphdiff.data.loaders import data_root
 

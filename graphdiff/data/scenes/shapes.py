@@ -24,6 +24,7 @@ from graphdiff.data.validation import check_labels
 
 __all__ = ["SHAPE_RES", "shape_grids", "consistency_pairs"]
 
+#: Resolution of the occupancy grids of :func:`shape_grids` (``SHAPE_RES ** 3`` voxels per object).
 SHAPE_RES = 16
 
 
@@ -137,9 +138,20 @@ def _shape_grid(cls_id: int, variant: int) -> np.ndarray:
 
 
 def shape_grids(classes, variants) -> np.ndarray:
-    """Occupancy grids ``(n, 16, 16, 16)`` (bool, axes x = length, y = height, z = depth) of the given objects.
+    """Occupancy grids of the given objects.
 
-    ``floor``, ``_scene_`` and unknown variants (-1) give empty grids.
+    Parameters
+    ----------
+    classes : array-like of int, shape (n,)
+        Class ids into :data:`~graphdiff.data.scenes.CLASSES`.
+    variants : array-like of int, shape (n,)
+        Shape variant of each object in ``[-1, 7]``; ``floor``, ``_scene_`` and unknown variants (-1) give empty
+        grids.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n, 16, 16, 16)
+        Axes x = length, y = height, z = depth.
     """
     classes = np.asarray(classes, dtype=np.int64).ravel()
     variants = np.asarray(variants, dtype=np.int64).ravel()
@@ -154,7 +166,18 @@ def shape_grids(classes, variants) -> np.ndarray:
 
 
 def consistency_pairs(scene) -> np.ndarray:
-    """Object pairs ``(P, 2)`` (i < j) of the same class with the same shape variant (the analogue of equal jids)."""
+    """Object pairs of the same class with the same shape variant (the analogue of equal jids).
+
+    Parameters
+    ----------
+    scene : Scene
+        The scene.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (P, 2)
+        Node ids ``(i, j)``, ``i < j``.
+    """
     v, c = scene.shape_variant, scene.classes
     obj = np.flatnonzero(scene.object_mask & (v >= 0))
     if obj.size < 2:

@@ -37,6 +37,7 @@ __all__ = [
     "NUM_ROOM_TYPES",
 ]
 
+#: Object class names by id: ``_scene_`` (0), the 12 coarse SG-FRONT classes, ``floor`` (13).
 CLASSES = (
     "_scene_",
     "bed",
@@ -53,9 +54,12 @@ CLASSES = (
     "desk",
     "floor",
 )
+#: Class name -> id.
 CLASS_TO_ID = {c: i for i, c in enumerate(CLASSES)}
+#: Ids of the virtual ``_scene_`` node's class and of ``floor``.
 SCENE_ID, FLOOR_ID = CLASS_TO_ID["_scene_"], CLASS_TO_ID["floor"]
 
+#: Predicate names by id: ``in`` (0, object -> ``_scene_``) and SG-FRONT's 15 predicates (ids 1-15).
 PREDICATES = (
     "in",
     "left",
@@ -74,12 +78,16 @@ PREDICATES = (
     "same super category as",
     "same material as",
 )
+#: Predicate name -> id.
 PREDICATE_TO_ID = {p: i for i, p in enumerate(PREDICATES)}
-# inverse predicate id; -1 = no inverse (above, standing on, in), self for the symmetric ones
+#: The inverse of each predicate id (``left`` <-> ``right``, ...); -1: no inverse (``in``, ``above``, ``standing on``);
+#: the symmetric predicates are their own inverse.
 INVERSE_PREDICATE = np.array([-1, 2, 1, 4, 3, 5, -1, -1, 9, 8, 11, 10, 12, 13, 14, 15], dtype=np.int64)
 
+#: The room types, by id.
 ROOM_TYPES = ("bedroom", "livingroom", "diningroom")
 
+#: 3D-FRONT's fine object categories (and the coarse classes themselves) -> coarse class name.
 FINE_TO_COARSE = {
     "armchair": "chair",
     "bookshelf": "bookshelf",
@@ -135,11 +143,16 @@ _SUPER = {
     "tv_stand": 3,
     "lamp": 4,
 }
+#: Super category of each class id (a substitute of 3D-FUTURE's "super-category" field); -1 for ``_scene_`` and
+#: ``floor``.
 SUPER_CATEGORY = np.array([_SUPER.get(c, -1) for c in CLASSES], dtype=np.int64)
 
 
+#: ``len(CLASSES)``.
 NUM_CLASSES = len(CLASSES)
+#: ``len(PREDICATES)``.
 NUM_PREDICATES = len(PREDICATES)
+#: ``len(ROOM_TYPES)``.
 NUM_ROOM_TYPES = len(ROOM_TYPES)
 
 #: Predicates that cannot hold in both directions of one pair: ``a left b`` and ``b left a`` contradict each other
