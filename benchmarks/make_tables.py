@@ -122,27 +122,41 @@ HEADLINES = {
 
 
 def render_device_table(doc: dict, source: str, page: str | None = None) -> str:
-    """The comparison table of a device-check file (``benchmarks/device_check.py``): one line per comparison row
-    (those with a ``tolerance``) with its value, tolerance, verdict and the time of both sides; skipped checks are
-    listed below it with their reason. Used for the README block and at the top of the full page."""
+    """The tables of a device-check file (``benchmarks/device_check.py``).
+
+    With ``page`` (the README block): one line per checked method and dataset -- how many of its comparisons are
+    within tolerance (or why it was skipped) and the time of both sides. Without it (the top of the full page): one
+    line per comparison row (those with a ``tolerance``) with its value, tolerance and verdict, then the skipped
+    checks with their reason."""
     env = doc.get("environment", {})
     device = env.get("device", "?")
-    where = f" Every table: [{page}]({page})." if page else ""
+    where = f" Every comparison: [{page}]({page})." if page else ""
     lines = [f"{_provenance(doc, source)}; checked device `{device}` against CPU.{where}", ""]
+    compared = [r for r in doc["rows"] if "tolerance" in r]
+    skipped = [r for r in doc["rows"] if "skipped" in r]
+    if page:
+        lines.append("| method | dataset | comparisons within tolerance | time, checked device (s) | time, CPU (s) |")
+        lines.append("|---|---|---|---|---|")
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for r in compared:
+            groups.setdefault((r["method"], r["dataset"]), []).append(r)
+        for (method, dataset), rows in groups.items():
+            ok = sum(bool(r["passed"]) for r in rows)
+            verdict = f"{ok} of {len(rows)}" if ok == len(rows) else f"**{ok} of {len(rows)}**"
+            t_dev = max(r["time_s"] for r in rows)
+            t_cpu = max(r["cpu_time_s"] for r in rows)
+            lines.append(f"| {method} | {dataset} | {verdict} | {_fmt(t_dev, 'time_s')} | {_fmt(t_cpu, 'time_s')} |")
+        for r in skipped:
+            lines.append(f"| {r['method']} ({_setting_str(r['setting'])}) | {r['dataset']} | skipped | | |")
+        return "\n".join(lines) + "\n"
     lines.append(
-        f"| method | dataset | part | metric | value | tolerance | passed | time on {device} (s) | time on cpu (s) |"
+        "| method | dataset | part | metric | value | tolerance | passed | time, checked device (s) | time, CPU (s) |"
     )
     lines.append("|---|---|---|---|---|---|---|---|---|")
-    skipped = []
-    for r in doc["rows"]:
-        if "skipped" in r:
-            skipped.append(r)
-            continue
-        if "tolerance" not in r:
-            continue
+    for r in compared:
         part = r["setting"].get("part", "-")
         lines.append(
-            f"| {r['method']} | {r['dataset']} | {part} | `{r['metric']}` | {r['mean']:.3g} | {r['tolerance']:g} | "
+            f"| {r['method']} | {r['dataset']} | {part} | `{r['metric']}` | {r['mean']:.6g} | {r['tolerance']:g} | "
             f"{'yes' if r['passed'] else '**no**'} | {_fmt(r['time_s'], 'time_s')} | "
             f"{_fmt(r['cpu_time_s'], 'time_s')} |"
         )
@@ -269,7 +283,7 @@ def render_page(doc: dict, name: str) -> str:
         head += [f"What the numbers mean, and how they compare with the paper: [{title}](../{narrative}).", ""]
     source = f"benchmarks/results/{name}.json"
     if name in CUSTOM_HEADLINES:
-        head += ["## Comparisons", "", CUSTOM_HEADLINES[name](doc, source)]
+        head += ["## Comparisons", "", CUSTOM_HEADLINES[name](doc, source), ""]
     return "\n".join(head) + render(doc, source)
 
 

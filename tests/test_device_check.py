@@ -104,3 +104,24 @@ def test_an_unavailable_device_is_a_clear_error(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # nothing written
     assert device_check.main(["--device", "banana", "--out", str(tmp_path)]) == 2
     assert "not a valid torch device" in capsys.readouterr().err
+
+
+def test_the_tables_list_every_comparison_and_the_skipped_checks(quick_run):
+    make_tables = importlib.import_module("make_tables")
+    _, doc = quick_run
+    doc = json.loads(json.dumps(doc))
+    compared = [r for r in doc["rows"] if "tolerance" in r]
+    skipped = [r for r in doc["rows"] if "skipped" in r]
+    compared[0]["passed"] = False  # a failed comparison is shown as such
+    page = make_tables.render_device_table(doc, "device_check.quick.json")  # the full page: one line per row
+    lines = [line for line in page.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(lines) == len(compared)
+    assert lines[0].count("**no**") == 1 and all("| yes |" in line for line in lines[1:])
+    assert page.count("Skipped:") == len(skipped)
+    readme = make_tables.render_device_table(doc, "device_check.quick.json", "docs/results/device_check.md")
+    body = [line for line in readme.splitlines() if line.startswith("| ") and not line.startswith("| method")]
+    assert len(body) == len({(r["method"], r["dataset"]) for r in compared}) + len(skipped)
+    first = compared[0]
+    n_first = sum(1 for r in compared if (r["method"], r["dataset"]) == (first["method"], first["dataset"]))
+    assert f"| **{n_first - 1} of {n_first}** |" in body[0]
+    assert sum("| skipped |" in line for line in body) == len(skipped)
