@@ -112,7 +112,10 @@ QUICK_ERASE = {"hidden_channels": 32, "out_channels": 32, "heads": 4}
 
 #: comparison metric -> (tolerance, "max": value <= tol passes / "min": value >= tol passes), and why
 TOLERANCES = {
-    "abs_diff_test_accuracy": (0.03, "max"),  # dropout draws differ between devices: a few points at most
+    # dropout draws differ between devices (the initialisation does not: it is drawn on CPU); on CPU, five seeds of
+    # the full configuration (initialisation and dropout, the same noisy labels) span 0.035 (ERASE, std 0.013) and
+    # 0.015 (GCN) of test accuracy on Cora, so 0.05 is about four of ERASE's standard deviations
+    "abs_diff_test_accuracy": (0.05, "max"),
     "max_abs_diff_embedding": (1e-4, "max"),  # float32 forward pass, identical weights (embeddings are <= 1)
     "rel_diff_encoder_grad": (1e-3, "max"),  # float32 backward through the attention and the coding rate
     "embed_on_device": (1.0, "min"),  # the skipped CUDA test of tests/test_erase.py
