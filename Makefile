@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.graphdiff-installed
 
-.PHONY: demo test lint format install docs bench-tables clean
+.PHONY: demo test lint format install docs bench-tables device-check clean
 
 # constraints.txt pins the CPU build of torch for development and CI; the library itself accepts a range.
 $(STAMP): pyproject.toml constraints.txt
@@ -39,6 +39,14 @@ docs: $(STAMP)
 	@echo "open docs/_build/html/index.html"
 
 bench-tables: $(STAMP)
+	$(PY) benchmarks/make_tables.py
+
+# every method's accelerator path against CPU (benchmarks/device_check.py; under 8 minutes on one GPU), then the
+# tables; `make device-check DEVICE=cpu` compares CPU with CPU. Needs GRAPHDIFF_DATA (Cora, Coauthor CS); exits 1 when
+# a comparison fails, 2 when DEVICE is not available. The quick CPU mode runs inside `make test`.
+DEVICE ?= cuda
+device-check: $(STAMP)
+	$(PY) benchmarks/device_check.py --device $(DEVICE)
 	$(PY) benchmarks/make_tables.py
 
 clean:
