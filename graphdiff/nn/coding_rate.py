@@ -247,24 +247,55 @@ class _ClassGrams(torch.autograd.Function):
         return grad_z, None, None
 
 
-def _half_logdet(mat: Tensor) -> Tensor:
-    r""":math:`\frac12\log\det` of a symmetric positive definite matrix, through its Cholesky factor."""
+def _half_logdet_chol(mat: Tensor) -> tuple[Tensor, Tensor]:
+    r""":math:`\frac12\log\det` of a symmetric positive definite matrix and its Cholesky factor."""
     chol, info = torch.linalg.cholesky_ex(mat)
     if int(info) != 0:
         raise ValueError("`z` contains NaN or infinite values; the coding rate is undefined")
-    return torch.log(torch.diagonal(chol)).sum()
+    return torch.log(torch.diagonal(chol)).sum(), chol
+
+
+class _GramRates(torch.autograd.Function):
+    r"""``(R, R_c)`` (float64) from the class Gram matrices, with the gradient of a log-determinant written out:
+    :math:`\partial\,\tfrac12\log\det(I + sG)/\partial G = \tfrac s2 (I + sG)^{-1}`, from the Cholesky factors
+    of the forward pass (autograd through the factorisations costs several triangular solves per class instead)."""
+
+    @staticmethod
+    def forward(ctx, grams: Tensor, counts: list, scale: float, class_scales: list):
+        p = grams.size(1)
+        eye = torch.eye(p, dtype=grams.dtype, device=grams.device)
+        expand, chol_total = _half_logdet_chol(eye + scale * grams.sum(dim=0))
+        compress = grams.new_zeros(())
+        chols = []
+        m = sum(counts)
+        for c, (m_c, s_c) in enumerate(zip(counts, class_scales)):
+            if m_c:
+                half, chol = _half_logdet_chol(eye + s_c * grams[c])
+                compress = compress + (m_c / m) * half
+                chols.append(chol)
+            else:
+                chols.append(None)
+        ctx.chols, ctx.chol_total = chols, chol_total
+        ctx.counts, ctx.scale, ctx.class_scales = counts, scale, class_scales
+        return expand, compress
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_expand: Tensor, grad_compress: Tensor):
+        m = sum(ctx.counts)
+        shared = torch.cholesky_inverse(ctx.chol_total) * (0.5 * ctx.scale * grad_expand)
+        grads = shared.unsqueeze(0).repeat(len(ctx.counts), 1, 1)
+        for c, (chol, m_c, s_c) in enumerate(zip(ctx.chols, ctx.counts, ctx.class_scales)):
+            if m_c:
+                grads[c] += torch.cholesky_inverse(chol) * (0.5 * s_c * m_c / m * grad_compress)
+        return grads, None, None, None
 
 
 def _rates_from_grams(grams: Tensor, counts: list, p: int, eps: float, gam1: float) -> tuple[Tensor, Tensor]:
     """``(R, R_c)`` (float64) from the class Gram matrices and the class sizes (of the whole batch)."""
     m = sum(counts)
-    eye = torch.eye(p, dtype=grams.dtype, device=grams.device)
-    expand = _half_logdet(eye + (gam1 * p / (m * eps)) * grams.sum(dim=0))
-    compress = grams.new_zeros(())
-    for c, m_c in enumerate(counts):
-        if m_c:
-            compress = compress + (m_c / m) * _half_logdet(eye + (p / (m_c * eps)) * grams[c])
-    return expand, compress
+    class_scales = [p / (m_c * eps) if m_c else 0.0 for m_c in counts]
+    return _GramRates.apply(grams, counts, gam1 * p / (m * eps), class_scales)
 
 
 def _rates(z: Tensor, labels: Tensor, num_classes: int, eps: float, gam1: float, group=None, reduce: bool = False):
