@@ -31,6 +31,7 @@ DOCS_RESULTS = ROOT / "docs" / "results"
 # Page titles and the narrative page of each benchmark (relative to docs/).
 TITLES = {
     "erase_label_noise": ("ERASE under label noise", "erase.md"),
+    "erase_scale": ("ERASE at scale", "erase.md"),
     "local_clustering": ("Local graph clustering with noisy labels", "local_clustering.md"),
     "label_proportions": ("Learning from label proportions", "label_proportions.md"),
     "scene_generation": ("EchoScene scene generation", "scene_generation.md"),
@@ -40,6 +41,7 @@ TITLES = {
 # Metrics shown first on a full page, in this order; the others follow in the order of the JSON.
 METRIC_ORDER = {
     "erase_label_noise": ["test_accuracy", "gain_over_gcn", "test_accuracy_direct", "fit_cpu_s", "peak_mem_mb"],
+    "erase_scale": ["epoch_time_s", "epoch_ratio_to_gcn", "epoch_wall_s", "nodes_per_s", "peak_mem_mb"],
     "local_clustering": ["f1", "precision", "recall", "ms_per_seed", "touched_nodes"],
     "label_proportions": ["test_auc", "bp_converged", "bp_iterations", "bp_time_s", "knn_time_s"],
     "scene_generation": [
@@ -81,6 +83,12 @@ HEADLINES = {
             "GAT": {"method": "gat"},
             "GCE": {"method": "gce"},
         },
+    },
+    "erase_scale": {
+        "metrics": ["epoch_time_s", "epoch_ratio_to_gcn", "peak_mem_mb"],
+        "where": {"training": "full"},
+        "rows": ["num_nodes"],
+        "columns": {"ERASE": {"method": "erase"}, "GCN": {"method": "gcn"}},
     },
     "local_clustering": {
         "metrics": ["f1"],

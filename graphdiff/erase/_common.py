@@ -176,17 +176,41 @@ def accuracy(pred: Tensor, idx: Tensor, labels: Tensor) -> float:
     return float((pred[idx] == labels).float().mean())
 
 
-def linear_probe(z: Tensor, fit_idx: Tensor, fit_labels: Tensor, C: float = 1.0, max_iter: int = 1000) -> Tensor:
+def linear_probe(
+    z: Tensor,
+    fit_idx: Tensor,
+    fit_labels: Tensor,
+    C: float = 1.0,
+    max_iter: int = 1000,
+    row_norms: Tensor | None = None,
+) -> Tensor:
     """The paper's evaluation: multinomial logistic regression (lbfgs) on the L2-normalised embeddings of the nodes
-    ``fit_idx`` with labels ``fit_labels``; returns the predicted class of every node."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import normalize
+    ``fit_idx`` with labels ``fit_labels``; returns the predicted class of every node.
 
-    feats = normalize(z.detach().cpu().double().numpy())
+    Only the fitted rows are copied (to float64, for scikit-learn); the prediction of all ``N`` nodes is the
+    decision function computed on ``z`` itself in its own precision, ``(z @ coef.T) / |z| + intercept``, instead of a
+    normalised float64 copy of all embeddings. ``row_norms`` (the L2 norms of the rows of ``z``) may be passed when
+    the caller has them.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    z = z.detach()
+    if row_norms is None:
+        row_norms = torch.linalg.vector_norm(z, dim=1)
+    # scikit-learn's ``normalize`` leaves zero rows at zero: any positive divisor does the same
+    inv_norms = torch.where(row_norms > 0, row_norms, torch.ones_like(row_norms)).reciprocal()
     labels = fit_labels.cpu().numpy()
     classes = np.unique(labels)
     if classes.size < 2:  # one class only: logistic regression is undefined, the prediction is that class
         return torch.full((z.size(0),), int(classes[0]), dtype=torch.long, device=z.device)
+    feats = (z[fit_idx].double() * inv_norms[fit_idx].double().unsqueeze(1)).cpu().numpy()
     clf = LogisticRegression(C=C, max_iter=max_iter)
-    clf.fit(feats[fit_idx.cpu().numpy()], labels)
-    return torch.from_numpy(clf.predict(feats).astype(np.int64)).to(z.device)
+    clf.fit(feats, labels)
+    coef = torch.as_tensor(clf.coef_, dtype=z.dtype, device=z.device)
+    intercept = torch.as_tensor(clf.intercept_, dtype=z.dtype, device=z.device)
+    scores = torch.addcmul(intercept, z @ coef.T, inv_norms.unsqueeze(1))
+    if coef.size(0) == 1:  # two classes: one decision function, positive for classes_[1]
+        index = (scores[:, 0] > 0).long()
+    else:
+        index = scores.argmax(dim=1)
+    return torch.as_tensor(clf.classes_, dtype=torch.long, device=z.device)[index]

@@ -81,6 +81,68 @@ def sparse_dropout(x: Tensor, p: float, training: bool) -> Tensor:
     return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True, check_invariants=False)
 
 
+_NORM_EPS = 1e-12  # F.normalize's floor on the norm
+
+
+class _LeakyReLUL1Normalize(torch.autograd.Function):
+    """``F.normalize(F.leaky_relu(p, slope), p=1, dim=1)`` in place on ``p`` (an intermediate the caller owns).
+
+    Saves only the output and the row norms: with ``h = u / d``, ``u = leaky_relu(p)``, ``d = max(|u|_1, 1e-12)``,
+    :math:`\\partial L/\\partial p = (g - \\operatorname{sign}(h)\\, \\langle g, h\\rangle) / d \\cdot
+    \\operatorname{leaky\\_relu}'(p)` (the inner-product term is absent for rows whose norm is floored), and
+    ``sign(h) = sign(p)``. Autograd through the two functions keeps three ``N x C`` tensors instead.
+    """
+
+    @staticmethod
+    def forward(ctx, p: Tensor, slope: float):
+        F.leaky_relu(p, negative_slope=slope, inplace=True)
+        norm = torch.linalg.vector_norm(p, ord=1, dim=1, keepdim=True)
+        denom = norm.clamp_min(_NORM_EPS)
+        p.div_(denom)
+        ctx.mark_dirty(p)
+        ctx.save_for_backward(p, denom, norm >= _NORM_EPS)
+        ctx.slope = slope
+        return p
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor):
+        h, denom, unclamped = ctx.saved_tensors
+        inner = torch.linalg.vecdot(grad, h, dim=1).unsqueeze(1) * unclamped
+        out = torch.sign(h)
+        out.mul_(inner).neg_().add_(grad).div_(denom)
+        # times leaky_relu'(p), with sign(p) = sign(h), in one pass
+        return torch.ops.aten.leaky_relu_backward(out, h, ctx.slope, False), None
+
+
+class _L1NormalizeReLU(torch.autograd.Function):
+    """``F.relu(F.normalize(p, p=1, dim=1))`` in place on ``p`` (an intermediate the caller owns).
+
+    Saves only the output ``z`` and the row norms: with ``d = max(|p|_1, 1e-12)``,
+    :math:`\\partial L/\\partial p = (g \\odot [z > 0] - \\operatorname{sign}(p)\\,\\langle g, z\\rangle) / d`, and
+    ``sign(p) = +1`` where ``z > 0`` and ``-1`` elsewhere (``p < 0``; an entry of ``p`` exactly zero, where autograd
+    takes the sign 0, has measure zero). Autograd through the two functions keeps three ``N x C`` tensors instead.
+    """
+
+    @staticmethod
+    def forward(ctx, p: Tensor):
+        norm = torch.linalg.vector_norm(p, ord=1, dim=1, keepdim=True)
+        denom = norm.clamp_min(_NORM_EPS)
+        p.div_(denom).clamp_min_(0.0)
+        ctx.mark_dirty(p)
+        ctx.save_for_backward(p, denom, norm >= _NORM_EPS)
+        return p
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor):
+        z, denom, unclamped = ctx.saved_tensors
+        inner = torch.linalg.vecdot(grad, z, dim=1).unsqueeze(1) * unclamped
+        # z > 0: g - <g, z>;  z = 0 (p < 0): +<g, z>;  i.e. (g - 2 <g, z>) [z > 0] + <g, z>
+        out = torch.ops.aten.threshold_backward(grad - 2.0 * inner, z, 0.0)  # zero where z = 0
+        return out.add_(inner).div_(denom)
+
+
 class ERASEEncoder(torch.nn.Module):
     """Two graph-convolution layers with row L1 normalisation after each and a ReLU output.
 
@@ -190,10 +252,11 @@ class ERASEEncoder(torch.nn.Module):
             h = gat_conv_csr(self.conv1, x, graph)
         else:
             h = self.conv1(x, edge_index)
-        h = F.normalize(F.leaky_relu(h, negative_slope=self.negative_slope), p=1.0, dim=1)
+        # the activations and L1 normalisations in place on the layers' fresh outputs, with hand-written
+        # gradients that keep one tensor per layer (the output) instead of three
+        h = _LeakyReLUL1Normalize.apply(h, self.negative_slope)
         z = gat_conv_csr(self.conv2, h, graph) if self.conv == "gat" else self.conv2(h, edge_index)
-        z = F.normalize(z, p=1.0, dim=1)
-        return F.relu(z)
+        return _L1NormalizeReLU.apply(z)
 
     def __repr__(self) -> str:
         return (

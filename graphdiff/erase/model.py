@@ -37,7 +37,7 @@ from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
 from graphdiff.erase.training import EpochOutcome, train_with_selection
-from graphdiff.nn.coding_rate import mcr2_loss
+from graphdiff.nn.coding_rate import _rates
 from graphdiff.nn.sparse_attention import CSRGraph
 
 __all__ = ["ERASE"]
@@ -327,20 +327,23 @@ class ERASE(Estimator):
                 encoder.train()
                 z = encoder(inp.x, inp.edge_index, graph)
                 pseudo = labeler(z)  # no gradient: labels only select rows of Z
-                loss, rate, comp = mcr2_loss(
-                    z, pseudo, inp.num_classes, eps=hp["eps"], gam1=hp["gam1"], gam2=hp["gam2"], return_parts=True
-                )
+                # the rates of the encoder's own (finite-checked by the factorisation) output: the unchecked entry
+                rate, comp = _rates(z, pseudo, inp.num_classes, hp["eps"], hp["gam1"])
+                loss = -hp["gam2"] * rate + hp["gam1"] * comp
                 optimizer.zero_grad()
                 loss.backward()
+                del z  # the training graph's N x p output, before the evaluation pass allocates its own
                 optimizer.step()
 
                 encoder.eval()
                 with torch.no_grad():
                     z_eval = encoder(inp.x, inp.edge_index, graph)
-                    direct = labeler(z_eval)
+                    norms = torch.linalg.vector_norm(z_eval, dim=1)  # shared by the direct labels and the probe
+                    direct = labeler(z_eval, norms)
                 probe = None
                 if probe_epochs and (epoch % hp["probe_every"] == 0 or last):
-                    probe = linear_probe(z_eval, train_idx, pseudo[train_idx])
+                    probe = linear_probe(z_eval, train_idx, pseudo[train_idx], row_norms=norms)
+                del z_eval
                 record = {
                     "epoch": epoch,
                     "loss": loss.item(),

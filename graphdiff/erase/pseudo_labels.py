@@ -163,10 +163,21 @@ def semantic_scores(z: Tensor, y_struct: Tensor, train_mask: Tensor, beta: float
     z = check_features(z, name="z", num_nodes=y_struct.size(0))
     train_mask = check_mask(train_mask, y_struct.size(0), name="train_mask").to(z.device)
     beta = check_rate(beta, name="beta", upper_inclusive=True)
+    return _semantic_scores(z, y_struct, train_mask.nonzero().flatten(), beta)
+
+
+def _semantic_scores(z: Tensor, y_struct: Tensor, train_idx: Tensor, beta: float, row_norms=None) -> Tensor:
+    """:func:`semantic_scores` of checked inputs. The cosines are ``(z @ mu_hat.T) / |z|``: no normalised copy of
+    ``z`` (``N x p``) is formed, and the row norms can be passed when the caller has them already."""
     num_classes = y_struct.size(1)
-    train_idx = train_mask.nonzero().flatten()
-    mu = class_prototypes(z[train_idx], y_struct[train_idx].argmax(dim=1), num_classes)
-    cos = (F.normalize(z, dim=1) @ F.normalize(mu, dim=1).T).abs()
+    z_train = z[train_idx]
+    labels = y_struct[train_idx].argmax(dim=1)
+    counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z.dtype)
+    sums = torch.zeros(num_classes, z.size(1), dtype=z.dtype, device=z.device).index_add_(0, labels, z_train)
+    mu = F.normalize(sums / counts.unsqueeze(1), dim=1)
+    if row_norms is None:
+        row_norms = torch.linalg.vector_norm(z, dim=1)
+    cos = (z @ mu.T).div_(row_norms.clamp_min(1e-12).unsqueeze(1)).abs_()
     return torch.softmax(beta * y_struct + (1.0 - beta) * cos, dim=1)
 
 
@@ -229,6 +240,7 @@ class PseudoLabeler:
             edge_index, y_noisy, self.train_mask, self.num_classes, self.alpha, self.steps, num_nodes=self.num_nodes
         )
         self.adj = normalized_adjacency(edge_index, self.num_nodes, norm="col")
+        self._train_idx = self.train_mask.nonzero().flatten()
 
     @property
     def denoised_train_labels(self) -> Tensor:
@@ -236,22 +248,30 @@ class PseudoLabeler:
         return self.y_struct[self.train_mask].argmax(dim=1)
 
     @torch.no_grad()
-    def scores(self, z: Tensor) -> Tensor:
+    def scores(self, z: Tensor, row_norms: Tensor | None = None) -> Tensor:
         """Propagated semantic scores of the nodes.
 
         Parameters
         ----------
         z : Tensor of shape (N, p)
-            Node embeddings (detached before use).
+            Node embeddings (no gradient is taken).
+        row_norms : Tensor of shape (N,), optional
+            The L2 norms of the rows of ``z``, when the caller has them (computed otherwise).
 
         Returns
         -------
         Tensor of shape (N, K)
             The semantic scores propagated over the graph; their row-wise argmax are the pseudo-labels.
         """
-        s = semantic_scores(z.detach().to(self.y_struct.dtype), self.y_struct, self.train_mask, self.beta)
+        if not isinstance(z, Tensor) or z.dim() != 2 or z.size(0) != self.num_nodes:
+            shape = tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__
+            raise ValueError(f"`z` must have shape (num_nodes={self.num_nodes}, p), got {shape}")
+        z = z.detach().to(self.y_struct.dtype)
+        s = _semantic_scores(z, self.y_struct, self._train_idx, self.beta, row_norms)
+        if not bool(torch.isfinite(s).all()):  # NaN / inf in ``z`` reach every score of its row: checked on N x K
+            raise ValueError("`z` contains NaN or infinite values")
         return lazy_propagation(self.adj, s, self.alpha, self.steps)
 
-    def __call__(self, z: Tensor) -> Tensor:
-        """Hard pseudo-labels (``N``, int64) for embeddings ``z`` of shape ``(N, p)``."""
-        return self.scores(z).argmax(dim=1)
+    def __call__(self, z: Tensor, row_norms: Tensor | None = None) -> Tensor:
+        """Hard pseudo-labels (``N``, int64) for embeddings ``z`` of shape ``(N, p)`` (see :meth:`scores`)."""
+        return self.scores(z, row_norms).argmax(dim=1)

@@ -29,6 +29,10 @@ Implementation notes
   formed in float32 and factorised in float64, and the result is cast back, so small classes and tiny embeddings
   stay accurate.
 * Labels only select rows: no gradient reaches them.
+* Both rates depend on the rows only through the ``p x p`` class Gram matrices and the class sizes, which are sums
+  over rows. :func:`coding_rates` forms them once (their sum is the total Gram matrix) and differentiates by one
+  product per class; :func:`distributed_coding_rates` sums them over the processes of a ``torch.distributed`` group
+  first, so that every process computes the rates of the union of all processes' batches exactly.
 """
 
 from __future__ import annotations
@@ -38,7 +42,16 @@ from torch import Tensor
 
 from graphdiff.data.validation import check_features, check_float, check_int, check_labels
 
-__all__ = ["logdet_identity_plus", "coding_rate", "compress_rate", "coding_rates", "mcr2_loss", "MCR2Loss"]
+__all__ = [
+    "logdet_identity_plus",
+    "coding_rate",
+    "compress_rate",
+    "coding_rates",
+    "mcr2_loss",
+    "MCR2Loss",
+    "distributed_coding_rates",
+    "distributed_mcr2_loss",
+]
 
 
 def _check_z(z, name: str = "z") -> Tensor:
@@ -194,66 +207,117 @@ def compress_rate(z: Tensor, labels: Tensor, num_classes: int | None = None, eps
     return total
 
 
-class _RatePair(torch.autograd.Function):
-    r"""``(R(Z), R_c(Z | Pi))`` from one pass over the class blocks, with a hand-written gradient.
+class _ClassGrams(torch.autograd.Function):
+    r"""The class Gram matrices :math:`G_c = Z_c^\top Z_c` (``K x p x p``, float64) of the rows grouped by class,
+    with a hand-written gradient: one product per class, :math:`\partial L / \partial Z_c = Z_c (\bar G_c +
+    \bar G_c^\top)`, written straight into the rows of the gradient (no per-class pieces to concatenate).
 
-    The total Gram matrix is the sum of the class Gram matrices, :math:`Z^\top Z = \sum_c Z_c^\top Z_c`, and the
-    gradient of both terms with respect to the rows of class :math:`c` is one product,
-
-    .. math::
-
-        \frac{\partial}{\partial Z_c}\big(g_R R + g_{R_c} R_c\big)
-        = Z_c \Big(g_R\, s\, M^{-1} + g_{R_c} \frac{m_c}{m} s_c\, M_c^{-1}\Big),
-
-    with :math:`M = I + s Z^\top Z`, :math:`M_c = I + s_c Z_c^\top Z_c`: half the matrix products of autograd
-    through the two terms separately (which forms every Gram matrix twice and multiplies ``Z`` by two inverses).
+    The products are formed in the precision of ``z`` and the Gram matrices returned in float64, where the
+    log-determinants are factorised.
     """
 
     @staticmethod
-    def forward(ctx, z: Tensor, order: Tensor, counts: list, scale: float, class_scales: list):
-        m, p = z.shape
-        z_sorted = z.detach()[order]  # rows grouped by class
-        blocks = torch.split(z_sorted, counts)
-        eye = torch.eye(p, dtype=torch.float64, device=z.device)
-        gram_total = torch.zeros(p, p, dtype=torch.float64, device=z.device)
-        chols, compress = [], torch.zeros((), dtype=torch.float64, device=z.device)
-        for block, m_c, s_c in zip(blocks, counts, class_scales):
-            if m_c == 0:
-                chols.append(None)
-                continue
-            gram = (block.T @ block).double()  # the product in the input precision, the factorisation in float64
-            gram_total += gram
-            chol, info = torch.linalg.cholesky_ex(eye + s_c * gram)
-            if int(info) != 0:
-                raise ValueError("`z` contains NaN or infinite values; the coding rate is undefined")
-            chols.append(chol)
-            compress = compress + (m_c / (2.0 * m)) * 2.0 * torch.log(torch.diagonal(chol)).sum()
-        chol_total, info = torch.linalg.cholesky_ex(eye + scale * gram_total)
-        if int(info) != 0:
-            raise ValueError("`z` contains NaN or infinite values; the coding rate is undefined")
-        expand = torch.log(torch.diagonal(chol_total)).sum()  # 1/2 logdet
+    def forward(ctx, z: Tensor, order: Tensor, counts: list):
+        p = z.size(1)
+        z_sorted = z.detach()[order]  # rows grouped by class: contiguous blocks for the products
+        grams = torch.zeros(len(counts), p, p, dtype=torch.float64, device=z.device)
+        start = 0
+        for c, m_c in enumerate(counts):
+            if m_c:
+                block = z_sorted[start : start + m_c]
+                grams[c] = block.T @ block
+            start += m_c
         ctx.save_for_backward(z_sorted, order)
+        ctx.counts = counts
+        return grams
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_grams: Tensor):
+        z_sorted, order = ctx.saved_tensors
+        weights = (grad_grams + grad_grams.transpose(1, 2)).to(z_sorted.dtype)
+        grad_sorted = torch.empty_like(z_sorted)
+        start = 0
+        for c, m_c in enumerate(ctx.counts):
+            if m_c:
+                torch.mm(z_sorted[start : start + m_c], weights[c], out=grad_sorted[start : start + m_c])
+            start += m_c
+        grad_z = torch.empty_like(z_sorted)
+        grad_z[order] = grad_sorted
+        return grad_z, None, None
+
+
+def _half_logdet_chol(mat: Tensor) -> tuple[Tensor, Tensor]:
+    r""":math:`\frac12\log\det` of a symmetric positive definite matrix and its Cholesky factor."""
+    chol, info = torch.linalg.cholesky_ex(mat)
+    if int(info) != 0:
+        raise ValueError("`z` contains NaN or infinite values; the coding rate is undefined")
+    return torch.log(torch.diagonal(chol)).sum(), chol
+
+
+class _GramRates(torch.autograd.Function):
+    r"""``(R, R_c)`` (float64) from the class Gram matrices, with the gradient of a log-determinant written out:
+    :math:`\partial\,\tfrac12\log\det(I + sG)/\partial G = \tfrac s2 (I + sG)^{-1}`, from the Cholesky factors
+    of the forward pass (autograd through the factorisations costs several triangular solves per class instead)."""
+
+    @staticmethod
+    def forward(ctx, grams: Tensor, counts: list, scale: float, class_scales: list):
+        p = grams.size(1)
+        eye = torch.eye(p, dtype=grams.dtype, device=grams.device)
+        expand, chol_total = _half_logdet_chol(eye + scale * grams.sum(dim=0))
+        compress = grams.new_zeros(())
+        chols = []
+        m = sum(counts)
+        for c, (m_c, s_c) in enumerate(zip(counts, class_scales)):
+            if m_c:
+                half, chol = _half_logdet_chol(eye + s_c * grams[c])
+                compress = compress + (m_c / m) * half
+                chols.append(chol)
+            else:
+                chols.append(None)
         ctx.chols, ctx.chol_total = chols, chol_total
         ctx.counts, ctx.scale, ctx.class_scales = counts, scale, class_scales
-        return expand.to(z.dtype), compress.to(z.dtype)
+        return expand, compress
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_expand: Tensor, grad_compress: Tensor):
-        z_sorted, order = ctx.saved_tensors
-        m = z_sorted.size(0)
-        g_r, g_rc = float(grad_expand), float(grad_compress)
-        inv_total = torch.cholesky_inverse(ctx.chol_total) * (g_r * ctx.scale)
-        grads = []
-        blocks = torch.split(z_sorted, ctx.counts)
-        for block, chol, m_c, s_c in zip(blocks, ctx.chols, ctx.counts, ctx.class_scales):
-            if m_c == 0:
-                continue
-            weight = inv_total + torch.cholesky_inverse(chol) * (g_rc * s_c * m_c / m)
-            grads.append(block @ weight.to(z_sorted.dtype))
-        grad_z = torch.empty_like(z_sorted)
-        grad_z[order] = torch.cat(grads)
-        return grad_z, None, None, None, None
+        m = sum(ctx.counts)
+        shared = torch.cholesky_inverse(ctx.chol_total) * (0.5 * ctx.scale * grad_expand)
+        grads = shared.unsqueeze(0).repeat(len(ctx.counts), 1, 1)
+        for c, (chol, m_c, s_c) in enumerate(zip(ctx.chols, ctx.counts, ctx.class_scales)):
+            if m_c:
+                grads[c] += torch.cholesky_inverse(chol) * (0.5 * s_c * m_c / m * grad_compress)
+        return grads, None, None, None
+
+
+def _rates_from_grams(grams: Tensor, counts: list, p: int, eps: float, gam1: float) -> tuple[Tensor, Tensor]:
+    """``(R, R_c)`` (float64) from the class Gram matrices and the class sizes (of the whole batch)."""
+    m = sum(counts)
+    class_scales = [p / (m_c * eps) if m_c else 0.0 for m_c in counts]
+    return _GramRates.apply(grams, counts, gam1 * p / (m * eps), class_scales)
+
+
+def _rates(z: Tensor, labels: Tensor, num_classes: int, eps: float, gam1: float, group=None, reduce: bool = False):
+    """``(R, R_c)`` of checked inputs: the class Grams of ``z``, all-reduced over ``group`` when ``reduce``."""
+    p = z.size(1)
+    counts = torch.bincount(labels, minlength=num_classes)
+    order = torch.argsort(labels, stable=True)
+    grams = _ClassGrams.apply(z, order, counts.tolist())
+    if reduce:
+        import torch.distributed as dist
+        from torch.distributed.nn.functional import all_reduce
+
+        # the class sizes carry no gradient; the Grams go through the autograd-aware all-reduce
+        counts = counts.to(torch.float64)
+        dist.all_reduce(counts, group=group if group is not None else dist.group.WORLD)
+        grams = all_reduce(grams, group=group if group is not None else dist.group.WORLD)
+        counts = counts.round().long()
+    counts = counts.tolist()
+    if sum(counts) == 0 or p == 0:
+        return z.sum() * 0.0, z.sum() * 0.0
+    expand, compress = _rates_from_grams(grams, counts, p, eps, gam1)
+    return expand.to(z.dtype), compress.to(z.dtype)
 
 
 def coding_rates(
@@ -298,10 +362,7 @@ def coding_rates(
     m, p = z.shape
     if m == 0 or p == 0:
         return z.sum() * 0.0, z.sum() * 0.0
-    counts = torch.bincount(labels, minlength=num_classes).tolist()
-    order = torch.argsort(labels, stable=True)
-    class_scales = [p / (m_c * eps) if m_c else 0.0 for m_c in counts]
-    return _RatePair.apply(z, order, counts, gam1 * p / (m * eps), class_scales)
+    return _rates(z, labels, num_classes, eps, gam1)
 
 
 def mcr2_loss(
@@ -349,6 +410,124 @@ def mcr2_loss(
     gam2 = check_float(gam2, "gam2", minimum=0.0)
     gam1 = check_float(gam1, "gam1", minimum=0.0)
     expand, compress = coding_rates(z, labels, num_classes=num_classes, eps=eps, gam1=gam1)
+    loss = -gam2 * expand + gam1 * compress
+    if return_parts:
+        return loss, expand, compress
+    return loss
+
+
+def _check_group(group):
+    import torch.distributed as dist
+
+    if not dist.is_available() or not dist.is_initialized():
+        raise RuntimeError(
+            "the distributed coding rates need an initialised process group: call "
+            "torch.distributed.init_process_group (torchrun sets up its environment) first"
+        )
+    return group if group is not None else dist.group.WORLD
+
+
+def distributed_coding_rates(
+    z: Tensor, labels: Tensor, num_classes: int, eps: float = 0.05, gam1: float = 1.0, group=None
+) -> tuple[Tensor, Tensor]:
+    r"""``(R(Z), R_c(Z | Pi))`` of the **union** of the batches of all processes of ``group``, on every process.
+
+    Both rates depend on the rows only through the class Gram matrices :math:`G_c = Z_c^\top Z_c` and the class
+    sizes, which are sums over rows: each process forms those of its own rows, they are summed over the processes
+    (``torch.distributed.nn.functional.all_reduce``, which differentiates), and every process factorises the same
+    ``p x p`` matrices. The values are those of :func:`coding_rates` on the concatenated batches (up to the rounding
+    of the sums), not an average of per-process rates.
+
+    Parameters
+    ----------
+    z : Tensor of shape (m_local, p)
+        This process's embeddings (``p`` equal on all processes; ``m_local`` may differ, and may be 0).
+    labels : Tensor of shape (m_local,)
+        Hard integer class ids of these rows.
+    num_classes : int
+        ``K``, the same on all processes (a process may see only some classes).
+    eps : float, default 0.05
+        Squared distortion, ``> 0``.
+    gam1 : float, default 1.0
+        Scale of the Gram term of :math:`R`, ``>= 0``.
+    group : torch.distributed.ProcessGroup, optional
+        The processes whose batches form the union (default: the whole world).
+
+    Returns
+    -------
+    tuple of Tensor
+        The scalars ``(R, R_c)``, equal on all processes.
+
+    Notes
+    -----
+    The backward pass all-reduces the gradients of the Gram matrices too, so the gradient a process receives for
+    its rows is that of the **sum** of the (equal) losses of all ``W`` processes, ``W`` times the gradient of the
+    union loss. ``DistributedDataParallel`` averages parameter gradients over the processes, which turns this into
+    exactly the gradient of the union loss: use the loss as is, with DDP's default averaging.
+    Every process must call this function the same number of times (it is a collective).
+
+    Examples
+    --------
+    >>> import torch
+    >>> distributed_coding_rates(torch.rand(4, 3), torch.tensor([0, 1, 0, 1]), 2)  # doctest: +SKIP
+    (tensor(...), tensor(...))
+    """
+    group = _check_group(group)
+    z = _check_z(z)
+    eps = _check_eps(eps)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    labels, num_classes = _check_class_labels(labels, z.size(0), num_classes, z.device)
+    return _rates(z, labels, num_classes, eps, gam1, group=group, reduce=True)
+
+
+def distributed_mcr2_loss(
+    z: Tensor,
+    labels: Tensor,
+    num_classes: int,
+    eps: float = 0.05,
+    gam1: float = 1.0,
+    gam2: float = 2.0,
+    group=None,
+    return_parts: bool = False,
+):
+    r"""The MCR\ :sup:`2` loss :math:`-\gamma_2 R(Z) + \gamma_1 R_c(Z\mid\Pi)` of the union of the batches of all
+    processes of ``group`` (:func:`distributed_coding_rates`), on every process.
+
+    Parameters
+    ----------
+    z : Tensor of shape (m_local, p)
+        This process's embeddings.
+    labels : Tensor of shape (m_local,)
+        Hard integer class ids of these rows.
+    num_classes : int
+        ``K``, the same on all processes.
+    eps : float, default 0.05
+        Squared distortion, ``> 0``.
+    gam1 : float, default 1.0
+        Weight of :math:`R_c` and Gram scale of :math:`R`, ``>= 0``.
+    gam2 : float, default 2.0
+        Weight of :math:`R`, ``>= 0``.
+    group : torch.distributed.ProcessGroup, optional
+        The processes (default: the whole world).
+    return_parts : bool, default False
+        Also return :math:`R` and :math:`R_c`.
+
+    Returns
+    -------
+    Tensor or tuple of Tensor
+        The scalar loss, or ``(loss, R, R_c)``; equal on all processes. See :func:`distributed_coding_rates` for
+        the gradient convention (exact under ``DistributedDataParallel``'s averaging).
+
+    Examples
+    --------
+    >>> import torch
+    >>> distributed_mcr2_loss(torch.rand(4, 3), torch.tensor([0, 1, 0, 1]), 2)  # doctest: +SKIP
+    tensor(...)
+    """
+    gam2 = check_float(gam2, "gam2", minimum=0.0)
+    gam1 = check_float(gam1, "gam1", minimum=0.0)
+    expand, compress = distributed_coding_rates(z, labels, num_classes, eps=eps, gam1=gam1, group=group)
     loss = -gam2 * expand + gam1 * compress
     if return_parts:
         return loss, expand, compress

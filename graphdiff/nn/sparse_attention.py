@@ -306,13 +306,27 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
         feats = x.unsqueeze(1)
     else:
         feats = conv.lin(x).view(num_nodes, heads, channels)
-        score_src = (feats * conv.att_src).sum(dim=-1)  # (N, H)
-        score_dst = (feats * conv.att_dst).sum(dim=-1)
+        weight = getattr(conv.lin, "weight", None)
+        if isinstance(weight, torch.nn.parameter.UninitializedParameter) or weight is None:
+            score_src = (feats * conv.att_src).sum(dim=-1)  # (N, H)
+            score_dst = (feats * conv.att_dst).sum(dim=-1)
+        else:
+            # the logits from the inputs: a_k^T W_k x = (W_k^T a_k)^T x, an N x F by F x H product instead of two
+            # N x H x C temporaries (and their gradients)
+            w_heads = weight.view(heads, channels, -1)
+            proj = torch.cat(
+                [torch.einsum("hc,hcf->hf", att.view(heads, channels), w_heads) for att in (conv.att_src, conv.att_dst)]
+            )  # (2H, F)
+            scores = torch.sparse.mm(x, proj.T) if x.is_sparse else x @ proj.T
+            score_src, score_dst = scores[:, :heads], scores[:, heads:]
     logits = F.leaky_relu(score_src[graph.src] + score_dst[graph.dst], conv.negative_slope)
     alpha = softmax(logits, graph.dst, num_nodes=num_nodes)
     alpha = F.dropout(alpha, p=conv.dropout, training=conv.training)
     out = attention_aggregate(alpha, feats, graph)
+    bias = conv.bias
     if aggregate_first:
+        if bias is not None and res is None:  # the map and the bias in one product: one N x C output, not two
+            return torch.addmm(bias, out.squeeze(1), conv.lin.weight.T)
         out = out.squeeze(1) @ conv.lin.weight.T
     elif conv.concat:
         out = out.reshape(num_nodes, heads * channels)
