@@ -179,22 +179,93 @@ def _supervised_run(dataset: str, seed: int, args) -> list[dict]:
 
 
 # ---- scale run (module-level functions: they run in fresh processes) ------------------------------------------
-def scale_knn(n: int, k: int, graph_path: str, seed: int = 0) -> dict:
+def _legacy_ivf(x: torch.Tensor, k: int, cell_size: int = 1024, n_probe: int = 8, seed: int = 0) -> torch.Tensor:
+    """The home-made IVF search graphdiff used before faiss (issue 14), kept here only to time it beside faiss:
+    k-means cells of about ``cell_size`` rows, each cell searching the ``n_probe`` cells nearest its centroid."""
+    n = x.size(0)
+    c = max(1, n // cell_size)
+    n_probe = min(n_probe, c)
+    gen = torch.Generator().manual_seed(seed)
+
+    def nearest(xb, cent):
+        csq = (cent * cent).sum(1)
+        return torch.cat([(csq[None] - 2.0 * xb[s : s + 65536] @ cent.T).argmin(1) for s in range(0, len(xb), 65536)])
+
+    xs = x[torch.randperm(n, generator=gen)[: min(n, max(100_000, 20 * c))]]
+    cent = xs[torch.randperm(xs.size(0), generator=gen)[:c]].clone()
+    for _ in range(8):
+        a = nearest(xs, cent)
+        sums = torch.zeros_like(cent).index_add_(0, a, xs)
+        cnt = torch.bincount(a, minlength=c).to(x.dtype)
+        cent[cnt > 0] = sums[cnt > 0] / cnt[cnt > 0, None]
+    assign = nearest(x, cent)
+    order = torch.argsort(assign)
+    ptr = torch.zeros(c + 1, dtype=torch.long)
+    ptr[1:] = torch.cumsum(torch.bincount(assign, minlength=c), 0)
+    csq = (cent * cent).sum(1)
+    near = torch.topk(csq[None, :] - 2.0 * cent @ cent.T, n_probe, dim=1, largest=False).indices
+    sq = (x * x).sum(1)
+    out = torch.empty(n, k, dtype=torch.long)
+    for cell in range(c):
+        q = order[ptr[cell] : ptr[cell + 1]]
+        if q.numel() == 0:
+            continue
+        pool = torch.cat([order[ptr[j] : ptr[j + 1]] for j in near[cell].tolist()])
+        d = sq[q, None] - 2.0 * x[q] @ x[pool].T + sq[None, pool]
+        d[pool[None, :] == q[:, None]] = float("inf")
+        kk = min(k, pool.numel() - 1)
+        res = pool[torch.topk(d, kk, dim=1, largest=False).indices]
+        if kk < k:
+            res = torch.cat([res, res[:, -1:].expand(-1, k - kk)], 1)
+        out[q] = res
+    return out
+
+
+def _sampled_recall(X: torch.Tensor, nbr: torch.Tensor, k: int, queries: int, seed: int) -> float:
+    """Recall@k of neighbour lists ``nbr`` against exact faiss search on ``queries`` sampled rows."""
+    from graphdiff.nn.knn_graph import _faiss_exact, _recall
+
+    x = np.ascontiguousarray(X.numpy(), dtype=np.float32)
+    sample = np.sort(np.random.default_rng(seed + 1).choice(len(x), size=min(len(x), queries), replace=False))
+    return _recall(nbr[torch.from_numpy(sample)].numpy(), _faiss_exact(x, sample, k))
+
+
+def scale_knn(n: int, k: int, graph_path: str, seed: int = 0, method: str = "auto", queries: int = 10_000) -> dict:
     torch.set_num_threads(1)
+    import faiss
+
+    faiss.omp_set_num_threads(1)
     from graphdiff.data.synthetic import logistic_data
-    from graphdiff.nn.knn_graph import knn_graph
+    from graphdiff.nn.knn_graph import edge_weights, knn_search, undirected_edges
 
     X, y = logistic_data(n, 16, 0.3, seed=seed)
     t0 = time.perf_counter()
-    ei, w = knn_graph(X, k, metric="euclidean", method="ivf", seed=seed)
+    nbr, info = knn_search(X, k, metric="euclidean", method=method, seed=seed)
+    ei = undirected_edges(nbr)
+    w = edge_weights(X, ei)
     dt = time.perf_counter() - t0
+    recall = _sampled_recall(X, nbr, k, queries, seed)
     torch.save({"edge_index": ei, "weight": w}, graph_path)
     return {
         "knn_time_s": dt,
+        "knn_recall": recall,
+        "knn_method": info["method"],
+        "knn_info": info,
         "edges": int(ei.size(1)),
         "positive_rate": float(y.float().mean()),
         "peak_mem_mb": peak_rss_mb(),
     }
+
+
+def scale_legacy_ivf(n: int, k: int, seed: int = 0, queries: int = 10_000) -> dict:
+    torch.set_num_threads(1)
+    from graphdiff.data.synthetic import logistic_data
+
+    X, _y = logistic_data(n, 16, 0.3, seed=seed)
+    t0 = time.perf_counter()
+    nbr = _legacy_ivf(X, k, seed=seed)
+    dt = time.perf_counter() - t0
+    return {"knn_time_s": dt, "knn_recall": _sampled_recall(X, nbr, k, queries, seed), "peak_mem_mb": peak_rss_mb()}
 
 
 def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, max_iter: int = 100) -> dict:
@@ -239,7 +310,7 @@ def _scale_part(args) -> list[dict]:
     if args.reuse_graph and info_path.exists():  # a kept graph of an earlier run: its kNN measurement stands
         info, t_knn, peak_knn = json.loads(info_path.read_text())
     else:
-        info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, threads=1)
+        info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, 0, args.knn_method, threads=1)
         info_path.write_text(json.dumps([info, t_knn, peak_knn]))
     print(f"  scale kNN: {info}", flush=True)
     setting_base = {
@@ -251,18 +322,35 @@ def _scale_part(args) -> list[dict]:
         "lam_b": 1.0,
         "damping": 0.5,
         "tol": 1e-4,
-        "knn": "ivf",
+        "knn_method": info["knn_method"],
     }
+    s_knn = dict(setting_base, recall_queries=10_000)
     rows = [
         dict(
             method="knn_graph",
-            setting=setting_base,
+            setting=s_knn,
             metric="knn_time_s",
             value=info["knn_time_s"],
             time_s=t_knn,
             peak_mem_mb=peak_knn,
-        )
+        ),
+        dict(method="knn_graph", setting=s_knn, metric="knn_recall", value=info["knn_recall"]),
     ]
+    if args.legacy_ivf:
+        leg, t_leg, peak_leg = run_isolated(scale_legacy_ivf, n, 5, threads=1)
+        print(f"  scale legacy IVF: {leg}", flush=True)
+        s_leg = dict(s_knn, knn_method="legacy_ivf")
+        rows += [
+            dict(
+                method="knn_graph",
+                setting=s_leg,
+                metric="knn_time_s",
+                value=leg["knn_time_s"],
+                time_s=t_leg,
+                peak_mem_mb=peak_leg,
+            ),
+            dict(method="knn_graph", setting=s_leg, metric="knn_recall", value=leg["knn_recall"]),
+        ]
     for mode in ("exact", "gaussian"):
         out, t_bp, peak = run_isolated(scale_bp, n, 64, mode, graph_path, threads=1)
         print(f"  scale {mode}: {out}", flush=True)
@@ -271,6 +359,7 @@ def _scale_part(args) -> list[dict]:
         rows += [
             dict(method=m, setting=s, metric="bp_time_s", value=out["bp_time_s"], time_s=t_bp, peak_mem_mb=peak),
             dict(method=m, setting=s, metric="knn_time_s", value=info["knn_time_s"]),
+            dict(method=m, setting=s, metric="knn_recall", value=info["knn_recall"]),
             dict(method=m, setting=s, metric="bp_converged", value=float(out["bp_converged"])),
             dict(method=m, setting=s, metric="bp_iterations", value=float(out["iterations"])),
             dict(method=m, setting=s, metric="pseudo_label_auc", value=out["pseudo_label_auc"]),
@@ -350,6 +439,8 @@ def main(argv=None) -> None:
     p.add_argument("--lam-b", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--scale-n", type=int, default=1_000_000)
+    p.add_argument("--knn-method", default="auto", help="kNN search of the scale part (graphdiff.nn.knn_graph)")
+    p.add_argument("--legacy-ivf", action="store_true", help="also time the pre-faiss home-made IVF search")
     p.add_argument("--partial-dir", default="/tmp/llp_bench_parts")
     p.add_argument("--keep-graph", action="store_true", help="keep the 10^6-row kNN graph in --partial-dir")
     p.add_argument("--reuse-graph", action="store_true", help="reuse a kept graph (and its kNN measurement)")
