@@ -74,11 +74,38 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
     common = dict(hidden=hidden, epochs=args.epochs, seed=seed, validation=args.validation, verbose=False)
     rows = []
     setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": args.validation}
+    if "default" in args.modes:  # BPLabelProportions() exactly as a user gets it (only the seed set)
+        est = BPLabelProportions(seed=seed, verbose=False)
+        t0 = time.perf_counter()
+        est.fit(ds.X_train, bags)
+        dt = time.perf_counter() - t0
+        auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
+        s = {"bag_size": bag_size, "preset": "default"}
+        m = "bp_default"
+        rows += [
+            dict(method=m, setting=s, metric="test_auc", value=auc, time_s=dt),
+            dict(method=m, setting=s, metric="bp_selected", value=float(est.selected_ != "dllp")),
+            dict(method=m, setting=s, metric="bp_time_s", value=sum(est.bp_time_s_)),
+            dict(method=m, setting=s, metric="knn_time_s", value=sum(est.knn_time_s_)),
+            dict(method=m, setting=s, metric="pseudo_label_auc", value=roc_auc(ds.y_train, est.marginals_)),
+        ]
+        print(
+            f"  {dataset} B={bag_size} seed={seed} bp_default: test AUC {auc:.4f}, selected {est.selected_} "
+            f"{ {k: round(v, 2) for k, v in est.selection_.items()} }, fit {dt:.1f}s",
+            flush=True,
+        )
     for mode in args.modes:
-        if mode == "pairwise" and bag_size > args.pairwise_max_bag:
+        if mode == "default" or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
             continue
         est = BPLabelProportions(
-            bag_factor=mode, lam_s=args.lam_s, lam_b=args.lam_b, n_rounds=args.rounds, max_iter=args.max_iter, **common
+            bag_factor=mode,
+            lam_s=args.lam_s,
+            lam_b=args.lam_b,
+            n_rounds=args.rounds,
+            max_iter=args.max_iter,
+            weighting="matern",
+            learner="pseudo",
+            **common,
         )
         t0 = time.perf_counter()
         est.fit(ds.X_train, bags)
@@ -114,7 +141,7 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
         dt = time.perf_counter() - t0
         auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
         rows.append(dict(method=name, setting=setting, metric="test_auc", value=auc, time_s=dt))
-        print(f"  B={bag_size} seed={seed} {name}: test AUC {auc:.4f}, fit {dt:.1f}s", flush=True)
+        print(f"  {dataset} B={bag_size} seed={seed} {name}: test AUC {auc:.4f}, fit {dt:.1f}s", flush=True)
     return rows
 
 
@@ -392,10 +419,10 @@ def _merge(args) -> Path:
         # bag size shares a table line
         extra = (
             {"bp_params": {k: setting.pop(k) for k in BP_KNOBS if k in setting}}
-            if method.startswith("bp_") and dataset == "bank_marketing" and "preset" not in setting
+            if method.startswith("bp_") and dataset != "synthetic_logistic" and "preset" not in setting
             else {}
         )
-        if "preset" in setting:
+        if setting.get("preset") == "paper":
             extra = {"bp_params": {"lam_s": 10.0, "lam_b": 10.0, "n_rounds": 1, "pseudo_labels": "hard"}}
         res.add(
             dataset,
@@ -421,7 +448,7 @@ def main(argv=None) -> None:
     p.add_argument("--datasets", nargs="+", choices=TABLES, default=["bank_marketing"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--bag-sizes", type=int, nargs="+", default=[8, 64, 256, 1024])
-    p.add_argument("--modes", nargs="+", default=["exact", "gaussian", "pairwise"])
+    p.add_argument("--modes", nargs="+", default=["default", "exact", "gaussian", "pairwise"])
     p.add_argument("--baselines", nargs="+", default=["dllp", "easyllp"])
     p.add_argument(
         "--pairwise-max-bag", type=int, default=64, help="skip the O(N B) pairwise expansion above this bag size (time)"

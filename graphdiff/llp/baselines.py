@@ -101,8 +101,27 @@ class DLLP(LLPEstimator):
     )
 
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> DLLP:
-        """Fit on features ``X`` ``(N, d)`` and bags (see :meth:`BPLabelProportions.fit
-        <graphdiff.llp.BPLabelProportions.fit>` for the accepted forms); returns ``self``."""
+        """Fit on features and bags; only the bags' positive counts are used, never instance labels.
+
+        Parameters
+        ----------
+        X : Tensor or ndarray ``(N, d)``
+            Finite features.
+        bags : Bags, bag-id vector or sequence of member arrays
+            Any form :func:`graphdiff.data.bags.as_bags` accepts (see :meth:`BPLabelProportions.fit
+            <graphdiff.llp.BPLabelProportions.fit>`).
+        counts : array-like of int ``(m,)``, optional
+            Positives per bag (required unless ``bags`` is a :class:`~graphdiff.data.bags.Bags`).
+        X_val : Tensor or ndarray, optional
+            Instance-labelled validation rows, only with ``validation="instances"``.
+        y_val : Tensor or ndarray, optional
+            Their labels.
+
+        Returns
+        -------
+        DLLP
+            ``self``.
+        """
         self._check_params()
         _, X, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         dev = self._device()
@@ -168,8 +187,27 @@ class EasyLLP(LLPEstimator):
     )
 
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> EasyLLP:
-        """Fit on features ``X`` ``(N, d)`` and bags (see :meth:`BPLabelProportions.fit
-        <graphdiff.llp.BPLabelProportions.fit>` for the accepted forms); returns ``self``."""
+        """Fit on features and bags; only the bags' positive counts are used, never instance labels.
+
+        Parameters
+        ----------
+        X : Tensor or ndarray ``(N, d)``
+            Finite features.
+        bags : Bags, bag-id vector or sequence of member arrays
+            Any form :func:`graphdiff.data.bags.as_bags` accepts (see :meth:`BPLabelProportions.fit
+            <graphdiff.llp.BPLabelProportions.fit>`).
+        counts : array-like of int ``(m,)``, optional
+            Positives per bag (required unless ``bags`` is a :class:`~graphdiff.data.bags.Bags`).
+        X_val : Tensor or ndarray, optional
+            Instance-labelled validation rows, only with ``validation="instances"``.
+        y_val : Tensor or ndarray, optional
+            Their labels.
+
+        Returns
+        -------
+        EasyLLP
+            ``self``.
+        """
         self._check_params()
         _, X, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         sizes = train_bags.sizes.double()
