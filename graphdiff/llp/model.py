@@ -41,9 +41,10 @@ __all__ = ["BPLabelProportions", "PRESETS", "LEARNERS"]
 
 #: Final learners of :class:`BPLabelProportions`.
 LEARNERS = ("auto", "combined", "pseudo")
-#: A BP candidate replaces the DLLP fallback only if its held-out bag losses are lower by more than this many
-#: standard errors (paired over the held-out bags).
-SELECT_Z = 2.0
+#: A BP candidate replaces the DLLP fallback only if its held-out bag losses are lower in a one-sided paired
+#: Student-t test at this level (over the m held-out bags, m - 1 degrees of freedom: with few bags, i.e. large
+#: bags, the bar is high and DLLP is kept).
+SELECT_LEVEL = 0.975
 
 PRESETS = {
     # the defaults of the reference code's train.py (https://github.com/google-deepmind/llp_bp)
@@ -122,8 +123,8 @@ class BPLabelProportions(LLPEstimator):
         bag-proportion loss alone (DLLP) and ``"combined"`` with each candidate weighting are trained on the
         training bags (BP seeing only their counts), compared by their per-bag losses on the held-out bags
         (:func:`~graphdiff.llp.selection.calibrated_bag_losses`, paired against DLLP), and a BP candidate is
-        taken only if it beats DLLP by more than ``SELECT_Z`` standard errors; the winner is then refitted on
-        every bag for all ``epochs``. No instance label is used.
+        taken only if it beats DLLP in a one-sided paired t-test at level ``SELECT_LEVEL`` (0.975); the winner
+        is then refitted on every bag for all ``epochs``. No instance label is used.
     aggregate_lambda : float or None, default None
         Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE).
     hidden, embed_layer, epochs, batch_size, lr, weight_decay, patience, min_delta
@@ -165,6 +166,8 @@ class BPLabelProportions(LLPEstimator):
         ``"bp_unit"``: mean held-out per-bag loss reduction over its standard error); empty otherwise.
     selected_ : str
         The learner of ``model_``: ``"dllp"`` or ``"bp_<weighting>"``.
+    selection_threshold_ : float
+        The Student-t quantile a candidate's statistic had to exceed (NaN without selection).
     bp_weighting_ : str
         Edge weighting of the BP run in ``bp_results_`` (with ``selected_ == "dllp"``: the best BP candidate's
         run, on the training bags).
@@ -376,10 +379,14 @@ class BPLabelProportions(LLPEstimator):
                 d = base - val_losses(run["model"])  # > 0: the candidate explains the held-out counts better
                 se = float(d.std()) / max(1, d.numel()) ** 0.5 if d.numel() > 1 else float("inf")
                 self.selection_[f"bp_{wt}"] = float(d.mean()) / se if se > 0 else 0.0
+            from scipy.stats import t as student_t
+
+            self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, val_bags.num_bags - 1)))
             best = max(self.selection_, key=self.selection_.get)
-            self.selected_ = best if self.selection_[best] > SELECT_Z else "dllp"
+            self.selected_ = best if self.selection_[best] > self.selection_threshold_ else "dllp"
         else:
             self.selected_ = f"bp_{weightings[0]}"
+            self.selection_threshold_ = float("nan")
         # the final fit: the selected learner on every bag, all epochs (with selection) or as configured
         final_bags, final_score = (bags, None) if select else (train_bags, score_fn)
         self.prior_ = float(final_bags.counts.sum()) / float(final_bags.sizes.sum())
