@@ -35,7 +35,7 @@ from graphdiff.llp.base import DEFAULT_HIDDEN, LLPEstimator, bag_batches
 from graphdiff.llp.bp import llp_marginals
 from graphdiff.llp.selection import bag_proportion_loss, calibrated_bag_losses
 from graphdiff.nn.knn_graph import KNN_METHODS, knn_graph
-from graphdiff.nn.mlp import MLP, fit_mlp, init_output_bias, predict_proba, prior_logit, train_model
+from graphdiff.nn.mlp import MLP, PAPER_HIDDEN, fit_mlp, init_output_bias, predict_proba, prior_logit, train_model
 
 __all__ = ["BPLabelProportions", "PRESETS", "LEARNERS"]
 
@@ -61,8 +61,10 @@ PRESETS = {
         n_rounds=2,
         threshold=0.5,
         pseudo_labels="hard",
-        hidden=DEFAULT_HIDDEN,
+        learner="pseudo",
+        hidden=PAPER_HIDDEN,
         epochs=100,
+        patience=4,
         batch_size=1024,
         lr=1e-3,
     ),
@@ -126,7 +128,8 @@ class BPLabelProportions(LLPEstimator):
         taken only if it beats DLLP in a one-sided paired t-test at level ``SELECT_LEVEL`` (0.975); the winner
         is then refitted on every bag for all ``epochs``. No instance label is used.
     aggregate_lambda : float or None, default None
-        Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE).
+        Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE); only with
+        ``learner="pseudo"`` (the combined learner has its own bag loss).
     hidden, embed_layer, epochs, batch_size, lr, weight_decay, patience, min_delta
         The MLP and its training, as in :class:`DLLP` (the embedding of layer ``embed_layer`` feeds the next
         round's graph).
