@@ -446,6 +446,8 @@ def main(argv=None) -> None:
     p.add_argument("--merge", action="store_true")
     p.add_argument("--quick", action="store_true", help="1 seed, bag sizes 8 and 256, 10^5 scale rows")
     p.add_argument("--datasets", nargs="+", choices=TABLES, default=["bank_marketing"])
+    p.add_argument("--no-supervised", action="store_true", help="skip the supervised ceiling (run elsewhere)")
+    p.add_argument("--tag", default="", help="tag of the partial files (runs of other modes for the same seeds)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--bag-sizes", type=int, nargs="+", default=[8, 64, 256, 1024])
     p.add_argument("--modes", nargs="+", default=["default", "exact", "gaussian", "pairwise"])
@@ -483,12 +485,13 @@ def main(argv=None) -> None:
         run = _bank_run if args.part == "bank" else _paper_run
         for dataset in args.datasets:
             for seed in args.seeds:
-                rows = _supervised_run(dataset, seed, args) if args.part == "bank" else []
+                rows = _supervised_run(dataset, seed, args) if args.part == "bank" and not args.no_supervised else []
                 for b in args.bag_sizes:
                     rows += run(dataset, b, seed, args)
                 for r in rows:
                     r["dataset"] = dataset
-                out = Path(args.partial_dir) / f"part_{args.part}_{dataset}_seed{seed}.json"
+                tag = f"_{args.tag}" if args.tag else ""
+                out = Path(args.partial_dir) / f"part_{args.part}{tag}_{dataset}_seed{seed}.json"
                 out.write_text(json.dumps({"seed": seed, "command": args.command, "rows": rows}, indent=1))
                 print(f"{dataset} seed {seed} done -> {out}", flush=True)
     elif args.part == "scale":
