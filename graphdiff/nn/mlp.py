@@ -46,7 +46,19 @@ PAPER_HIDDEN = (5040, 1280, 320, 128, 64)
 
 
 def check_hidden(hidden, name: str = "hidden") -> tuple[int, ...]:
-    """Hidden widths: a non-empty sequence of positive integers (``2.5`` or ``0`` refused), as a tuple."""
+    """Hidden widths: a non-empty sequence of positive integers (``2.5`` or ``0`` refused), as a tuple.
+
+    Parameters
+    ----------
+    hidden : sequence of int
+        The widths.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    tuple of int
+    """
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
         raise ValueError(f"`{name}` must be a sequence of layer widths, got {type(hidden).__name__} {hidden!r}")
     widths = tuple(hidden)
@@ -72,8 +84,8 @@ class MLP(nn.Module):
     device, dtype
         Where and in which precision the parameters are created.
 
-    Shapes
-    ------
+    Notes
+    -----
     ``x`` ``(N, in_features)`` -> logits ``(N,)``; ``embed(x)`` ``(N, hidden[embed_layer])``.
 
     Examples
@@ -115,7 +127,17 @@ class MLP(nn.Module):
         return self.out(x).squeeze(-1)
 
     def embed_with_grad(self, x: torch.Tensor) -> torch.Tensor:
-        """Activations of hidden layer ``embed_layer`` (differentiable; for losses on the embeddings)."""
+        """Activations of hidden layer ``embed_layer`` (differentiable; for losses on the embeddings).
+
+        Parameters
+        ----------
+        x : Tensor ``(N, in_features)``
+            Inputs.
+
+        Returns
+        -------
+        Tensor ``(N, hidden[embed_layer])``
+        """
         for i, lin in enumerate(self.hidden):
             x = torch.relu(lin(x))
             if i == self.embed_layer:
@@ -124,13 +146,39 @@ class MLP(nn.Module):
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
-        """Activations of hidden layer ``embed_layer``, without gradients, in batches of ``batch_size`` rows."""
+        """Activations of hidden layer ``embed_layer``, without gradients, in batches of ``batch_size`` rows.
+
+        Parameters
+        ----------
+        x : Tensor ``(N, in_features)``
+            Inputs.
+        batch_size : int
+            Rows per forward pass.
+
+        Returns
+        -------
+        Tensor ``(N, hidden[embed_layer])``
+        """
         return torch.cat([self.embed_with_grad(x[s : s + batch_size]) for s in range(0, x.size(0), batch_size)])
 
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, x: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
-    """``sigmoid(model(x))`` in eval mode, in batches of ``batch_size`` rows; shape ``(N,)``."""
+    """``sigmoid(model(x))`` in eval mode, in batches of ``batch_size`` rows.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network with one logit per row.
+    x : Tensor ``(N, d)``
+        Inputs.
+    batch_size : int
+        Rows per forward pass.
+
+    Returns
+    -------
+    Tensor ``(N,)``
+    """
     model.eval()
     return torch.cat([torch.sigmoid(model(x[s : s + batch_size])) for s in range(0, x.size(0), batch_size)])
 
