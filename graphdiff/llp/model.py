@@ -124,7 +124,7 @@ class BPLabelProportions(LLPEstimator):
         starting from the prior. ``"auto"`` (needs ``validation="bags"``, else it is ``"combined"``): the
         bag-proportion loss alone (DLLP) and ``"combined"`` with each candidate weighting are trained on the
         training bags (BP seeing only their counts), compared by their per-bag losses on the held-out bags
-        (:func:`~graphdiff.llp.selection.calibrated_bag_losses`, paired against DLLP), and a BP candidate is
+        (``graphdiff.llp.selection.calibrated_bag_losses``, paired against DLLP), and a BP candidate is
         taken only if it beats DLLP in a one-sided paired t-test at level ``SELECT_LEVEL`` (0.975); the winner
         is then refitted on every bag for all ``epochs``. No instance label is used.
     aggregate_lambda : float or None, default None
