@@ -105,13 +105,14 @@ HEADLINES = {
     },
     "label_proportions": {
         "metrics": ["test_auc"],
-        "datasets": ["bank_marketing"],
-        "where": {"preset": None, "validation": "none"},
+        "datasets": ["bank_marketing", "adult", "amazon_computers"],
+        "where": {},
         "rows": ["bag_size"],
         "columns": {
-            "BP-LLP exact": {"method": "bp_exact"},
+            "BP-LLP default": {"method": "bp_default"},
+            "BP-LLP exact": {"method": "bp_exact", "preset": None},
             "BP-LLP gaussian": {"method": "bp_gaussian"},
-            "BP-LLP pairwise": {"method": "bp_pairwise"},
+            "BP-LLP pairwise": {"method": "bp_pairwise", "preset": None},
             "DLLP": {"method": "dllp"},
             "EasyLLP": {"method": "easyllp"},
         },

@@ -26,7 +26,7 @@ def toy():
 def test_bp_llp_learns_from_bags(toy):
     X, y, Xt, yt = toy
     bags = random_bags(y, 8, seed=0)
-    est = BPLabelProportions(n_rounds=2, **SMALL).fit(X, bags)
+    est = BPLabelProportions(n_rounds=2, learner="pseudo", weighting="matern", **SMALL).fit(X, bags)
     proba = est.predict_proba(Xt)
     assert proba.shape == (Xt.size(0), 2) and np.allclose(proba.sum(1), 1.0)
     assert roc_auc(yt, proba[:, 1]) > 0.8
@@ -48,7 +48,14 @@ def test_bag_size_one_reduces_to_supervised(toy):
     bags = random_bags(y, 1, seed=0)
     kw = dict(hidden=(16, 8), epochs=3, batch_size=256, seed=3, verbose=False)
     est = BPLabelProportions(
-        lam_s=0.1, lam_b=50.0, n_rounds=1, pseudo_labels="hard", validation="none", standardize=False, **kw
+        lam_s=0.1,
+        lam_b=50.0,
+        n_rounds=1,
+        pseudo_labels="hard",
+        learner="pseudo",
+        validation="none",
+        standardize=False,
+        **kw,
     ).fit(X, bags)
     assert torch.equal(est.pseudo_labels_.long(), y)
     assert float((est.marginals_ - y.double()).abs().max()) < 1e-6
@@ -61,12 +68,12 @@ def test_no_similarity_marginals_are_function_of_bag_proportion(toy):
     """lam_s = 0: marginals depend on k_B only, so their AUC equals the AUC of k_B / B."""
     X, y, _, _ = toy
     bags = random_bags(y, 8, seed=2)
-    est = BPLabelProportions(lam_s=0.0, n_rounds=1, pseudo_labels="soft", **SMALL).fit(X, bags)
+    est = BPLabelProportions(lam_s=0.0, n_rounds=1, pseudo_labels="soft", learner="pseudo", **SMALL).fit(X, bags)
     idx = bags.index
     prop = bags.proportions[bags.bag_of_member]
     m = est.marginals_[idx]
     assert abs(roc_auc(y[idx], m) - roc_auc(y[idx], prop)) < 1e-12
-    hard = BPLabelProportions(lam_s=0.0, n_rounds=1, hard=True, **SMALL).fit(X, bags)
+    hard = BPLabelProportions(lam_s=0.0, n_rounds=1, hard=True, learner="pseudo", **SMALL).fit(X, bags)
     assert torch.allclose(hard.marginals_[idx], prop, atol=1e-9)  # hard count, no similarity: exactly k / B
 
 
@@ -81,7 +88,9 @@ def test_baselines_learn(toy, cls):
 def test_aggregate_embedding_variant_and_modes(toy):
     X, y, Xt, yt = toy
     bags = random_bags(y, 16, seed=0)
-    est = BPLabelProportions(aggregate_lambda=0.1, n_rounds=1, bag_factor="gaussian", **SMALL).fit(X, bags)
+    est = BPLabelProportions(aggregate_lambda=0.1, n_rounds=1, bag_factor="gaussian", learner="pseudo", **SMALL).fit(
+        X, bags
+    )
     assert roc_auc(yt, est.predict_proba(Xt)[:, 1]) > 0.75
     est = BPLabelProportions(bag_factor="pairwise", n_rounds=1, validation="none", **SMALL).fit(X, bags)
     assert est.bp_results_[0].marginals.shape == (X.size(0),)
@@ -91,6 +100,7 @@ def test_paper_preset_and_instance_validation(toy):
     X, y, Xt, yt = toy
     p = BPLabelProportions.from_preset("paper", epochs=2, verbose=False)
     assert (p.bag_factor, p.lam_s, p.lam_b, p.n_rounds, p.pseudo_labels) == ("pairwise", 10.0, 10.0, 2, "hard")
+    assert (p.learner, p.weighting, p.epochs) == ("pseudo", "matern", 2)
     assert tuple(p.hidden) == (5040, 1280, 320, 128, 64)
     bags = random_bags(y, 8, seed=0)
     est = BPLabelProportions(validation="instances", n_rounds=1, **SMALL)

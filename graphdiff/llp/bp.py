@@ -39,7 +39,7 @@ __all__ = ["BPResult", "loopy_bp", "llp_marginals"]
 class BPResult:
     """Marginals ``P(y_i = 1)`` and convergence diagnostics of a BP run.
 
-    Attributes
+    Parameters
     ----------
     marginals : Tensor ``(N,)``
         Beliefs ``P(y_i = 1)``, float64.

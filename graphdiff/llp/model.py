@@ -31,12 +31,20 @@ from tqdm.auto import tqdm
 from graphdiff.base import deprecated_alias, torch_seed
 from graphdiff.data.validation import check_bool, check_choice, check_float, check_int
 from graphdiff.llp.bag_factors import BAG_FACTORS
-from graphdiff.llp.base import LLPEstimator, bag_batches
+from graphdiff.llp.base import DEFAULT_HIDDEN, LLPEstimator, bag_batches
 from graphdiff.llp.bp import llp_marginals
-from graphdiff.nn.knn_graph import knn_graph
-from graphdiff.nn.mlp import MLP, PAPER_HIDDEN, fit_mlp, train_model
+from graphdiff.llp.selection import bag_proportion_loss, calibrated_bag_losses
+from graphdiff.nn.knn_graph import KNN_METHODS, knn_graph
+from graphdiff.nn.mlp import MLP, PAPER_HIDDEN, fit_mlp, init_output_bias, predict_proba, prior_logit, train_model
 
-__all__ = ["BPLabelProportions", "PRESETS"]
+__all__ = ["BPLabelProportions", "PRESETS", "LEARNERS"]
+
+#: Final learners of :class:`BPLabelProportions`.
+LEARNERS = ("auto", "combined", "pseudo")
+#: A BP candidate replaces the DLLP fallback only if its held-out bag losses are lower in a one-sided paired
+#: Student-t test at this level (over the m held-out bags, m - 1 degrees of freedom: with few bags, i.e. large
+#: bags, the bar is high and DLLP is kept).
+SELECT_LEVEL = 0.975
 
 PRESETS = {
     # the defaults of the reference code's train.py (https://github.com/google-deepmind/llp_bp)
@@ -53,8 +61,10 @@ PRESETS = {
         n_rounds=2,
         threshold=0.5,
         pseudo_labels="hard",
+        learner="pseudo",
         hidden=PAPER_HIDDEN,
         epochs=100,
+        patience=4,
         batch_size=1024,
         lr=1e-3,
     ),
@@ -74,20 +84,25 @@ class BPLabelProportions(LLPEstimator):
     bag_factor : {"exact", "gaussian", "pairwise"}, default "exact"
         Bag factors of :mod:`graphdiff.llp.bag_factors`: one exact factor per bag, its Gaussian approximation, or
         the paper's pairwise (Ising) expansion.
-    lam_s, lam_b : float, default 1.0
-        Weights of the similarity and the bag term, finite and non-negative.
+    lam_s : float, default 0.3
+        Weight of the similarity term, finite and non-negative.
+    lam_b : float, default 1.0
+        Weight of the bag term, finite and non-negative.
     hard : bool, default False
         Make each bag count a hard constraint (``exact`` / ``gaussian`` only).
     k : int, default 5
         Neighbours per instance of the kNN graph (:func:`graphdiff.nn.knn_graph.knn_graph`).
     metric : {"cosine", "euclidean"}, default "cosine"
         kNN metric.
-    weighting : {"matern", "unit", "median_matern"}, default "matern"
-        kNN edge weights.
+    weighting : {"auto", "matern", "unit", "median_matern"}, default "auto"
+        kNN edge weights. ``"auto"``: with ``learner="auto"`` both ``"matern"`` (the reference) and ``"unit"`` are
+        candidates (Matérn weights on one-hot columns carry a degree bias, ``docs/label_proportions.md``);
+        otherwise ``"matern"``.
     length_scale : float, default 1.0
         Matérn length scale.
-    knn_method : {"auto", "kdtree", "blocked", "ivf"}, default "auto"
-        kNN search.
+    knn_method : {"auto", "exact", "blocked", "hnsw", "ivf"}, default "auto"
+        kNN search (:func:`graphdiff.nn.knn_graph.knn_search`: faiss, exact up to 50,000 rows, IVF above with
+        its recall measured on sampled rows and widened to at least 0.9).
     count_filter : bool, default False
         Opt-in reference quirk: keep a kNN edge only if its source's bag has count <= 1.
     damping : float, default 0.5
@@ -101,15 +116,27 @@ class BPLabelProportions(LLPEstimator):
         ``1[p >= threshold]`` (the reference); ``"soft"``: the marginals.
     threshold : float, default 0.5
         Threshold of ``"hard"`` pseudo-labels (and of rows in no bag under ``"topk"``), in ``(0, 1)``.
-    n_rounds : int, default 2
-        BP / MLP rounds (the reference runs 2).
+    n_rounds : int, default 1
+        BP / MLP rounds (the reference runs 2; the ``"paper"`` preset).
+    learner : {"auto", "combined", "pseudo"}, default "auto"
+        The final learner. ``"pseudo"``: BCE on the pseudo-labels (the paper). ``"combined"`` (beyond the paper):
+        over batches of whole bags, the DLLP bag-proportion loss plus the BCE on the members' pseudo-labels,
+        starting from the prior. ``"auto"`` (needs ``validation="bags"``, else it is ``"combined"``): the
+        bag-proportion loss alone (DLLP) and ``"combined"`` with each candidate weighting are trained on the
+        training bags (BP seeing only their counts), compared by their per-bag losses on the held-out bags
+        (``graphdiff.llp.selection.calibrated_bag_losses``, paired against DLLP), and a BP candidate is
+        taken only if it beats DLLP in a one-sided paired t-test at level ``SELECT_LEVEL`` (0.975); the winner
+        is then refitted on every bag for all ``epochs``. No instance label is used.
     aggregate_lambda : float or None, default None
-        Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE).
+        Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE); only with
+        ``learner="pseudo"`` (the combined learner has its own bag loss).
     hidden, embed_layer, epochs, batch_size, lr, weight_decay, patience, min_delta
         The MLP and its training, as in :class:`DLLP` (the embedding of layer ``embed_layer`` feeds the next
         round's graph).
     validation : {"bags", "instances", "none"}, default "bags"
-        Model selection of every round's MLP, as in :class:`DLLP`.
+        ``"bags"`` with ``learner="auto"``: held-out bags choose the learner (above), every fit runs all
+        ``epochs`` (no early stopping); with another learner, early stopping of every round's MLP as in
+        :class:`DLLP`.
     val_fraction : float, default 0.1
         Fraction of the bags held out with ``validation="bags"`` (BP still uses every bag).
     standardize : bool, default True
@@ -137,8 +164,23 @@ class BPLabelProportions(LLPEstimator):
         Pseudo-labels the last MLP was trained on.
     converged_ : bool
         Whether BP converged in every round.
+    selection_ : dict
+        ``learner="auto"``: the paired statistic of every candidate against DLLP (``"dllp"``: 0; ``"bp_matern"``,
+        ``"bp_unit"``: mean held-out per-bag loss reduction over its standard error); empty otherwise.
+    selected_ : str
+        The learner of ``model_``: ``"dllp"`` or ``"bp_<weighting>"``.
+    selection_threshold_ : float
+        The Student-t quantile a candidate's statistic had to exceed (NaN without selection).
+    bp_weighting_ : str
+        Edge weighting of the BP run in ``bp_results_`` (with ``selected_ == "dllp"``: the best BP candidate's
+        run, on the training bags).
+    prior_ : float
+        Positive rate of the bags the final model was trained on (the start of its output).
     knn_time_s_, bp_time_s_ : list of float
         Wall time of the kNN graph and of BP per round.
+    knn_info_ : list of dict
+        The kNN search of every round (:func:`graphdiff.nn.knn_graph.knn_search`): ``method`` and ``recall``
+        (sampled recall@k against exact search for an approximate index, 1.0 for exact search).
     mean_, scale_ : Tensor ``(n_features_in_,)``
         Standardisation of the input.
     n_features_in_ : int
@@ -162,12 +204,12 @@ class BPLabelProportions(LLPEstimator):
         self,
         *,
         bag_factor: str = "exact",
-        lam_s: float = 1.0,
+        lam_s: float = 0.3,
         lam_b: float = 1.0,
         hard: bool = False,
         k: int = 5,
         metric: str = "cosine",
-        weighting: str = "matern",
+        weighting: str = "auto",
         length_scale: float = 1.0,
         knn_method: str = "auto",
         count_filter: bool = False,
@@ -176,15 +218,16 @@ class BPLabelProportions(LLPEstimator):
         tol: float = 1e-4,
         pseudo_labels: str = "topk",
         threshold: float = 0.5,
-        n_rounds: int = 2,
+        n_rounds: int = 1,
+        learner: str = "auto",
         aggregate_lambda: float | None = None,
-        hidden=PAPER_HIDDEN,
+        hidden=DEFAULT_HIDDEN,
         embed_layer: int = -2,
-        epochs: int = 100,
+        epochs: int = 30,
         batch_size: int = 1024,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
-        patience: int = 4,
+        patience: int = 10,
         min_delta: float = 1e-4,
         validation: str = "bags",
         val_fraction: float = 0.1,
@@ -225,6 +268,7 @@ class BPLabelProportions(LLPEstimator):
         self.pseudo_labels = pseudo_labels
         self.threshold = threshold
         self.n_rounds = n_rounds
+        self.learner = learner
         self.aggregate_lambda = aggregate_lambda
 
     @classmethod
@@ -232,7 +276,19 @@ class BPLabelProportions(LLPEstimator):
         """An estimator with the parameters of preset ``name`` (see :data:`PRESETS`), updated by ``overrides``.
 
         ``"paper"`` is the reference code's setting (pairwise bag factors, lambda 10 / 10, hard 0.5 pseudo-labels,
-        2 rounds, the full MLP); ``"default"`` the library defaults.
+        2 rounds, the full 5040-1280-320-128-64 MLP for 100 epochs, BCE on the pseudo-labels only);
+        ``"default"`` the library defaults.
+
+        Parameters
+        ----------
+        name : {"paper", "default"}
+            The preset.
+        **overrides
+            Parameters that replace the preset's.
+
+        Returns
+        -------
+        BPLabelProportions
 
         Examples
         --------
@@ -259,9 +315,10 @@ class BPLabelProportions(LLPEstimator):
             raise ValueError("`hard=True` needs bag_factor='exact' or 'gaussian' (the pairwise expansion is soft)")
         check_int(self.k, "k", minimum=1)
         check_choice(self.metric, "metric", ("cosine", "euclidean"))
-        check_choice(self.weighting, "weighting", ("matern", "unit", "median_matern"))
+        check_choice(self.weighting, "weighting", ("auto", "matern", "unit", "median_matern"))
+        check_choice(self.learner, "learner", LEARNERS)
         check_float(self.length_scale, "length_scale", minimum=0.0, low_open=True)
-        check_choice(self.knn_method, "knn_method", ("auto", "kdtree", "blocked", "ivf"))
+        check_choice(self.knn_method, "knn_method", KNN_METHODS + ("kdtree",))
         check_bool(self.count_filter, "count_filter")
         check_float(self.damping, "damping", minimum=0.0, maximum=1.0, high_open=True)
         check_int(self.max_iter, "max_iter", minimum=1)
@@ -292,14 +349,72 @@ class BPLabelProportions(LLPEstimator):
         self
         """
         self._check_params()
-        X, Xs, bags, train_bags, _val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
+        X, Xs, bags, train_bags, val_bags, score_fn = self._prepare(X, bags, counts, X_val, y_val)
         if int(self.k) >= X.size(0):
             raise ValueError(f"`k`={self.k} needs more than k rows, X has {X.size(0)}")
         dev = self._device()
         Xs = Xs.to(dev)
+        weightings = ("matern", "unit") if self.weighting == "auto" else (self.weighting,)
+        select = self.learner == "auto" and val_bags is not None and self.validation == "bags"
+        learner = "combined" if self.learner == "auto" else self.learner
+        if not select:
+            weightings = weightings[:1]
+        self.prior_ = float(train_bags.counts.sum()) / float(train_bags.sizes.sum())
+        self.selection_ = {}
+        cand = {}
+        if select:
+            # every candidate trains all epochs on the training bags; their per-bag losses on the held-out bags
+            # decide (a paired comparison with the bag-proportion loss alone, DLLP, the fallback)
+            Xv = Xs[val_bags.index.to(dev)]
+            local = type(val_bags)(torch.arange(val_bags.index.numel()), val_bags.ptr, val_bags.counts, Xv.size(0))
+
+            def val_losses(model):
+                p = predict_proba(model, Xv).double().cpu().clamp(1e-12, 1 - 1e-12)
+                return calibrated_bag_losses(torch.log(p) - torch.log1p(-p), local)
+
+            model, _ = self._fit_combined(Xs, None, train_bags, None, self._round_seed(0), "DLLP (selection)")
+            base = val_losses(model)
+            self.selection_["dllp"] = 0.0
+            for wt in weightings:
+                # BP sees only the training bags' counts: the held-out bags must not inform the pseudo-labels
+                # that are compared on them
+                cand[wt] = run = self._fit_bp(X, Xs, bags, train_bags, train_bags, None, wt, learner, dev)
+                d = base - val_losses(run["model"])  # > 0: the candidate explains the held-out counts better
+                se = float(d.std()) / max(1, d.numel()) ** 0.5 if d.numel() > 1 else float("inf")
+                self.selection_[f"bp_{wt}"] = float(d.mean()) / se if se > 0 else 0.0
+            from scipy.stats import t as student_t
+
+            self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, val_bags.num_bags - 1)))
+            best = max(self.selection_, key=self.selection_.get)
+            self.selected_ = best if self.selection_[best] > self.selection_threshold_ else "dllp"
+        else:
+            self.selected_ = f"bp_{weightings[0]}"
+            self.selection_threshold_ = float("nan")
+        # the final fit: the selected learner on every bag, all epochs (with selection) or as configured
+        final_bags, final_score = (bags, None) if select else (train_bags, score_fn)
+        self.prior_ = float(final_bags.counts.sum()) / float(final_bags.sizes.sum())
+        if self.selected_ == "dllp":
+            self.model_, hist = self._fit_combined(Xs, None, final_bags, None, self._round_seed(0), "DLLP")
+            self.history_ = [hist]
+            # BP diagnostics: the best candidate's BP run of the selection (on the training bags)
+            bp_run = cand[max(weightings, key=lambda w: self.selection_[f"bp_{w}"])]
+        else:
+            wt = self.selected_[3:]
+            bp_run = self._fit_bp(X, Xs, bags, bags, final_bags, final_score, wt, learner, dev)
+            self.model_, self.history_ = bp_run["model"], bp_run["history"]
+        self.bp_weighting_ = bp_run["weighting"]
+        self.bp_results_ = bp_run["bp_results"]
+        self.knn_time_s_, self.bp_time_s_, self.knn_info_ = bp_run["knn_time"], bp_run["bp_time"], bp_run["knn_info"]
+        self.marginals_ = self.bp_results_[-1].marginals.cpu()
+        self.pseudo_labels_ = bp_run["target"].cpu()
+        self.converged_ = all(b.converged for b in self.bp_results_)
+        return self
+
+    def _fit_bp(self, X, Xs, bags, bp_bags, train_bags, score_fn, weighting, learner, dev) -> dict:
+        """The ``n_rounds`` BP / MLP rounds with one edge weighting; returns the last model and the diagnostics."""
         n = X.size(0)
         Z = X.to(dev)  # round 1: the covariates as given (the reference's graph); later rounds: MLP embeddings
-        self.bp_results_, self.history_, self.knn_time_s_, self.bp_time_s_ = [], [], [], []
+        out = dict(weighting=weighting, bp_results=[], history=[], knn_time=[], bp_time=[], knn_info=[])
         rounds = tqdm(range(int(self.n_rounds)), desc="BP-LLP rounds", disable=not self.verbose, leave=False)
         for r in rounds:
             t0 = time.perf_counter()
@@ -311,19 +426,20 @@ class BPLabelProportions(LLPEstimator):
                         "row(s) are all zero (inactive ReLU units), so their cosine neighbours are undefined; use "
                         "metric='euclidean', wider `hidden` layers or n_rounds=1"
                     )
-            edge_index, weight = knn_graph(
+            edge_index, weight, knn_info = knn_graph(
                 Z,
                 self.k,
                 metric=self.metric,
-                weighting=self.weighting,
+                weighting=weighting,
                 length_scale=self.length_scale,
                 method=self.knn_method,
                 seed=self.seed,
                 device=dev,
+                return_info=True,
             )
             if self.count_filter:
-                bag_of = bags.bag_of().to(dev)
-                cnt = bags.counts.to(dev)
+                bag_of = bp_bags.bag_of().to(dev)
+                cnt = bp_bags.counts.to(dev)
                 src_count = torch.where(bag_of[edge_index[0]] >= 0, cnt[bag_of[edge_index[0]].clamp_min(0)], 0)
                 keep = src_count <= 1
                 edge_index, weight = edge_index[:, keep], weight[keep]
@@ -332,7 +448,7 @@ class BPLabelProportions(LLPEstimator):
                 n,
                 edge_index,
                 weight,
-                bags,
+                bp_bags,
                 lam_s=self.lam_s,
                 lam_b=self.lam_b,
                 bag_factor=self.bag_factor,
@@ -344,20 +460,60 @@ class BPLabelProportions(LLPEstimator):
                 verbose=self.verbose,
             )
             t2 = time.perf_counter()
-            self.knn_time_s_.append(t1 - t0)
-            self.bp_time_s_.append(t2 - t1)
-            self.bp_results_.append(res)
+            out["knn_info"].append(knn_info)
+            out["knn_time"].append(t1 - t0)
+            out["bp_time"].append(t2 - t1)
+            out["bp_results"].append(res)
             p = res.marginals.float()
-            target = _pseudo_labels(p, bags, self.pseudo_labels, self.threshold)
-            model, hist = self._fit_learner(Xs, target, train_bags, score_fn, r)
-            self.history_.append(hist)
+            target = _pseudo_labels(p, bp_bags, self.pseudo_labels, self.threshold)
+            if learner == "combined":
+                model, hist = self._fit_combined(
+                    Xs, target, train_bags, score_fn, self._round_seed(r), f"MLP+bags round {r + 1}"
+                )
+            else:
+                model, hist = self._fit_learner(Xs, target, train_bags, score_fn, r)
+            out["history"].append(hist)
             if r + 1 < self.n_rounds:
                 Z = model.embed(Xs)
-        self.model_ = model
-        self.marginals_ = res.marginals.cpu()
-        self.pseudo_labels_ = target.cpu()
-        self.converged_ = all(b.converged for b in self.bp_results_)
-        return self
+        out["model"], out["target"] = model, target
+        return out
+
+    def _fit_combined(self, X, target, train_bags, score_fn, seed, desc):
+        """The default learner (beyond the paper): the DLLP bag-proportion loss of every batch of whole bags plus
+        the binary cross-entropy on the BP pseudo-labels of their members (``target=None``: DLLP alone); the output
+        starts at the prior."""
+        dev = X.device
+        kw = self._mlp_kwargs()
+        with torch_seed(seed, dev):
+            model = MLP(X.size(1), kw["hidden"], kw["embed_layer"], device=dev)
+        init_output_bias(model, prior_logit(self.prior_))
+        per = max(1, int(kw["batch_size"] // float(train_bags.sizes.double().mean())))
+
+        def loss(m, bag_ids):
+            sub = train_bags.subset(bag_ids)
+            members = sub.index.to(dev)
+            logit = m(X[members])
+            local = type(sub)(torch.arange(sub.index.numel()), sub.ptr, sub.counts, sub.index.numel())
+            out = bag_proportion_loss(torch.sigmoid(logit), local)
+            if target is not None:
+                t = target[members]
+                out = out + (t * nn.functional.softplus(-logit) + (1 - t) * nn.functional.softplus(logit)).mean()
+            return out
+
+        hist = train_model(
+            model,
+            loss,
+            bag_batches(train_bags, per, seed),
+            epochs=kw["epochs"],
+            lr=kw["lr"],
+            weight_decay=kw["weight_decay"],
+            score_fn=score_fn,
+            patience=kw["patience"],
+            min_delta=kw["min_delta"],
+            verbose=kw["verbose"],
+            desc=desc,
+        )
+        return model, hist
 
     def _round_seed(self, r: int) -> int:
         """Seed of round ``r``'s MLP (``seed + 1000 r``, wrapped into the valid seed range)."""

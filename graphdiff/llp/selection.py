@@ -20,7 +20,14 @@ from graphdiff.data.bags import Bags
 from graphdiff.data.validation import check_float, check_seed
 from graphdiff.nn.mlp import predict_proba
 
-__all__ = ["split_bags", "bag_proportion_loss", "bag_score_fn", "auc_score_fn", "roc_auc"]
+__all__ = [
+    "split_bags",
+    "bag_proportion_loss",
+    "calibrated_bag_losses",
+    "bag_score_fn",
+    "auc_score_fn",
+    "roc_auc",
+]
 
 
 def split_bags(bags: Bags, val_fraction: float, seed: int = 0) -> tuple[Bags, Bags | None]:
@@ -96,6 +103,54 @@ def bag_proportion_loss(proba: torch.Tensor, bags: Bags, eps: float = 1e-7) -> t
     mean = mean.clamp(eps, 1 - eps)
     alpha = bags.proportions.to(device=proba.device, dtype=proba.dtype)
     return -(alpha * torch.log(mean) + (1 - alpha) * torch.log(1 - mean)).mean()
+
+
+def calibrated_bag_losses(logit: torch.Tensor, bags: Bags, grid: int = 41, scales=None) -> torch.Tensor:
+    """Per-bag DLLP loss ``BCE(alpha_S, mean_{i in S} sigmoid(a logit_i + b))`` at the best global shift ``b``
+    (and, with ``scales``, the best temperature ``a`` among them).
+
+    Parameters
+    ----------
+    logit : Tensor ``(N,)``
+        Logits of every instance ``bags`` refers to.
+    bags : Bags
+        The (held-out) bags.
+    grid : int
+        Points of each of the two grid searches for ``b``.
+    scales : sequence of float, optional
+        Candidate temperatures ``a >= 0`` (``0`` is the best constant predictor); default: ``a = 1`` only. A
+        confident model (trained on hard pseudo-labels) that ranks the bags well is then not penalised for its
+        scale.
+
+    Returns
+    -------
+    Tensor ``(num_bags,)``, float64
+        Each bag's loss (their mean is the score :func:`bag_score_fn` compares with the best constant).
+    """
+    logit = logit.double()
+    best, best_ab = float("inf"), (1.0, 0.0)
+    for a in scales if scales is not None else (1.0,):
+        b = _calibrated_shift(a * logit, bags, grid)
+        val = float(bag_proportion_loss(torch.sigmoid(a * logit + b), bags))
+        if val < best:
+            best, best_ab = val, (a, b)
+    a, b = best_ab
+    p = torch.sigmoid(a * logit + b)
+    bag = bags.bag_of_member.to(p.device)
+    mean = scatter(p[bags.index.to(p.device)], bag, 0, dim_size=bags.num_bags, reduce="mean").clamp(1e-7, 1 - 1e-7)
+    alpha = bags.proportions.to(device=p.device, dtype=p.dtype)
+    return -(alpha * torch.log(mean) + (1 - alpha) * torch.log(1 - mean))
+
+
+def _calibrated_shift(logit: torch.Tensor, bags: Bags, grid: int = 41) -> float:
+    best_b, best = 0.0, float("inf")
+    for lo, hi in ((-8.0, 8.0), (-0.4, 0.4)):
+        centre = best_b if lo > -1 else 0.0
+        for b in torch.linspace(centre + lo, centre + hi, grid).tolist():
+            val = float(bag_proportion_loss(torch.sigmoid(logit + b), bags))
+            if val < best:
+                best_b, best = b, val
+    return best_b
 
 
 def _calibrated_bag_loss(logit: torch.Tensor, bags: Bags, grid: int = 41) -> float:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 
 from graphdiff.data.validation import check_features, check_labels
-from graphdiff.llp.base import MLPEstimator
+from graphdiff.llp.base import DEFAULT_HIDDEN, MLPEstimator
 from graphdiff.llp.selection import auc_score_fn
-from graphdiff.nn.mlp import PAPER_HIDDEN, fit_mlp
+from graphdiff.nn.mlp import fit_mlp
 
 __all__ = ["SupervisedMLP"]
 
@@ -26,7 +26,7 @@ class SupervisedMLP(MLPEstimator):
         Hidden widths of the MLP.
     embed_layer : int, default -2
         Hidden layer returned by ``model_.embed`` (see :class:`~graphdiff.nn.mlp.MLP`).
-    epochs : int, default 100
+    epochs : int, default 30
         Maximum number of epochs.
     batch_size : int, default 1024
         Rows per batch.
@@ -34,7 +34,7 @@ class SupervisedMLP(MLPEstimator):
         AdamW learning rate.
     weight_decay : float, default 0.0
         AdamW weight decay.
-    patience : int, default 4
+    patience : int, default 10
         Early-stopping patience (epochs without an improvement of the validation AUC).
     min_delta : float, default 1e-4
         Smallest AUC increase that counts as an improvement.
@@ -80,13 +80,13 @@ class SupervisedMLP(MLPEstimator):
     def __init__(
         self,
         *,
-        hidden=PAPER_HIDDEN,
+        hidden=DEFAULT_HIDDEN,
         embed_layer: int = -2,
-        epochs: int = 100,
+        epochs: int = 30,
         batch_size: int = 1024,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
-        patience: int = 4,
+        patience: int = 10,
         min_delta: float = 1e-4,
         validation: str = "holdout",
         val_fraction: float = 0.1,
@@ -113,9 +113,23 @@ class SupervisedMLP(MLPEstimator):
         )
 
     def fit(self, X, y, *, X_val=None, y_val=None) -> SupervisedMLP:
-        """Fit on features ``X`` ``(N, d)`` and binary labels ``y`` ``(N,)`` (both classes present).
+        """Fit on features and binary instance labels.
 
-        ``X_val, y_val`` are the validation rows of ``validation="instances"`` (refused otherwise). Returns ``self``.
+        Parameters
+        ----------
+        X : Tensor or ndarray ``(N, d)``
+            Finite features.
+        y : Tensor or ndarray ``(N,)``
+            Labels 0 / 1, both classes present.
+        X_val : Tensor or ndarray ``(M, d)``, optional
+            Validation rows of ``validation="instances"`` (refused otherwise).
+        y_val : Tensor or ndarray ``(M,)``, optional
+            Their labels.
+
+        Returns
+        -------
+        SupervisedMLP
+            ``self``.
         """
         self._check_params()
         X = check_features(X, name="X").float()

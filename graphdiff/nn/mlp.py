@@ -22,6 +22,7 @@ import copy
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -29,7 +30,16 @@ from tqdm.auto import tqdm
 from graphdiff.base import torch_seed
 from graphdiff.data.validation import check_bool, check_float, check_int, check_seed
 
-__all__ = ["MLP", "train_model", "fit_mlp", "predict_proba", "PAPER_HIDDEN", "check_hidden"]
+__all__ = [
+    "MLP",
+    "train_model",
+    "fit_mlp",
+    "predict_proba",
+    "PAPER_HIDDEN",
+    "check_hidden",
+    "init_output_bias",
+    "prior_logit",
+]
 
 #: Hidden widths of the LLP-BP reference learner (the 128-d layer is the embedding).
 PAPER_HIDDEN = (5040, 1280, 320, 128, 64)
@@ -271,6 +281,45 @@ def train_model(
     return hist
 
 
+def init_output_bias(model: MLP, value: float) -> MLP:
+    """Set the output layer's bias of ``model`` to ``value`` in place (weights untouched) and return it.
+
+    Parameters
+    ----------
+    model : MLP
+        The network.
+    value : float
+        Finite bias, e.g. :func:`prior_logit` of the positive rate.
+
+    Returns
+    -------
+    MLP
+        ``model``.
+    """
+    value = check_float(value, "output_bias")
+    with torch.no_grad():
+        model.out.bias.fill_(value)
+    return model
+
+
+def prior_logit(rate: float, eps: float = 1e-4) -> float:
+    """``log(p / (1 - p))`` of a positive rate ``p`` clipped to ``[eps, 1 - eps]``.
+
+    Parameters
+    ----------
+    rate : float
+        Positive rate in ``[0, 1]``.
+    eps : float
+        Clip away from 0 and 1.
+
+    Returns
+    -------
+    float
+    """
+    p = min(max(float(rate), eps), 1.0 - eps)
+    return float(np.log(p / (1.0 - p)))
+
+
 def instance_batches(n: int, batch_size: int, seed: int, device=None) -> Callable[[int], list[torch.Tensor]]:
     """``epoch -> list of row-index batches``: a permutation of ``range(n)`` seeded by ``(seed, epoch)``, cut into
     batches of ``batch_size`` (the last one smaller)."""
@@ -300,6 +349,7 @@ def fit_mlp(
     device=None,
     verbose: bool = True,
     desc: str = "MLP",
+    output_bias: float | None = None,
 ) -> tuple[MLP, dict]:
     """Train a fresh :class:`MLP` on per-row targets with binary cross-entropy.
 
@@ -321,6 +371,9 @@ def fit_mlp(
         Seed of the initialisation and of the batch order.
     device : str or torch.device, optional
         Where to train (default: ``X``'s device).
+    output_bias : float, optional
+        Start value of the output layer's bias (e.g. the logit of the positive rate, so that training starts from
+        the prior); default: PyTorch's initialisation.
 
     Returns
     -------
@@ -351,6 +404,8 @@ def fit_mlp(
         raise ValueError("`target` contains NaN or infinite values")
     with torch_seed(seed, device):
         model = MLP(X.size(1), hidden, embed_layer, device=device)
+    if output_bias is not None:
+        init_output_bias(model, output_bias)
 
     def loss(m, idx):
         logit = m(X[idx])

@@ -1,0 +1,69 @@
+"""graphdiff.llp.BPLabelProportions() defaults (issue 14): no instance label reaches the fit, BP pseudo-labels beat
+the bag-only prior on an informative similarity graph, and on an uninformative one the default learner does not
+fall below DLLP (it selects between them on held-out bags)."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphdiff.data.bags import random_bags
+from graphdiff.llp import DLLP, BPLabelProportions
+from graphdiff.llp.bp import llp_marginals
+from graphdiff.llp.selection import roc_auc
+from graphdiff.nn.knn_graph import knn_graph
+
+FAST = dict(hidden=(32, 16), epochs=8, verbose=False)
+
+
+def _clusters(n=1600, d=4, n_clusters=40, seed=0):
+    """Tight clusters, the label constant on each (so the kNN graph is informative about the labels)."""
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.randn(n_clusters, d, generator=g) * 4.0
+    lab = (torch.rand(n_clusters, generator=g) < 0.3).long()
+    c = torch.randint(0, n_clusters, (n,), generator=g)
+    X = centres[c] + 0.05 * torch.randn(n, d, generator=g)
+    return X, lab[c]
+
+
+def test_poisoned_labels_after_bagging_leave_the_fit_unchanged():
+    X, y = _clusters(800)
+    y = y.clone()
+    bags = random_bags(y, 16, seed=0)
+    assert all(not torch.is_tensor(v) or v.data_ptr() != y.data_ptr() for v in vars(bags).values())
+    a = BPLabelProportions(**FAST).fit(X, bags)
+    y[:] = 1 - y  # poison the instance labels in place: only the counts in `bags` may reach the learner
+    b = BPLabelProportions(**FAST).fit(X, bags)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert torch.equal(a.marginals_, b.marginals_) and a.selected_ == b.selected_
+
+
+def test_informative_graph_bp_beats_the_bag_only_prior():
+    X, y = _clusters()
+    bags = random_bags(y, 32, seed=1)
+    est = BPLabelProportions(**FAST).fit(X, bags)
+    # the bag-only prior: BP without similarity edges, every marginal a function of its bag's count
+    ei, w = knn_graph(X, 5)
+    prior = llp_marginals(X.size(0), ei, w * 0, bags, lam_s=0.0).marginals
+    bagged = bags.index
+    assert roc_auc(y[bagged], est.marginals_[bagged]) > roc_auc(y[bagged], prior[bagged]) + 0.1
+    assert set(est.selection_) == {"dllp", "bp_matern", "bp_unit"} and est.selected_ in est.selection_
+    # the BP candidates explain the held-out bag counts better than DLLP here (positive paired statistics)
+    assert max(est.selection_["bp_matern"], est.selection_["bp_unit"]) > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_uninformative_graph_default_not_below_dllp(seed):
+    g = torch.Generator().manual_seed(seed)
+    n = 3000
+    signal = torch.randn(n, 1, generator=g)
+    y = (torch.rand(n, generator=g) < torch.sigmoid(2.5 * signal[:, 0] - 1.0)).long()
+    # 12 noise columns dominate the distances: the neighbours say nothing about the label
+    X = torch.cat([0.2 * signal, torch.randn(n, 12, generator=g)], 1)
+    tr, te = slice(0, 2000), slice(2000, None)
+    bags = random_bags(y[tr], 16, seed=seed)
+    kw = dict(hidden=(32, 16), epochs=15, verbose=False, seed=seed)
+    est = BPLabelProportions(**kw).fit(X[tr], bags)
+    dllp = DLLP(**kw).fit(X[tr], bags)
+    auc_bp = roc_auc(y[te], est.predict_proba(X[te])[:, 1])
+    auc_dllp = roc_auc(y[te], dllp.predict_proba(X[te])[:, 1])
+    assert auc_bp >= auc_dllp - 0.01, (auc_bp, auc_dllp, est.selection_)
