@@ -31,8 +31,8 @@ from graphdiff.cluster.batched import batched_flow_diffusion
 from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_PAGERANK_ALPHAS, DEFAULT_RHOS, METHODS, LocalClusterConfig  # noqa: F401 (imported from here before 0.2)
 from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
 from graphdiff.cluster.labels import SCHEMES, check_binary, prepare_labels
-from graphdiff.cluster.metrics import conductance, label_weighted_volume
-from graphdiff.cluster.pagerank import acl_pagerank, sweep_kernel, weighted_acl_pagerank
+from graphdiff.cluster.metrics import conductance, label_weighted_volume, seed_volume_totals, sweep_kernel
+from graphdiff.cluster.pagerank import acl_pagerank, weighted_acl_pagerank
 from graphdiff.data.validation import check_bool, check_device, check_float
 
 __all__ = ["LocalClusterResult", "local_cluster", "batch_local_cluster"]
@@ -100,13 +100,12 @@ def _sweep_of_x(g: LocalGraph, res: FlowDiffusionResult, labels_arr, use_labels,
     cand = res.nodes[pos]
     if cand.size == 0:
         return res.cluster, 1.0
-    deg = res.weighted_degree[pos] if use_labels or g.weights is not None else g.degree[cand]
     order = np.lexsort((cand, -res.x[pos]))
     ws = g.acl_workspace()
     k, phi = sweep_kernel(
         g.indptr, g.indices, g.weights_or_empty, g.weights is not None, labels_arr, use_labels, float(eps),
-        SCHEMES[scheme], int(seed_node), cand[order], deg[order],
-        float(total_volume if total_volume is not None else -1.0), ws.rank,
+        SCHEMES[scheme], int(seed_node), cand[order], float(total_volume if total_volume is not None else -1.0),
+        ws.rank,
     )  # fmt: skip
     return np.sort(cand[order][:k]), float(phi)
 
@@ -153,7 +152,9 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
         touched += res.touched_nodes
         work += res.work
         if cfg.readout == "sweep":
-            tv = total_volume if use_labels else (g.weighted_volume if g.weights is not None else g.volume)
+            tv = total_volume
+            if tv is None and not use_labels:
+                tv = g.weighted_volume if g.weights is not None else g.volume
             cluster, phi = _sweep_of_x(g, res, lab, use_labels, cfg.eps, cfg.scheme, s, tv)
         else:
             cluster = res.cluster
@@ -200,8 +201,10 @@ def local_cluster(
         :math:`\mathrm{vol}(K)` (positive); the source mass is :math:`\alpha\,\mathrm{vol}(K)`. Required by the flow
         diffusion methods.
     total_volume : float, optional
-        Volume of the (weighted) graph for conductance; computed when ``None`` (for label weights from an oracle
-        the cluster's own volume is used as the denominator).
+        Volume of the graph for conductance, in the weights the conductance uses: the graph's (weighted where the
+        graph is weighted) for the label-free methods, :math:`\mathrm{vol}(G_w)` with ``seed_node`` labelled 1
+        (``label_weighted_volume(graph, labels, eps, scheme, seed_nodes=[seed_node])``) for the label methods.
+        Computed when ``None`` (for label weights from an oracle the cluster's own volume is the denominator).
     config : LocalClusterConfig, optional
         The method settings; default ``LocalClusterConfig()``.
     **settings
@@ -279,19 +282,20 @@ def batch_local_cluster(
     if cfg.uses_labels and labels is None:
         raise ValueError(f"method {cfg.method!r} needs `labels`")
     lab, oracle = prepare_labels(labels, g.num_nodes, check="read") if cfg.uses_labels else (None, None)
-    total_volume = None
+    totals = [None] * seeds_arr.size
     if cfg.uses_labels and cfg.method != "labels_only" and oracle is None:
-        total_volume = label_weighted_volume(g, lab, cfg.eps, cfg.scheme)
+        # vol(G_w) with each seed node labelled 1: one O(m) pass, then O(deg) per seed node
+        totals = seed_volume_totals(g, lab, cfg.eps, cfg.scheme, seeds_arr).tolist()
     labels_in = (oracle if oracle is not None else lab) if cfg.uses_labels else None
     if device.type != "cpu" and cfg.is_flow_diffusion:
-        return _batch_on_device(g, seeds_arr, cfg, labels_in, target_volume, total_volume, device, verbose)
+        return _batch_on_device(g, seeds_arr, cfg, labels_in, target_volume, totals, device, verbose)
     return [
-        _cluster_one(g, int(s), cfg, labels_in, target_volume, total_volume)
-        for s in tqdm(seeds_arr, desc=f"local clustering ({cfg.method})", disable=not verbose)
+        _cluster_one(g, int(s), cfg, labels_in, target_volume, totals[i])
+        for i, s in enumerate(tqdm(seeds_arr, desc=f"local clustering ({cfg.method})", disable=not verbose))
     ]
 
 
-def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volume, total_volume, device, verbose):
+def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volume, totals, device, verbose):
     if target_volume is None:
         raise ValueError("`target_volume` (vol(K), the scale of the source mass) is required for flow diffusion")
     if cfg.readout != "support":
@@ -321,7 +325,7 @@ def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volum
             cluster = torch.nonzero(support[:, col]).flatten().numpy()
             if use_labels:
                 phi = conductance(
-                    g, cluster, labels=labels, eps=cfg.eps, scheme=cfg.scheme, seed_nodes=[s], total_volume=total_volume
+                    g, cluster, labels=labels, eps=cfg.eps, scheme=cfg.scheme, seed_nodes=[s], total_volume=totals[i]
                 )
             else:
                 phi = conductance(g, cluster)
