@@ -20,9 +20,9 @@ Names: ``seed`` is always a random seed; node ids are ``seed_node`` / ``seed_nod
 
 from graphdiff.cluster._graph import LocalGraph, as_local_graph
 from graphdiff.cluster.batched import BatchedFlowDiffusionResult, batched_flow_diffusion
-from graphdiff.cluster.config import DEFAULT_ALPHAS, METHODS, LocalClusterConfig
+from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_MAX_PASSES, METHODS, LocalClusterConfig
 from graphdiff.cluster.estimator import LocalClustering
-from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
+from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion, kkt_residual
 from graphdiff.cluster.labels import LogisticLabelOracle, flip_labels
 from graphdiff.cluster.local_cluster import LocalClusterResult, batch_local_cluster, local_cluster
 from graphdiff.cluster.metrics import conductance, cut_and_volume, label_weighted_volume, precision_recall_f1
@@ -34,6 +34,8 @@ __all__ = [
     "as_local_graph",
     "FlowDiffusionResult",
     "flow_diffusion",
+    "kkt_residual",
+    "DEFAULT_MAX_PASSES",
     "LogisticLabelOracle",
     "flip_labels",
     "DEFAULT_ALPHAS",

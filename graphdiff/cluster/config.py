@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphdiff.cluster.flow_diffusion import DEFAULT_MAX_PASSES
 from graphdiff.cluster.labels import SCHEMES, check_eps
 from graphdiff.data.validation import check_choice, check_float, check_int, check_seed
 
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_ALPHAS",
     "DEFAULT_PAGERANK_ALPHAS",
     "DEFAULT_RHOS",
+    "DEFAULT_MAX_PASSES",
     "LocalClusterConfig",
 ]
 
@@ -71,9 +73,10 @@ class LocalClusterConfig:
     readout : {"support", "sweep"}
         The cluster of a flow diffusion: the support of :math:`x` (the paper's) or a sweep cut on :math:`x`.
     tol : float
-        Push tolerance (non-negative).
+        Push tolerance (non-negative): the largest excess :math:`m_i - T_i` a converged run leaves (WFD's 1e-4).
     max_passes : int
-        Pass cap of the push (WFD's real-data settings are ``tol=1e-4`` and 50 passes).
+        Pass cap of the push, a safety net (default 20,000; WFD's real-data runs used 50, which real graphs never
+        converge within, see :func:`~graphdiff.cluster.flow_diffusion`).
     pagerank_alphas : sequence of float
         PageRank teleportation probabilities in (0, 1).
     rhos : sequence of float
@@ -103,7 +106,7 @@ class LocalClusterConfig:
     alphas: tuple[float, ...] = DEFAULT_ALPHAS
     readout: str = "support"
     tol: float = 1e-4
-    max_passes: int = 50
+    max_passes: int = DEFAULT_MAX_PASSES
     pagerank_alphas: tuple[float, ...] = DEFAULT_PAGERANK_ALPHAS
     rhos: tuple[float, ...] = DEFAULT_RHOS
     seed: int = 0

@@ -13,7 +13,13 @@ import torch
 
 from graphdiff.base import Estimator, deprecated_alias, warn_deprecated
 from graphdiff.cluster._legacy import renamed_arguments
-from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_PAGERANK_ALPHAS, DEFAULT_RHOS, LocalClusterConfig
+from graphdiff.cluster.config import (
+    DEFAULT_ALPHAS,
+    DEFAULT_MAX_PASSES,
+    DEFAULT_PAGERANK_ALPHAS,
+    DEFAULT_RHOS,
+    LocalClusterConfig,
+)
 from graphdiff.cluster.local_cluster import batch_local_cluster
 
 __all__ = ["LocalClustering"]
@@ -58,7 +64,7 @@ class LocalClustering(Estimator):
     >>> est.fit(data, target[:2], labels=labels, target_volume=vol_k)
     LocalClustering(alphas=(1.5, 2.5), verbose=False)
     >>> [c.size for c in est.clusters_], est.params_
-    ([50, 47], [1.5, 1.5])
+    ([50, 50], [1.5, 1.5])
     """
 
     rng_seed = deprecated_alias("seed")
@@ -72,7 +78,7 @@ class LocalClustering(Estimator):
         alphas: Sequence[float] = DEFAULT_ALPHAS,
         readout: str = "support",
         tol: float = 1e-4,
-        max_passes: int = 50,
+        max_passes: int = DEFAULT_MAX_PASSES,
         pagerank_alphas: Sequence[float] = DEFAULT_PAGERANK_ALPHAS,
         rhos: Sequence[float] = DEFAULT_RHOS,
         seed: int = 0,

@@ -68,10 +68,18 @@ class LocalClusterResult:
     candidates : list of tuple
         ``(param, conductance, cluster size, status)`` for every point of the grid.
     status : str
-        The solver status of the selected point (``"converged"``, ``"max_passes"``, ``"infeasible"``,
-        ``"max_iters"`` on a device, ``"global"`` for labels only).
+        The solver status of the selected point: ``"converged"``, ``"max_passes"`` (the pass cap was hit before
+        the tolerance), ``"infeasible"`` (the source mass exceeds the total sink capacity reachable from the seed
+        node: an isolated seed, a small component; the cluster is what the run returns), ``"max_iters"`` on a
+        device, ``"max_pushes"`` for a capped PageRank push, ``"global"`` for labels only.
     touched_nodes, work : int
         Touched nodes and edge visits, summed over the grid.
+    passes : int
+        Passes of the selected flow diffusion (0 for the other methods).
+    residual : float
+        Final residual of the selected run: the optimality conditions of flow diffusion
+        (:func:`~graphdiff.cluster.kkt_residual`; at most ``tol`` when converged), :math:`\\max_u r_u / d_u` for
+        PageRank (below ``rho`` when converged), 0.0 for labels only.
 
     Examples
     --------
@@ -91,6 +99,8 @@ class LocalClusterResult:
     status: str = "converged"
     touched_nodes: int = 0
     work: int = 0
+    passes: int = 0
+    residual: float = 0.0
 
     seed = deprecated_alias("seed_node")
 
@@ -135,12 +145,15 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
                     res = acl_pagerank(g, s, a, r, total_volume=total_volume)
                 else:
                     res = weighted_acl_pagerank(g, s, lab, cfg.eps, cfg.scheme, a, r, total_volume=total_volume)
-                cands.append(((a, r), res.conductance, int(res.cluster.size), "converged"))
+                status = "converged" if res.converged else "max_pushes"
+                cands.append(((a, r), res.conductance, int(res.cluster.size), status))
                 touched += res.touched_nodes
                 work += res.work
                 if best is None or res.conductance < best[1]:
-                    best = ((a, r), res.conductance, res.cluster)
-        return LocalClusterResult(s, method, best[2], best[0], best[1], cands, "converged", touched, work)
+                    best = ((a, r), res.conductance, res.cluster, status, res.residual)
+        return LocalClusterResult(
+            s, method, best[2], best[0], best[1], cands, best[3], touched, work, passes=0, residual=best[4]
+        )
     # flow diffusion
     if target_volume is None:
         raise ValueError("`target_volume` (vol(K), the scale of the source mass) is required for flow diffusion")
@@ -172,8 +185,10 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
                 phi = conductance(g, cluster, total_volume=total_volume)
         cands.append((a, phi, int(cluster.size), res.status))
         if best is None or phi < best[1]:
-            best = (a, phi, cluster, res.status)
-    return LocalClusterResult(s, method, best[2], best[0], best[1], cands, best[3], touched, work)
+            best = (a, phi, cluster, res.status, res.passes, res.residual)
+    return LocalClusterResult(
+        s, method, best[2], best[0], best[1], cands, best[3], touched, work, passes=best[4], residual=best[5]
+    )
 
 
 @renamed_arguments(node="seed_node", rng_seed="seed")

@@ -126,6 +126,8 @@ class PageRankResult:
         Pushes and edge visits.
     converged : bool
         Every residual is below the threshold (``max_pushes`` not reached).
+    residual : float
+        :math:`\\max_u r_u / d_u` over the touched nodes with positive degree (below ``rho`` when converged).
     touched_nodes, num_nodes : int
 
     Examples
@@ -150,6 +152,7 @@ class PageRankResult:
     converged: bool
     touched_nodes: int
     num_nodes: int
+    residual: float = 0.0
 
     def dense_p(self) -> np.ndarray:
         """The estimate as a dense vector of length ``num_nodes``."""
@@ -220,6 +223,7 @@ def _run_acl(g, seed_node, alpha, rho, labels, eps, scheme, total_volume, max_pu
         converged=bool(state[3]),
         touched_nodes=ns,
         num_nodes=n,
+        residual=float((r[deg > 0] / deg[deg > 0]).max()) if np.any(deg > 0) else 0.0,
     )
 
 
