@@ -198,6 +198,13 @@ class LocalGraph:
         data = self.weights if self.weights is not None else np.ones(self.indices.size)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.num_nodes, self.num_nodes))
 
+    def __getstate__(self) -> dict:
+        # the workspaces are per-process scratch space: a pickled graph (sent to a worker) travels without them
+        state = dict(self.__dict__)
+        state["_workspace"] = None
+        state["_acl_workspace"] = None
+        return state
+
     def __repr__(self) -> str:
         w = "weighted" if self.weights is not None else "unweighted"
         return f"LocalGraph(num_nodes={self.num_nodes}, num_edges={self.num_edges // 2}, {w})"

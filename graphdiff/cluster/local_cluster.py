@@ -17,7 +17,10 @@ and all :math:`\alpha` at once. :class:`~graphdiff.cluster.LocalClustering` is t
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context, shared_memory
 from typing import Any
 
 import numpy as np
@@ -33,7 +36,7 @@ from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
 from graphdiff.cluster.labels import SCHEMES, check_binary, prepare_labels
 from graphdiff.cluster.metrics import conductance, label_weighted_volume, seed_volume_totals, sweep_kernel
 from graphdiff.cluster.pagerank import acl_pagerank, weighted_acl_pagerank
-from graphdiff.data.validation import check_bool, check_device, check_float
+from graphdiff.data.validation import check_bool, check_device, check_float, check_int
 
 __all__ = ["LocalClusterResult", "local_cluster", "batch_local_cluster"]
 
@@ -263,14 +266,29 @@ def batch_local_cluster(
     config: LocalClusterConfig | None = None,
     device: str | torch.device = "cpu",
     verbose: bool = True,
+    executor: Executor | None = None,
+    n_jobs: int | None = None,
+    chunk_size: int | None = None,
     **settings,
 ) -> list[LocalClusterResult]:
-    """:func:`local_cluster` for many seed nodes (one result each, in order).
+    """:func:`local_cluster` for many seed nodes (one result each, in order), sequentially or spread over processes
+    and machines.
 
     On CPU each seed node runs the strongly local push. On another device (CUDA) the two flow-diffusion methods
     solve all seed nodes and all :math:`\\alpha` of the grid at once with
     :func:`~graphdiff.cluster.batched_flow_diffusion` (cluster = support, conductance computed locally on CPU;
     ``readout="sweep"`` is refused there); the other methods run on CPU.
+
+    **Many seeds across cores and machines.** With ``n_jobs`` (local worker processes) or ``executor`` (any
+    :class:`concurrent.futures.Executor`: a :class:`~concurrent.futures.ProcessPoolExecutor`, a Dask
+    ``distributed.Client.get_executor()``, ...) the seed nodes are split into chunks of consecutive seeds, one task
+    each. With ``n_jobs`` the CSR arrays and labels are put in shared memory once and every worker attaches to them
+    once (its initializer), so a task ships only its seed ids; with a Dask client's executor the graph is
+    ``scatter``-ed once to every worker (``broadcast=True``); with any other executor it travels with each chunk.
+    The results come back in seed order and are identical to the sequential ones whatever the chunking: the push
+    order of every seed node is drawn from ``seed`` alone, never from the chunk or the worker. A seed node whose
+    clustering raises surfaces as a :class:`RuntimeError` naming it (the original error chained or in the
+    message).
 
     Parameters
     ----------
@@ -282,13 +300,22 @@ def batch_local_cluster(
     device : str or torch.device
         ``"cpu"`` or an available accelerator (checked by :func:`~graphdiff.data.validation.check_device`).
     verbose : bool
-        Show a progress bar.
+        Show a progress bar (per seed node, or per chunk with ``executor`` / ``n_jobs``).
+    executor : concurrent.futures.Executor, optional
+        Where to run the chunks (CPU methods only; not with ``n_jobs``). It is used, not shut down.
+    n_jobs : int, optional
+        Number of local worker processes (positive, or ``-1`` for every CPU); a process pool is created for the
+        call and the graph shared with it once per worker.
+    chunk_size : int, optional
+        Seed nodes per task (positive); default: about four chunks per worker.
 
     Returns
     -------
     list of LocalClusterResult
     """
     cfg = LocalClusterConfig.from_settings(config, **settings)
+    executor, n_jobs = _check_parallel(executor, n_jobs)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1, allow_none=True)
     device = check_device(device)
     verbose = check_bool(verbose, "verbose")
     g = as_local_graph(graph)
@@ -303,7 +330,12 @@ def batch_local_cluster(
         totals = seed_volume_totals(g, lab, cfg.eps, cfg.scheme, seeds_arr).tolist()
     labels_in = (oracle if oracle is not None else lab) if cfg.uses_labels else None
     if device.type != "cpu" and cfg.is_flow_diffusion:
+        if executor is not None or n_jobs is not None:
+            raise ValueError(f"`executor` / `n_jobs` run on CPU; the device path ({device}) solves all seeds at once")
         return _batch_on_device(g, seeds_arr, cfg, labels_in, target_volume, totals, device, verbose)
+    if executor is not None or n_jobs is not None:
+        return _batch_parallel(g, seeds_arr, cfg, labels_in, target_volume, totals, executor, n_jobs, chunk_size,
+                               verbose)  # fmt: skip
     return [
         _cluster_one(g, int(s), cfg, labels_in, target_volume, totals[i])
         for i, s in enumerate(tqdm(seeds_arr, desc=f"local clustering ({cfg.method})", disable=not verbose))
@@ -350,3 +382,106 @@ def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volum
                 best = (a, phi, cluster, status)
         out.append(LocalClusterResult(s, cfg.method, best[2], best[0], best[1], cands, best[3], g.num_nodes, 0))
     return out
+
+
+# ------------------------------------------------------------------------------------------- many seeds in parallel
+def _check_parallel(executor, n_jobs):
+    if executor is not None and not isinstance(executor, Executor):
+        raise ValueError(
+            "`executor` must be a concurrent.futures.Executor (e.g. a ProcessPoolExecutor or a Dask "
+            f"Client.get_executor()), got {type(executor).__name__}"
+        )
+    if n_jobs is not None:
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
+            raise ValueError(f"`n_jobs` must be a positive integer or -1, got {n_jobs!r}")
+        n_jobs = int(n_jobs)
+        if n_jobs == -1:
+            n_jobs = os.cpu_count() or 1
+        if n_jobs < 1:
+            raise ValueError(f"`n_jobs` must be a positive integer or -1, got {n_jobs}")
+        if executor is not None:
+            raise ValueError("pass either `executor` or `n_jobs`, not both")
+    return executor, n_jobs
+
+
+def _run_chunk(payload, seeds, totals):
+    """One task: the seeds of a chunk, in order; ``payload`` is (graph, cfg, labels, target_volume) or None for
+    the graph a worker attached at start-up."""
+    if payload is None:
+        payload = _WORKER_PAYLOAD
+    g, cfg, labels, target_volume = payload
+    out = []
+    for s, tv in zip(seeds, totals):
+        try:
+            out.append(_cluster_one(g, int(s), cfg, labels, target_volume, tv))
+        except Exception as exc:
+            raise RuntimeError(f"local clustering of seed node {int(s)} failed: {type(exc).__name__}: {exc}") from exc
+    return out
+
+
+_WORKER_PAYLOAD = None
+_WORKER_SHM = []
+
+
+def _attach(specs, rest):
+    """Process-pool initializer: map the shared CSR arrays and labels once per worker."""
+    global _WORKER_PAYLOAD
+    arrays = {}
+    for name, (shm_name, shape, dtype) in specs.items():
+        shm = shared_memory.SharedMemory(name=shm_name)
+        _WORKER_SHM.append(shm)  # keep the mapping alive
+        arrays[name] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+    cfg, oracle, target_volume = rest
+    g = LocalGraph(arrays["indptr"], arrays["indices"], arrays.get("weights"), validate=False)
+    labels = oracle if oracle is not None else arrays.get("labels")
+    _WORKER_PAYLOAD = (g, cfg, labels, target_volume)
+
+
+def _share(arrays: dict):
+    specs, blocks = {}, []
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        shm = shared_memory.SharedMemory(create=True, size=max(arr.nbytes, 1))
+        np.ndarray(arr.shape, dtype=arr.dtype, buffer=shm.buf)[...] = arr
+        specs[name] = (shm.name, arr.shape, arr.dtype.str)
+        blocks.append(shm)
+    return specs, blocks
+
+
+def _batch_parallel(g, seeds_arr, cfg, labels, target_volume, totals, executor, n_jobs, chunk_size, verbose):
+    workers = n_jobs or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+    if chunk_size is None:
+        chunk_size = max(1, -(-seeds_arr.size // (4 * workers)))
+    starts = range(0, seeds_arr.size, chunk_size)
+    chunks = [(seeds_arr[i : i + chunk_size], totals[i : i + chunk_size]) for i in starts]
+    is_oracle = labels is not None and not isinstance(labels, np.ndarray)
+    blocks, own = [], None
+    try:
+        if n_jobs is not None:
+            arrays = {"indptr": g.indptr, "indices": g.indices}
+            if g.weights is not None:
+                arrays["weights"] = g.weights
+            if labels is not None and not is_oracle:
+                arrays["labels"] = labels
+            specs, blocks = _share(arrays)
+            rest = (cfg, labels if is_oracle else None, target_volume)
+            own = ProcessPoolExecutor(
+                n_jobs, mp_context=get_context("spawn"), initializer=_attach, initargs=(specs, rest)
+            )
+            executor, payload = own, None
+        else:
+            payload = (g, cfg, labels, target_volume)
+            client = getattr(executor, "_client", None)  # a Dask ClientExecutor: scatter the graph once
+            if client is not None and hasattr(client, "scatter"):
+                payload = client.scatter(payload, broadcast=True)
+        futures = [executor.submit(_run_chunk, payload, seeds, tv) for seeds, tv in chunks]
+        out = []
+        for fut in tqdm(futures, desc=f"local clustering ({cfg.method}, chunks)", disable=not verbose):
+            out.extend(fut.result())
+        return out
+    finally:
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
+        for shm in blocks:
+            shm.close()
+            shm.unlink()
