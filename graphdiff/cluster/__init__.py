@@ -6,7 +6,10 @@ https://arxiv.org/abs/2310.08031).
 * :func:`flip_labels`, :class:`LogisticLabelOracle` -- noisy labels by flips or a lazily predicting classifier;
 * :func:`acl_pagerank`, :func:`weighted_acl_pagerank`, :func:`sweep_cut` -- PageRank baselines (Section 4);
 * :func:`local_cluster`, :func:`batch_local_cluster`, :class:`LocalClustering` -- the pipeline with the
-  lowest-conductance parameter selection, its settings in one :class:`LocalClusterConfig`;
+  lowest-conductance parameter selection, its settings in one :class:`LocalClusterConfig`; ``batch_local_cluster``
+  spreads seed chunks over local processes (``n_jobs``) or any :class:`concurrent.futures.Executor` (``executor``);
+* :func:`kkt_residual`, :data:`DEFAULT_MAX_PASSES` -- the optimality residual every flow-diffusion result carries
+  and the pass cap (a safety net: runs stop at the tolerance);
   :func:`batched_flow_diffusion` -- many seed nodes at once in torch (CUDA);
 * :func:`precision_recall_f1`, :func:`conductance` -- metrics.
 

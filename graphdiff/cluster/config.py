@@ -131,18 +131,30 @@ class LocalClusterConfig:
 
     @property
     def uses_labels(self) -> bool:
-        """Whether :attr:`method` reads noisy labels."""
+        """Whether ``method`` reads noisy labels."""
         return self.method in LABEL_METHODS
 
     @property
     def is_flow_diffusion(self) -> bool:
-        """Whether :attr:`method` is one of the two flow diffusions (which need ``target_volume``)."""
+        """Whether ``method`` is one of the two flow diffusions (which need ``target_volume``)."""
         return self.method in ("weighted_flow_diffusion", "flow_diffusion")
 
     @classmethod
     def from_settings(cls, config: LocalClusterConfig | None = None, **settings) -> LocalClusterConfig:
         """``config`` (default: the defaults) with the keyword ``settings`` replaced; unknown names are a
-        :class:`TypeError` listing the valid ones."""
+        :class:`TypeError` listing the valid ones.
+
+        Parameters
+        ----------
+        config : LocalClusterConfig, optional
+            The starting settings.
+        **settings
+            Fields to replace.
+
+        Returns
+        -------
+        LocalClusterConfig
+        """
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(settings) - set(names))
         if unknown:

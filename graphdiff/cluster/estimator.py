@@ -26,18 +26,20 @@ __all__ = ["LocalClustering"]
 
 
 class LocalClustering(Estimator):
-    r"""Local clustering of many seed nodes, as an estimator: settings in ``__init__``, data in :meth:`fit`.
+    r"""Local clustering of many seed nodes, as an estimator: settings in ``__init__``, data in ``fit()``.
 
     Parameters
     ----------
     method, eps, scheme, alphas, readout, tol, max_passes, pagerank_alphas, rhos, seed
-        The method settings, stored as given and validated in :meth:`fit` (see
+        The method settings, stored as given and validated in ``fit()`` (see
         :class:`~graphdiff.cluster.LocalClusterConfig` for their meaning and ranges).
     device : str or torch.device
         ``"cpu"`` (the strongly local push) or an accelerator (the flow-diffusion methods then solve all seed nodes
         and all :math:`\alpha` at once with :func:`~graphdiff.cluster.batched_flow_diffusion`).
     verbose : bool
         Show a progress bar.
+    **deprecated
+        Only ``rng_seed``, the pre-0.2 name of ``seed`` (with a :class:`DeprecationWarning`).
 
     Attributes
     ----------
@@ -148,5 +150,15 @@ class LocalClustering(Estimator):
 
     @renamed_arguments(seeds="seed_nodes")
     def fit_predict(self, graph, seed_nodes, labels=None, target_volume: float | None = None) -> list[np.ndarray]:
-        """:meth:`fit`, then the clusters (:attr:`clusters_`)."""
+        """Fit, then return the clusters (``clusters_``).
+
+        Parameters
+        ----------
+        graph, seed_nodes, labels, target_volume
+            As in ``fit``.
+
+        Returns
+        -------
+        list of numpy.ndarray of int64
+        """
         return self.fit(graph, seed_nodes, labels=labels, target_volume=target_volume).clusters_

@@ -378,7 +378,7 @@ def _push_kernel(
 class FlowDiffusionResult:
     r"""Output of :func:`flow_diffusion`, stored sparsely on the touched nodes.
 
-    Attributes
+    Parameters
     ----------
     nodes : numpy.ndarray of int64, shape (t,)
         Touched node ids (pushed nodes and their neighbours), in the order they were first touched.

@@ -56,7 +56,7 @@ def __getattr__(name: str):
 class LocalClusterResult:
     """The selected cluster of one seed node.
 
-    Attributes
+    Parameters
     ----------
     seed_node : int
         The seed node.

@@ -185,7 +185,7 @@ def edge_weight_at(e, li, j, ew, has_ew, labels, use_labels, eps, scheme, seed_n
 def sweep_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node, order, total, rank):
     """Prefix of ``order`` of least conductance: ``(length, conductance)``.
 
-    The degrees, the cut and the volume come from the same edge weights (:func:`edge_weight_at`); a self-loop is
+    The degrees, the cut and the volume come from the same edge weights (``edge_weight_at()``); a self-loop is
     never cut. ``rank`` (length ``n``, zero) marks the swept nodes and is zero again on return.
     """
     best = np.inf

@@ -14,7 +14,7 @@ work is at most :math:`1/(\alpha\rho)` edge visits. The weighted variant uses we
 
 The sweep cut orders the nodes with :math:`p_u > 0` by :math:`p_u / d_u` (descending) and returns the prefix of
 least conductance. Both kernels are compiled with numba (sequential queue work, as in
-:mod:`graphdiff.cluster.flow_diffusion`) and read only the adjacency of touched nodes.
+``graphdiff.cluster.flow_diffusion``) and read only the adjacency of touched nodes.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class PageRankResult:
     """Output of :func:`acl_pagerank` / :func:`weighted_acl_pagerank`: the sparse estimate and residual on the
     touched nodes, and the sweep cut.
 
-    Attributes
+    Parameters
     ----------
     nodes : numpy.ndarray of int64, shape (t,)
         Touched node ids, in the order they were first touched.
@@ -128,7 +128,10 @@ class PageRankResult:
         Every residual is below the threshold (``max_pushes`` not reached).
     residual : float
         :math:`\\max_u r_u / d_u` over the touched nodes with positive degree (below ``rho`` when converged).
-    touched_nodes, num_nodes : int
+    touched_nodes : int
+        Number of touched nodes.
+    num_nodes : int
+        Number of nodes of the graph.
 
     Examples
     --------
@@ -312,7 +315,7 @@ def sweep_cut(graph, scores, *, total_volume: float | None = None) -> tuple[np.n
     ----------
     graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
     scores : array-like of float, shape (num_nodes,)
-        Finite scores (e.g. :meth:`PageRankResult.dense_p`).
+        Finite scores (e.g. ``PageRankResult.dense_p()``).
     total_volume : float, optional
         Graph volume for the conductance (default: the graph's).
 
