@@ -301,10 +301,10 @@ def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
         del g, indptr, indices, labels, in_target
 
 
-def run_scaling(res: Results, num_seeds: int, repeats: int, verbose: bool):
+def run_scaling(res: Results, num_seeds: int, repeats: int, verbose: bool, rho: float = 1e-4):
     """Seeds per second of batch_local_cluster on Coauthor Physics, sequential (workers 1) and n_jobs=2 (workers 2).
 
-    ACL PageRank at one grid point (alpha 0.05, rho 1e-4) and a sweep per seed: a cheap per-seed method, so that
+    ACL PageRank at one grid point (alpha 0.05, rho from ``--scaling-rho``) and a sweep per seed: a cheap method, so that
     >= 5,000 seeds x 3 repeats x 2 settings fit in minutes; the pool start-up (spawn, shared-memory CSR) is inside
     the timed call. Repeats alternate the two settings; the median is reported.
     """
@@ -315,7 +315,7 @@ def run_scaling(res: Results, num_seeds: int, repeats: int, verbose: bool):
     y = data.y.numpy()
     per = -(-num_seeds // (int(y.max()) + 1))
     seeds = np.concatenate([np.flatnonzero(y == c)[:per] for c in range(int(y.max()) + 1)])[:num_seeds]
-    kw = dict(method="acl_pagerank", pagerank_alphas=(0.05,), rhos=(1e-4,), verbose=False)
+    kw = dict(method="acl_pagerank", pagerank_alphas=(0.05,), rhos=(rho,), verbose=False)
     batch_local_cluster(g, seeds[:20], **kw)  # compile / warm the caches
     times = {1: [], 2: []}
     outs = {}
@@ -335,7 +335,7 @@ def run_scaling(res: Results, num_seeds: int, repeats: int, verbose: bool):
         res.add(
             "coauthor_physics",
             "acl_pagerank",
-            {"workers": workers, "alpha": 0.05, "rho": 1e-4, "num_seeds": int(seeds.size),
+            {"workers": workers, "alpha": 0.05, "rho": rho, "num_seeds": int(seeds.size),
              "executor": "none" if workers == 1 else "n_jobs"},
             "seeds_per_s",
             [seeds.size / t for t in times[workers]],
@@ -358,6 +358,7 @@ def main(argv=None) -> int:
     ap.add_argument("--part", choices=("quality", "locality", "scaling", "all"), default="all")
     ap.add_argument("--scaling-seeds", type=int, default=5000)
     ap.add_argument("--scaling-repeats", type=int, default=3)
+    ap.add_argument("--scaling-rho", type=float, default=1e-4)
     ap.add_argument("--seeds-per-class", type=int, default=None, help="default 100 (3 with --quick)")
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
     ap.add_argument("--sizes", nargs="+", type=float, default=None, help="locality graph sizes")
@@ -377,7 +378,7 @@ def main(argv=None) -> int:
     if args.part in ("locality", "all"):
         run_locality(res, sizes, args.locality_seeds, verbose)
     if args.part in ("scaling", "all"):
-        run_scaling(res, args.scaling_seeds, args.scaling_repeats, verbose)
+        run_scaling(res, args.scaling_seeds, args.scaling_repeats, verbose, rho=args.scaling_rho)
     if args.merge:
         path = results_dir() / ("local_clustering.quick.json" if args.quick else "local_clustering.json")
         if path.exists():
@@ -385,7 +386,7 @@ def main(argv=None) -> int:
             mine = {
                 "quality": lambda r: r["dataset"] != "planted_partition" and r["metric"] != "seeds_per_s",
                 "locality": lambda r: r["dataset"] == "planted_partition",
-                "scaling": lambda r: r["metric"] == "seeds_per_s",
+                "scaling": lambda r: r["metric"] == "seeds_per_s" and r["setting"].get("rho") == args.scaling_rho,
             }
             keep = [r for r in old["rows"] if args.part != "all" and not mine[args.part](r)]
             res.rows = keep + res.rows
