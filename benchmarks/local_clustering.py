@@ -304,8 +304,8 @@ def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
 def run_scaling(res: Results, num_seeds: int, repeats: int, verbose: bool, rho: float = 1e-4):
     """Seeds per second of batch_local_cluster on Coauthor Physics, sequential (workers 1) and n_jobs=2 (workers 2).
 
-    ACL PageRank at one grid point (alpha 0.05, rho from ``--scaling-rho``) and a sweep per seed: a cheap method, so that
-    >= 5,000 seeds x 3 repeats x 2 settings fit in minutes; the pool start-up (spawn, shared-memory CSR) is inside
+    ACL PageRank at one grid point (alpha 0.05, rho from ``--scaling-rho``) and a sweep per seed: a cheap method, so
+    that >= 5,000 seeds x 3 repeats x 2 settings fit in minutes; the pool start-up (spawn, shared-memory CSR) is inside
     the timed call. Repeats alternate the two settings; the median is reported.
     """
     import os
