@@ -41,15 +41,15 @@ import graphdiff.data as gd
 from graphdiff.bench import Results, results_dir
 from graphdiff.cluster import (
     DEFAULT_ALPHAS,
+    DEFAULT_MAX_PASSES,
     LocalGraph,
     LogisticLabelOracle,
     as_local_graph,
+    batch_local_cluster,
     flip_labels,
     flow_diffusion,
-    local_cluster,
     precision_recall_f1,
 )
-from graphdiff.cluster.metrics import label_weighted_volume
 from graphdiff.data.synthetic import planted_partition_csr
 
 DATASETS = ("amazon_photo", "amazon_computers", "coauthor_cs", "coauthor_physics", "cora")
@@ -58,7 +58,7 @@ CLASSIFIER_SAMPLES = (10, 50)
 EPS = 0.05
 SCHEME = "agree"
 TOL = 1e-4
-MAX_PASSES = 50
+LOCALITY_MAX_PASSES = 50  # the locality rows were measured with WFD's cap; the quality part uses the default
 PR_ALPHAS = (0.1, 0.05, 0.01)
 RHOS = (1e-3, 1e-4, 1e-5)
 
@@ -81,6 +81,7 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
     y = data.y.numpy()
     num_classes = int(y.max()) + 1
     out = {}  # (method, setting key) -> {"f1": [per-class means], ...}
+    status = {}  # (method, setting key) -> statuses of every run of the grid
     stats = {"labels_predicted_fraction": [], "wfd_touched_nodes": [], "fd_touched_nodes": []}
     t_start = time.perf_counter()
     bar = tqdm(total=num_classes, desc=name, disable=not verbose)
@@ -99,18 +100,27 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
             target_volume=vol_k,
             alphas=DEFAULT_ALPHAS,
             tol=TOL,
-            max_passes=MAX_PASSES,
             pagerank_alphas=PR_ALPHAS,
             rhos=RHOS,
+            verbose=False,
         )
+
+        def count(method, setting, results):
+            # solver health over every run of the grid (each alpha / (alpha, rho) of each seed)
+            st = status.setdefault((method, _key(setting)), [])
+            for r in results:
+                st.extend(c[3] for c in r.candidates)
+
         # label-free methods, once per seed
-        for s in seeds:
-            fd = local_cluster(g, int(s), method="flow_diffusion", **common)
-            stats["fd_touched_nodes"].append(fd.touched_nodes / len(DEFAULT_ALPHAS))
-            pr = local_cluster(g, int(s), method="acl_pagerank", **common)
-            for setting in _label_settings():
-                add("flow_diffusion", setting, fd.cluster)
-                add("acl_pagerank", setting, pr.cluster)
+        fd = batch_local_cluster(g, seeds, method="flow_diffusion", **common)
+        pr = batch_local_cluster(g, seeds, method="acl_pagerank", **common)
+        stats["fd_touched_nodes"].extend(r.touched_nodes / len(DEFAULT_ALPHAS) for r in fd)
+        for setting in _label_settings():
+            count("flow_diffusion", setting, fd)
+            count("acl_pagerank", setting, pr)
+            for r_fd, r_pr in zip(fd, pr):
+                add("flow_diffusion", setting, r_fd.cluster)
+                add("acl_pagerank", setting, r_pr.cluster)
         for setting in _label_settings():
             draw = label_seed * 1000 + c
             if setting["labels"] == "flip":
@@ -119,38 +129,25 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
             else:
                 labels = LogisticLabelOracle(data.x, in_target, setting["m"], seed=draw)
                 full = None
-            tv = label_weighted_volume(g, full, EPS, SCHEME) if full is not None else None
-            for s in seeds:
-                res = local_cluster(
-                    g,
-                    int(s),
-                    method="weighted_flow_diffusion",
-                    labels=labels,
-                    eps=EPS,
-                    scheme=SCHEME,
-                    total_volume=tv,
-                    **common,
-                )
-                stats["wfd_touched_nodes"].append(res.touched_nodes / len(DEFAULT_ALPHAS))
-                add("weighted_flow_diffusion", setting, res.cluster)
+            # vol(G_w) with each seed labelled 1 is computed inside (full labels); an oracle uses vol_w(C)
+            wfd = batch_local_cluster(
+                g, seeds, method="weighted_flow_diffusion", labels=labels, eps=EPS, scheme=SCHEME, **common
+            )
+            stats["wfd_touched_nodes"].extend(r.touched_nodes / len(DEFAULT_ALPHAS) for r in wfd)
+            count("weighted_flow_diffusion", setting, wfd)
+            for r in wfd:
+                add("weighted_flow_diffusion", setting, r.cluster)
             if full is None:
                 stats["labels_predicted_fraction"].append(labels.predicted / g.num_nodes)
                 full = labels.predict_all()
-                tv = label_weighted_volume(g, full, EPS, SCHEME)
             positives = np.flatnonzero(full == 1)
-            for s in seeds:
+            wpr = batch_local_cluster(
+                g, seeds, method="weighted_acl_pagerank", labels=full, eps=EPS, scheme=SCHEME, **common
+            )
+            count("weighted_acl_pagerank", setting, wpr)
+            for s, r in zip(seeds, wpr):
                 add("labels_only", setting, np.union1d(positives, [s]))
-                wpr = local_cluster(
-                    g,
-                    int(s),
-                    method="weighted_acl_pagerank",
-                    labels=full,
-                    eps=EPS,
-                    scheme=SCHEME,
-                    total_volume=tv,
-                    **common,
-                )
-                add("weighted_acl_pagerank", setting, wpr.cluster)
+                add("weighted_acl_pagerank", setting, r.cluster)
         for key, vals in per.items():
             arr = np.asarray(vals)
             d = out.setdefault(key, {"precision": [], "recall": [], "f1": []})
@@ -160,14 +157,23 @@ def run_dataset(name: str, seeds_per_class: int, verbose: bool, label_seed: int 
         bar.update(1)
     bar.close()
     elapsed = time.perf_counter() - t_start
-    return out, stats, elapsed, num_classes
+    return out, stats, elapsed, num_classes, status
 
 
 def run_quality(res: Results, datasets, seeds_per_class: int, verbose: bool):
     per_dataset = {}
     for name in datasets:
-        out, stats, elapsed, k = run_dataset(name, seeds_per_class, verbose)
+        out, stats, elapsed, k, status = run_dataset(name, seeds_per_class, verbose)
         per_dataset[name] = out
+        for (method, skey), sts in status.items():
+            setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
+            for metric, which in (
+                ("max_passes_fraction", ("max_passes", "max_pushes")),
+                ("infeasible_fraction", ("infeasible",)),
+            ):
+                frac = float(np.mean([st in which for st in sts])) if sts else 0.0
+                res.add(name, method, setting, metric, [frac], seeds=[0], runs=len(sts), tol=TOL,
+                        max_passes=DEFAULT_MAX_PASSES)  # fmt: skip
         for (method, skey), metrics in out.items():
             setting = dict(json.loads(skey), eps=EPS, seeds_per_class=seeds_per_class)
             for metric, vals in metrics.items():
@@ -233,11 +239,13 @@ def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
         build_s = time.perf_counter() - t0
         vol_k = float(g.degree[target].sum())
         seeds = target[:num_seeds]
-        flow_diffusion(g, int(seeds[0]), alpha * vol_k, labels=labels, eps=EPS, tol=TOL, max_passes=MAX_PASSES)
+        flow_diffusion(g, int(seeds[0]), alpha * vol_k, labels=labels, eps=EPS, tol=TOL, max_passes=LOCALITY_MAX_PASSES)
         times, walls, touched, work, f1s, statuses = [], [], [], [], [], []
         for s in seeds:
             t_cpu, t_wall = time.thread_time(), time.perf_counter()
-            r = flow_diffusion(g, int(s), alpha * vol_k, labels=labels, eps=EPS, tol=TOL, max_passes=MAX_PASSES)
+            r = flow_diffusion(
+                g, int(s), alpha * vol_k, labels=labels, eps=EPS, tol=TOL, max_passes=LOCALITY_MAX_PASSES
+            )
             times.append(1000 * (time.thread_time() - t_cpu))
             walls.append(1000 * (time.perf_counter() - t_wall))
             touched.append(r.touched_nodes)
@@ -251,7 +259,7 @@ def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
             "alpha": alpha,
             "tol": TOL,
             "eps": EPS,
-            "max_passes": MAX_PASSES,
+            "max_passes": LOCALITY_MAX_PASSES,
             "labels": "flip",
             "a0": 0.9,
             "a1": 0.9,
@@ -293,10 +301,64 @@ def run_locality(res: Results, sizes, num_seeds: int, verbose: bool):
         del g, indptr, indices, labels, in_target
 
 
+def run_scaling(res: Results, num_seeds: int, repeats: int, verbose: bool, rho: float = 1e-4):
+    """Seeds per second of batch_local_cluster on Coauthor Physics, sequential (workers 1) and n_jobs=2 (workers 2).
+
+    ACL PageRank at one grid point (alpha 0.05, rho from ``--scaling-rho``) and a sweep per seed: a cheap method, so
+    that >= 5,000 seeds x 3 repeats x 2 settings fit in minutes; the pool start-up (spawn, shared-memory CSR) is inside
+    the timed call. Repeats alternate the two settings; the median is reported.
+    """
+    import os
+
+    data = gd.load("coauthor_physics")
+    g = as_local_graph(data)
+    y = data.y.numpy()
+    per = -(-num_seeds // (int(y.max()) + 1))
+    seeds = np.concatenate([np.flatnonzero(y == c)[:per] for c in range(int(y.max()) + 1)])[:num_seeds]
+    kw = dict(method="acl_pagerank", pagerank_alphas=(0.05,), rhos=(rho,), verbose=False)
+    batch_local_cluster(g, seeds[:20], **kw)  # compile / warm the caches
+    times = {1: [], 2: []}
+    outs = {}
+    loads = []
+    for _ in range(repeats):
+        for workers in (1, 2):
+            loads.append(os.getloadavg()[0])
+            t0 = time.perf_counter()
+            out = batch_local_cluster(g, seeds, n_jobs=None if workers == 1 else workers, **kw)
+            times[workers].append(time.perf_counter() - t0)
+            outs.setdefault(workers, out)
+    identical = all(
+        np.array_equal(a.cluster, b.cluster) and a.conductance == b.conductance for a, b in zip(outs[1], outs[2])
+    )
+    med = {w: float(np.median(t)) for w, t in times.items()}
+    for workers in (1, 2):
+        res.add(
+            "coauthor_physics",
+            "acl_pagerank",
+            {"workers": workers, "alpha": 0.05, "rho": rho, "num_seeds": int(seeds.size),
+             "executor": "none" if workers == 1 else "n_jobs"},
+            "seeds_per_s",
+            [seeds.size / t for t in times[workers]],
+            seeds=[0],
+            statistic="median of repeats in median_seeds_per_s; mean/std over repeats",
+            median_seeds_per_s=round(seeds.size / med[workers], 1),
+            wall_s=[round(t, 2) for t in times[workers]],
+            identical_to_sequential=bool(identical),
+            speedup_vs_workers_1=round(med[1] / med[workers], 3),
+            load_average_1min=[round(v, 2) for v in loads],
+        )  # fmt: skip
+    if verbose:
+        print(f"seeds/s: workers 1 {seeds.size / med[1]:.1f}, workers 2 {seeds.size / med[2]:.1f} "
+              f"(speedup {med[1] / med[2]:.2f}x, identical {identical}); load {loads}", flush=True)  # fmt: skip
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="3 seeds per class, n up to 10^6, writes .quick.json")
-    ap.add_argument("--part", choices=("quality", "locality", "all"), default="all")
+    ap.add_argument("--part", choices=("quality", "locality", "scaling", "all"), default="all")
+    ap.add_argument("--scaling-seeds", type=int, default=5000)
+    ap.add_argument("--scaling-repeats", type=int, default=3)
+    ap.add_argument("--scaling-rho", type=float, default=1e-4)
     ap.add_argument("--seeds-per-class", type=int, default=None, help="default 100 (3 with --quick)")
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
     ap.add_argument("--sizes", nargs="+", type=float, default=None, help="locality graph sizes")
@@ -315,13 +377,16 @@ def main(argv=None) -> int:
         run_quality(res, args.datasets, spc, verbose)
     if args.part in ("locality", "all"):
         run_locality(res, sizes, args.locality_seeds, verbose)
+    if args.part in ("scaling", "all"):
+        run_scaling(res, args.scaling_seeds, args.scaling_repeats, verbose, rho=args.scaling_rho)
     if args.merge:
         path = results_dir() / ("local_clustering.quick.json" if args.quick else "local_clustering.json")
         if path.exists():
             old = json.loads(path.read_text())
             mine = {
-                "quality": lambda r: r["dataset"] != "planted_partition",
+                "quality": lambda r: r["dataset"] != "planted_partition" and r["metric"] != "seeds_per_s",
                 "locality": lambda r: r["dataset"] == "planted_partition",
+                "scaling": lambda r: r["metric"] == "seeds_per_s" and r["setting"].get("rho") == args.scaling_rho,
             }
             keep = [r for r in old["rows"] if args.part != "all" and not mine[args.part](r)]
             res.rows = keep + res.rows

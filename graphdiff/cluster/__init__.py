@@ -6,7 +6,10 @@ https://arxiv.org/abs/2310.08031).
 * :func:`flip_labels`, :class:`LogisticLabelOracle` -- noisy labels by flips or a lazily predicting classifier;
 * :func:`acl_pagerank`, :func:`weighted_acl_pagerank`, :func:`sweep_cut` -- PageRank baselines (Section 4);
 * :func:`local_cluster`, :func:`batch_local_cluster`, :class:`LocalClustering` -- the pipeline with the
-  lowest-conductance parameter selection, its settings in one :class:`LocalClusterConfig`;
+  lowest-conductance parameter selection, its settings in one :class:`LocalClusterConfig`; ``batch_local_cluster``
+  spreads seed chunks over local processes (``n_jobs``) or any :class:`concurrent.futures.Executor` (``executor``);
+* :func:`kkt_residual`, :data:`DEFAULT_MAX_PASSES` -- the optimality residual every flow-diffusion result carries
+  and the pass cap (a safety net: runs stop at the tolerance);
   :func:`batched_flow_diffusion` -- many seed nodes at once in torch (CUDA);
 * :func:`precision_recall_f1`, :func:`conductance` -- metrics.
 
@@ -20,9 +23,9 @@ Names: ``seed`` is always a random seed; node ids are ``seed_node`` / ``seed_nod
 
 from graphdiff.cluster._graph import LocalGraph, as_local_graph
 from graphdiff.cluster.batched import BatchedFlowDiffusionResult, batched_flow_diffusion
-from graphdiff.cluster.config import DEFAULT_ALPHAS, METHODS, LocalClusterConfig
+from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_MAX_PASSES, METHODS, LocalClusterConfig
 from graphdiff.cluster.estimator import LocalClustering
-from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
+from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion, kkt_residual
 from graphdiff.cluster.labels import LogisticLabelOracle, flip_labels
 from graphdiff.cluster.local_cluster import LocalClusterResult, batch_local_cluster, local_cluster
 from graphdiff.cluster.metrics import conductance, cut_and_volume, label_weighted_volume, precision_recall_f1
@@ -34,6 +37,8 @@ __all__ = [
     "as_local_graph",
     "FlowDiffusionResult",
     "flow_diffusion",
+    "kkt_residual",
+    "DEFAULT_MAX_PASSES",
     "LogisticLabelOracle",
     "flip_labels",
     "DEFAULT_ALPHAS",

@@ -4,13 +4,13 @@ Fountoulakis & Yang, ICLR 2024, https://arxiv.org/abs/2310.08031; shared by ever
 The push kernels of flow diffusion and ACL PageRank read the graph as compressed sparse rows (CSR): ``indptr``
 (``n + 1`` offsets), ``indices`` (neighbour ids) and optional non-negative ``weights``. :class:`LocalGraph` holds
 those arrays once per graph together with the unweighted degree, the total volume and reusable per-graph workspaces
-(:mod:`graphdiff.cluster._workspace`), so that a call touches only the entries it needs (no ``O(n)`` pass per call;
+(``graphdiff.cluster._workspace``), so that a call touches only the entries it needs (no ``O(n)`` pass per call;
 a workspace is reset entry by entry).
 
 :func:`as_local_graph` accepts a :class:`torch_geometric.data.Data`, a scipy sparse matrix, an
 ``(indptr, indices[, weights])`` tuple or a :class:`LocalGraph`; it validates the input once (ids in range,
 non-negative finite weights, a symmetric adjacency: every edge stored in both directions with the same weight) and
-raises :class:`ValueError` naming the problem. :func:`check_seed_nodes` validates node-id arguments.
+raises :class:`ValueError` naming the problem. ``check_seed_nodes()`` validates node-id arguments.
 """
 
 from __future__ import annotations
@@ -188,7 +188,17 @@ class LocalGraph:
         return self._acl_workspace
 
     def with_weights(self, weights) -> LocalGraph:
-        """The same structure with new edge weights (the CSR arrays are shared, not copied; weights validated)."""
+        """The same structure with new edge weights (the CSR arrays are shared, not copied; weights validated).
+
+        Parameters
+        ----------
+        weights : array-like of float, shape (num_edges,)
+            Non-negative edge weights aligned with ``indices``.
+
+        Returns
+        -------
+        LocalGraph
+        """
         return LocalGraph(self.indptr, self.indices, weights, validate=True)
 
     def to_scipy(self):
@@ -197,6 +207,13 @@ class LocalGraph:
 
         data = self.weights if self.weights is not None else np.ones(self.indices.size)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.num_nodes, self.num_nodes))
+
+    def __getstate__(self) -> dict:
+        # the workspaces are per-process scratch space: a pickled graph (sent to a worker) travels without them
+        state = dict(self.__dict__)
+        state["_workspace"] = None
+        state["_acl_workspace"] = None
+        return state
 
     def __repr__(self) -> str:
         w = "weighted" if self.weights is not None else "unweighted"

@@ -38,7 +38,7 @@ class PushWorkspace:
     reset entry by entry after each call. Everything else is *compact*: per touched node (see ``_NODE_ARRAYS``) and
     per read edge (the local adjacency of pushed nodes). Repeated pushes of a node then read only this compact,
     cache-resident copy, so the cost per push does not grow with the graph (no scattered reads into arrays of
-    length ``n``). The compact arrays grow on demand (:meth:`grow`); ``need`` receives the node ids whose labels the
+    length ``n``). The compact arrays grow on demand (``grow()``); ``need`` receives the node ids whose labels the
     kernel asks a lazy oracle for. ``busy`` marks a workspace in use, so that a re-entrant call allocates its own.
     """
 

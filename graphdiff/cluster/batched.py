@@ -34,7 +34,7 @@ __all__ = ["batched_flow_diffusion", "BatchedFlowDiffusionResult"]
 class BatchedFlowDiffusionResult:
     """Output of :func:`batched_flow_diffusion`; unpacks as ``x, mass, converged = result`` (the pre-0.2 tuple).
 
-    Attributes
+    Parameters
     ----------
     x : torch.Tensor, shape (num_nodes, B)
         The dual embedding of each column, on the solver's device.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphdiff.cluster.flow_diffusion import DEFAULT_MAX_PASSES
 from graphdiff.cluster.labels import SCHEMES, check_eps
 from graphdiff.data.validation import check_choice, check_float, check_int, check_seed
 
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_ALPHAS",
     "DEFAULT_PAGERANK_ALPHAS",
     "DEFAULT_RHOS",
+    "DEFAULT_MAX_PASSES",
     "LocalClusterConfig",
 ]
 
@@ -71,9 +73,10 @@ class LocalClusterConfig:
     readout : {"support", "sweep"}
         The cluster of a flow diffusion: the support of :math:`x` (the paper's) or a sweep cut on :math:`x`.
     tol : float
-        Push tolerance (non-negative).
+        Push tolerance (non-negative): the largest excess :math:`m_i - T_i` a converged run leaves (WFD's 1e-4).
     max_passes : int
-        Pass cap of the push (WFD's real-data settings are ``tol=1e-4`` and 50 passes).
+        Pass cap of the push, a safety net (default 20,000; WFD's real-data runs used 50, which real graphs never
+        converge within, see :func:`~graphdiff.cluster.flow_diffusion`).
     pagerank_alphas : sequence of float
         PageRank teleportation probabilities in (0, 1).
     rhos : sequence of float
@@ -103,7 +106,7 @@ class LocalClusterConfig:
     alphas: tuple[float, ...] = DEFAULT_ALPHAS
     readout: str = "support"
     tol: float = 1e-4
-    max_passes: int = 50
+    max_passes: int = DEFAULT_MAX_PASSES
     pagerank_alphas: tuple[float, ...] = DEFAULT_PAGERANK_ALPHAS
     rhos: tuple[float, ...] = DEFAULT_RHOS
     seed: int = 0
@@ -128,18 +131,30 @@ class LocalClusterConfig:
 
     @property
     def uses_labels(self) -> bool:
-        """Whether :attr:`method` reads noisy labels."""
+        """Whether ``method`` reads noisy labels."""
         return self.method in LABEL_METHODS
 
     @property
     def is_flow_diffusion(self) -> bool:
-        """Whether :attr:`method` is one of the two flow diffusions (which need ``target_volume``)."""
+        """Whether ``method`` is one of the two flow diffusions (which need ``target_volume``)."""
         return self.method in ("weighted_flow_diffusion", "flow_diffusion")
 
     @classmethod
     def from_settings(cls, config: LocalClusterConfig | None = None, **settings) -> LocalClusterConfig:
         """``config`` (default: the defaults) with the keyword ``settings`` replaced; unknown names are a
-        :class:`TypeError` listing the valid ones."""
+        :class:`TypeError` listing the valid ones.
+
+        Parameters
+        ----------
+        config : LocalClusterConfig, optional
+            The starting settings.
+        **settings
+            Fields to replace.
+
+        Returns
+        -------
+        LocalClusterConfig
+        """
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(settings) - set(names))
         if unknown:

@@ -13,25 +13,33 @@ import torch
 
 from graphdiff.base import Estimator, deprecated_alias, warn_deprecated
 from graphdiff.cluster._legacy import renamed_arguments
-from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_PAGERANK_ALPHAS, DEFAULT_RHOS, LocalClusterConfig
+from graphdiff.cluster.config import (
+    DEFAULT_ALPHAS,
+    DEFAULT_MAX_PASSES,
+    DEFAULT_PAGERANK_ALPHAS,
+    DEFAULT_RHOS,
+    LocalClusterConfig,
+)
 from graphdiff.cluster.local_cluster import batch_local_cluster
 
 __all__ = ["LocalClustering"]
 
 
 class LocalClustering(Estimator):
-    r"""Local clustering of many seed nodes, as an estimator: settings in ``__init__``, data in :meth:`fit`.
+    r"""Local clustering of many seed nodes, as an estimator: settings in ``__init__``, data in ``fit()``.
 
     Parameters
     ----------
     method, eps, scheme, alphas, readout, tol, max_passes, pagerank_alphas, rhos, seed
-        The method settings, stored as given and validated in :meth:`fit` (see
+        The method settings, stored as given and validated in ``fit()`` (see
         :class:`~graphdiff.cluster.LocalClusterConfig` for their meaning and ranges).
     device : str or torch.device
         ``"cpu"`` (the strongly local push) or an accelerator (the flow-diffusion methods then solve all seed nodes
         and all :math:`\alpha` at once with :func:`~graphdiff.cluster.batched_flow_diffusion`).
     verbose : bool
         Show a progress bar.
+    **deprecated
+        Only ``rng_seed``, the pre-0.2 name of ``seed`` (with a :class:`DeprecationWarning`).
 
     Attributes
     ----------
@@ -58,7 +66,7 @@ class LocalClustering(Estimator):
     >>> est.fit(data, target[:2], labels=labels, target_volume=vol_k)
     LocalClustering(alphas=(1.5, 2.5), verbose=False)
     >>> [c.size for c in est.clusters_], est.params_
-    ([50, 47], [1.5, 1.5])
+    ([50, 50], [1.5, 1.5])
     """
 
     rng_seed = deprecated_alias("seed")
@@ -72,7 +80,7 @@ class LocalClustering(Estimator):
         alphas: Sequence[float] = DEFAULT_ALPHAS,
         readout: str = "support",
         tol: float = 1e-4,
-        max_passes: int = 50,
+        max_passes: int = DEFAULT_MAX_PASSES,
         pagerank_alphas: Sequence[float] = DEFAULT_PAGERANK_ALPHAS,
         rhos: Sequence[float] = DEFAULT_RHOS,
         seed: int = 0,
@@ -142,5 +150,15 @@ class LocalClustering(Estimator):
 
     @renamed_arguments(seeds="seed_nodes")
     def fit_predict(self, graph, seed_nodes, labels=None, target_volume: float | None = None) -> list[np.ndarray]:
-        """:meth:`fit`, then the clusters (:attr:`clusters_`)."""
+        """Fit, then return the clusters (``clusters_``).
+
+        Parameters
+        ----------
+        graph, seed_nodes, labels, target_volume
+            As in ``fit``.
+
+        Returns
+        -------
+        list of numpy.ndarray of int64
+        """
         return self.fit(graph, seed_nodes, labels=labels, target_volume=target_volume).clusters_

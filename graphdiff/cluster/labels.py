@@ -12,9 +12,9 @@ https://arxiv.org/abs/2310.08031); the label settings are those of ``shared/pape
   pipeline stays strongly local (``predicted`` counts the nodes ever predicted).
 * **Label schemes** (the weights of :math:`G_w`, Section 2): ``"agree"`` gives an edge weight 1 when the labels of
   its endpoints agree and :math:`\varepsilon` otherwise, ``"both_one"`` gives 1 only when both are 1.
-  :func:`label_factor` is the compiled rule the kernels call edge by edge, :func:`label_edge_weights` its
+  ``label_factor()`` is the compiled rule the kernels call edge by edge, ``label_edge_weights()`` its
   vectorised twin.
-* :func:`prepare_labels` is the one entry point of every label argument of the package: a full array (``bool``,
+* ``prepare_labels()`` is the one entry point of every label argument of the package: a full array (``bool``,
   0/1 integers or floats, a tensor) becomes an ``int8`` array, a lazy oracle (an object with an ``int8`` ``cache``,
   ``-1`` for unknown, and ``fill(nodes)``) is passed through, and anything else is refused with the reason.
 """
@@ -62,7 +62,7 @@ def check_eps(eps, name: str = "eps") -> float:
 def label_factor(li, lj, eps, scheme):
     """Multiplier of an edge's weight under the label scheme (0 = "agree", 1 = "both_one"): 1 or ``eps``.
 
-    The one compiled copy of the rule; :func:`label_edge_weights` is its vectorised twin.
+    The one compiled copy of the rule; ``label_edge_weights()`` is its vectorised twin.
     """
     if scheme == 0:
         return 1.0 if li == lj else eps
@@ -321,7 +321,13 @@ class LogisticLabelOracle:
         return (score > 0).cpu().numpy().astype(np.int8)
 
     def fill(self, nodes) -> None:
-        """Predict the labels of ``nodes`` not predicted yet and store them in :attr:`cache`."""
+        """Predict the labels of ``nodes`` not predicted yet and store them in ``cache``.
+
+        Parameters
+        ----------
+        nodes : array-like of int
+            Node ids in ``[0, num_nodes)``.
+        """
         nodes = self._node_ids(nodes)
         todo = np.unique(nodes[self.cache[nodes] < 0])
         if todo.size:
@@ -329,13 +335,33 @@ class LogisticLabelOracle:
             self.predicted += int(todo.size)
 
     def predict(self, nodes) -> np.ndarray:
-        """0/1 labels (``int8``) of ``nodes``, predicting those not cached yet."""
+        """0/1 labels (``int8``) of ``nodes``, predicting those not cached yet.
+
+        Parameters
+        ----------
+        nodes : array-like of int
+            Node ids in ``[0, num_nodes)``.
+
+        Returns
+        -------
+        numpy.ndarray of int8
+        """
         nodes = self._node_ids(nodes)
         self.fill(nodes)
         return self.cache[nodes].copy()
 
     def predict_all(self, batch_size: int = 8192) -> np.ndarray:
-        """Labels of every node (a global read-out, used by the labels-alone baseline)."""
+        """Labels of every node (a global read-out, used by the labels-alone baseline).
+
+        Parameters
+        ----------
+        batch_size : int
+            Nodes predicted per batch (positive).
+
+        Returns
+        -------
+        numpy.ndarray of int8, shape (num_nodes,)
+        """
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         todo = np.flatnonzero(self.cache < 0)
         for start in range(0, todo.size, batch_size):

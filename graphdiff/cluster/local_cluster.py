@@ -17,7 +17,10 @@ and all :math:`\alpha` at once. :class:`~graphdiff.cluster.LocalClustering` is t
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context, shared_memory
 from typing import Any
 
 import numpy as np
@@ -31,9 +34,9 @@ from graphdiff.cluster.batched import batched_flow_diffusion
 from graphdiff.cluster.config import DEFAULT_ALPHAS, DEFAULT_PAGERANK_ALPHAS, DEFAULT_RHOS, METHODS, LocalClusterConfig  # noqa: F401 (imported from here before 0.2)
 from graphdiff.cluster.flow_diffusion import FlowDiffusionResult, flow_diffusion
 from graphdiff.cluster.labels import SCHEMES, check_binary, prepare_labels
-from graphdiff.cluster.metrics import conductance, label_weighted_volume
-from graphdiff.cluster.pagerank import acl_pagerank, sweep_kernel, weighted_acl_pagerank
-from graphdiff.data.validation import check_bool, check_device, check_float
+from graphdiff.cluster.metrics import conductance, label_weighted_volume, seed_volume_totals, sweep_kernel
+from graphdiff.cluster.pagerank import acl_pagerank, weighted_acl_pagerank
+from graphdiff.data.validation import check_bool, check_device, check_float, check_int
 
 __all__ = ["LocalClusterResult", "local_cluster", "batch_local_cluster"]
 
@@ -53,7 +56,7 @@ def __getattr__(name: str):
 class LocalClusterResult:
     """The selected cluster of one seed node.
 
-    Attributes
+    Parameters
     ----------
     seed_node : int
         The seed node.
@@ -68,10 +71,18 @@ class LocalClusterResult:
     candidates : list of tuple
         ``(param, conductance, cluster size, status)`` for every point of the grid.
     status : str
-        The solver status of the selected point (``"converged"``, ``"max_passes"``, ``"infeasible"``,
-        ``"max_iters"`` on a device, ``"global"`` for labels only).
+        The solver status of the selected point: ``"converged"``, ``"max_passes"`` (the pass cap was hit before
+        the tolerance), ``"infeasible"`` (the source mass exceeds the total sink capacity reachable from the seed
+        node: an isolated seed, a small component; the cluster is what the run returns), ``"max_iters"`` on a
+        device, ``"max_pushes"`` for a capped PageRank push, ``"global"`` for labels only.
     touched_nodes, work : int
         Touched nodes and edge visits, summed over the grid.
+    passes : int
+        Passes of the selected flow diffusion (0 for the other methods).
+    residual : float
+        Final residual of the selected run: the optimality conditions of flow diffusion
+        (:func:`~graphdiff.cluster.kkt_residual`; at most ``tol`` when converged), :math:`\\max_u r_u / d_u` for
+        PageRank (below ``rho`` when converged), 0.0 for labels only.
 
     Examples
     --------
@@ -91,6 +102,8 @@ class LocalClusterResult:
     status: str = "converged"
     touched_nodes: int = 0
     work: int = 0
+    passes: int = 0
+    residual: float = 0.0
 
     seed = deprecated_alias("seed_node")
 
@@ -100,13 +113,12 @@ def _sweep_of_x(g: LocalGraph, res: FlowDiffusionResult, labels_arr, use_labels,
     cand = res.nodes[pos]
     if cand.size == 0:
         return res.cluster, 1.0
-    deg = res.weighted_degree[pos] if use_labels or g.weights is not None else g.degree[cand]
     order = np.lexsort((cand, -res.x[pos]))
     ws = g.acl_workspace()
     k, phi = sweep_kernel(
         g.indptr, g.indices, g.weights_or_empty, g.weights is not None, labels_arr, use_labels, float(eps),
-        SCHEMES[scheme], int(seed_node), cand[order], deg[order],
-        float(total_volume if total_volume is not None else -1.0), ws.rank,
+        SCHEMES[scheme], int(seed_node), cand[order], float(total_volume if total_volume is not None else -1.0),
+        ws.rank,
     )  # fmt: skip
     return np.sort(cand[order][:k]), float(phi)
 
@@ -136,12 +148,15 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
                     res = acl_pagerank(g, s, a, r, total_volume=total_volume)
                 else:
                     res = weighted_acl_pagerank(g, s, lab, cfg.eps, cfg.scheme, a, r, total_volume=total_volume)
-                cands.append(((a, r), res.conductance, int(res.cluster.size), "converged"))
+                status = "converged" if res.converged else "max_pushes"
+                cands.append(((a, r), res.conductance, int(res.cluster.size), status))
                 touched += res.touched_nodes
                 work += res.work
                 if best is None or res.conductance < best[1]:
-                    best = ((a, r), res.conductance, res.cluster)
-        return LocalClusterResult(s, method, best[2], best[0], best[1], cands, "converged", touched, work)
+                    best = ((a, r), res.conductance, res.cluster, status, res.residual)
+        return LocalClusterResult(
+            s, method, best[2], best[0], best[1], cands, best[3], touched, work, passes=0, residual=best[4]
+        )
     # flow diffusion
     if target_volume is None:
         raise ValueError("`target_volume` (vol(K), the scale of the source mass) is required for flow diffusion")
@@ -153,7 +168,9 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
         touched += res.touched_nodes
         work += res.work
         if cfg.readout == "sweep":
-            tv = total_volume if use_labels else (g.weighted_volume if g.weights is not None else g.volume)
+            tv = total_volume
+            if tv is None and not use_labels:
+                tv = g.weighted_volume if g.weights is not None else g.volume
             cluster, phi = _sweep_of_x(g, res, lab, use_labels, cfg.eps, cfg.scheme, s, tv)
         else:
             cluster = res.cluster
@@ -171,8 +188,10 @@ def _cluster_one(g: LocalGraph, s: int, cfg: LocalClusterConfig, labels, target_
                 phi = conductance(g, cluster, total_volume=total_volume)
         cands.append((a, phi, int(cluster.size), res.status))
         if best is None or phi < best[1]:
-            best = (a, phi, cluster, res.status)
-    return LocalClusterResult(s, method, best[2], best[0], best[1], cands, best[3], touched, work)
+            best = (a, phi, cluster, res.status, res.passes, res.residual)
+    return LocalClusterResult(
+        s, method, best[2], best[0], best[1], cands, best[3], touched, work, passes=best[4], residual=best[5]
+    )
 
 
 @renamed_arguments(node="seed_node", rng_seed="seed")
@@ -200,8 +219,10 @@ def local_cluster(
         :math:`\mathrm{vol}(K)` (positive); the source mass is :math:`\alpha\,\mathrm{vol}(K)`. Required by the flow
         diffusion methods.
     total_volume : float, optional
-        Volume of the (weighted) graph for conductance; computed when ``None`` (for label weights from an oracle
-        the cluster's own volume is used as the denominator).
+        Volume of the graph for conductance, in the weights the conductance uses: the graph's (weighted where the
+        graph is weighted) for the label-free methods, :math:`\mathrm{vol}(G_w)` with ``seed_node`` labelled 1
+        (``label_weighted_volume(graph, labels, eps, scheme, seed_nodes=[seed_node])``) for the label methods.
+        Computed when ``None`` (for label weights from an oracle the cluster's own volume is the denominator).
     config : LocalClusterConfig, optional
         The method settings; default ``LocalClusterConfig()``.
     **settings
@@ -245,14 +266,29 @@ def batch_local_cluster(
     config: LocalClusterConfig | None = None,
     device: str | torch.device = "cpu",
     verbose: bool = True,
+    executor: Executor | None = None,
+    n_jobs: int | None = None,
+    chunk_size: int | None = None,
     **settings,
 ) -> list[LocalClusterResult]:
-    """:func:`local_cluster` for many seed nodes (one result each, in order).
+    """:func:`local_cluster` for many seed nodes (one result each, in order), sequentially or spread over processes
+    and machines.
 
     On CPU each seed node runs the strongly local push. On another device (CUDA) the two flow-diffusion methods
     solve all seed nodes and all :math:`\\alpha` of the grid at once with
     :func:`~graphdiff.cluster.batched_flow_diffusion` (cluster = support, conductance computed locally on CPU;
     ``readout="sweep"`` is refused there); the other methods run on CPU.
+
+    **Many seeds across cores and machines.** With ``n_jobs`` (local worker processes) or ``executor`` (any
+    :class:`concurrent.futures.Executor`: a :class:`~concurrent.futures.ProcessPoolExecutor`, a Dask
+    ``distributed.Client.get_executor()``, ...) the seed nodes are split into chunks of consecutive seeds, one task
+    each. With ``n_jobs`` the CSR arrays and labels are put in shared memory once and every worker attaches to them
+    once (its initializer), so a task ships only its seed ids; with a Dask client's executor the graph is
+    ``scatter``-ed once to every worker (``broadcast=True``); with any other executor it travels with each chunk.
+    The results come back in seed order and are identical to the sequential ones whatever the chunking: the push
+    order of every seed node is drawn from ``seed`` alone, never from the chunk or the worker. A seed node whose
+    clustering raises surfaces as a :class:`RuntimeError` naming it (the original error chained or in the
+    message).
 
     Parameters
     ----------
@@ -264,13 +300,22 @@ def batch_local_cluster(
     device : str or torch.device
         ``"cpu"`` or an available accelerator (checked by :func:`~graphdiff.data.validation.check_device`).
     verbose : bool
-        Show a progress bar.
+        Show a progress bar (per seed node, or per chunk with ``executor`` / ``n_jobs``).
+    executor : concurrent.futures.Executor, optional
+        Where to run the chunks (CPU methods only; not with ``n_jobs``). It is used, not shut down.
+    n_jobs : int, optional
+        Number of local worker processes (positive, or ``-1`` for every CPU); a process pool is created for the
+        call and the graph shared with it once per worker.
+    chunk_size : int, optional
+        Seed nodes per task (positive); default: about four chunks per worker.
 
     Returns
     -------
     list of LocalClusterResult
     """
     cfg = LocalClusterConfig.from_settings(config, **settings)
+    executor, n_jobs = _check_parallel(executor, n_jobs)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1, allow_none=True)
     device = check_device(device)
     verbose = check_bool(verbose, "verbose")
     g = as_local_graph(graph)
@@ -279,19 +324,25 @@ def batch_local_cluster(
     if cfg.uses_labels and labels is None:
         raise ValueError(f"method {cfg.method!r} needs `labels`")
     lab, oracle = prepare_labels(labels, g.num_nodes, check="read") if cfg.uses_labels else (None, None)
-    total_volume = None
+    totals = [None] * seeds_arr.size
     if cfg.uses_labels and cfg.method != "labels_only" and oracle is None:
-        total_volume = label_weighted_volume(g, lab, cfg.eps, cfg.scheme)
+        # vol(G_w) with each seed node labelled 1: one O(m) pass, then O(deg) per seed node
+        totals = seed_volume_totals(g, lab, cfg.eps, cfg.scheme, seeds_arr).tolist()
     labels_in = (oracle if oracle is not None else lab) if cfg.uses_labels else None
     if device.type != "cpu" and cfg.is_flow_diffusion:
-        return _batch_on_device(g, seeds_arr, cfg, labels_in, target_volume, total_volume, device, verbose)
+        if executor is not None or n_jobs is not None:
+            raise ValueError(f"`executor` / `n_jobs` run on CPU; the device path ({device}) solves all seeds at once")
+        return _batch_on_device(g, seeds_arr, cfg, labels_in, target_volume, totals, device, verbose)
+    if executor is not None or n_jobs is not None:
+        return _batch_parallel(g, seeds_arr, cfg, labels_in, target_volume, totals, executor, n_jobs, chunk_size,
+                               verbose)  # fmt: skip
     return [
-        _cluster_one(g, int(s), cfg, labels_in, target_volume, total_volume)
-        for s in tqdm(seeds_arr, desc=f"local clustering ({cfg.method})", disable=not verbose)
+        _cluster_one(g, int(s), cfg, labels_in, target_volume, totals[i])
+        for i, s in enumerate(tqdm(seeds_arr, desc=f"local clustering ({cfg.method})", disable=not verbose))
     ]
 
 
-def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volume, total_volume, device, verbose):
+def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volume, totals, device, verbose):
     if target_volume is None:
         raise ValueError("`target_volume` (vol(K), the scale of the source mass) is required for flow diffusion")
     if cfg.readout != "support":
@@ -321,7 +372,7 @@ def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volum
             cluster = torch.nonzero(support[:, col]).flatten().numpy()
             if use_labels:
                 phi = conductance(
-                    g, cluster, labels=labels, eps=cfg.eps, scheme=cfg.scheme, seed_nodes=[s], total_volume=total_volume
+                    g, cluster, labels=labels, eps=cfg.eps, scheme=cfg.scheme, seed_nodes=[s], total_volume=totals[i]
                 )
             else:
                 phi = conductance(g, cluster)
@@ -331,3 +382,106 @@ def _batch_on_device(g, seeds_arr, cfg: LocalClusterConfig, labels, target_volum
                 best = (a, phi, cluster, status)
         out.append(LocalClusterResult(s, cfg.method, best[2], best[0], best[1], cands, best[3], g.num_nodes, 0))
     return out
+
+
+# ------------------------------------------------------------------------------------------- many seeds in parallel
+def _check_parallel(executor, n_jobs):
+    if executor is not None and not isinstance(executor, Executor):
+        raise ValueError(
+            "`executor` must be a concurrent.futures.Executor (e.g. a ProcessPoolExecutor or a Dask "
+            f"Client.get_executor()), got {type(executor).__name__}"
+        )
+    if n_jobs is not None:
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
+            raise ValueError(f"`n_jobs` must be a positive integer or -1, got {n_jobs!r}")
+        n_jobs = int(n_jobs)
+        if n_jobs == -1:
+            n_jobs = os.cpu_count() or 1
+        if n_jobs < 1:
+            raise ValueError(f"`n_jobs` must be a positive integer or -1, got {n_jobs}")
+        if executor is not None:
+            raise ValueError("pass either `executor` or `n_jobs`, not both")
+    return executor, n_jobs
+
+
+def _run_chunk(payload, seeds, totals):
+    """One task: the seeds of a chunk, in order; ``payload`` is (graph, cfg, labels, target_volume) or None for
+    the graph a worker attached at start-up."""
+    if payload is None:
+        payload = _WORKER_PAYLOAD
+    g, cfg, labels, target_volume = payload
+    out = []
+    for s, tv in zip(seeds, totals):
+        try:
+            out.append(_cluster_one(g, int(s), cfg, labels, target_volume, tv))
+        except Exception as exc:
+            raise RuntimeError(f"local clustering of seed node {int(s)} failed: {type(exc).__name__}: {exc}") from exc
+    return out
+
+
+_WORKER_PAYLOAD = None
+_WORKER_SHM = []
+
+
+def _attach(specs, rest):
+    """Process-pool initializer: map the shared CSR arrays and labels once per worker."""
+    global _WORKER_PAYLOAD
+    arrays = {}
+    for name, (shm_name, shape, dtype) in specs.items():
+        shm = shared_memory.SharedMemory(name=shm_name)
+        _WORKER_SHM.append(shm)  # keep the mapping alive
+        arrays[name] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+    cfg, oracle, target_volume = rest
+    g = LocalGraph(arrays["indptr"], arrays["indices"], arrays.get("weights"), validate=False)
+    labels = oracle if oracle is not None else arrays.get("labels")
+    _WORKER_PAYLOAD = (g, cfg, labels, target_volume)
+
+
+def _share(arrays: dict):
+    specs, blocks = {}, []
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        shm = shared_memory.SharedMemory(create=True, size=max(arr.nbytes, 1))
+        np.ndarray(arr.shape, dtype=arr.dtype, buffer=shm.buf)[...] = arr
+        specs[name] = (shm.name, arr.shape, arr.dtype.str)
+        blocks.append(shm)
+    return specs, blocks
+
+
+def _batch_parallel(g, seeds_arr, cfg, labels, target_volume, totals, executor, n_jobs, chunk_size, verbose):
+    workers = n_jobs or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+    if chunk_size is None:
+        chunk_size = max(1, -(-seeds_arr.size // (4 * workers)))
+    starts = range(0, seeds_arr.size, chunk_size)
+    chunks = [(seeds_arr[i : i + chunk_size], totals[i : i + chunk_size]) for i in starts]
+    is_oracle = labels is not None and not isinstance(labels, np.ndarray)
+    blocks, own = [], None
+    try:
+        if n_jobs is not None:
+            arrays = {"indptr": g.indptr, "indices": g.indices}
+            if g.weights is not None:
+                arrays["weights"] = g.weights
+            if labels is not None and not is_oracle:
+                arrays["labels"] = labels
+            specs, blocks = _share(arrays)
+            rest = (cfg, labels if is_oracle else None, target_volume)
+            own = ProcessPoolExecutor(
+                n_jobs, mp_context=get_context("spawn"), initializer=_attach, initargs=(specs, rest)
+            )
+            executor, payload = own, None
+        else:
+            payload = (g, cfg, labels, target_volume)
+            client = getattr(executor, "_client", None)  # a Dask ClientExecutor: scatter the graph once
+            if client is not None and hasattr(client, "scatter"):
+                payload = client.scatter(payload, broadcast=True)
+        futures = [executor.submit(_run_chunk, payload, seeds, tv) for seeds, tv in chunks]
+        out = []
+        for fut in tqdm(futures, desc=f"local clustering ({cfg.method}, chunks)", disable=not verbose):
+            out.extend(fut.result())
+        return out
+    finally:
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
+        for shm in blocks:
+            shm.close()
+            shm.unlink()

@@ -14,7 +14,7 @@ work is at most :math:`1/(\alpha\rho)` edge visits. The weighted variant uses we
 
 The sweep cut orders the nodes with :math:`p_u > 0` by :math:`p_u / d_u` (descending) and returns the prefix of
 least conductance. Both kernels are compiled with numba (sequential queue work, as in
-:mod:`graphdiff.cluster.flow_diffusion`) and read only the adjacency of touched nodes.
+``graphdiff.cluster.flow_diffusion``) and read only the adjacency of touched nodes.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import numpy as np
 from graphdiff.cluster._graph import as_local_graph, check_seed_nodes
 from graphdiff.cluster._legacy import renamed_arguments
 from graphdiff.cluster._workspace import ACLWorkspace
-from graphdiff.cluster.labels import check_binary, check_eps, check_scheme, label_factor, prepare_labels
-from graphdiff.cluster.metrics import neighbours
+from graphdiff.cluster.labels import check_binary, check_eps, check_scheme, prepare_labels
+from graphdiff.cluster.metrics import edge_weight_at, label_weighted_volume, neighbours, sweep_kernel
 from graphdiff.data.validation import check_float, check_int
 
 __all__ = ["acl_pagerank", "weighted_acl_pagerank", "sweep_cut", "PageRankResult"]
@@ -37,12 +37,7 @@ _TOUCHED = np.int8(1)
 _QUEUED = np.int8(2)
 
 
-@numba.njit(cache=True, inline="always")
-def _w(e, li, j, ew, has_ew, labels, use_labels, eps, scheme, seed_node):
-    w = ew[e] if has_ew else 1.0
-    if use_labels:
-        w *= label_factor(li, 1 if j == seed_node else labels[j], eps, scheme)
-    return w
+_w = edge_weight_at  # the one edge-weight rule of the sweep and of the push
 
 
 @numba.njit(cache=True)
@@ -110,40 +105,12 @@ def _acl_kernel(
     state[3] = 1 if head == tail else 0
 
 
-@numba.njit(cache=True)
-def sweep_kernel(indptr, indices, ew, has_ew, labels, use_labels, eps, scheme, seed_node, order, deg, total, rank):
-    # rank[v] = position + 1 of v in the order (0: not swept yet); total <= 0: vol(V) unknown, use vol(prefix)
-    best = np.inf
-    best_k = 0
-    vol = 0.0
-    cut = 0.0
-    for k in range(order.shape[0]):
-        v = order[k]
-        lv = 1 if (v == seed_node or not use_labels) else labels[v]
-        inside = 0.0
-        for e in range(indptr[v], indptr[v + 1]):
-            j = indices[e]
-            if rank[j] != 0:
-                inside += _w(e, lv, j, ew, has_ew, labels, use_labels, eps, scheme, seed_node)
-        rank[v] = k + 1
-        vol += deg[k]
-        cut += deg[k] - 2.0 * inside
-        denom = min(vol, total - vol) if total > 0 else vol
-        phi = cut / denom if denom > 0 else 1.0
-        if phi < best:
-            best = phi
-            best_k = k + 1
-    for k in range(order.shape[0]):
-        rank[order[k]] = 0
-    return best_k, best
-
-
 @dataclass
 class PageRankResult:
     """Output of :func:`acl_pagerank` / :func:`weighted_acl_pagerank`: the sparse estimate and residual on the
     touched nodes, and the sweep cut.
 
-    Attributes
+    Parameters
     ----------
     nodes : numpy.ndarray of int64, shape (t,)
         Touched node ids, in the order they were first touched.
@@ -159,7 +126,12 @@ class PageRankResult:
         Pushes and edge visits.
     converged : bool
         Every residual is below the threshold (``max_pushes`` not reached).
-    touched_nodes, num_nodes : int
+    residual : float
+        :math:`\\max_u r_u / d_u` over the touched nodes with positive degree (below ``rho`` when converged).
+    touched_nodes : int
+        Number of touched nodes.
+    num_nodes : int
+        Number of nodes of the graph.
 
     Examples
     --------
@@ -183,6 +155,7 @@ class PageRankResult:
     converged: bool
     touched_nodes: int
     num_nodes: int
+    residual: float = 0.0
 
     def dense_p(self) -> np.ndarray:
         """The estimate as a dense vector of length ``num_nodes``."""
@@ -230,13 +203,12 @@ def _run_acl(g, seed_node, alpha, rho, labels, eps, scheme, total_volume, max_pu
         if pos.any():
             cand, cdeg = nodes[pos], deg[pos]
             order = np.lexsort((cand, -p[pos] / cdeg))
-            if total_volume is None:
-                total_volume = (
-                    g.weighted_volume
-                    if (g.weights is not None and not use_labels)
-                    else (g.volume if not use_labels else -1.0)
-                )
-            k, phi = sweep_kernel(*args, cand[order], cdeg[order], float(total_volume), ws.rank)
+            if total_volume is None:  # vol(V) in the weights of the sweep (labels: with the seed node labelled 1)
+                if use_labels:
+                    total_volume = label_weighted_volume(g, lab, eps, scheme, seed_nodes=[s])
+                else:
+                    total_volume = g.weighted_volume if g.weights is not None else g.volume
+            k, phi = sweep_kernel(*args, cand[order], float(total_volume), ws.rank)
             cluster = np.sort(cand[order][:k])
         else:
             cluster, phi = np.array([s], dtype=np.int64), 1.0
@@ -254,6 +226,7 @@ def _run_acl(g, seed_node, alpha, rho, labels, eps, scheme, total_volume, max_pu
         converged=bool(state[3]),
         touched_nodes=ns,
         num_nodes=n,
+        residual=float((r[deg > 0] / deg[deg > 0]).max()) if np.any(deg > 0) else 0.0,
     )
 
 
@@ -269,27 +242,25 @@ def acl_pagerank(
 ) -> PageRankResult:
     r"""ACL push for approximate personalised PageRank from one seed node, then a sweep cut.
 
-        Parameters
-        ----------
-        graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
-            Its weights, if any, are used.
-        seed_node : int
-            The seed node id.
-        alpha : float
-            Teleportation probability in (0, 1).
-        rho : float
-            Push threshold (positive): nodes with residual :math:`r_u \ge
-    ho d_u` are pushed; the work is at most
-            :math:`1/(lpha
-    ho)` edge visits.
-        total_volume : float, optional
-            Graph volume for the sweep's conductance (default: the graph's).
-        max_pushes : int
-            Cap on the number of pushes (``converged=False`` when reached).
+    Parameters
+    ----------
+    graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
+        Its weights, if any, are used.
+    seed_node : int
+        The seed node id.
+    alpha : float
+        Teleportation probability in (0, 1).
+    rho : float
+        Push threshold (positive): nodes with residual :math:`r_u \ge \rho\, d_u` are pushed; the work is at most
+        :math:`1/(\alpha \rho)` edge visits.
+    total_volume : float, optional
+        Graph volume for the sweep's conductance (default: the graph's, weighted where the graph is weighted).
+    max_pushes : int
+        Cap on the number of pushes (``converged=False`` when reached).
 
-        Returns
-        -------
-        PageRankResult
+    Returns
+    -------
+    PageRankResult
     """
     g = as_local_graph(graph)
     return _run_acl(g, seed_node, alpha, rho, None, None, "agree", total_volume, max_pushes)
@@ -323,8 +294,8 @@ def weighted_acl_pagerank(
     alpha, rho, max_pushes
         As in :func:`acl_pagerank`.
     total_volume : float, optional
-        The weighted volume of :math:`G_w` for the sweep's conductance; ``None`` uses :math:`\mathrm{vol}_w(C)` as
-        the denominator.
+        The volume of :math:`G_w` (seed node labelled 1) for the sweep's conductance; ``None`` computes it
+        (:func:`~graphdiff.cluster.label_weighted_volume`, one ``O(m)`` pass).
 
     Returns
     -------
@@ -344,7 +315,7 @@ def sweep_cut(graph, scores, *, total_volume: float | None = None) -> tuple[np.n
     ----------
     graph : LocalGraph or anything :func:`~graphdiff.cluster.as_local_graph` accepts
     scores : array-like of float, shape (num_nodes,)
-        Finite scores (e.g. :meth:`PageRankResult.dense_p`).
+        Finite scores (e.g. ``PageRankResult.dense_p()``).
     total_volume : float, optional
         Graph volume for the conductance (default: the graph's).
 
@@ -371,6 +342,6 @@ def sweep_cut(graph, scores, *, total_volume: float | None = None) -> tuple[np.n
     ws = g.acl_workspace()
     k, phi = sweep_kernel(
         g.indptr, g.indices, g.weights_or_empty, g.weights is not None, np.empty(0, np.int8), False, 1.0, 0, -1,
-        order, deg[order], float(total_volume), ws.rank,
+        order, float(total_volume), ws.rank,
     )  # fmt: skip
     return np.sort(order[:k]).astype(np.int64, copy=False), float(phi)
