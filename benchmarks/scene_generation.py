@@ -5,9 +5,11 @@ For every (seed, echo setting) the default small configuration is trained in a f
 held-out scene graphs alone (50 DDIM steps, layout and shape branches) and scored:
 
 * SG constraint accuracy per predicate group and their mean (``acc_*``), pooled over the three room types;
-* ``layout_mmd``: RBF MMD^2 between top-down class rasters of generated and held-out rooms; the ``train_set`` row
-  (training rooms against held-out rooms) is the floor, and the ``ground_truth`` rows give the accuracy ceiling
-  of the held-out boxes themselves;
+* ``layout_mmd``: unbiased RBF MMD^2 between top-down class rasters of generated and held-out rooms (per room
+  type, median-heuristic bandwidth); the ``train_set`` row (training rooms against held-out rooms) is the floor, the
+  ``shuffled_classes`` (classes permuted within each held-out room) and ``random_boxes`` (boxes drawn from the
+  training marginals per room type and class) rows are two baselines a sampler must beat, and the
+  ``ground_truth`` rows give the accuracy ceiling of the held-out boxes themselves;
 * ``shape_mmd_cd``, ``shape_cov_cd``, ``shape_1nna_cd`` against held-out shapes (per class, averaged) and
   ``shape_consistency_cd`` over the ground-truth consistency pairs;
 * manipulation: one left/right or front/behind triple of every held-out graph flipped, the rooms re-sampled with
@@ -27,7 +29,9 @@ Usage::
     python benchmarks/scene_generation.py --quick               # 1 seed, short training, .quick.json
     python benchmarks/scene_generation.py --aggregate-only      # rebuild the JSON from the finished runs
     python benchmarks/scene_generation.py --edit-check MODEL.pt # manipulation accuracy of a saved model
+    python benchmarks/scene_generation.py --sampler-check MODEL.pt   # DDIM 50 vs DPM-Solver++ 10 / 20 (saved model)
     python benchmarks/scene_generation.py --flip-ceiling        # how satisfiable the flip edit is (no model)
+    python benchmarks/scene_generation.py --layout-reference 0 7   # layout_mmd floor and baselines (no model)
     python benchmarks/scene_generation.py --relations intra_group   # sparse graphs: relations inside groups only
 
 ``--relations intra_group`` trains and evaluates on graphs that keep only the relations between objects of the
@@ -92,7 +96,8 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     model.fit(train)
     train_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    gen = model.sample(test, num_steps=cfg["sample_steps"], seed=seed, batch_size=100)
+    sampler = cfg.get("sampler", "ddim")
+    gen = model.sample(test, num_steps=cfg["sample_steps"], seed=seed, batch_size=100, sampler=sampler)
     sample_s = time.perf_counter() - t0
     out = {
         "seed": seed,
@@ -130,11 +135,47 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     out["edit"] = edit_eval(model, test, gen, seed)
     # throughput: one batch of 100 scenes, layout + shape, 50 DDIM steps
     t0, c0 = time.perf_counter(), time.process_time()
-    model.sample(test[:100], num_steps=cfg["sample_steps"], seed=seed + 1, batch_size=100)
+    model.sample(test[:100], num_steps=cfg["sample_steps"], seed=seed + 1, batch_size=100, sampler=sampler)
     out["scenes_per_s"] = 100 / (time.perf_counter() - t0)
     out["scenes_per_cpu_s"] = 100 / (time.process_time() - c0)
     out["sample_eval_s"] = sample_s
+    # the scheduler comparison: the same model sampled with DPM-Solver++ at 10 and 20 steps
+    out["samplers"] = sampler_eval(model, test, seed)
     return out
+
+
+#: (sampler, steps) of the scheduler comparison rows, next to the main rows' sampler at ``--sample-steps``
+SAMPLER_ROWS = (("dpm_solver++", 10), ("dpm_solver++", 20))
+
+
+def sampler_eval(model, test, seed: int, plans=SAMPLER_ROWS) -> dict:
+    """SG constraint accuracy (the ``acc_*`` groups) of ``model`` on the ``test`` graphs for every (sampler, steps)
+    of ``plans``; keys ``"sampler@steps"``."""
+    from graphdiff.scene import metrics as M
+
+    out = {}
+    for name, steps in plans:
+        gen = model.sample(test, num_steps=steps, seed=seed, batch_size=100, sampler=name)
+        acc = M.relation_accuracy(gen)
+        out[f"{name}@{steps}"] = {k: v for k, v in acc.items() if k != "counts"}
+    return out
+
+
+def sampler_check(path: str, num_graphs: int = 300, placement: str = "free", seed: int = 0) -> dict:
+    """Print the accuracy of a saved model under the library's DDIM at 50 steps and the schedulers of
+    :data:`SAMPLER_ROWS` (a diagnostic; the benchmark runs record the same comparison per run)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import EchoScene
+
+    model = EchoScene.load(path)
+    test = S.generate_scenes(num_graphs, seed=10_000, placement=placement)
+    res = sampler_eval(model, test, seed, (("ddim", 50), ("diffusers_ddim", 50), ("euler", 20)) + SAMPLER_ROWS)
+    for key, acc in res.items():
+        print(f"{path} {key}: " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()), flush=True)
+    return res
 
 
 def edit_eval(model, test, gen, seed: int, drop_conflicts: bool = False) -> dict:
@@ -237,6 +278,19 @@ def flip_ceiling(
     return shares
 
 
+def layout_reference(train, test, seed: int = 0) -> dict:
+    """``layout_mmd`` of the held-out rooms against three sets that need no model: training rooms (the floor: the
+    same distribution), the held-out rooms with their classes permuted within each room (``shuffled_classes``) and
+    with boxes drawn from the training marginals per room type and class (``random_boxes``)."""
+    from graphdiff.scene import metrics as M
+
+    return {
+        "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test),
+        "layout_mmd_shuffled_classes": M.layout_mmd(M.shuffle_classes(test, seed=seed), test),
+        "layout_mmd_random_boxes": M.layout_mmd(M.random_boxes(test, train, seed=seed + 1), test),
+    }
+
+
 def reference_rows(cfg: dict) -> dict:
     """Ground-truth ceiling (held-out boxes) and train-vs-held-out floor of the layout MMD."""
     from graphdiff.data import scenes as S
@@ -246,10 +300,7 @@ def reference_rows(cfg: dict) -> dict:
     train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel, placement=pl)
     test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel, placement=pl)
     acc = M.relation_accuracy(test)
-    ref = {
-        "relations": {k: v for k, v in acc.items() if k != "counts"},
-        "layout_mmd_train_vs_test": M.layout_mmd(train[: len(test)], test),
-    }
+    ref = {"relations": {k: v for k, v in acc.items() if k != "counts"}, **layout_reference(train, test)}
     grids = [S.shape_grids(t.classes, t.shape_variant) for t in test]
     ref["shape_consistency_cd"] = M.shape_consistency(grids, [S.consistency_pairs(t) for t in test], num_points=128)
     return ref
@@ -301,7 +352,10 @@ def aggregate(groups: list[tuple[dict, list[dict]]], ref: dict | None, quick: bo
         }
         for key, metric in METRIC_KEYS.items():
             res.add("synthfront", "ground_truth", setting_ref, metric, ref["relations"][key])
-        res.add("synthfront", "train_set", setting_ref, "layout_mmd", ref["layout_mmd_train_vs_test"])
+        for method in ("train_set", "shuffled_classes", "random_boxes"):
+            key = "layout_mmd_train_vs_test" if method == "train_set" else f"layout_mmd_{method}"
+            if key in ref:
+                res.add("synthfront", method, setting_ref, "layout_mmd", ref[key])
         res.add("synthfront", "ground_truth", setting_ref, "shape_consistency_cd", ref["shape_consistency_cd"])
     return res.write()
 
@@ -312,7 +366,7 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
         "test_graphs": cfg["test_scenes"],
         "train_scenes": cfg["train_scenes"],
         "sample_steps": cfg["sample_steps"],
-        "sampler": "ddim",
+        "sampler": cfg.get("sampler", "ddim"),
         "steps": cfg["steps"],
         "batch_size": cfg["batch_size"],
         "max_train_time_s": cfg["max_train_time_s"],
@@ -349,6 +403,13 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
         res.add("synthfront", method, setting_base, "scenes_per_s", [r["scenes_per_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "scenes_per_cpu_s", [r["scenes_per_cpu_s"] for r in rs], **common)
         res.add("synthfront", method, setting_base, "final_train_loss", [r["final_loss"] for r in rs], **common)
+        srs = [r for r in rs if "samplers" in r]  # runs made before the scheduler comparison existed have none
+        for key in srs[0]["samplers"] if srs else ():
+            name, steps = key.split("@")
+            setting = dict(setting_base, sampler=name, sample_steps=int(steps))
+            for group, metric in METRIC_KEYS.items():
+                vals = [r["samplers"][key][group] for r in srs]
+                res.add("synthfront", method, setting, metric, vals, seeds=[r["seed"] for r in srs])
         ers = [r for r in rs if "edit" in r]  # runs made before the edit evaluation existed have none
         for mode in ("clamp", "all"):
             if not ers:
@@ -377,6 +438,13 @@ def main(argv=None) -> int:
     p.add_argument("--train-scenes", type=int, default=2000)
     p.add_argument("--test-scenes", type=int, default=300)
     p.add_argument("--sample-steps", type=int, default=50)
+    p.add_argument(
+        "--sampler",
+        default="ddim",
+        choices=["ddim", "diffusers_ddim", "dpm_solver++", "euler"],
+        help="the sampler of the main rows (EchoScene's `sampler`); every run also records DPM-Solver++ at 10 and "
+        "20 steps (rows with their own `sampler` and `sample_steps`)",
+    )
     p.add_argument("--parallel", type=int, default=2, help="runs at a time (each single-threaded)")
     p.add_argument("--runs-file", default=None, help="cache of finished runs (JSON lines)")
     p.add_argument("--aggregate-only", action="store_true")
@@ -410,6 +478,23 @@ def main(argv=None) -> int:
         help="only print how satisfiable the flip edit is with ground-truth boxes (no model)",
     )
     p.add_argument(
+        "--layout-reference",
+        type=int,
+        nargs="*",
+        metavar="DATA_SEED",
+        default=None,
+        help="only print the layout_mmd floor (train_set) and baselines (shuffled_classes, random_boxes) on the "
+        "benchmark's data, or on the data of these data seeds (training seed s, held-out seed s + 10000); no model",
+    )
+    p.add_argument(
+        "--sampler-check",
+        metavar="MODEL",
+        nargs="+",
+        default=None,
+        help="only print the accuracy of saved EchoScene models under DDIM 50, diffusers DDIM 50, Euler 20 and "
+        "DPM-Solver++ 10 / 20 steps",
+    )
+    p.add_argument(
         "--edit-check",
         metavar="MODEL",
         default=None,
@@ -418,6 +503,20 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.flip_ceiling:
         flip_ceiling(placement=args.placement, relations=args.relations)
+        return 0
+    if args.layout_reference is not None:
+        from graphdiff.data import scenes as S
+
+        for data_seed in args.layout_reference or [0]:
+            kw = dict(relations=args.relations, placement=args.placement)
+            train = S.generate_scenes(args.train_scenes, seed=data_seed, **kw)
+            test = S.generate_scenes(args.test_scenes, seed=data_seed + 10_000, **kw)
+            vals = layout_reference(train, test)
+            print(f"data_seed={data_seed}: " + ", ".join(f"{k[len('layout_mmd_') :]} {v:.4f}" for k, v in vals.items()))
+        return 0
+    if args.sampler_check:
+        for path in args.sampler_check:
+            sampler_check(path, placement=args.placement)
         return 0
     if args.edit_check:
         edit_check(args.edit_check, placement=args.placement)
@@ -437,6 +536,8 @@ def main(argv=None) -> int:
     }
     if args.relations != "all":  # absent for "all", so the cached runs of the dense graphs still match
         cfg["relations"] = args.relations
+    if args.sampler != "ddim":  # absent for the library's DDIM, as in the runs cached before the setting existed
+        cfg["sampler"] = args.sampler
     cfg["placement"] = args.placement  # absent in runs cached before the setting existed (= "anchored")
     if args.placement == "anchored":
         del cfg["placement"]

@@ -5,10 +5,11 @@ tiny occupancy grids) run one denoising process per node; at every denoising ste
 branch's per-node states through a triplet GCN over the scene graph before the denoiser.
 
 * :class:`EchoScene` -- the estimator (``fit`` on scenes, ``sample`` rooms from graphs, ``resample`` edited graphs);
-* :mod:`~graphdiff.scene.config` -- :class:`EchoSceneConfig` (the network) and :class:`TrainingConfig`;
-* :mod:`~graphdiff.scene.model` -- the networks; :mod:`~graphdiff.scene.train` -- loss and training loop;
-* :mod:`~graphdiff.scene.codecs` -- the fitted box and shape codecs, scenes as ``torch_geometric`` batches;
-* :mod:`~graphdiff.scene.checkpoint` -- verified checkpoints; :mod:`~graphdiff.scene.edits` -- graph edits;
+* :class:`EchoSceneConfig` (the network) and :class:`TrainingConfig`, from ``graphdiff.scene.config``;
+* ``graphdiff.scene.model`` -- the networks; ``graphdiff.scene.train`` -- loss and training loop;
+* ``graphdiff.scene.codecs`` -- the fitted box and shape codecs, scenes as ``torch_geometric`` batches;
+* ``graphdiff.scene.checkpoint`` -- verified checkpoints (:class:`CheckpointError`); :mod:`~graphdiff.scene.edits` --
+  graph edits;
 * :mod:`~graphdiff.scene.metrics` -- SG constraint accuracy, layout MMD, shape metrics.
 
 The full-size fit (2,000 rooms, the default 4,000 steps: about 3 CPU-minutes, one thread) is what the benchmark
