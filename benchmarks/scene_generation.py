@@ -15,6 +15,11 @@ held-out scene graphs alone (50 DDIM steps, layout and shape branches) and score
 * manipulation: one left/right or front/behind triple of every held-out graph flipped, the rooms re-sampled with
   the untouched nodes clamped (``edit_mode=clamp``) or all from fresh noise (``all``): ``acc_flipped`` on the
   flipped triples, ``acc_directional_unchanged`` on the others;
+* schedulers: every row carries ``sampler`` and ``sample_steps`` (``--sampler``, default the library's DDIM at 50
+  steps); every run also samples with DPM-Solver++ at 10 and 20 steps (rows with those settings);
+* relation guidance (``graphdiff.scene.guidance``, beyond the paper): every row carries ``guidance``; the main rows
+  are unguided (0.0), and every run is also evaluated with ``--guidance`` (default 0.005, chosen on validation
+  graphs): accuracy, ``layout_mmd``, DPM-Solver++ at 20 steps and the flip edit;
 * ``scenes_per_s``: one batch of 100 scenes sampled (layout + shape, 50 DDIM steps), single thread, wall time;
   ``scenes_per_cpu_s`` the same over the process's CPU time (the machine is shared: wall time includes waiting).
 
@@ -32,6 +37,8 @@ Usage::
     python benchmarks/scene_generation.py --sampler-check MODEL.pt   # DDIM 50 vs DPM-Solver++ 10 / 20 (saved model)
     python benchmarks/scene_generation.py --flip-ceiling        # how satisfiable the flip edit is (no model)
     python benchmarks/scene_generation.py --layout-reference 0 7   # layout_mmd floor and baselines (no model)
+    python benchmarks/scene_generation.py --relation-diagnosis  # why the weak relation groups miss (no model)
+    python benchmarks/scene_generation.py --guidance-check MODEL.pt --guidance 0.005   # guidance off vs on
     python benchmarks/scene_generation.py --relations intra_group   # sparse graphs: relations inside groups only
 
 ``--relations intra_group`` trains and evaluates on graphs that keep only the relations between objects of the
@@ -141,7 +148,54 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     out["sample_eval_s"] = sample_s
     # the scheduler comparison: the same model sampled with DPM-Solver++ at 10 and 20 steps
     out["samplers"] = sampler_eval(model, test, seed)
+    if cfg.get("guidance", 0.0) > 0:  # the same model with relation guidance
+        out["guided"] = guided_eval(model, test, seed, cfg["guidance"], cfg["sample_steps"], sampler)
     return out
+
+
+def guided_eval(model, test, seed: int, guidance: float, sample_steps: int = 50, sampler: str = "ddim") -> dict:
+    """Relation accuracy, ``layout_mmd``, DPM-Solver++ at 20 steps and the flip edit of ``model`` sampled with
+    ``guidance`` (restored afterwards)."""
+    from graphdiff.scene import metrics as M
+
+    before = model.guidance
+    model.set_params(guidance=guidance)
+    try:
+        gen = model.sample(test, num_steps=sample_steps, seed=seed, batch_size=100, sampler=sampler)
+        acc = M.relation_accuracy(gen)
+        out = {
+            "relations": {k: v for k, v in acc.items() if k != "counts"},
+            "layout_mmd": M.layout_mmd(gen, test),
+            "samplers": sampler_eval(model, test, seed, (("dpm_solver++", 20),)),
+            "edit": edit_eval(model, test, gen, seed),
+        }
+    finally:
+        model.set_params(guidance=before)
+    return out
+
+
+def guidance_check(path: str, guidance: float, num_graphs: int = 300, placement: str = "free", seed: int = 0) -> None:
+    """Print :func:`guided_eval` of a saved model without and with ``guidance`` (a diagnostic)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import EchoScene
+
+    model = EchoScene.load(path)
+    test = S.generate_scenes(num_graphs, seed=10_000, placement=placement)
+    for g in (0.0, guidance):
+        r = guided_eval(model, test, seed, g)
+        acc = ", ".join(f"{k} {v:.3f}" for k, v in r["relations"].items())
+        dpm = r["samplers"]["dpm_solver++@20"]["mean"]
+        ed = "; ".join(
+            f"{m}: flipped {v['acc_flipped']:.3f}, others {v['acc_directional_unchanged']:.3f}"
+            for m, v in r["edit"].items()
+        )
+        print(
+            f"{path} guidance={g}: {acc}; layout_mmd {r['layout_mmd']:.4f}; dpm_solver++@20 mean {dpm:.3f}; {ed}",
+            flush=True,
+        )
 
 
 #: (sampler, steps) of the scheduler comparison rows, next to the main rows' sampler at ``--sample-steps``
@@ -291,6 +345,48 @@ def layout_reference(train, test, seed: int = 0) -> dict:
     }
 
 
+def relation_diagnosis(train_scenes: int = 2000, test_scenes: int = 300, placement: str = "free") -> dict:
+    """Print and return the accuracy of the held-out ground truth with one change each (a diagnostic, no model):
+    every size replaced by its class mean (per room type and class, from the training rooms), the positions
+    jittered by 0.1 / 0.2 m, and every box drawn from the per-class marginals (``metrics.random_boxes``)."""
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import metrics as M
+
+    train = S.generate_scenes(train_scenes, seed=0, placement=placement)
+    test = S.generate_scenes(test_scenes, seed=10_000, placement=placement)
+    sizes: dict = {}
+    for sc in train:
+        for i in np.flatnonzero(sc.object_mask):
+            sizes.setdefault((sc.room_type, int(sc.classes[i])), []).append(sc.boxes[i, :3])
+    sizes = {k: np.mean(v, axis=0) for k, v in sizes.items()}
+    variants = {"ground_truth": test}
+    mean_sizes = []
+    for sc in test:
+        c = sc.copy()
+        c.boxes = sc.boxes.copy()
+        obj = np.flatnonzero(sc.object_mask)
+        c.boxes[obj, :3] = np.stack([sizes[(sc.room_type, int(sc.classes[i]))] for i in obj])
+        mean_sizes.append(c)
+    variants["class_mean_sizes"] = mean_sizes
+    rng = np.random.default_rng(0)
+    for sigma in (0.1, 0.2):
+        jittered = []
+        for sc in test:
+            c = sc.copy()
+            c.boxes = sc.boxes.copy()
+            obj = np.flatnonzero(sc.object_mask)
+            c.boxes[np.ix_(obj, [3, 5])] += rng.normal(0.0, sigma, (len(obj), 2))
+            jittered.append(c)
+        variants[f"jitter_{sigma}"] = jittered
+    variants["random_boxes"] = M.random_boxes(test, train, seed=1)
+    out = {}
+    for name, rooms in variants.items():
+        acc = M.relation_accuracy(rooms)
+        out[name] = {k: v for k, v in acc.items() if k != "counts"}
+        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in out[name].items()), flush=True)
+    return out
+
+
 def reference_rows(cfg: dict) -> dict:
     """Ground-truth ceiling (held-out boxes) and train-vs-held-out floor of the layout MMD."""
     from graphdiff.data import scenes as S
@@ -367,6 +463,7 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
         "train_scenes": cfg["train_scenes"],
         "sample_steps": cfg["sample_steps"],
         "sampler": cfg.get("sampler", "ddim"),
+        "guidance": 0.0,
         "steps": cfg["steps"],
         "batch_size": cfg["batch_size"],
         "max_train_time_s": cfg["max_train_time_s"],
@@ -410,11 +507,26 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
             for group, metric in METRIC_KEYS.items():
                 vals = [r["samplers"][key][group] for r in srs]
                 res.add("synthfront", method, setting, metric, vals, seeds=[r["seed"] for r in srs])
+        grs = [r for r in rs if "guided" in r]
+        if grs:
+            gset = dict(setting_base, guidance=cfg["guidance"])
+            gseeds = dict(seeds=[r["seed"] for r in grs])
+            for group, metric in METRIC_KEYS.items():
+                res.add("synthfront", method, gset, metric, [r["guided"]["relations"][group] for r in grs], **gseeds)
+            res.add("synthfront", method, gset, "layout_mmd", [r["guided"]["layout_mmd"] for r in grs], **gseeds)
+            dset = dict(gset, sampler="dpm_solver++", sample_steps=20)
+            for group, metric in METRIC_KEYS.items():
+                vals = [r["guided"]["samplers"]["dpm_solver++@20"][group] for r in grs]
+                res.add("synthfront", method, dset, metric, vals, **gseeds)
+            for mode in ("clamp", "all"):
+                eset = dict(gset, edit="flip_one_directional", edit_mode=mode)
+                for key in ("acc_flipped", "acc_directional_unchanged"):
+                    res.add("synthfront", method, eset, key, [r["guided"]["edit"][mode][key] for r in grs], **gseeds)
         ers = [r for r in rs if "edit" in r]  # runs made before the edit evaluation existed have none
         for mode in ("clamp", "all"):
             if not ers:
                 break
-            setting = dict(setting_base, edit="flip_one_directional", edit_mode=mode)
+            setting = dict(setting_base, edit="flip_one_directional", edit_mode=mode)  # guidance 0
             for key in ("acc_flipped", "acc_directional_unchanged"):
                 res.add(
                     "synthfront",
@@ -487,6 +599,27 @@ def main(argv=None) -> int:
         "benchmark's data, or on the data of these data seeds (training seed s, held-out seed s + 10000); no model",
     )
     p.add_argument(
+        "--relation-diagnosis",
+        action="store_true",
+        help="only print the held-out ground truth's accuracy with class-mean sizes, jittered positions and "
+        "random boxes (no model)",
+    )
+    p.add_argument(
+        "--guidance",
+        type=float,
+        default=0.005,
+        help="also evaluate every run with this relation guidance (rows with their own `guidance`; 0: none). The "
+        "main rows are unguided (`guidance` 0.0). 0.005 was chosen on validation graphs (seed 20000)",
+    )
+    p.add_argument(
+        "--guidance-check",
+        metavar="MODEL",
+        nargs="+",
+        default=None,
+        help="only print the accuracy, layout_mmd, DPM-Solver++ 20 and flip edit of saved models without and with "
+        "--guidance",
+    )
+    p.add_argument(
         "--sampler-check",
         metavar="MODEL",
         nargs="+",
@@ -514,6 +647,13 @@ def main(argv=None) -> int:
             vals = layout_reference(train, test)
             print(f"data_seed={data_seed}: " + ", ".join(f"{k[len('layout_mmd_') :]} {v:.4f}" for k, v in vals.items()))
         return 0
+    if args.relation_diagnosis:
+        relation_diagnosis(placement=args.placement)
+        return 0
+    if args.guidance_check:
+        for path in args.guidance_check:
+            guidance_check(path, args.guidance, placement=args.placement)
+        return 0
     if args.sampler_check:
         for path in args.sampler_check:
             sampler_check(path, placement=args.placement)
@@ -538,6 +678,8 @@ def main(argv=None) -> int:
         cfg["relations"] = args.relations
     if args.sampler != "ddim":  # absent for the library's DDIM, as in the runs cached before the setting existed
         cfg["sampler"] = args.sampler
+    if args.guidance > 0:
+        cfg["guidance"] = args.guidance
     cfg["placement"] = args.placement  # absent in runs cached before the setting existed (= "anchored")
     if args.placement == "anchored":
         del cfg["placement"]
