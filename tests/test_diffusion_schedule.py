@@ -97,3 +97,43 @@ def test_bad_arguments():
         s.timesteps(0)
     with pytest.raises(ValueError, match="prev_timestep"):
         s.ddim_step(x, 10, 20, x)
+
+
+# ---------------------------------------------------------------------------------------- diffusers equivalence
+@pytest.mark.parametrize("betas", [(1e-4, 0.02, "linear"), (0.00085, 0.012, "scaled_linear")])
+@pytest.mark.parametrize("clip", [None, 1.0])
+def test_own_ddim_matches_diffusers_ddim_scheduler(betas, clip):
+    """Same alphas, same timesteps and the same step output as ``diffusers.DDIMScheduler`` (eta 0, "leading"
+    spacing, the last step to alpha_bar = 1; clipping: ``clip_sample`` with ``use_clipped_model_output``)."""
+    diffusers = pytest.importorskip("diffusers")
+    from graphdiff.nn.diffusion import DDIMSampler
+
+    ours = DDPMSchedule(1000, *betas)
+    ref = diffusers.DDIMScheduler(
+        num_train_timesteps=1000,
+        beta_start=betas[0],
+        beta_end=betas[1],
+        beta_schedule=betas[2],
+        clip_sample=clip is not None,
+        clip_sample_range=clip or 1.0,
+        set_alpha_to_one=True,
+        steps_offset=0,
+        timestep_spacing="leading",
+        prediction_type="epsilon",
+    )
+    torch.testing.assert_close(ours.alphas_cumprod, ref.alphas_cumprod, rtol=1e-5, atol=1e-6)
+    sampler = DDIMSampler(ours, clip_sample=clip)
+    sampler.set_timesteps(20)
+    ref.set_timesteps(20)
+    assert sampler.timesteps == [int(t) for t in ref.timesteps]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 8, 1, generator=g) * 2
+    x_ref = x.clone()
+    for t in sampler.timesteps:
+        eps = torch.sin(3 * x) + 0.3 * x  # any fixed "denoiser"
+        eps_ref = torch.sin(3 * x_ref) + 0.3 * x_ref
+        x = sampler.step(eps, t, x)
+        x_ref = ref.step(eps_ref, t, x_ref, eta=0.0, use_clipped_model_output=clip is not None).prev_sample
+        torch.testing.assert_close(x, x_ref, rtol=1e-4, atol=1e-4)
+    if clip is not None:
+        assert float(x.abs().max()) <= clip + 1e-6

@@ -86,6 +86,13 @@ def test_self_relation_is_an_error_in_fit_sample_and_check(train, fitted):
         EchoScene(steps=1, **TINY).fit(train[:3] + [bad])
     with pytest.raises(ValueError, match=r"graphs\[0\].*itself"):
         fitted.sample([bad])
+    before = fitted.sample([train[0]])
+    with pytest.raises(ValueError, match=r"edited\[0\].*itself"):
+        fitted.resample(before, [bad], mode="clamp")
+    with pytest.raises(ValueError, match=r"edited\[0\].*itself"):
+        fitted.resample(before, [bad], mode="all")
+    with pytest.raises(ValueError, match="different nodes"):
+        edits.set_relation(train[0], s, "left", s)
 
 
 def test_contradicting_pair_is_a_warning_in_fit_sample_and_edits(train, fitted):

@@ -310,3 +310,38 @@ def test_renamed_names_still_work_with_a_deprecation_warning(fitted):
     assert net.config == EchoSceneConfig(width=16, num_blocks=1, shape=False)
     with pytest.warns(DeprecationWarning, match="config"):
         assert net.cfg["width"] == 16
+
+
+def test_diffusers_schedulers_in_sample_and_resample(fitted):
+    diffusers = pytest.importorskip("diffusers")
+    graphs = S.generate_scenes(3, seed=31)
+    own = fitted.sample(graphs, num_steps=8, seed=2)
+    # a diffusers DDIM configured as the library's gives the same rooms (its schedule is replaced per branch)
+    inst = diffusers.DDIMScheduler(clip_sample=True, set_alpha_to_one=True, steps_offset=0, timestep_spacing="leading")
+    for spec in (inst, "diffusers_ddim"):
+        theirs = fitted.sample(graphs, num_steps=8, seed=2, sampler=spec)
+        for a, b in zip(own, theirs):
+            np.testing.assert_allclose(a.extra["box_normalized"], b.extra["box_normalized"], atol=1e-4)
+            np.testing.assert_allclose(a.extra["shape_code"], b.extra["shape_code"], atol=1e-3)
+    assert inst.config.beta_schedule == "linear" and inst.num_inference_steps is None  # the instance is not used
+    dpm = fitted.sample(graphs, num_steps=8, seed=2, sampler="dpm_solver++")
+    assert all(np.abs(r.extra["box_normalized"]).max() <= 1.0 + 1e-5 for r in dpm)  # thresholded to [-1, 1]
+    assert not np.allclose(dpm[0].boxes, own[0].boxes)
+    euler = EchoScene(**{**fitted.get_params(), "sampler": "euler"})
+    assert euler.get_params()["sampler"] == "euler"
+    rooms = fitted.sample(graphs, num_steps=8, seed=2, sampler="euler")
+    assert all(np.isfinite(r.boxes).all() and r.boxes.shape == g.boxes.shape for r, g in zip(rooms, graphs))
+    # clamped re-sampling with a multistep solver keeps the untouched nodes
+    edited = [edits.flip_relation(g, int(np.flatnonzero(np.isin(g.triples[:, 1], [1, 2]))[0])) for g in graphs]
+    after = fitted.resample(own, edited, mode="clamp", seed=3, sampler="dpm_solver++")
+    for old, new, ed in zip(own, after, edited):
+        keep = np.ones(old.num_nodes, bool)
+        keep[ed.extra["edited_nodes"]] = False
+        keep[old.classes == S.SCENE_ID] = False
+        np.testing.assert_allclose(new.boxes[keep], old.boxes[keep], atol=1e-5)
+    with pytest.raises(ValueError, match="`sampler`"):
+        fitted.sample(graphs, sampler="heun")
+    with pytest.raises(ValueError, match="`sampler`"):
+        fitted.sample(graphs, sampler=object())
+    with pytest.raises(ValueError, match="`sampler`"):
+        EchoScene(steps=1, sampler="pndm", **TINY).fit(graphs)

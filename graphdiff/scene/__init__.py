@@ -5,11 +5,13 @@ tiny occupancy grids) run one denoising process per node; at every denoising ste
 branch's per-node states through a triplet GCN over the scene graph before the denoiser.
 
 * :class:`EchoScene` -- the estimator (``fit`` on scenes, ``sample`` rooms from graphs, ``resample`` edited graphs);
-* :mod:`~graphdiff.scene.config` -- :class:`EchoSceneConfig` (the network) and :class:`TrainingConfig`;
-* :mod:`~graphdiff.scene.model` -- the networks; :mod:`~graphdiff.scene.train` -- loss and training loop;
-* :mod:`~graphdiff.scene.codecs` -- the fitted box and shape codecs, scenes as ``torch_geometric`` batches;
-* :mod:`~graphdiff.scene.checkpoint` -- verified checkpoints; :mod:`~graphdiff.scene.edits` -- graph edits;
-* :mod:`~graphdiff.scene.metrics` -- SG constraint accuracy, layout MMD, shape metrics.
+* :class:`EchoSceneConfig` (the network) and :class:`TrainingConfig`, from ``graphdiff.scene.config``;
+* ``graphdiff.scene.model`` -- the networks; ``graphdiff.scene.train`` -- loss and training loop;
+* ``graphdiff.scene.codecs`` -- the fitted box and shape codecs, scenes as ``torch_geometric`` batches;
+* ``graphdiff.scene.checkpoint`` -- verified checkpoints (:class:`CheckpointError`); :mod:`~graphdiff.scene.edits` --
+  graph edits;
+* :mod:`~graphdiff.scene.metrics` -- SG constraint accuracy, layout MMD, shape metrics;
+* :mod:`~graphdiff.scene.guidance` -- relation-guided sampling (beyond the paper, off by default).
 
 The full-size fit (2,000 rooms, the default 4,000 steps: about 3 CPU-minutes, one thread) is what the benchmark
 reports; a tiny one for a first look:
@@ -22,9 +24,9 @@ reports; a tiny one for a first look:
 (3, 7)
 """
 
-from graphdiff.scene import edits, metrics
+from graphdiff.scene import edits, guidance, metrics
 from graphdiff.scene.checkpoint import CheckpointError
 from graphdiff.scene.config import EchoSceneConfig, TrainingConfig
 from graphdiff.scene.estimator import EchoScene
 
-__all__ = ["EchoScene", "EchoSceneConfig", "TrainingConfig", "CheckpointError", "edits", "metrics"]
+__all__ = ["EchoScene", "EchoSceneConfig", "TrainingConfig", "CheckpointError", "edits", "guidance", "metrics"]

@@ -49,7 +49,7 @@ def _predicate_ids(value, name: str, num_predicates: int):
 
 @dataclass(frozen=True)
 class EchoSceneConfig:
-    """The network of EchoScene (:class:`~graphdiff.scene.model.EchoSceneNet`), validated on creation.
+    """The network of EchoScene (``graphdiff.scene.model.EchoSceneNet``), validated on creation.
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ class EchoSceneConfig:
         Hidden width of the triplet GCNs.
     layout_predicates, shape_predicates : tuple of int or None
         Predicate ids whose edges the layout echo (and the relation encoder) and the shape echo run over (None: all
-        of them); see :data:`LAYOUT_PREDICATES` and :data:`SHAPE_PREDICATES`.
+        of them); the defaults are ``LAYOUT_PREDICATES`` and ``SHAPE_PREDICATES`` of this module.
     proj_dim : int
         Width of the projections of the noisy state and of the time embedding in the echo input.
     context_dim : int
@@ -133,7 +133,7 @@ class EchoSceneConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How an EchoScene network is trained (:func:`graphdiff.scene.train.train_loop`), validated on creation.
+    """How an EchoScene network is trained (``graphdiff.scene.train.train_loop``), validated on creation.
 
     Parameters
     ----------

@@ -79,6 +79,24 @@ def set_relation(scene: S.Scene, subject: int, predicate, obj: int, drop_conflic
     triples with other nodes) is removed too: in a dense graph they usually contradict the new relation once the
     subject has moved, and a model follows the majority. The default keeps them, as SG-FRONT's "relationship change"
     evaluation does.
+
+    Parameters
+    ----------
+    scene : Scene
+        The graph to edit (validated; a contradicting pair in it gives a warning).
+    subject : int
+        Node id of the subject (the node that moves when re-sampling).
+    predicate : str or int
+        Predicate name or id.
+    obj : int
+        Node id of the object, another node than ``subject`` (a relation of a node to itself is refused).
+    drop_conflicts : bool
+        Also remove the subject's other relations of the predicate's group.
+
+    Returns
+    -------
+    Scene
+        The edited graph with ``extra["old_index"]``, ``extra["edited_nodes"]`` and ``extra["changed_triples"]``.
     """
     S.check_scene(scene, stacklevel=3)
     drop_conflicts = check_bool(drop_conflicts, "drop_conflicts")
@@ -104,7 +122,22 @@ def set_relation(scene: S.Scene, subject: int, predicate, obj: int, drop_conflic
 
 def flip_relation(scene: S.Scene, index: int, drop_conflicts: bool = False) -> S.Scene:
     """Replace triple ``index`` by its interpretable opposite (left <-> right, front <-> behind, bigger <-> smaller,
-    taller <-> shorter), as SG-FRONT's "relationship change" mode does."""
+    taller <-> shorter), as SG-FRONT's "relationship change" mode does.
+
+    Parameters
+    ----------
+    scene : Scene
+        The graph to edit.
+    index : int
+        Row of the triple in ``scene.triples``.
+    drop_conflicts : bool
+        As in :func:`set_relation`.
+
+    Returns
+    -------
+    Scene
+        The edited graph (see :func:`set_relation`).
+    """
     S.check_scene(scene, stacklevel=3)
     index = check_int(index, "index", minimum=0)
     if index >= len(scene.triples):
@@ -120,6 +153,20 @@ def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
     subject); it also gets ``standing on`` floor and the ``in`` edge to ``_scene_`` when the scene has them.
 
     The new node gets id ``n_objects`` (after the old objects and the floor; ``_scene_`` stays last).
+
+    Parameters
+    ----------
+    scene : Scene
+        The graph to edit.
+    cls : str or int
+        Object class name or id (not ``floor`` / ``_scene_``).
+    relations : sequence of (predicate, int)
+        The new node's relations to existing nodes (ids in ``scene``).
+
+    Returns
+    -------
+    Scene
+        The edited graph (see :func:`set_relation`); ``extra["old_index"]`` is -1 for the new node.
     """
     S.check_scene(scene, stacklevel=3)
     c = S.CLASS_TO_ID.get(cls, None) if isinstance(cls, str) else check_int(cls, "cls")

@@ -5,6 +5,14 @@ Zhai et al., ECCV 2024 (https://arxiv.org/abs/2405.00915): training (Sec. 3.5), 
 with ``sample_steps`` steps in both branches (:class:`graphdiff.nn.diffusion.DDIMSampler`); each step runs the
 information echo (or, with ``echo=False``, reuses the static graph encoding).
 
+Schedulers of ``diffusers`` (the optional ``graphdiff[diffusers]`` extra) can replace the library's DDIM:
+``sampler="dpm_solver++"`` (DPM-Solver++ 2M, Lu et al., 2022, https://arxiv.org/abs/2211.01095), ``"euler"``
+(Karras et al., 2022, https://arxiv.org/abs/2206.00364) or ``"diffusers_ddim"``, or any diffusers scheduler instance
+passed to :meth:`EchoScene.sample` (the ``set_timesteps`` / ``scale_model_input`` / ``step(...).prev_sample``
+interface). Each branch gets its own copy, built with ``from_config`` from the scheduler's configuration with the
+branch's training schedule substituted (``num_train_timesteps``, ``beta_start``, ``beta_end``, ``beta_schedule``,
+``prediction_type="epsilon"``), so that a scheduler never runs on betas the network was not trained with.
+
 The predicted clean box is clipped to [-1, 1] (the range of the normalised boxes) at every layout step: the authors'
 released code samples without clipping and with 1000 ancestral steps; clipping keeps 50 DDIM steps of a briefly
 trained model inside the room bounds. Shape codes are not clipped.
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import os
 import time
 from collections.abc import Sequence
@@ -32,6 +41,7 @@ from tqdm.auto import tqdm
 
 from graphdiff.base import Estimator, deprecated_alias, torch_seed
 from graphdiff.data import scenes as S
+from graphdiff.data.scenes import ROOM_TYPES
 from graphdiff.data.validation import check_bool, check_choice, check_device, check_float, check_int, check_seed
 from graphdiff.nn.diffusion import DDIMSampler, DDPMSchedule
 from graphdiff.scene.checkpoint import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
@@ -43,15 +53,105 @@ from graphdiff.scene.config import (
     TrainingConfig,
     config_differences,
 )
+from graphdiff.scene.guidance import guide_x0
 from graphdiff.scene.model import EchoSceneNet
 from graphdiff.scene.train import train_loop
 
-__all__ = ["EchoScene", "LAYOUT_PREDICATES", "SHAPE_PREDICATES"]
+__all__ = ["EchoScene", "LAYOUT_PREDICATES", "SHAPE_PREDICATES", "SAMPLERS"]
 
 # the two branches' noise schedules (EchoScene Sec. 3.1): linear betas for the boxes, the latent-diffusion
 # "scaled linear" schedule for the shape codes
 _LAYOUT_BETAS = (1e-4, 0.02, "linear")
 _SHAPE_BETAS = (0.00085, 0.012, "scaled_linear")
+
+#: ``sampler`` names: the library's DDIM and three schedulers of ``diffusers``
+SAMPLERS = ("ddim", "diffusers_ddim", "dpm_solver++", "euler")
+
+
+def _diffusers_scheduler(name: str):
+    """A diffusers scheduler instance for a ``sampler`` name (its schedule is replaced per branch)."""
+    try:
+        import diffusers
+    except ImportError as exc:  # pragma: no cover - diffusers is in the test extra
+        raise ImportError(
+            f"`sampler={name!r}` needs the optional dependency diffusers: pip install 'graphdiff[diffusers]'"
+        ) from exc
+    if name == "diffusers_ddim":
+        return diffusers.DDIMScheduler(set_alpha_to_one=True, steps_offset=0, timestep_spacing="leading")
+    if name == "dpm_solver++":
+        return diffusers.DPMSolverMultistepScheduler(algorithm_type="dpmsolver++", solver_order=2)
+    return diffusers.EulerDiscreteScheduler()
+
+
+def _check_sampler(sampler, name: str = "sampler"):
+    """A name of :data:`SAMPLERS` or an object with the diffusers scheduler interface."""
+    if isinstance(sampler, str):
+        return check_choice(sampler, name, SAMPLERS)
+    if not all(callable(getattr(sampler, m, None)) for m in ("set_timesteps", "step", "add_noise")) or not hasattr(
+        sampler, "config"
+    ):
+        raise ValueError(
+            f"`{name}` must be one of {SAMPLERS} or a diffusers scheduler (with `config`, `set_timesteps`, `step` and "
+            f"`add_noise`), got {type(sampler).__name__}"
+        )
+    return sampler
+
+
+class _Scheduler:
+    """One branch's sampler behind one interface: the library's DDIM or a diffusers scheduler on the branch's
+    training schedule (layout: the predicted clean sample clipped to [-1, 1] where the scheduler can)."""
+
+    def __init__(self, spec, schedule: DDPMSchedule, clip: float | None, num_steps: int):
+        self.schedule = schedule
+        self.step_kwargs = {}
+        if isinstance(spec, str) and spec == "ddim":
+            self.impl = DDIMSampler(schedule, clip_sample=clip)
+            self.impl.set_timesteps(num_steps)
+            self.timesteps = list(self.impl.timesteps)
+            self.init_noise_sigma = 1.0
+            return
+        base = _diffusers_scheduler(spec) if isinstance(spec, str) else spec
+        config = dict(base.config)
+        known = {
+            "num_train_timesteps": schedule.num_train_timesteps,
+            "beta_start": schedule.beta_start,
+            "beta_end": schedule.beta_end,
+            "beta_schedule": schedule.beta_schedule,
+            "prediction_type": "epsilon",
+            "trained_betas": None,
+        }
+        if "clip_sample" in config:
+            known.update(clip_sample=clip is not None, clip_sample_range=float(clip or 1.0))
+            if "thresholding" in config:
+                known["thresholding"] = False
+        elif "thresholding" in config:  # dynamic thresholding with a maximum of `clip` clips x0 to [-clip, clip]
+            known.update(thresholding=clip is not None, sample_max_value=float(clip or 1.0))
+        # overrides as keyword arguments: a scheduler's config lists its defaulted keys (`_use_default_values`), and
+        # from_config resets those to the defaults whatever the config dict says
+        self.impl = type(base).from_config(base.config, **known)
+        if clip is not None and "use_clipped_model_output" in inspect.signature(self.impl.step).parameters:
+            self.step_kwargs["use_clipped_model_output"] = True  # as the library's DDIM: eps from the clipped x0
+        self.impl.set_timesteps(num_steps)
+        self.timesteps = list(self.impl.timesteps)
+        self.init_noise_sigma = float(getattr(self.impl, "init_noise_sigma", 1.0))
+
+    # a diffusers scheduler sees (n, dim, 1) samples: its thresholding reads (batch, channels, ...) shapes
+    def add_noise(self, x0, noise, t):
+        if isinstance(self.impl, DDIMSampler):
+            return self.schedule.add_noise(x0, noise, int(t))
+        tt = torch.as_tensor(t).reshape(1).expand(x0.size(0)).to(x0.device)
+        return self.impl.add_noise(x0[..., None], noise[..., None], tt)[..., 0]
+
+    def scale_model_input(self, x, t):
+        if isinstance(self.impl, DDIMSampler) or not hasattr(self.impl, "scale_model_input"):
+            return x
+        return self.impl.scale_model_input(x[..., None], t)[..., 0]
+
+    def step(self, eps, t, x):
+        if isinstance(self.impl, DDIMSampler):
+            return self.impl.step(eps, t, x)
+        out = self.impl.step(eps[..., None], t, x[..., None], **self.step_kwargs)
+        return getattr(out, "prev_sample", out)[..., 0]  # a diffusers scheduler returns an output object
 
 
 class EchoScene(Estimator):
@@ -94,7 +194,21 @@ class EchoScene(Estimator):
     num_train_timesteps : int
         Diffusion length T of both branches.
     sample_steps : int
-        DDIM steps at sampling (at most ``num_train_timesteps``).
+        Denoising steps at sampling (at most ``num_train_timesteps``).
+    sampler : {"ddim", "diffusers_ddim", "dpm_solver++", "euler"}
+        The reverse process at sampling: the library's DDIM (:class:`graphdiff.nn.diffusion.DDIMSampler`, no extra
+        dependency) or a scheduler of ``diffusers`` (``DDIMScheduler``, ``DPMSolverMultistepScheduler`` with
+        DPM-Solver++ of order 2, ``EulerDiscreteScheduler``) on the branch's training schedule. The layout's
+        predicted clean boxes are clipped to [-1, 1] by the DDIM samplers (clipping) and DPM-Solver++ (dynamic
+        thresholding with a maximum of 1); Euler does not clip. :meth:`sample` and :meth:`resample` also take a
+        diffusers scheduler instance.
+    guidance : float
+        Relation guidance at sampling (an addition beyond the paper, :mod:`graphdiff.scene.guidance`; 0: off, the
+        default): in the last ``guidance_steps`` layout steps the predicted clean boxes take 10 gradient steps of
+        this size on the graph's relation hinge losses before the step continues. Needs a variance-preserving
+        sampler (not ``"euler"``).
+    guidance_steps : int
+        Denoising steps (the last ones) that are guided.
     shared_shape_noise : bool
         One initial shape noise per scene (the authors' code repeats x_T over a scene's objects).
     max_train_time_s : float or None
@@ -171,6 +285,9 @@ class EchoScene(Estimator):
         ema_decay: float = 0.995,
         num_train_timesteps: int = 1000,
         sample_steps: int = 50,
+        sampler: str = "ddim",
+        guidance: float = 0.0,
+        guidance_steps: int = 10,
         shared_shape_noise: bool = True,
         max_train_time_s: float | None = None,
         checkpoint_path=None,
@@ -206,6 +323,9 @@ class EchoScene(Estimator):
         self.ema_decay = ema_decay
         self.num_train_timesteps = num_train_timesteps
         self.sample_steps = sample_steps
+        self.sampler = sampler
+        self.guidance = guidance
+        self.guidance_steps = guidance_steps
         self.shared_shape_noise = shared_shape_noise
         self.max_train_time_s = max_train_time_s
         self.checkpoint_path = checkpoint_path
@@ -234,6 +354,9 @@ class EchoScene(Estimator):
                 f"`sample_steps` ({self.sample_steps}) cannot exceed `num_train_timesteps` "
                 f"({training.num_train_timesteps})"
             )
+        check_choice(self.sampler, "sampler", SAMPLERS)
+        check_float(self.guidance, "guidance", minimum=0.0)
+        check_int(self.guidance_steps, "guidance_steps", minimum=1)
         check_bool(self.shared_shape_noise, "shared_shape_noise")
         check_float(self.max_train_time_s, "max_train_time_s", minimum=0.0, low_open=True, allow_none=True)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=0)
@@ -250,6 +373,9 @@ class EchoScene(Estimator):
         out = {k: v for k, v in out.items() if k in self.get_params(deep=False)}
         out.update(
             sample_steps=int(self.sample_steps),
+            sampler=str(self.sampler),
+            guidance=float(self.guidance),
+            guidance_steps=int(self.guidance_steps),
             shared_shape_noise=bool(self.shared_shape_noise),
             max_train_time_s=None if self.max_train_time_s is None else float(self.max_train_time_s),
             checkpoint_path=None if self.checkpoint_path is None else os.fspath(self.checkpoint_path),
@@ -329,7 +455,7 @@ class EchoScene(Estimator):
             Continue from ``checkpoint_path`` when it exists. The checkpoint is verified (checksum) and its network
             and training configuration must equal this estimator's field by field (a different ``lr``, width,
             ``shape``, block count, ``num_train_timesteps``, ``steps``, ... raises
-            :class:`~graphdiff.scene.checkpoint.CheckpointError` listing the differences); ``device``, ``verbose``,
+            :class:`~graphdiff.scene.CheckpointError` listing the differences); ``device``, ``verbose``,
             ``max_train_time_s``, ``checkpoint_every`` and the sampling parameters may differ.
 
         Returns
@@ -393,8 +519,19 @@ class EchoScene(Estimator):
         return self
 
     def save(self, path) -> Path:
-        """Save the weights (network and EMA), codecs, configuration and training history to ``path``
-        (a verified checkpoint, see :mod:`graphdiff.scene.checkpoint`); returns the path."""
+        """Save the weights (network and EMA), codecs, configuration and training history (a verified checkpoint
+        with a checksum).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         self._check_fitted()
         path = Path(path)
         state = {
@@ -412,8 +549,21 @@ class EchoScene(Estimator):
     def load(cls, path, device="cpu", verbose: bool = False) -> EchoScene:
         """A fitted EchoScene from a file written by :meth:`save` (or a training checkpoint).
 
-        The file is verified (:func:`graphdiff.scene.checkpoint.load_checkpoint`), its weights must be finite, and
-        every error (:class:`~graphdiff.scene.checkpoint.CheckpointError`, a :class:`ValueError`) names the path.
+        The file is verified (its checksum; ``torch.load(weights_only=True)``), its weights must be finite, and
+        every error (:class:`~graphdiff.scene.CheckpointError`, a :class:`ValueError`) names the path.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The checkpoint.
+        device : str or torch.device
+            Where the loaded networks live.
+        verbose : bool
+            tqdm progress bars of the loaded estimator.
+
+        Returns
+        -------
+        EchoScene
         """
         state = load_checkpoint(path)
         params = state.get("params")
@@ -446,25 +596,45 @@ class EchoScene(Estimator):
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
     def _denoise(
-        self, branch, sampler, x, v, edge_index, edge_type, generator, fixed=None, x0_known=None, context=None
+        self,
+        branch,
+        sampler,
+        x,
+        v,
+        edge_index,
+        edge_type,
+        generator,
+        fixed=None,
+        x0_known=None,
+        context=None,
+        guide=None,
     ):
         """Run ``sampler`` over one branch; nodes in ``fixed`` are replaced by the forward-noised ``x0_known``
-        before every step (RePaint-style clamping) and set to ``x0_known`` at the end."""
+        before every step (RePaint-style clamping) and set to ``x0_known`` at the end. ``guide``
+        (``(lo, hi, triples)``) turns on relation guidance in the last ``guidance_steps`` steps."""
         n, dev = x.size(0), x.device
-        for t in sampler.timesteps:
+        x = x * sampler.init_noise_sigma
+        first_guided = len(sampler.timesteps) - int(self.guidance_steps)
+        for i, t in enumerate(sampler.timesteps):
             if fixed is not None:
                 noise_k = torch.randn(x.shape, generator=generator).to(dev)
-                x = torch.where(fixed[:, None], sampler.schedule.add_noise(x0_known, noise_k, t), x)
-            tt = torch.full((n,), int(t), dtype=torch.long, device=dev)
-            eps = branch(x, tt, v, edge_index, edge_type, context=context)
-            out = sampler.step(eps, t, x)
-            x = getattr(out, "prev_sample", out)  # a diffusers scheduler returns an output object
+                x = torch.where(fixed[:, None], sampler.add_noise(x0_known, noise_k, t), x)
+            tt = torch.as_tensor(t, device=dev).reshape(1).expand(n)  # integer (DDIM) or real (Euler) timesteps
+            inp = sampler.scale_model_input(x, t)
+            eps = branch(inp, tt, v, edge_index, edge_type, context=context)
+            if guide is not None and i >= first_guided:
+                acp = sampler.schedule.alphas_cumprod[int(t)].to(dev)
+                x0 = ((inp - (1 - acp).sqrt() * eps) / acp.sqrt()).clamp(-1.0, 1.0)
+                movable = None if fixed is None else ~fixed
+                x0 = guide_x0(x0, *guide, strength=float(self.guidance), movable=movable)
+                eps = (inp - acp.sqrt() * x0) / (1 - acp).sqrt()
+            x = sampler.step(eps, t, x)
         if fixed is not None:
             x = torch.where(fixed[:, None], x0_known, x)
         return x
 
     @torch.no_grad()
-    def _sample_batch(self, batch, num_steps, generator, known=None, use_ema=True):
+    def _sample_batch(self, batch, num_steps, generator, known=None, use_ema=True, sampler="ddim"):
         net = self.ema_ if use_ema else self.net_
         net.eval()
         ei, et = batch.edge_index, batch.edge_type
@@ -487,13 +657,30 @@ class EchoScene(Estimator):
             context = None
             if not self.config_.echo:  # static graph encoding: computed once
                 context = branch.context(v, x, x.new_zeros(n, self.config_.time_dim), ei, et)
-            sampler = DDIMSampler(schedule, clip_sample=clip)
-            sampler.set_timesteps(num_steps)
-            out[key] = self._denoise(branch, sampler, x, v, ei, et, generator, fixed, x0_known, context)
+            scheduler = _Scheduler(sampler, schedule, clip, num_steps)
+            guide = None
+            if key == "box" and self.guidance > 0:
+                if scheduler.init_noise_sigma != 1.0:
+                    raise ValueError(
+                        "`guidance` needs a sampler on the variance-preserving scale (ddim, diffusers_ddim, "
+                        "dpm_solver++), not one in sigma space such as euler"
+                    )
+                rooms = [ROOM_TYPES[int(r)] for r in batch.room_type]
+                lo_r = torch.as_tensor(np.stack([self.box_codec_.bounds_[r][0] for r in rooms]), dtype=torch.float32)
+                hi_r = torch.as_tensor(np.stack([self.box_codec_.bounds_[r][1] for r in rooms]), dtype=torch.float32)
+                b = batch.batch.cpu()
+                triples = torch.stack([ei[0], et, ei[1]], dim=1)
+                guide = (lo_r[b].to(dev), hi_r[b].to(dev), triples)
+            out[key] = self._denoise(branch, scheduler, x, v, ei, et, generator, fixed, x0_known, context, guide)
         return out
 
     def sample(
-        self, graphs: Sequence[S.Scene], num_steps: int | None = None, seed: int = 0, batch_size: int = 128
+        self,
+        graphs: Sequence[S.Scene],
+        num_steps: int | None = None,
+        seed: int = 0,
+        batch_size: int = 128,
+        sampler=None,
     ) -> list[S.Scene]:
         """Generate a room for every scene graph in ``graphs`` (their boxes and shapes are ignored).
 
@@ -502,13 +689,18 @@ class EchoScene(Estimator):
         graphs : sequence of Scene
             Scene graphs of room types the model was trained on (validated as in :meth:`fit`).
         num_steps : int, optional
-            DDIM steps (default ``sample_steps``), at most ``num_train_timesteps``.
+            Denoising steps (default ``sample_steps``), at most ``num_train_timesteps``.
         seed : int
             Seed of the initial noise; the rooms are a deterministic function of it.
         batch_size : int
             Graphs denoised together. The rooms are a deterministic function of ``(seed, batch_size)``: the
             initial noise is drawn batch by batch from one generator, so another ``batch_size`` gives other (equally
             valid) samples for the graphs after the first batch.
+        sampler : str or diffusers scheduler, optional
+            ``"ddim"``, ``"diffusers_ddim"``, ``"dpm_solver++"``, ``"euler"`` or a ``diffusers`` scheduler instance
+            (default: the ``sampler`` parameter).
+            An instance is not used itself: each branch gets ``type(sampler).from_config`` of its configuration with
+            the branch's training schedule (and, for the shape codes, no clipping or thresholding).
 
         Returns
         -------
@@ -524,10 +716,13 @@ class EchoScene(Estimator):
         """
         self._check_fitted()
         graphs = S.check_scenes(graphs, name="graphs", stacklevel=3)
-        return self._generate(graphs, num_steps, seed, batch_size, known=None)
+        return self._generate(graphs, num_steps, seed, batch_size, known=None, sampler=sampler)
 
-    def _generate(self, graphs, num_steps, seed, batch_size, known=None) -> list[S.Scene]:
+    def _generate(self, graphs, num_steps, seed, batch_size, known=None, sampler=None) -> list[S.Scene]:
         """Sample validated ``graphs``; ``known`` (from :meth:`resample`) clamps nodes."""
+        sampler = _check_sampler(self.sampler, "sampler") if sampler is None else _check_sampler(sampler)
+        check_float(self.guidance, "guidance", minimum=0.0)
+        check_int(self.guidance_steps, "guidance_steps", minimum=1)
         from torch_geometric.data import Batch
 
         T = self.training_config_.num_train_timesteps
@@ -550,7 +745,7 @@ class EchoScene(Estimator):
             if known is not None:
                 kc = known[start : start + len(chunk)]
                 kn = {k: torch.cat([torch.as_tensor(x[k]) for x in kc]) for k in kc[0]}
-            out = self._sample_batch(batch, num_steps, gen, kn)
+            out = self._sample_batch(batch, num_steps, gen, kn, sampler=sampler)
             boxes = out["box"].cpu().numpy()
             shapes = out["shape"].cpu().numpy() if "shape" in out else None
             ptr = batch.ptr.cpu().numpy()
@@ -578,7 +773,19 @@ class EchoScene(Estimator):
         return results
 
     def decode_shapes(self, scene: S.Scene, threshold: float = 0.5) -> np.ndarray:
-        """Occupancy grids ``(n, 16, 16, 16)`` of a sampled scene's objects (empty for floor / ``_scene_``)."""
+        """Occupancy grids of a sampled scene's objects (empty for floor / ``_scene_``).
+
+        Parameters
+        ----------
+        scene : Scene
+            A scene returned by :meth:`sample` or :meth:`resample` (with ``extra["shape_code"]``).
+        threshold : float
+            Occupancy threshold of the decoded grids, in [0, 1].
+
+        Returns
+        -------
+        numpy.ndarray of bool, shape (n, 16, 16, 16)
+        """
         self._check_fitted()
         threshold = check_float(threshold, "threshold", minimum=0.0, maximum=1.0)
         if self.shape_codec_ is None or "shape_code" not in scene.extra:
@@ -595,6 +802,7 @@ class EchoScene(Estimator):
         free: Sequence[np.ndarray] | None = None,
         num_steps: int | None = None,
         seed: int = 0,
+        sampler=None,
     ) -> list[S.Scene]:
         """Re-sample edited graphs.
 
@@ -611,7 +819,11 @@ class EchoScene(Estimator):
             not in ``free`` fixed.
         free : sequence of sequences of int, optional
             Per scene, the node ids of ``edited`` allowed to move (default: ``edited.extra["edited_nodes"]``).
-        num_steps, seed
+        num_steps : int, optional
+            As in :meth:`sample`.
+        seed : int
+            As in :meth:`sample`.
+        sampler : str or diffusers scheduler, optional
             As in :meth:`sample`.
 
         Returns
@@ -631,7 +843,7 @@ class EchoScene(Estimator):
                 f"`free` must hold one list of node ids per edited scene ({len(edited)}), got {free!r:.80}"
             )
         if mode == "all":
-            return self._generate(edited, num_steps, seed, 128)
+            return self._generate(edited, num_steps, seed, 128, sampler=sampler)
         known = []
         for i, (old, new) in enumerate(zip(previous, edited)):
             if old.room_type != new.room_type:
@@ -670,4 +882,4 @@ class EchoScene(Estimator):
                 entry["shape"] = torch.as_tensor(sh)
                 entry["shape_fixed"] = torch.as_tensor(fixed)
             known.append(entry)
-        return self._generate(edited, num_steps, seed, 128, known=known)
+        return self._generate(edited, num_steps, seed, 128, known=known, sampler=sampler)

@@ -33,40 +33,66 @@ from graphdiff.scene.config import TrainingConfig
 __all__ = ["diffusion_loss", "train_loop", "save_checkpoint", "load_checkpoint"]
 
 
+def _subgraph(keep: torch.Tensor, edge_index: torch.Tensor, edge_type: torch.Tensor):
+    """The edges among the nodes in ``keep`` (whole scenes), renumbered."""
+    new = torch.cumsum(keep.long(), 0) - 1
+    e = keep[edge_index[0]]
+    return new[edge_index[:, e]], edge_type[e]
+
+
 def diffusion_loss(
     net,
     batch,
     layout_schedule: DDPMSchedule,
     shape_schedule: DDPMSchedule | None,
     generator: torch.Generator | None = None,
+    shard: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict]:
-    """Joint eps-MSE of both branches on one PyG batch (see the module docstring)."""
+    """Joint eps-MSE of both branches on one PyG batch (see the module docstring).
+
+    Every random draw is made for the whole batch; with ``shard`` (a bool mask over the batch's scenes) the networks
+    run on those scenes only and each branch's squared errors are summed and divided by the node count of the whole
+    batch, so that the losses of disjoint shards add up to the loss of the batch (data-parallel training).
+    """
     device = batch.box.device
-    ei, et = batch.edge_index, batch.edge_type
-    room = batch.room_type[batch.batch]
-    v = net.node_input(batch.node_class, room, ei, et)
     num_graphs = int(batch.num_graphs)
     t_scene = torch.randint(0, layout_schedule.num_train_timesteps, (num_graphs,), generator=generator).to(device)
     t = t_scene[batch.batch]
     noise = torch.randn(batch.box.shape, generator=generator).to(device)
     x_t = layout_schedule.add_noise(batch.box, noise, t)
-    eps = net.layout(x_t, t, v, ei, et)
-    mask = batch.box_mask
-    loss_layout = ((eps - noise) ** 2).mean(dim=1)[mask].mean()
-    parts = {"layout": float(loss_layout.detach())}
-    loss = loss_layout
-    if net.shape is not None and shape_schedule is not None:
+    with_shape = net.shape is not None and shape_schedule is not None
+    if with_shape:
         n = batch.shape_code.size(0)
         t_obj = torch.randint(0, shape_schedule.num_train_timesteps, (n,), generator=generator).to(device)
         noise_s = torch.randn(batch.shape_code.shape, generator=generator).to(device)
         xs_t = shape_schedule.add_noise(batch.shape_code, noise_s, t_obj)
-        eps_s = net.shape(xs_t, t_obj, v, ei, et)
+    if shard is None:
+        keep = torch.ones(batch.box.size(0), dtype=torch.bool, device=device)
+    else:
+        keep = shard.to(device)[batch.batch]
+    ei, et = _subgraph(keep, batch.edge_index, batch.edge_type)
+    v = net.node_input(batch.node_class[keep], batch.room_type[batch.batch][keep], ei, et)
+    eps = net.layout(x_t[keep], t[keep], v, ei, et)
+    mask = batch.box_mask
+    loss_layout = ((eps - noise[keep]) ** 2).mean(dim=1)[mask[keep]].sum() / mask.sum()
+    parts = {"layout": float(loss_layout.detach())}
+    loss = loss_layout
+    if with_shape:
+        eps_s = net.shape(xs_t[keep], t_obj[keep], v, ei, et)
         smask = batch.shape_mask
         if bool(smask.any()):
-            loss_shape = ((eps_s - noise_s) ** 2).mean(dim=1)[smask].mean()
+            loss_shape = ((eps_s - noise_s[keep]) ** 2).mean(dim=1)[smask[keep]].sum() / smask.sum()
             loss = loss + loss_shape
             parts["shape"] = float(loss_shape.detach())
     return loss, parts
+
+
+def _distributed():
+    """``(rank, world_size)`` of an initialised process group with more than one process, else None."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return dist.get_rank(), dist.get_world_size()
+    return None
 
 
 def _lr_factor(step, total, warmup):
@@ -101,6 +127,15 @@ def train_loop(
     stops early (the state records the step reached); it counts the CPU time of this process
     (``time.process_time``), so that a run on a shared machine gets the same amount of computation as on an idle
     one. Every draw comes from one generator seeded with ``config.seed``.
+
+    Data-parallel training: when a ``torch.distributed`` process group with more than one process is initialised
+    (``torchrun --nproc_per_node K script.py``, whose script calls ``EchoScene.fit``; gloo on CPU, NCCL on CUDA with
+    ``device=f"cuda:{local_rank}"``), every process draws the same global batch and the same noise from the same
+    generator, runs the networks on its share of the batch's scenes (scene ``j`` on rank ``j % K``), and the
+    gradients and losses are summed over the processes before one identical optimiser step on every process. A step
+    thus equals the one-process step on the same global batch up to float summation order (the scenes do not
+    interact with LayerNorm or no normalisation; ``norm="batch"`` makes the statistics per shard). Only rank 0 writes
+    checkpoints, and the ``max_time_s`` stop is rank 0's decision, broadcast.
     """
     from torch_geometric.data import Batch
 
@@ -134,6 +169,8 @@ def train_loop(
         out.update(extra_state or {})
         return out
 
+    ddp = _distributed()
+    rank = 0 if ddp is None else ddp[0]
     net.train()
     t0 = time.process_time()
     n = len(data_list)
@@ -144,9 +181,20 @@ def train_loop(
     for step in bar:
         idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
         batch = Batch.from_data_list([data_list[i] for i in idx.tolist()]).to(device)
-        loss, _parts = diffusion_loss(net, batch, layout_schedule, shape_schedule, generator=gen)
+        shard = None if ddp is None else torch.arange(len(idx)) % ddp[1] == ddp[0]
+        loss, _parts = diffusion_loss(net, batch, layout_schedule, shape_schedule, generator=gen, shard=shard)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if ddp is not None:  # the shards' gradients and losses add up to those of the whole batch
+            params = list(net.parameters())
+            flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+            flat = torch.cat([flat, loss.detach().reshape(1)])
+            torch.distributed.all_reduce(flat)
+            offset = 0
+            for p in params:
+                p.grad = flat[offset : offset + p.numel()].view_as(p).clone()
+                offset += p.numel()
+            loss = flat[-1]
         for p in net.parameters():
             if p.grad is not None:
                 torch.nan_to_num_(p.grad, nan=0.0, posinf=0.0, neginf=0.0)
@@ -164,16 +212,20 @@ def train_loop(
         if verbose and step % 50 == 0:
             bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.4f}")
         done = step + 1
-        if checkpoint_path is not None and checkpoint_every and done % checkpoint_every == 0:
+        if checkpoint_path is not None and checkpoint_every and done % checkpoint_every == 0 and rank == 0:
             save_checkpoint(checkpoint_path, state(done))
-        if max_time_s is not None and time.process_time() - t0 > max_time_s:
-            step = done
-            break
+        if max_time_s is not None:
+            stop = torch.tensor([float(time.process_time() - t0 > max_time_s)])
+            if ddp is not None:  # one decision for all processes (rank 0's clock)
+                torch.distributed.broadcast(stop, src=0)
+            if bool(stop.item()):
+                step = done
+                break
     else:
         step = steps
     bar.close()
     final = state(step if step >= start else start)
-    if checkpoint_path is not None:
+    if checkpoint_path is not None and rank == 0:
         save_checkpoint(checkpoint_path, final)
     net.eval()
     return history, final
