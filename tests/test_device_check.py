@@ -45,7 +45,9 @@ def test_quick_cpu_run_passes_and_writes_one_row_per_comparison(quick_run):
 
 
 def test_cpu_against_cpu_is_exact(quick_run):
-    """Both sides are the same computation on CPU: every difference is zero, the curves and supports identical."""
+    """Both sides are the same computation on CPU: every difference is zero up to float32 round-off (with several
+    threads, CPU scatter/index_add reductions may sum in another order: 2e-8 seen on the scene loss curve), the
+    supports identical."""
     _, doc = quick_run
     for row in doc["rows"]:
         if "tolerance" not in row:
@@ -53,7 +55,7 @@ def test_cpu_against_cpu_is_exact(quick_run):
         if row["metric"] in ("embed_on_device", "mean_support_jaccard"):
             assert row["mean"] == 1.0, row  # batched flow diffusion on CPU gives the push's supports here
         else:
-            assert row["mean"] == 0.0, row
+            assert 0.0 <= row["mean"] <= 1e-6, row
     jac = next(r for r in doc["rows"] if r["metric"] == "mean_support_jaccard")
     assert jac["explained_by_tolerance"] and jac["batched_converged"] and jac["push_converged"]
 
