@@ -84,6 +84,7 @@ _EXTERNAL = (
     "os",
     "enum",
     "warnings",
+    "concurrent",
     "contextlib",
     "functools",
     "itertools",

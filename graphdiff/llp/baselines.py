@@ -42,7 +42,7 @@ _PARAMETERS = """
     min_delta : float, default 1e-4
         Smallest score increase that counts as an improvement.
     validation : {"bags", "instances", "none"}, default "bags"
-        Model selection: ``"bags"`` (label-free: :func:`~graphdiff.llp.selection.bag_score_fn` on ``val_fraction``
+        Model selection: ``"bags"`` (label-free: ``graphdiff.llp.selection.bag_score_fn`` on ``val_fraction``
         held-out bags), ``"instances"`` (opt-in: validation AUC on ``X_val, y_val`` passed to :meth:`fit`) or
         ``"none"`` (all epochs).
     val_fraction : float, default 0.1

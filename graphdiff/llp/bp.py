@@ -12,7 +12,7 @@ All messages are log-odds (state 1 minus state 0). With beliefs :math:`b_i = h_i
     \\quad c = b_i - m_{j \\to i}, \\qquad
     \\beta_{S \\to i} \\leftarrow \\text{bag message}(b_j - \\beta_{S \\to j},\\ j \\in S)
 
-(see :mod:`graphdiff.llp.bag_factors`), then damps every message,
+(see ``graphdiff.llp.bag_factors``), then damps every message,
 :math:`m \\leftarrow d\\, m_{old} + (1 - d)\\, m_{new}`.
 The residual is the largest change of a (damped) message in the last iteration; BP stops when it falls below
 ``tol`` and reports ``converged``. Non-convergence (e.g. the period-2 oscillation of the pairwise bag expansion at
@@ -100,7 +100,7 @@ def loopy_bp(
         Bags of the higher-order factors (ids in ``[0, N)``).
     bag_factor : {"exact", "gaussian", "pairwise", None}
         Kind of bag factor; ``None`` or ``"pairwise"`` adds none (the pairwise expansion is already in ``h`` and
-        ``J``, see :func:`~graphdiff.llp.bag_factors.ising_potentials`).
+        ``J``, see ``graphdiff.llp.bag_factors.ising_potentials``).
     lam_b : float
         Finite, non-negative weight of the soft bag factors.
     hard : bool
@@ -254,7 +254,7 @@ def llp_marginals(
     lam_s, lam_b : float
         Finite, non-negative weights of the similarity and the bag term.
     bag_factor : {"exact", "gaussian", "pairwise"}
-        See :mod:`graphdiff.llp.bag_factors`.
+        See ``graphdiff.llp.bag_factors``.
     hard : bool
         Hard count constraints (``exact`` / ``gaussian`` only).
     damping, max_iter, tol, device, verbose

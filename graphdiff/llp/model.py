@@ -82,7 +82,7 @@ class BPLabelProportions(LLPEstimator):
     Parameters
     ----------
     bag_factor : {"exact", "gaussian", "pairwise"}, default "exact"
-        Bag factors of :mod:`graphdiff.llp.bag_factors`: one exact factor per bag, its Gaussian approximation, or
+        Bag factors of ``graphdiff.llp.bag_factors``: one exact factor per bag, its Gaussian approximation, or
         the paper's pairwise (Ising) expansion.
     lam_s : float, default 0.3
         Weight of the similarity term, finite and non-negative.
