@@ -470,7 +470,11 @@ def main(argv=None) -> None:
     p.add_argument("--scale-n", type=int, default=1_000_000)
     p.add_argument("--knn-method", default="auto", help="kNN search of the scale part (graphdiff.nn.knn_graph)")
     p.add_argument("--legacy-ivf", action="store_true", help="also time the pre-faiss home-made IVF search")
-    p.add_argument("--partial-dir", default="/tmp/llp_bench_parts")
+    p.add_argument(
+        "--partial-dir",
+        default=str(Path(__file__).resolve().parent / "cache" / "label_proportions"),
+        help="one JSON file per (part, dataset, seed) run, merged by --merge (default benchmarks/cache/, git-ignored)",
+    )
     p.add_argument("--keep-graph", action="store_true", help="keep the 10^6-row kNN graph in --partial-dir")
     p.add_argument("--reuse-graph", action="store_true", help="reuse a kept graph (and its kNN measurement)")
     args = p.parse_args(argv)

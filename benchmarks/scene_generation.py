@@ -683,7 +683,10 @@ def main(argv=None) -> int:
     cfg["placement"] = args.placement  # absent in runs cached before the setting existed (= "anchored")
     if args.placement == "anchored":
         del cfg["placement"]
-    runs_file = Path(args.runs_file or f"/tmp/scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
+    # finished runs accumulate in benchmarks/cache/ (git-ignored), so the recorded commands rerun as written
+    cache = Path(__file__).resolve().parent / "cache"
+    runs_file = Path(args.runs_file or cache / f"scene_generation{'.quick' if args.quick else ''}.runs.jsonl")
+    runs_file.parent.mkdir(parents=True, exist_ok=True)
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
     plans = [(cfg, args.seeds)]
     if args.extra_steps is not None:
