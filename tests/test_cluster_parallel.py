@@ -54,6 +54,26 @@ def test_executor_and_n_jobs_equal_sequential_for_two_chunkings(problem):
         )
 
 
+def test_dask_executor_scatters_the_graph_and_equals_sequential(problem):
+    """The Dask path: ``Client.get_executor()`` gets the graph scattered once (an in-process cluster, no spawn)."""
+    distributed = pytest.importorskip("distributed")
+    g, target, labels, vol_k = problem
+    seeds = target[:5]
+    kw = dict(labels=labels, target_volume=vol_k, alphas=(1.5, 3.0), verbose=False)
+    ref = gc.batch_local_cluster(g, seeds, **kw)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        scatter, calls = client.scatter, []
+
+        def counting_scatter(data, **kwargs):
+            calls.append(kwargs)
+            return scatter(data, **kwargs)
+
+        client.scatter = counting_scatter
+        got = gc.batch_local_cluster(g, seeds, executor=client.get_executor(), chunk_size=2, **kw)
+    assert calls == [{"broadcast": True}]  # once for the three chunks
+    _same(got, ref)
+
+
 def test_worker_error_names_the_seed_node(problem):
     g, target, labels, vol_k = problem
     # a separate triangle 600-601-602 whose node 601 has an invalid label: only the seed node 600 reads it
