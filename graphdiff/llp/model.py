@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 
 import torch
+from scipy.stats import t as student_t
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -359,7 +360,6 @@ class BPLabelProportions(LLPEstimator):
         learner = "combined" if self.learner == "auto" else self.learner
         if not select:
             weightings = weightings[:1]
-        self.prior_ = float(train_bags.counts.sum()) / float(train_bags.sizes.sum())
         self.selection_ = {}
         cand = {}
         if select:
@@ -382,8 +382,6 @@ class BPLabelProportions(LLPEstimator):
                 d = base - val_losses(run["model"])  # > 0: the candidate explains the held-out counts better
                 se = float(d.std()) / max(1, d.numel()) ** 0.5 if d.numel() > 1 else float("inf")
                 self.selection_[f"bp_{wt}"] = float(d.mean()) / se if se > 0 else 0.0
-            from scipy.stats import t as student_t
-
             self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, val_bags.num_bags - 1)))
             best = max(self.selection_, key=self.selection_.get)
             self.selected_ = best if self.selection_[best] > self.selection_threshold_ else "dllp"
@@ -486,7 +484,8 @@ class BPLabelProportions(LLPEstimator):
         kw = self._mlp_kwargs()
         with torch_seed(seed, dev):
             model = MLP(X.size(1), kw["hidden"], kw["embed_layer"], device=dev)
-        init_output_bias(model, prior_logit(self.prior_))
+        # the output starts at the positive rate of the bags this model is trained on
+        init_output_bias(model, prior_logit(float(train_bags.counts.sum()) / float(train_bags.sizes.sum())))
         per = max(1, int(kw["batch_size"] // float(train_bags.sizes.double().mean())))
 
         def loss(m, bag_ids):
