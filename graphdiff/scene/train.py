@@ -185,7 +185,10 @@ def train_loop(
         loss, _parts = diffusion_loss(net, batch, layout_schedule, shape_schedule, generator=gen, shard=shard)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        if ddp is not None:  # the shards' gradients and losses add up to those of the whole batch
+        # the shards' gradients and losses add up to those of the whole batch; one flat all-reduce instead of
+        # DistributedDataParallel, whose wrapper covers one forward, while a step calls the node encoder and both
+        # branches separately
+        if ddp is not None:
             params = list(net.parameters())
             flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
             flat = torch.cat([flat, loss.detach().reshape(1)])
@@ -215,7 +218,8 @@ def train_loop(
         if checkpoint_path is not None and checkpoint_every and done % checkpoint_every == 0 and rank == 0:
             save_checkpoint(checkpoint_path, state(done))
         if max_time_s is not None:
-            stop = torch.tensor([float(time.process_time() - t0 > max_time_s)])
+            # on the training device: NCCL only broadcasts CUDA tensors
+            stop = torch.tensor([float(time.process_time() - t0 > max_time_s)], device=device)
             if ddp is not None:  # one decision for all processes (rank 0's clock)
                 torch.distributed.broadcast(stop, src=0)
             if bool(stop.item()):
