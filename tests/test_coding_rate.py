@@ -217,3 +217,18 @@ def test_logdet_matches_slogdet_both_orientations():
 def test_bad_input_raises(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_mcr2_loss_without_input_checks_is_the_same_loss():
+    """``check_input=False`` (ERASE's training loop) skips validation only: same loss, parts and gradient."""
+    g = torch.Generator().manual_seed(3)
+    z = torch.rand(40, 6, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, 4, (40,), generator=g)
+    a, b = z.clone().requires_grad_(True), z.clone().requires_grad_(True)
+    checked = mcr2_loss(a, labels, 4, eps=0.1, gam1=0.7, gam2=1.5, return_parts=True)
+    unchecked = mcr2_loss(b, labels, 4, eps=0.1, gam1=0.7, gam2=1.5, return_parts=True, check_input=False)
+    for x, y in zip(checked, unchecked):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+    checked[0].backward()
+    unchecked[0].backward()
+    torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=0)

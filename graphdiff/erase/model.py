@@ -37,7 +37,7 @@ from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
 from graphdiff.erase.training import EpochOutcome, train_with_selection
-from graphdiff.nn.coding_rate import _rates
+from graphdiff.nn.coding_rate import mcr2_loss
 from graphdiff.nn.sparse_attention import CSRGraph
 
 __all__ = ["ERASE"]
@@ -327,9 +327,18 @@ class ERASE(Estimator):
                 encoder.train()
                 z = encoder(inp.x, inp.edge_index, graph)
                 pseudo = labeler(z)  # no gradient: labels only select rows of Z
-                # the rates of the encoder's own (finite-checked by the factorisation) output: the unchecked entry
-                rate, comp = _rates(z, pseudo, inp.num_classes, hp["eps"], hp["gam1"])
-                loss = -hp["gam2"] * rate + hp["gam1"] * comp
+                # the encoder's own output and the labeler's int64 labels: no validation pass over N x p (a
+                # non-finite z still fails in the factorisation)
+                loss, rate, comp = mcr2_loss(
+                    z,
+                    pseudo,
+                    inp.num_classes,
+                    eps=hp["eps"],
+                    gam1=hp["gam1"],
+                    gam2=hp["gam2"],
+                    return_parts=True,
+                    check_input=False,
+                )
                 optimizer.zero_grad()
                 loss.backward()
                 del z  # the training graph's N x p output, before the evaluation pass allocates its own

@@ -373,6 +373,7 @@ def mcr2_loss(
     gam1: float = 1.0,
     gam2: float = 2.0,
     return_parts: bool = False,
+    check_input: bool = True,
 ):
     r"""MCR\ :sup:`2` training loss :math:`-\gamma_2 R(Z) + \gamma_1 R_c(Z\mid\Pi)` (to be minimised).
 
@@ -392,6 +393,11 @@ def mcr2_loss(
         Weight of :math:`R`, ``>= 0``.
     return_parts : bool, default False
         Also return :math:`R` and :math:`R_c`.
+    check_input : bool, default True
+        Validate ``z`` (a finite floating ``(m, p)`` tensor), ``labels`` and the scalars. ``False`` (as
+        scikit-learn's ``check_input``) is for a training loop whose inputs are valid by construction: it skips a
+        full pass over ``z``, and ``labels`` must then be an int64 tensor on ``z``'s device with values in
+        ``[0, num_classes)``, ``num_classes`` given. A non-finite ``z`` still fails in the factorisation.
 
     Returns
     -------
@@ -407,9 +413,12 @@ def mcr2_loss(
     >>> torch.allclose(loss, -2.0 * r + r_c), z.grad.shape
     (True, torch.Size([8, 4]))
     """
-    gam2 = check_float(gam2, "gam2", minimum=0.0)
-    gam1 = check_float(gam1, "gam1", minimum=0.0)
-    expand, compress = coding_rates(z, labels, num_classes=num_classes, eps=eps, gam1=gam1)
+    if check_input:
+        gam2 = check_float(gam2, "gam2", minimum=0.0)
+        gam1 = check_float(gam1, "gam1", minimum=0.0)
+        expand, compress = coding_rates(z, labels, num_classes=num_classes, eps=eps, gam1=gam1)
+    else:
+        expand, compress = _rates(z, labels, int(num_classes), float(eps), float(gam1))
     loss = -gam2 * expand + gam1 * compress
     if return_parts:
         return loss, expand, compress
