@@ -511,7 +511,7 @@ def main(argv=None) -> None:
         rows = _scale_part(args)
         for r in rows:
             r["dataset"] = "synthetic_logistic"
-        out = Path(args.partial_dir) / "part_scale.json"
+        out = Path(args.partial_dir) / f"part_scale_n{args.scale_n}.json"  # 10^6 and 10^7 are separate runs
         out.write_text(json.dumps({"seed": 0, "command": args.command, "rows": rows}, indent=1))
     if args.merge:
         _merge(args)
