@@ -140,6 +140,8 @@ def run_one(seed: int, echo: bool, cfg: dict) -> dict:
     out["shape_consistency_cd"] = M.shape_consistency(per_scene, [S.consistency_pairs(t) for t in test], num_points=128)
     # manipulation: flip one left/right or front/behind triple per graph, re-sample in both modes
     out["edit"] = edit_eval(model, test, gen, seed)
+    if cfg.get("edit_table", True):  # the edit table: three edit kinds, three modes (issue 15)
+        out["edit_table"] = edit_table(model, test, gen, seed)
     # throughput: one batch of 100 scenes, layout + shape, 50 DDIM steps
     t0, c0 = time.perf_counter(), time.process_time()
     model.sample(test[:100], num_steps=cfg["sample_steps"], seed=seed + 1, batch_size=100, sampler=sampler)
@@ -278,6 +280,264 @@ def edit_check(path: str, num_graphs: int = 300, seed: int = 0, placement: str =
                 f"drop_conflicts={drop} mode={mode}: flipped {r['acc_flipped']:.3f}, "
                 f"unchanged directional {r['acc_directional_unchanged']:.3f}"
             )
+
+
+#: the edit table: edit kinds and re-sampling modes (issue 15)
+EDIT_KINDS = ("flip_relation", "add_relation", "add_node")
+EDIT_MODES = ("clamp", "clamp_drop_conflicts", "resample_all")
+
+
+def _without_node(scene, r: int):
+    """``scene`` with node ``r`` and its triples removed (ids above ``r`` shift down by one)."""
+    keep = np.arange(scene.num_nodes) != r
+    out = scene.copy()
+    out.classes, out.boxes, out.shape_variant = scene.classes[keep], scene.boxes[keep], scene.shape_variant[keep]
+    if scene.style is not None:
+        out.style = scene.style[keep]
+    if scene.material is not None:
+        out.material = scene.material[keep]
+    t = scene.triples[(scene.triples[:, 0] != r) & (scene.triples[:, 2] != r)].copy()
+    t[:, [0, 2]] -= (t[:, [0, 2]] > r).astype(np.int64)
+    out.triples = t
+    out.extra = {}
+    return out
+
+
+def make_edits(test, kind: str, drop_conflicts: bool, seed: int) -> list[dict]:
+    """One edit of ``kind`` per held-out graph (graphs without a candidate are skipped), drawn with ``seed``.
+
+    ``flip_relation``: a left/right or front/behind triple flipped (as :func:`edit_eval`). ``add_relation``: a
+    left, right, front or behind triple added between two objects that have no triple of that group (either
+    direction). ``add_node``: an object of the graph removed (``base``: the graph without it, to be sampled first)
+    and added back with its positional triples (left, right, front, behind, close by, symmetrical to) to one other
+    object, plus floor and ``_scene_`` edges; its ground-truth box gives the size and height of the satisfiability
+    check. Each edit: ``{"index", "edited", "base" (or None: the graph itself), "node", "box" (or None)}``."""
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import edits
+
+    rng = np.random.default_rng([seed, EDIT_KINDS.index(kind)])
+    out = []
+    for i, t in enumerate(test):
+        tr = t.triples
+        if kind == "flip_relation":
+            cand = np.flatnonzero(np.isin(tr[:, 1], [1, 2, 3, 4]))
+            if cand.size == 0:
+                continue
+            e = edits.flip_relation(t, int(rng.choice(cand)), drop_conflicts=drop_conflicts)
+            out.append({"index": i, "edited": e, "base": None, "node": int(e.extra["edited_nodes"][0]), "box": None})
+        elif kind == "add_relation":
+            obj = np.flatnonzero(t.object_mask)
+            a, b = np.triu_indices(len(obj), k=1)
+            a, b = obj[a], obj[b]
+            cand = []
+            for group in ((1, 2), (3, 4)):
+                g = tr[np.isin(tr[:, 1], group)]
+                related = np.zeros((t.num_nodes, t.num_nodes), dtype=bool)
+                related[g[:, 0], g[:, 2]] = related[g[:, 2], g[:, 0]] = True
+                free = ~related[a, b]
+                cand += [(int(x), int(y), group) for x, y in zip(a[free], b[free])]
+            if not cand:
+                continue
+            x, y, group = cand[int(rng.integers(len(cand)))]
+            s, o = (x, y) if rng.random() < 0.5 else (y, x)
+            e = edits.set_relation(t, s, int(rng.choice(group)), o, drop_conflicts=drop_conflicts)
+            out.append({"index": i, "edited": e, "base": None, "node": s, "box": None})
+        else:
+            obj = np.flatnonzero(t.object_mask)
+            r = int(rng.choice(obj))
+            pos = np.isin(tr[:, 1], edits.POSITIONAL_PREDICATES) & ((tr[:, 0] == r) | (tr[:, 2] == r))
+            other = np.where(tr[:, 0] == r, tr[:, 2], tr[:, 0])
+            pos &= t.object_mask[other]
+            if not pos.any():
+                continue
+            o = int(rng.choice(np.unique(other[pos])))
+            rows = tr[pos & (other == o)]
+            rels = [(int(p) if sub == r else int(S.INVERSE_PREDICATE[p]), o - int(o > r)) for sub, p, _ in rows]
+            base = _without_node(t, r)
+            e = edits.add_node(base, int(t.classes[r]), rels)
+            node = int(e.extra["edited_nodes"][0])
+            out.append({"index": i, "edited": e, "base": base, "node": node, "box": t.boxes[r]})
+    return out
+
+
+def edit_table(model, test, gen, seed: int, kinds=EDIT_KINDS, modes=EDIT_MODES, configs=None, grid: int = 41) -> dict:
+    """The edit table of issue 15 for one model: for every edit kind and mode, re-sampled with every ``configs``
+    entry (``{"edit_guidance", "edit_guidance_steps", "candidates"}``; default: the plain re-sampling and the
+    library's defaults). Per (kind, mode, config): the edited relation held over all edits and over the satisfiable
+    ones (:func:`graphdiff.scene.edits.satisfiable` on the pre-edit boxes of the other nodes), the satisfiable
+    share, the edited node's other relations held (all evaluated predicates) and the fraction of untouched nodes
+    whose box moved. ``add_node`` has no conflicting relations to drop and is not run with
+    ``clamp_drop_conflicts``."""
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import edits
+    from graphdiff.scene import estimator as E
+    from graphdiff.scene import metrics as M
+
+    evaluated = sorted({S.PREDICATE_TO_ID[p] for ps in M.GROUPS.values() for p in ps})
+    if configs is None:
+        configs = [
+            {"edit_guidance": 0.0, "edit_guidance_steps": E.EDIT_GUIDANCE_STEPS, "candidates": 1},
+            {
+                "edit_guidance": E.EDIT_GUIDANCE,
+                "edit_guidance_steps": E.EDIT_GUIDANCE_STEPS,
+                "candidates": E.EDIT_CANDIDATES,
+            },
+        ]
+    res = {}
+    for kind in kinds:
+        for mode in modes:
+            if kind == "add_node" and mode == "clamp_drop_conflicts":
+                continue
+            items = make_edits(test, kind, mode == "clamp_drop_conflicts", seed)
+            prev = [gen[it["index"]] for it in items]
+            bases = [it for it in items if it["base"] is not None]
+            if bases:  # add_node: the graph without the node, sampled first
+                sampled = model.sample([it["base"] for it in bases], seed=seed + 3, batch_size=100)
+                for it, sc in zip(bases, sampled):
+                    prev[items.index(it)] = sc
+            sat = []
+            for it, p in zip(items, prev):
+                e = it["edited"]
+                old = e.extra["old_index"]
+                b = np.zeros((e.num_nodes, 7))
+                b[old >= 0] = p.boxes[old[old >= 0]]
+                if it["box"] is not None:
+                    b[it["node"]] = it["box"]
+                sat.append(edits.satisfiable(e, b, it["node"], grid=grid))
+            sat = np.array(sat)
+            for cfg in configs:
+                t0 = time.process_time()
+                after = model.resample(
+                    prev,
+                    [it["edited"] for it in items],
+                    mode="all" if mode == "resample_all" else "clamp",
+                    seed=seed + 2,
+                    **cfg,
+                )
+                cpu = time.process_time() - t0
+                held, others, moved = [], [], []
+                for it, p, a in zip(items, prev, after):
+                    e, node = it["edited"], it["node"]
+                    ch = np.asarray(e.extra["changed_triples"])
+                    ok = M.relation_pass(a.boxes, e.triples)
+                    held.append(bool(np.all(ok[ch] > 0.5)))
+                    mine = np.setdiff1d(edits.node_triples(e, node, evaluated), ch)
+                    others.append(ok[mine])
+                    old = e.extra["old_index"]
+                    untouched = (old >= 0) & (e.classes != S.SCENE_ID)
+                    untouched[node] = False
+                    moved.append(np.any(a.boxes[untouched] != p.boxes[old[untouched]], axis=1))
+                held = np.array(held)
+                key = f"{kind}|{mode}|{cfg['edit_guidance']}|{cfg['edit_guidance_steps']}|{cfg['candidates']}"
+                res[key] = {
+                    "edits": len(items),
+                    "satisfiable": float(sat.mean()),
+                    "satisfied_all": float(held.mean()),
+                    "satisfied_satisfiable": float(held[sat].mean()) if sat.any() else float("nan"),
+                    "others_all": float(np.concatenate(others).mean()),
+                    "others_satisfiable": float(np.concatenate([o for o, s in zip(others, sat) if s]).mean())
+                    if sat.any()
+                    else float("nan"),
+                    "untouched_changed": float(np.concatenate(moved).mean()),
+                    "resample_cpu_s": cpu,
+                }
+                print(key, {k: round(v, 3) for k, v in res[key].items()}, flush=True)
+    return res
+
+
+def _add_edit_rows(res, method: str, setting_base: dict, runs: list[dict]) -> None:
+    """The edit table's rows (metrics ``edit_satisfied`` with ``over``, ``edit_satisfiable``,
+    ``edit_other_relations_held`` with ``over``, ``untouched_changed``, ``edit_resample_cpu_s``) of the runs that
+    have one (``run["edit_table"]``, from :func:`edit_table`)."""
+    runs = [r for r in runs if "edit_table" in r]
+    if not runs:
+        return
+    seeds = [r["seed"] for r in runs]
+    for key in runs[0]["edit_table"]:
+        kind, mode, g, k, c = key.split("|")
+        setting = dict(
+            setting_base,
+            edit=kind,
+            edit_mode=mode,
+            edit_guidance=float(g),
+            edit_guidance_steps=int(k),
+            candidates=int(c),
+        )
+        vals = [r["edit_table"][key] for r in runs]
+        extra = dict(seeds=seeds, edits=[v["edits"] for v in vals])
+        for over in ("satisfiable", "all"):
+            o = dict(setting, over=over)
+            res.add("synthfront", method, o, "edit_satisfied", [v[f"satisfied_{over}"] for v in vals], **extra)
+            res.add("synthfront", method, o, "edit_other_relations_held", [v[f"others_{over}"] for v in vals], **extra)
+        res.add("synthfront", method, setting, "edit_satisfiable", [v["satisfiable"] for v in vals], **extra)
+        res.add("synthfront", method, setting, "untouched_changed", [v["untouched_changed"] for v in vals], **extra)
+        res.add("synthfront", method, setting, "edit_resample_cpu_s", [v["resample_cpu_s"] for v in vals], **extra)
+
+
+def edit_table_run(cfg: dict, seed: int = 0, echo: bool = True, model_path=None) -> dict:
+    """The edit table of one model of the benchmark's configuration ``cfg`` (seed, echo): loaded from
+    ``model_path`` when it exists (a model this function saved before), else trained as :func:`run_one` trains it
+    and saved there; the held-out graphs sampled as in :func:`run_one`. Returns a run record (``seed``, ``echo``,
+    ``steps_done``, ``train_cpu_s``, ``edit_table``)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import EchoScene
+
+    rel, pl = cfg.get("relations", "all"), cfg.get("placement", "anchored")
+    test = S.generate_scenes(cfg["test_scenes"], seed=cfg["data_seed"] + 10_000, relations=rel, placement=pl)
+    if model_path is not None and Path(model_path).exists():
+        model = EchoScene.load(model_path)
+        print(f"loaded {model_path}", flush=True)
+    else:
+        train = S.generate_scenes(cfg["train_scenes"], seed=cfg["data_seed"], relations=rel, placement=pl)
+        model = EchoScene(
+            echo=echo,
+            steps=cfg["steps"],
+            batch_size=cfg["batch_size"],
+            seed=seed,
+            max_train_time_s=cfg["max_train_time_s"],
+            verbose=False,
+        ).fit(train)
+        if model_path is not None:
+            model.save(model_path)
+    t0 = time.process_time()
+    gen = model.sample(test, num_steps=cfg["sample_steps"], seed=seed, batch_size=100)
+    table = edit_table(model, test, gen, seed)
+    return {
+        "seed": seed,
+        "echo": echo,
+        "steps_done": int(model.steps_done_),
+        "train_cpu_s": float(getattr(model, "train_cpu_s_", float("nan"))),
+        "edit_table": table,
+        "edit_table_cpu_s": time.process_time() - t0,
+    }
+
+
+def merge_rows(path: Path, new_rows: list[dict], command: str) -> Path:
+    """Merge ``new_rows`` into the results file at ``path``: rows with the same (dataset, method, setting, metric)
+    are replaced, every other row is kept, the file's ``created`` / ``environment`` stay (the new rows carry their
+    own ``created`` and ``git_commit``) and ``command`` gets `` && command``."""
+    from graphdiff.bench import environment
+
+    doc = json.loads(path.read_text())
+
+    def key(r):
+        return (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
+
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    commit = environment().get("git_commit")
+    fresh = {key(r) for r in new_rows}
+    doc["rows"] = [r for r in doc["rows"] if key(r) not in fresh] + [
+        dict(r, created=stamp, git_commit=commit) for r in new_rows
+    ]
+    if command not in doc.get("command", "").split(" && "):
+        doc["command"] = f"{doc['command']} && {command}" if doc.get("command") else command
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    tmp.replace(path)
+    return path
 
 
 def flip_ceiling(
@@ -522,6 +782,7 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
                 eset = dict(gset, edit="flip_one_directional", edit_mode=mode)
                 for key in ("acc_flipped", "acc_directional_unchanged"):
                     res.add("synthfront", method, eset, key, [r["guided"]["edit"][mode][key] for r in grs], **gseeds)
+        _add_edit_rows(res, method, setting_base, rs)
         ers = [r for r in rs if "edit" in r]  # runs made before the edit evaluation existed have none
         for mode in ("clamp", "all"):
             if not ers:
@@ -633,6 +894,12 @@ def main(argv=None) -> int:
         default=None,
         help="only print the manipulation accuracy of a saved EchoScene (with / without drop_conflicts)",
     )
+    p.add_argument(
+        "--edit-table",
+        action="store_true",
+        help="only the edit table (edit kinds x modes, satisfiability) of the first --seeds model with the first "
+        "--echo setting, merged into the results file; the model is trained once and kept in benchmarks/cache/",
+    )
     args = p.parse_args(argv)
     if args.flip_ceiling:
         flip_ceiling(placement=args.placement, relations=args.relations)
@@ -660,6 +927,42 @@ def main(argv=None) -> int:
         return 0
     if args.edit_check:
         edit_check(args.edit_check, placement=args.placement)
+        return 0
+    if args.edit_table:
+        cfg = {
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "max_train_time_s": args.max_train_time_s,
+            "train_scenes": args.train_scenes,
+            "test_scenes": args.test_scenes,
+            "sample_steps": args.sample_steps,
+            "data_seed": 0,
+            "relations": args.relations,
+            "placement": args.placement,
+        }
+        seed, echo = args.seeds[0], args.echo[0] == "on"
+        cache = Path(__file__).resolve().parent / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        model_path = cache / f"scene_generation_{'echo' if echo else 'no_echo'}_seed{seed}.pt"
+        run = edit_table_run(cfg, seed, echo, model_path)
+        res = Results("scene_generation")
+        setting_base = {
+            "room_types": "pooled",
+            "test_graphs": cfg["test_scenes"],
+            "train_scenes": cfg["train_scenes"],
+            "sample_steps": cfg["sample_steps"],
+            "sampler": "ddim",
+            "guidance": 0.0,
+            "steps": cfg["steps"],
+            "batch_size": cfg["batch_size"],
+            "max_train_time_s": cfg["max_train_time_s"],
+            "relations": cfg["relations"],
+            "placement": cfg["placement"],
+        }
+        _add_edit_rows(res, "echo" if echo else "no_echo", setting_base, [run])
+        command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
+        path = merge_rows(results_dir() / "scene_generation.json", res.rows, command)
+        print(f"edit table: {len(res.rows)} rows merged into {path} ({run['edit_table_cpu_s']:.0f} CPU-s)")
         return 0
     if args.quick:
         args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600

@@ -11,6 +11,14 @@ An edit may leave the graph inconsistent on purpose (the new relation next to un
 the validation of the edited graph then warns (:class:`~graphdiff.data.scenes.ContradictingRelationsWarning`)
 instead of refusing it. A relation of a node to itself is refused.
 
+:func:`satisfiable` / :func:`satisfying_positions` answer whether an edit can be met at all with the other objects
+where they are (the clamped boxes): the edited node is moved over a lattice of floor positions (its size and height
+kept) and every one of its positional relations (left, right, front, behind, close by, symmetrical to) is scored
+with the evaluation rules of :mod:`graphdiff.scene.metrics`. In a dense graph a flipped relation usually contradicts
+the node's unchanged ones (the graph is transitive), so many edits are unsatisfiable and the satisfaction of an
+edit is reported over the satisfiable ones and over all (an addition beyond the paper, whose manipulation
+evaluation scores every edit).
+
 >>> from graphdiff.data import scenes
 >>> room = scenes.generate_scenes(1, seed=0)[0]
 >>> k = int((room.triples[:, 1] == scenes.PREDICATE_TO_ID["left"]).argmax())  # a "left" triple
@@ -28,7 +36,20 @@ import numpy as np
 from graphdiff.data import scenes as S
 from graphdiff.data.validation import check_bool, check_int
 
-__all__ = ["add_node", "set_relation", "flip_relation"]
+__all__ = [
+    "add_node",
+    "set_relation",
+    "flip_relation",
+    "POSITIONAL_PREDICATES",
+    "node_triples",
+    "satisfying_positions",
+    "satisfiable",
+]
+
+#: the predicates whose truth a node's floor position decides (its size and height kept)
+POSITIONAL_PREDICATES = tuple(
+    S.PREDICATE_TO_ID[p] for p in ("left", "right", "front", "behind", "close by", "symmetrical to")
+)
 
 _FLIPPABLE = {
     S.PREDICATE_TO_ID[a]: S.PREDICATE_TO_ID[b]
@@ -204,3 +225,151 @@ def add_node(scene: S.Scene, cls, relations: Sequence[tuple] = ()) -> S.Scene:
         "changed_triples": np.arange(len(t), len(t) + len(relations)),
     }
     return out
+
+
+def node_triples(scene: S.Scene, node: int, predicates=POSITIONAL_PREDICATES) -> np.ndarray:
+    """Row ids of ``scene.triples`` that relate ``node`` to another node (not ``_scene_``) by one of
+    ``predicates``.
+
+    Parameters
+    ----------
+    scene : Scene
+        A scene graph.
+    node : int
+        The node.
+    predicates : sequence of int
+        Predicate ids (default :data:`POSITIONAL_PREDICATES`).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+    """
+    node = _check_node(scene, node, "node")
+    t = np.asarray(scene.triples, dtype=np.int64).reshape(-1, 3)
+    touches = (t[:, 0] == node) | (t[:, 2] == node)
+    other = np.where(t[:, 0] == node, t[:, 2], t[:, 0])
+    keep = touches & np.isin(t[:, 1], np.asarray(predicates, dtype=np.int64)) & (scene.classes[other] != S.SCENE_ID)
+    return np.flatnonzero(keep)
+
+
+def _region(scene, boxes, node, region):
+    if region is not None:
+        r = np.asarray(region, dtype=np.float64).reshape(-1)
+        if r.shape != (4,) or not np.isfinite(r).all() or r[0] > r[1] or r[2] > r[3]:
+            raise ValueError(f"`region` must be (x_min, x_max, z_min, z_max) with min <= max, got {region!r}")
+        return r
+    floor = np.flatnonzero(scene.classes == S.FLOOR_ID)
+    if floor.size:  # the floor box: x along its first extent, z along its third (SynthFront / SG-FRONT)
+        f = boxes[floor[0]]
+        return np.array([f[3] - f[0] / 2, f[3] + f[0] / 2, f[5] - f[2] / 2, f[5] + f[2] / 2])
+    others = np.flatnonzero((scene.classes != S.SCENE_ID) & (np.arange(scene.num_nodes) != node))
+    c = boxes[others][:, [3, 5]] if others.size else np.zeros((1, 2))
+    return np.array([c[:, 0].min() - 1, c[:, 0].max() + 1, c[:, 1].min() - 1, c[:, 1].max() + 1])
+
+
+def satisfying_positions(
+    scene: S.Scene,
+    boxes,
+    node: int,
+    predicates=POSITIONAL_PREDICATES,
+    grid: int = 41,
+    region=None,
+) -> np.ndarray:
+    """The floor positions of ``node`` at which all of its relations of ``predicates`` hold, the other boxes fixed.
+
+    The node keeps its size, height and bottom from ``boxes[node]``; its centre ``(x, z)`` runs over a ``grid x
+    grid`` lattice of ``region``; every relation of the node (as subject or object, with any node but ``_scene_``)
+    of ``predicates`` is scored with :func:`graphdiff.scene.metrics.relation_pass`, all placements at once.
+
+    Parameters
+    ----------
+    scene : Scene
+        The (edited) scene graph; its boxes are not read.
+    boxes : array-like of shape (n, 7)
+        ``param7`` boxes in metres of every node of ``scene`` (the other objects where they stay; the node's own
+        row gives its size and height).
+    node : int
+        The node to place.
+    predicates : sequence of int
+        Predicate ids to satisfy (default :data:`POSITIONAL_PREDICATES`, the relations a position decides).
+    grid : int
+        Lattice points per side (at least 2).
+    region : sequence of 4 floats, optional
+        ``(x_min, x_max, z_min, z_max)`` of the lattice (default: the floor box, or without a floor the other
+        objects' centres with 1 m to spare).
+
+    Returns
+    -------
+    numpy.ndarray of shape (k, 2)
+        The satisfying ``(x, z)`` lattice points (all of them when the node has no such relation).
+
+    Examples
+    --------
+    >>> room = S.Scene("bedroom", np.array([1, 2]), np.zeros((2, 7)), np.array([[0, 1, 1]]), np.full(2, -1))
+    >>> b = np.array([[0.5, 0.5, 0.5, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0, 0, 0, 0]])
+    >>> pts = satisfying_positions(room, b, 0, grid=5, region=(-1, 1, -1, 1))
+    >>> bool((pts[:, 1] <= -0.05).all()), len(pts)  # "0 left of 1" holds for z <= -0.05: 2 lattice rows of 5
+    (True, 10)
+    """
+    from graphdiff.scene.metrics import relation_pass
+
+    node = _check_node(scene, node, "node")
+    grid = check_int(grid, "grid", minimum=2)
+    b = np.asarray(boxes, dtype=np.float64)
+    if b.ndim != 2 or b.shape != (scene.num_nodes, 7):
+        raise ValueError(f"`boxes` must have shape ({scene.num_nodes}, 7) (one param7 box per node), got {b.shape}")
+    if not np.isfinite(b).all():
+        raise ValueError("`boxes` contains NaN or infinite values")
+    x0, x1, z0, z1 = _region(scene, b, node, region)
+    X, Z = np.meshgrid(np.linspace(x0, x1, grid), np.linspace(z0, z1, grid), indexing="ij")
+    pos = np.stack([X.ravel(), Z.ravel()], axis=1)
+    rows = node_triples(scene, node, predicates)
+    if rows.size == 0:
+        return pos
+    t = scene.triples[rows].astype(np.int64)
+    n, k = scene.num_nodes, len(pos)
+    cand = np.repeat(b[node][None], k, axis=0)
+    cand[:, 3], cand[:, 5] = pos[:, 0], pos[:, 1]
+    # placement j is node n + j: every triple of the node once per placement
+    tt = np.repeat(t[None], k, axis=0)
+    idx = (n + np.arange(k))[:, None]
+    tt[:, :, 0] = np.where(tt[:, :, 0] == node, idx, tt[:, :, 0])
+    tt[:, :, 2] = np.where(tt[:, :, 2] == node, idx, tt[:, :, 2])
+    ok = relation_pass(np.concatenate([b, cand]), tt.reshape(-1, 3)).reshape(k, len(t)) > 0.5
+    return pos[ok.all(axis=1)]
+
+
+def satisfiable(
+    scene: S.Scene, boxes, node: int, predicates=POSITIONAL_PREDICATES, grid: int = 41, region=None
+) -> bool:
+    """Whether some floor position of ``node`` satisfies all of its relations of ``predicates`` with the other boxes
+    fixed (:func:`satisfying_positions` is not empty).
+
+    Parameters
+    ----------
+    scene : Scene
+        The (edited) scene graph.
+    boxes : array-like of shape (n, 7)
+        ``param7`` boxes in metres (see :func:`satisfying_positions`).
+    node : int
+        The edited node.
+    predicates : sequence of int
+        Predicate ids to satisfy.
+    grid : int
+        Lattice points per side.
+    region : sequence of 4 floats, optional
+        ``(x_min, x_max, z_min, z_max)`` of the lattice.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> t = np.array([[0, 1, 1], [0, 2, 1]])  # 0 left of 1 and 0 right of 1
+    >>> room = S.Scene("bedroom", np.array([1, 2]), np.zeros((2, 7)), t, np.full(2, -1))
+    >>> b = np.array([[0.5, 0.5, 0.5, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0, 0, 0, 0]])
+    >>> satisfiable(room, b, 0, region=(-1, 1, -1, 1))
+    False
+    """
+    return bool(len(satisfying_positions(scene, boxes, node, predicates, grid, region)))

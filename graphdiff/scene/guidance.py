@@ -132,6 +132,7 @@ def guide_x0(
     strength: float,
     iterations: int = 10,
     movable: torch.Tensor | None = None,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Move normalised clean boxes down the gradient of the summed :func:`relation_loss`.
 
@@ -149,6 +150,9 @@ def guide_x0(
         Gradient steps.
     movable : torch.Tensor of bool, shape (n,), optional
         Nodes allowed to move (default: all).
+    weights : torch.Tensor of shape (T,), optional
+        A weight per triple in the summed loss (default: 1 each; edit guidance weighs the edited triples up and the
+        triples that do not touch an edited node with 0).
 
     Returns
     -------
@@ -156,6 +160,11 @@ def guide_x0(
         The moved boxes, clipped to [-1, 1] (no gradient).
     """
     keep = torch.isin(triples[:, 1], torch.tensor(GUIDED_PREDICATES, device=triples.device))
+    if weights is not None:
+        if weights.shape != (len(triples),):
+            raise ValueError(f"`weights` must hold one value per triple ({len(triples)}), got {tuple(weights.shape)}")
+        keep &= weights != 0
+        weights = weights[keep].to(x0)
     triples = triples[keep]
     if strength <= 0 or len(triples) == 0:
         return x0
@@ -166,7 +175,8 @@ def guide_x0(
             x.requires_grad_(True)
             raw = (x[:, :6] + 1.0) / 2.0 * (hi - lo) + lo
             boxes = torch.cat([raw[:, :3].clamp(min=0.0), raw[:, 3:], torch.zeros_like(raw[:, :1])], dim=1)
-            loss = relation_loss(boxes, triples).sum()
+            per_triple = relation_loss(boxes, triples)
+            loss = (per_triple if weights is None else per_triple * weights).sum()
             (grad,) = torch.autograd.grad(loss, x)
         x = (x.detach() - strength * grad * mask).clamp(-1.0, 1.0)
     return x
