@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 import graphdiff.cluster as gc
 from graphdiff.data.synthetic import planted_partition
@@ -51,13 +52,14 @@ def test_converges_where_the_old_cap_stopped(sparse_planted, weighted):
     vol_k = g.degree[target].sum()
     kw = {"labels": labels, "eps": 0.05} if weighted else {}
     for seed_node, alpha in ((int(target[0]), 1.5), (int(target[3]), 3.0)):
-        capped = gc.flow_diffusion(g, seed_node, alpha * vol_k, max_passes=50, **kw)
+        capped = gc.flow_diffusion(g, seed_node, alpha * vol_k, max_passes=50, accelerate=False, **kw)
         assert capped.status == "max_passes" and capped.passes == 50
-        assert capped.residual > TOL  # the capped run is visibly not optimal
-        res = gc.flow_diffusion(g, seed_node, alpha * vol_k, **kw)  # the defaults
-        assert res.status == "converged"
-        assert res.passes > 50
-        _check_optimality(g, res, seed_node, alpha * vol_k, **kw)
+        assert capped.residual > TOL  # the paper's push, capped, is visibly not optimal
+        for accelerate in (False, True):
+            res = gc.flow_diffusion(g, seed_node, alpha * vol_k, accelerate=accelerate, **kw)  # default tol, cap
+            assert res.status == "converged"
+            assert res.passes > 50 if not accelerate else res.solves > 0
+            _check_optimality(g, res, seed_node, alpha * vol_k, **kw)
 
 
 def test_pipeline_runs_converge_and_report_passes_and_residual(sparse_planted):
@@ -69,7 +71,7 @@ def test_pipeline_runs_converge_and_report_passes_and_residual(sparse_planted):
     for res in results:
         assert [c[3] for c in res.candidates] == ["converged"] * 3
         assert res.status == "converged"
-        assert res.passes > 50
+        assert res.passes > 0
         assert 0.0 <= res.residual <= TOL
     pr = gc.local_cluster(g, int(target[0]), method="acl_pagerank")
     assert pr.status == "converged" and pr.residual < min(gc.LocalClusterConfig().rhos)
@@ -106,3 +108,28 @@ def test_isolated_seed_is_infeasible():
         res = gc.flow_diffusion(g, 10, 1.0)
     assert res.status == "infeasible"
     np.testing.assert_array_equal(res.cluster, [10])
+
+
+def test_converges_near_infeasibility_where_the_default_cap_hit():
+    # a source mass just below the sink capacity of the seed's component: the paper's push alone ran into the
+    # default cap of 20,000 passes here (the 0.4-1.7 % of benchmark runs that ended at the cap were such masses);
+    # the support solves reach the default tolerance
+    data = planted_partition(500, 100, 4.0, 0.5, 3.0, seed=0)
+    g = gc.as_local_graph(data)
+    labels = gc.flip_labels(data.y.bool(), 0.8, 0.8, seed=0)
+    seed_node = int(data.target[0])
+    _, comp = connected_components(g.to_scipy(), directed=False)
+    capacity = g.degree[comp == comp[seed_node]].sum()
+    delta = 0.999 * capacity
+    weighted = {"labels": labels, "eps": 0.05}
+    capped = gc.flow_diffusion(g, seed_node, delta, accelerate=False, **weighted)
+    assert capped.status == "max_passes" and capped.passes == gc.DEFAULT_MAX_PASSES
+    assert capped.residual > TOL
+    for kw in ({}, weighted):
+        res = gc.flow_diffusion(g, seed_node, delta, **kw)  # the defaults
+        assert res.status == "converged" and res.solves > 0
+        assert res.passes < gc.DEFAULT_MAX_PASSES
+        _check_optimality(g, res, seed_node, delta, **kw)
+        # the support is almost the whole component, and its volume is below the source mass (strong locality)
+        assert g.degree[res.cluster].sum() <= delta
+        assert res.cluster.size > 0.9 * (comp == comp[seed_node]).sum()

@@ -58,6 +58,27 @@ gain excess during a pass to that pass cut the passes 1.5x at the same work (edg
 randomised permutation of the paper is kept. The cost is the linear rate of exact coordinate descent on a large,
 well-separated support (a small Dirichlet eigenvalue), with a tolerance that is 1e-9 of the mass. The default cap is
 now :data:`DEFAULT_MAX_PASSES` (20,000), a safety net rather than the stopping rule.
+
+**Support solves (0.2.x, beyond the paper).** With the cap at 20,000 passes, 0.4-1.7 % of the benchmark's runs still
+ended there: all at source masses within a few percent below the sink capacity of the seed's component (e.g. Cora
+class 3 at alpha = 3.5, 0.98 of the capacity: weighted flow diffusion at 20,000 passes with residual 3-4e-3;
+Amazon Photo class 6, Coauthor CS class 13 and Coauthor Physics class 2 are the other classes whose alpha grid
+crosses 0.9-1.0 of the capacity). There the support is nearly the whole component, :math:`L_{SS}` is nearly
+singular and coordinate descent converges in about its condition number of passes. ``accelerate=True`` (the
+default) therefore interleaves *support solves* with the passes: every so often it solves
+:math:`L_{SS}\, x_S = \Delta_S - T_S` on the current support :math:`S` (the pushed nodes with :math:`x_i > 0`) by
+Jacobi-preconditioned conjugate gradients warm-started at :math:`x_S` (about the square root of the condition number
+of iterations instead of the condition number of passes), keeps the result where it lowers the dual objective
+(clipped at 0) and recomputes :math:`m` exactly; the passes then continue from there. Because the push grows
+:math:`x` monotonically from 0, :math:`S` is inside the optimal support and the exact solve would land between the
+current :math:`x` and the optimum; a truncated solve can leave small deficits :math:`m_i < T_i` on the support,
+so a pass also pushes nodes with :math:`x_i > 0` and :math:`m_i < T_i - \mathrm{tol}` (projected: :math:`x_i` never
+goes below 0). The problem, the tolerance (``1e-4``, its meaning) and the stopping rule are unchanged: a run
+stops when no node violates the optimality conditions by more than ``tol``; the reported ``residual`` is checked
+against it. The solves read only the local adjacency copy of :math:`S` (strongly local) and their edge visits count
+in ``work``. On the cases above the runs converge in 300-1,000 passes (Cora: 1.2e7 edge visits instead of 1.5e8
+capped), and on the other alphas of Cora class 3 the runs need 1.8-5x fewer edge visits than the push alone.
+``accelerate=False`` is the paper's push alone (the locality benchmark measures that, with WFD's 50 passes).
 """
 
 from __future__ import annotations
@@ -84,6 +105,8 @@ from graphdiff.cluster.labels import (
 from graphdiff.data.validation import check_bool, check_float, check_int, check_seed
 
 __all__ = ["flow_diffusion", "FlowDiffusionResult", "DEFAULT_MAX_PASSES", "kkt_residual"]
+
+_FIRST_SOLVE = 16  # accelerate: the first support solve after this many passes, with this many CG iterations
 
 #: Default pass cap of the push (a safety net: the tolerance is the stopping rule).
 DEFAULT_MAX_PASSES = 20_000
@@ -122,6 +145,10 @@ _STATE = np.dtype(
         ("reached_sink", np.float64),  # sum of the sinks of reached nodes
         ("pushed_sink", np.float64),  # sum of the sinks of explored nodes
         ("rng", np.uint64),  # splitmix64 state of the pass permutations
+        ("next_solve", np.int64),  # the pass count at which the next support solve is tried (accelerate)
+        ("solve_budget", np.int64),  # conjugate-gradient iterations allowed to the next support solve
+        ("solves", np.int64),  # support solves accepted
+        ("cg_iterations", np.int64),  # conjugate-gradient iterations over all support solves
     ]
 )
 
@@ -189,8 +216,9 @@ def _place_seeds(indptr, sink, has_sink, seeds, seed_mass, use_labels, force_see
 
 
 @numba.njit(cache=True, inline="always")
-def _start_pass(m, node_sink, flags, order, tol, max_passes, state):
-    """Collect the nodes with excess into ``order`` and shuffle them; False (state: why) when the solve ends."""
+def _start_pass(x, m, node_sink, flags, order, tol, max_passes, state):
+    """Collect the nodes that violate the optimality conditions by more than ``tol`` (an excess, or a deficit where
+    :math:`x_i > 0`) into ``order`` and shuffle them; False (state: why) when the solve ends."""
     pass_length = 0
     stuck_excess = False
     for q in range(state.num_touched):
@@ -200,6 +228,9 @@ def _start_pass(m, node_sink, flags, order, tol, max_passes, state):
                 pass_length += 1
             else:
                 stuck_excess = True
+        elif x[q] > 0.0 and m[q] < node_sink[q] - tol:  # a deficit on the support (only after a support solve)
+            order[pass_length] = q
+            pass_length += 1
     if pass_length == 0 and not stuck_excess:
         state.status = _CONVERGED
         return False
@@ -313,9 +344,134 @@ def _explore(i, g, indptr, indices, edge_weight, has_edge_weight, labels, use_la
 
 
 @numba.njit(cache=True)
+def _exact_mass(seeds, seed_mass, loc, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, state):
+    r"""Recompute :math:`m = \Delta - L_w x` on the touched nodes from ``x`` alone (``O(local edges)``) and mark
+    every node that receives positive mass as reached."""
+    nt = state.num_touched
+    for q in range(nt):
+        m[q] = 0.0
+    for k in range(seeds.shape[0]):
+        m[loc[seeds[k]] - 1] += seed_mass[k]
+    for q in range(nt):
+        xq = x[q]
+        if xq == 0.0 or (flags[q] & _EXPLORED) == 0:
+            continue
+        m[q] -= wdeg[q] * xq
+        for e in range(astart[q], astart[q] + alen[q]):
+            w = wbuf[e]
+            if w > 0.0:
+                j = nbr[e]
+                m[j] += w * xq
+                if (flags[j] & _REACHED) == 0:
+                    flags[j] |= _REACHED
+                    state.num_unexplored += 1
+                    state.reached_sink += node_sink[j]
+
+
+@numba.njit(cache=True)
+def _dual_objective(x, m, node_sink, seeds, seed_mass, loc, num_touched):
+    r"""The dual objective :math:`\tfrac12 x^\top L_w x + x^\top (T - \Delta)`, computed as
+    :math:`x^\top (T - \tfrac12 \Delta - \tfrac12 m)` (``m`` exact)."""
+    f = 0.0
+    for q in range(num_touched):
+        f += x[q] * (node_sink[q] - 0.5 * m[q])
+    for k in range(seeds.shape[0]):
+        q = loc[seeds[k]] - 1
+        f -= 0.5 * x[q] * seed_mass[k]
+    return f
+
+
+@numba.njit(cache=True)
+def _support_solve(seeds, seed_mass, loc, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, tol, state):
+    r"""The support solve (``accelerate=True``, beyond the paper): solve :math:`L_{SS}\, z = \Delta_S - T_S` on the
+    current support :math:`S = \{i\ \text{pushed} : x_i > 0\}` by Jacobi-preconditioned conjugate gradients, warm
+    started at :math:`x_S` (the initial residual is :math:`m_S - T_S`), take :math:`x_S = \max(z, 0)` if that lowers
+    the dual objective and recompute :math:`m` exactly. ``O(iterations * local edges of S)``, strongly local.
+
+    The first solve is tried after 16 passes with a budget of 16 iterations; a solve that uses up its budget
+    doubles it, and the next one is tried after as many passes as the budget, so the solves cost about as much
+    work as the passes between them."""
+    nt = state.num_touched
+    budget = state.solve_budget
+    state.next_solve = state.passes + budget
+    _exact_mass(seeds, seed_mass, loc, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, state)
+    ns = 0
+    support = np.empty(nt, dtype=np.int64)
+    for q in range(nt):
+        if x[q] > 0.0 and (flags[q] & _EXPLORED) != 0 and wdeg[q] > 0.0:
+            support[ns] = q
+            ns += 1
+    if ns == 0:
+        return
+    r = np.zeros(nt)
+    p = np.zeros(nt)  # zero outside S: the products below then read L_SS only
+    ap = np.zeros(nt)
+    y = np.empty(ns)
+    rz = 0.0
+    rmax = 0.0
+    for k in range(ns):
+        q = support[k]
+        y[k] = x[q]
+        r[q] = m[q] - node_sink[q]
+        p[q] = r[q] / wdeg[q]
+        rz += r[q] * p[q]
+        rmax = max(rmax, abs(r[q]))
+    if rmax <= 0.5 * tol:
+        return  # the support is already solved; what is left (excess outside S) is the passes' work
+    visits = 0
+    for q in support[:ns]:
+        visits += alen[q]
+    it = 0
+    while it < budget:
+        pap = 0.0
+        for k in range(ns):
+            q = support[k]
+            s = wdeg[q] * p[q]
+            for e in range(astart[q], astart[q] + alen[q]):
+                s -= wbuf[e] * p[nbr[e]]
+            ap[q] = s
+            pap += p[q] * s
+        it += 1
+        if not pap > 0.0:  # L_SS is singular (S a whole component) or the iteration broke down
+            break
+        a = rz / pap
+        rmax = 0.0
+        rz_new = 0.0
+        for k in range(ns):
+            q = support[k]
+            y[k] += a * p[q]
+            r[q] -= a * ap[q]
+            rmax = max(rmax, abs(r[q]))
+            rz_new += r[q] * r[q] / wdeg[q]
+        if rmax <= 0.25 * tol:
+            break
+        beta = rz_new / rz
+        rz = rz_new
+        for k in range(ns):
+            q = support[k]
+            p[q] = r[q] / wdeg[q] + beta * p[q]
+    state.cg_iterations += it
+    state.edge_visits += it * visits
+    if it >= budget:
+        state.solve_budget = 2 * budget
+        state.next_solve = state.passes + 2 * budget
+    f_old = _dual_objective(x, m, node_sink, seeds, seed_mass, loc, nt)
+    x_old = x[:nt].copy()
+    m_old = m[:nt].copy()
+    for k in range(ns):
+        x[support[k]] = max(y[k], 0.0)
+    _exact_mass(seeds, seed_mass, loc, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, state)
+    if _dual_objective(x, m, node_sink, seeds, seed_mass, loc, nt) < f_old:
+        state.solves += 1
+    else:  # no progress: keep the passes' iterate
+        x[:nt] = x_old
+        m[:nt] = m_old
+
+
+@numba.njit(cache=True)
 def _push_kernel(
     indptr, indices, edge_weight, has_edge_weight, labels, use_labels, lazy, eps, scheme, force_seed_label,
-    sink, has_sink, seeds, seed_mass, tol, max_passes,
+    sink, has_sink, seeds, seed_mass, tol, max_passes, accelerate,
     loc, gid, x, m, node_sink, wdeg, lab, flags, astart, alen, order, nbr, wbuf, need, state_record,
 ):  # fmt: skip
     """Passes of pushes until convergence, the pass cap or infeasibility, or until Python must act (_GROW,
@@ -330,7 +486,10 @@ def _push_kernel(
             return
     while True:
         if state.pass_position >= state.pass_length:
-            if not _start_pass(m, node_sink, flags, order, tol, max_passes, state):
+            if accelerate and state.passes >= state.next_solve:
+                _support_solve(seeds, seed_mass, loc, x, m, node_sink, wdeg, flags, astart, alen, nbr, wbuf, tol,
+                               state)  # fmt: skip
+            if not _start_pass(x, m, node_sink, flags, order, tol, max_passes, state):
                 return
         i = order[state.pass_position]
         if (flags[i] & _EXPLORED) == 0:
@@ -355,8 +514,13 @@ def _push_kernel(
         # the push: exact coordinate minimisation at i, its excess moves to the neighbours in proportion to the
         # weights (kept in this loop body: as a numba function, inlined or called, it ran about 25% slower)
         step = (m[i] - node_sink[i]) / wdeg[i]
-        x[i] += step
-        m[i] = node_sink[i]
+        if step < -x[i]:  # a deficit larger than x_i can correct: x_i = 0 (projected coordinate minimisation)
+            step = -x[i]
+            x[i] = 0.0
+            m[i] -= wdeg[i] * step
+        else:
+            x[i] += step
+            m[i] = node_sink[i]
         state.num_pushes += 1
         a0 = astart[i]
         a1 = a0 + alen[i]
@@ -416,6 +580,9 @@ class FlowDiffusionResult:
         Labels asked from a lazy oracle.
     weighted_degree : numpy.ndarray of float64, shape (t,)
         Weighted (label-weighted) degree of the pushed nodes on ``nodes`` (zero for the others).
+    solves, cg_iterations : int
+        Support solves accepted and conjugate-gradient iterations spent (``accelerate=True``; their edge visits
+        are counted in ``work``).
 
     Examples
     --------
@@ -444,6 +611,8 @@ class FlowDiffusionResult:
     labels_requested: int = 0
     weighted_degree: np.ndarray = field(default=None, repr=False)
     residual: float = 0.0
+    solves: int = 0
+    cg_iterations: int = 0
 
     @property
     def converged(self) -> bool:
@@ -539,6 +708,7 @@ def flow_diffusion(
     tol: float = 1e-4,
     max_passes: int = DEFAULT_MAX_PASSES,
     seed: int = 0,
+    accelerate: bool = True,
 ) -> FlowDiffusionResult:
     r"""Solve l2 flow diffusion from ``seed_nodes`` by the randomised coordinate push (strongly local).
 
@@ -575,6 +745,10 @@ def flow_diffusion(
         Cap on the number of passes (a safety net, default 20,000); reaching it gives ``status="max_passes"``.
     seed : int
         Random seed of the pass permutations.
+    accelerate : bool
+        Interleave support solves with the passes (beyond the paper; see the module docstring): the same problem,
+        tolerance and stopping rule, reached in far fewer passes near infeasibility. ``False`` runs the paper's
+        push alone.
 
     Returns
     -------
@@ -607,6 +781,7 @@ def flow_diffusion(
     max_passes = check_int(max_passes, "max_passes", minimum=1)
     seed = check_seed(seed)
     force_seed_label = check_bool(force_seed_label, "force_seed_label")
+    accelerate = check_bool(accelerate, "accelerate")
     scheme_code = check_scheme(scheme)
     label_arr, oracle = prepare_labels(labels, n, check="read")
     use_labels = labels is not None
@@ -625,6 +800,8 @@ def flow_diffusion(
     state_record = np.zeros(1, dtype=_STATE)
     state = state_record[0]
     state["rng"] = (seed * 0x2545F4914F6CDD1D + 1) % (1 << 64)
+    state["next_solve"] = _FIRST_SOLVE
+    state["solve_budget"] = _FIRST_SOLVE
     clean = False
     pending = None
     try:
@@ -634,7 +811,7 @@ def flow_diffusion(
             _push_kernel(
                 g.indptr, g.indices, ew, g.weights is not None, label_arr, use_labels, oracle is not None,
                 eps if use_labels else 1.0, scheme_code, force_seed_label,
-                sink_arr, has_sink, seeds_arr, mass, tol, max_passes,
+                sink_arr, has_sink, seeds_arr, mass, tol, max_passes, accelerate,
                 ws.loc, ws.gid, ws.x, ws.m, ws.sink, ws.wdeg, ws.lab, ws.flags, ws.astart, ws.alen, ws.order,
                 ws.nbr, ws.w, ws.need, state_record,
             )  # fmt: skip
@@ -708,4 +885,6 @@ def flow_diffusion(
         labels_requested=requested,
         weighted_degree=wdeg,
         residual=kkt_residual(x, m, t),
+        solves=int(state["solves"]),
+        cg_iterations=int(state["cg_iterations"]),
     )

@@ -17,9 +17,12 @@ and all :math:`\alpha` at once. :class:`~graphdiff.cluster.LocalClustering` is t
 
 from __future__ import annotations
 
+import atexit
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+import pickle
+from concurrent.futures import Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from gc import collect as _collect_garbage
 from multiprocessing import get_context, shared_memory
 from typing import Any
 
@@ -282,8 +285,10 @@ def batch_local_cluster(
     **Many seeds across cores and machines.** With ``n_jobs`` (local worker processes) or ``executor`` (any
     :class:`concurrent.futures.Executor`: a :class:`~concurrent.futures.ProcessPoolExecutor`, a Dask
     ``distributed.Client.get_executor()``, ...) the seed nodes are split into chunks of consecutive seeds, one task
-    each. With ``n_jobs`` the CSR arrays and labels are put in shared memory once and every worker attaches to them
-    once (its initializer), so a task ships only its seed ids; with a Dask client's executor the graph is
+    each. With ``n_jobs`` the CSR arrays, labels and settings are put in shared memory once per call and every
+    worker attaches to them once (on its first task of the call), so a task ships only its seed ids; the worker
+    processes are started on the first call and kept for later calls with the same ``n_jobs`` (shut down at
+    exit), so only the first call pays the process start-up; with a Dask client's executor the graph is
     ``scatter``-ed once to every worker (``broadcast=True``); with any other executor it travels with each chunk.
     The results come back in seed order and are identical to the sequential ones whatever the chunking: the push
     order of every seed node is drawn from ``seed`` alone, never from the chunk or the worker. A seed node whose
@@ -304,8 +309,8 @@ def batch_local_cluster(
     executor : concurrent.futures.Executor, optional
         Where to run the chunks (CPU methods only; not with ``n_jobs``). It is used, not shut down.
     n_jobs : int, optional
-        Number of local worker processes (positive, or ``-1`` for every CPU); a process pool is created for the
-        call and the graph shared with it once per worker.
+        Number of local worker processes (positive, or ``-1`` for every CPU); the pool is started on first use and
+        kept for later calls, and the graph is shared with it once per worker and call.
     chunk_size : int, optional
         Seed nodes per task (positive); default: about four chunks per worker.
 
@@ -405,10 +410,7 @@ def _check_parallel(executor, n_jobs):
 
 
 def _run_chunk(payload, seeds, totals):
-    """One task: the seeds of a chunk, in order; ``payload`` is (graph, cfg, labels, target_volume) or None for
-    the graph a worker attached at start-up."""
-    if payload is None:
-        payload = _WORKER_PAYLOAD
+    """One task: the seeds of a chunk, in order; ``payload`` is (graph, cfg, labels, target_volume)."""
     g, cfg, labels, target_volume = payload
     out = []
     for s, tv in zip(seeds, totals):
@@ -419,22 +421,43 @@ def _run_chunk(payload, seeds, totals):
     return out
 
 
-_WORKER_PAYLOAD = None
-_WORKER_SHM = []
+_WORKER = {"token": None, "payload": None, "shm": []}  # in a worker: the graph of the latest call, attached once
+_POOLS: dict[int, ProcessPoolExecutor] = {}  # in the caller: the local worker pools, kept across calls
 
 
-def _attach(specs, rest):
-    """Process-pool initializer: map the shared CSR arrays and labels once per worker."""
-    global _WORKER_PAYLOAD
+def _attach(specs):
+    """The payload of the call ``specs`` describes (shared CSR arrays, labels and the pickled settings), attached
+    once per worker and call; the previous call's mappings are released first."""
+    token = specs["token"]
+    if _WORKER["token"] == token:
+        return _WORKER["payload"]
+    _WORKER["token"] = _WORKER["payload"] = None
+    for shm in _WORKER["shm"]:
+        try:
+            shm.close()
+        except BufferError:  # an array of the previous graph is still referenced: collect it, else leave the mapping
+            _collect_garbage()
+            try:
+                shm.close()
+            except BufferError:
+                pass
+    _WORKER["shm"] = []
     arrays = {}
-    for name, (shm_name, shape, dtype) in specs.items():
+    for name, (shm_name, shape, dtype) in specs["arrays"].items():
         shm = shared_memory.SharedMemory(name=shm_name)
-        _WORKER_SHM.append(shm)  # keep the mapping alive
+        _WORKER["shm"].append(shm)
         arrays[name] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
-    cfg, oracle, target_volume = rest
+    cfg, oracle, target_volume = pickle.loads(arrays.pop("rest").tobytes())
     g = LocalGraph(arrays["indptr"], arrays["indices"], arrays.get("weights"), validate=False)
     labels = oracle if oracle is not None else arrays.get("labels")
-    _WORKER_PAYLOAD = (g, cfg, labels, target_volume)
+    _WORKER["payload"] = (g, cfg, labels, target_volume)
+    _WORKER["token"] = token
+    return _WORKER["payload"]
+
+
+def _run_shared_chunk(specs, seeds, totals):
+    """One task of the ``n_jobs`` path: the graph is attached from shared memory (once per worker and call)."""
+    return _run_chunk(_attach(specs), seeds, totals)
 
 
 def _share(arrays: dict):
@@ -448,6 +471,23 @@ def _share(arrays: dict):
     return specs, blocks
 
 
+def _local_pool(n_jobs: int) -> ProcessPoolExecutor:
+    """The pool of ``n_jobs`` spawned worker processes, started on first use and kept for later calls (shut down
+    at exit), so that a call pays no process start-up after the first."""
+    pool = _POOLS.get(n_jobs)
+    if pool is None or getattr(pool, "_broken", False):
+        pool = ProcessPoolExecutor(n_jobs, mp_context=get_context("spawn"))
+        _POOLS[n_jobs] = pool
+    return pool
+
+
+@atexit.register
+def _shutdown_pools() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOLS.clear()
+
+
 def _batch_parallel(g, seeds_arr, cfg, labels, target_volume, totals, executor, n_jobs, chunk_size, verbose):
     workers = n_jobs or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
     if chunk_size is None:
@@ -455,7 +495,7 @@ def _batch_parallel(g, seeds_arr, cfg, labels, target_volume, totals, executor, 
     starts = range(0, seeds_arr.size, chunk_size)
     chunks = [(seeds_arr[i : i + chunk_size], totals[i : i + chunk_size]) for i in starts]
     is_oracle = labels is not None and not isinstance(labels, np.ndarray)
-    blocks, own = [], None
+    blocks = []
     try:
         if n_jobs is not None:
             arrays = {"indptr": g.indptr, "indices": g.indices}
@@ -463,25 +503,29 @@ def _batch_parallel(g, seeds_arr, cfg, labels, target_volume, totals, executor, 
                 arrays["weights"] = g.weights
             if labels is not None and not is_oracle:
                 arrays["labels"] = labels
-            specs, blocks = _share(arrays)
             rest = (cfg, labels if is_oracle else None, target_volume)
-            own = ProcessPoolExecutor(
-                n_jobs, mp_context=get_context("spawn"), initializer=_attach, initargs=(specs, rest)
-            )
-            executor, payload = own, None
+            arrays["rest"] = np.frombuffer(pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
+            specs, blocks = _share(arrays)
+            specs = {"token": specs["indptr"][0], "arrays": specs}
+            executor = _local_pool(n_jobs)
+            futures = [executor.submit(_run_shared_chunk, specs, seeds, tv) for seeds, tv in chunks]
         else:
             payload = (g, cfg, labels, target_volume)
             client = getattr(executor, "_client", None)  # a Dask ClientExecutor: scatter the graph once
             if client is not None and hasattr(client, "scatter"):
                 payload = client.scatter(payload, broadcast=True)
-        futures = [executor.submit(_run_chunk, payload, seeds, tv) for seeds, tv in chunks]
+            futures = [executor.submit(_run_chunk, payload, seeds, tv) for seeds, tv in chunks]
         out = []
-        for fut in tqdm(futures, desc=f"local clustering ({cfg.method}, chunks)", disable=not verbose):
-            out.extend(fut.result())
+        try:
+            for fut in tqdm(futures, desc=f"local clustering ({cfg.method}, chunks)", disable=not verbose):
+                out.extend(fut.result())
+        finally:
+            for fut in futures:  # an error: the remaining chunks are not needed
+                fut.cancel()
+            if blocks:  # the shared blocks must outlive every task that may still read them
+                wait(futures)
         return out
     finally:
-        if own is not None:
-            own.shutdown(wait=True, cancel_futures=True)
         for shm in blocks:
             shm.close()
             shm.unlink()
