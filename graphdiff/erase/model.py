@@ -26,6 +26,7 @@ with ``selection="direct"``. The epoch loop with selection and early stopping is
 from __future__ import annotations
 
 import copy
+import os
 import time
 
 import torch
@@ -36,13 +37,122 @@ from graphdiff.erase._common import accuracy, linear_probe, prepare_inputs, use_
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
-from graphdiff.erase.training import EpochOutcome, train_with_selection
+from graphdiff.erase.training import EpochOutcome, SelectionState, train_with_selection
+from graphdiff.nn import checkpoint as _ckpt
 from graphdiff.nn.coding_rate import mcr2_loss
 from graphdiff.nn.sparse_attention import CSRGraph
 
 __all__ = ["ERASE"]
 
 PREDICTION_KINDS = ("probe", "direct")
+
+#: Format name and version of ERASE training checkpoints (:mod:`graphdiff.nn.checkpoint`).
+CHECKPOINT_FORMAT = "graphdiff.erase.ERASE"
+CHECKPOINT_VERSION = 1
+#: Parameters that may differ between a checkpoint and the fit that resumes from it.
+RESUMABLE_CHANGES = ("verbose",)
+
+
+def _inputs_fingerprint(inp) -> dict:
+    """Sizes and a SHA-256 of everything a fit reads, to recognise a checkpoint written for other inputs."""
+    tensors = {
+        "x": inp.x.to_dense() if inp.x.is_sparse else inp.x,
+        "edge_index": inp.edge_index,
+        "y_noisy": inp.y_noisy,
+        "train_mask": inp.train_mask,
+        "val_idx": inp.val_idx,
+        "y_val": inp.y_val,
+        "monitors": {name: list(pair) for name, pair in inp.monitors.items()},
+    }
+    return {
+        "num_nodes": inp.num_nodes,
+        "num_edges": int(inp.edge_index.size(1)),
+        "num_features": int(inp.x.size(1)),
+        "num_classes": inp.num_classes,
+        "sha256": _ckpt.payload_checksum(tensors),
+    }
+
+
+class _Checkpointer:
+    """Writes and reads the training state of one :meth:`ERASE.fit` (see its ``checkpoint`` parameter)."""
+
+    def __init__(self, estimator, path, every, callback, inp, encoder, optimizer, device):
+        self.path = None if path is None else os.fspath(path)
+        self.every, self.callback = every, callback
+        self.encoder, self.optimizer, self.device = encoder, optimizer, device
+        params = estimator.get_params(deep=False)
+        self.params = {
+            k: (str(torch.device(v)) if k == "device" else v) for k, v in params.items() if k not in RESUMABLE_CHANGES
+        }
+        self.inputs = _inputs_fingerprint(inp) if self.path is not None else None
+        self.extra_state = None  # set by the mini-batch loop: callables (get, set) of its own state
+
+    def _rng(self) -> dict:
+        rng = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
+    def resume(self) -> SelectionState | None:
+        if self.path is None or not os.path.exists(self.path):
+            return None
+        state = _ckpt.load_checkpoint(self.path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, what="an ERASE checkpoint")
+        diffs = _ckpt.config_differences(state.get("params", {}), self.params)
+        if diffs:
+            raise _ckpt.CheckpointError(
+                f"cannot resume from checkpoint {self.path}: it was written with other parameters "
+                f"(checkpoint != this ERASE): {'; '.join(diffs)}"
+            )
+        diffs = _ckpt.config_differences(state.get("inputs", {}), self.inputs)
+        if diffs:
+            raise _ckpt.CheckpointError(
+                f"cannot resume from checkpoint {self.path}: it was written for other inputs "
+                f"(graph, features, labels, masks or monitor sets; checkpoint != this fit): {'; '.join(diffs)}"
+            )
+        _ckpt.check_finite_weights(state["encoder"], self.path, "encoder")
+        self.encoder.load_state_dict(state["encoder"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"]["cpu"])
+        if "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        if self.extra_state is not None:
+            self.extra_state[1](state["extra"])
+        sel = state["selection"]
+        best = sel["best"]
+        if best is not None:
+            best = {k: (v.to(self.device) if isinstance(v, torch.Tensor) else v) for k, v in best.items()}
+            best["state"] = {k: v.to(self.device) for k, v in best["state"].items()}
+        return SelectionState(
+            history=list(sel["history"]),
+            best_score=float(sel["best_score"]),
+            best_epoch=int(sel["best_epoch"]),
+            best=best,
+            next_epoch=int(sel["next_epoch"]),
+            finished=bool(sel["finished"]),
+        )
+
+    def on_epoch_end(self, state: SelectionState, outcome: EpochOutcome) -> None:
+        if self.path is not None and (state.next_epoch % self.every == 0 or state.finished):
+            payload = {
+                "params": self.params,
+                "inputs": self.inputs,
+                "encoder": self.encoder.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "rng": self._rng(),
+                "selection": {
+                    "history": state.history,
+                    "best_score": state.best_score,
+                    "best_epoch": state.best_epoch,
+                    "best": state.best,
+                    "next_epoch": state.next_epoch,
+                    "finished": state.finished,
+                },
+            }
+            if self.extra_state is not None:
+                payload["extra"] = self.extra_state[0]()
+            _ckpt.save_checkpoint(self.path, payload, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+        if self.callback is not None:
+            self.callback(state.next_epoch - 1, outcome.record)
 
 
 class ERASE(Estimator):
@@ -256,6 +366,9 @@ class ERASE(Estimator):
         y_val_clean=None,
         monitor=None,
         num_classes: int | None = None,
+        checkpoint=None,
+        checkpoint_every: int = 1,
+        callback=None,
     ) -> ERASE:
         """Train on the noisy labels of the training nodes.
 
@@ -280,6 +393,19 @@ class ERASE(Estimator):
             nodes; the name ``"val"`` is reserved.
         num_classes : int, optional
             ``K``; defaults to ``data.num_classes`` or ``max(y_noisy) + 1``.
+        checkpoint : str or os.PathLike, optional
+            A file for the training state (weights, optimiser, random generator, epoch, selection state, history),
+            written every ``checkpoint_every`` epochs and after the last one (atomically, with a SHA-256 checksum,
+            :mod:`graphdiff.nn.checkpoint`). When the file exists the fit resumes from it, with the same result as
+            an uninterrupted fit; a checkpoint of a finished fit gives its result without training. A checkpoint
+            written with other parameters (any but ``verbose``) or for other inputs is refused with a
+            :class:`~graphdiff.nn.checkpoint.CheckpointError` (a ``ValueError``) listing the differences.
+        checkpoint_every : int, default 1
+            Epochs between checkpoints (``>= 1``).
+        callback : callable, optional
+            ``callback(epoch, record)`` after every epoch (after its checkpoint is written), with the epoch's entry
+            of ``history_``. An exception it raises stops the fit (e.g. a time limit); with ``checkpoint`` a later
+            fit continues from there.
 
         Returns
         -------
@@ -287,6 +413,12 @@ class ERASE(Estimator):
             ``self``, fitted.
         """
         hp = self._check_params()
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+        if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+            kind = type(checkpoint).__name__
+            raise ValueError(f"`checkpoint` must be a path (str or os.PathLike) or None, got {kind}")
+        if callback is not None and not callable(callback):
+            raise ValueError(f"`callback` must be callable or None, got {type(callback).__name__}")
         device = self._device()
         sparse = use_sparse_features(data, hp["sparse_features"])
         inp = prepare_inputs(
@@ -385,6 +517,10 @@ class ERASE(Estimator):
 
                 return EpochOutcome(record, score, snapshot)
 
+            resume, on_epoch_end = None, None
+            if checkpoint is not None or callback is not None:
+                ckpt = _Checkpointer(self, checkpoint, checkpoint_every, callback, inp, encoder, optimizer, device)
+                resume, on_epoch_end = ckpt.resume(), ckpt.on_epoch_end
             selected = train_with_selection(
                 run_epoch,
                 hp["epochs"],
@@ -393,6 +529,8 @@ class ERASE(Estimator):
                 desc="ERASE",
                 verbose=self.verbose,
                 loss_format=".2f",
+                state=resume,
+                on_epoch_end=on_epoch_end,
             )
             best = selected.best
             encoder.load_state_dict(best["state"])

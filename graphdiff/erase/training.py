@@ -12,12 +12,12 @@ What an epoch does -- the loss, the predictions, the record's fields -- belongs 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["EpochOutcome", "Selection", "train_with_selection"]
+__all__ = ["EpochOutcome", "Selection", "SelectionState", "train_with_selection"]
 
 
 @dataclass
@@ -75,6 +75,39 @@ class Selection:
     best: Any
 
 
+@dataclass
+class SelectionState:
+    """Where :func:`train_with_selection` stands after an epoch: enough to continue the loop exactly.
+
+    Attributes
+    ----------
+    history : list of dict
+        The records of the epochs run so far.
+    best_score : float
+        The best selection score so far (``-1.0`` before any).
+    best_epoch : int
+        Its epoch (``-1`` before any).
+    best : Any
+        Its snapshot (``None`` before any).
+    next_epoch : int
+        The first epoch still to run.
+    finished : bool
+        Whether the loop has ended (last epoch or early stop).
+
+    Examples
+    --------
+    >>> SelectionState().next_epoch, SelectionState().finished
+    (0, False)
+    """
+
+    history: list[dict] = field(default_factory=list)
+    best_score: float = -1.0
+    best_epoch: int = -1
+    best: Any = None
+    next_epoch: int = 0
+    finished: bool = False
+
+
 def train_with_selection(
     run_epoch: Callable[[int, bool], EpochOutcome],
     epochs: int,
@@ -84,6 +117,8 @@ def train_with_selection(
     desc: str = "train",
     verbose: bool = False,
     loss_format: str = ".3f",
+    state: SelectionState | None = None,
+    on_epoch_end: Callable[[SelectionState, EpochOutcome], None] | None = None,
 ) -> Selection:
     """Run ``run_epoch(epoch, last)`` for ``epoch = 0, 1, ...`` and select the epoch with the best score.
 
@@ -100,6 +135,12 @@ def train_with_selection(
         Stop after this many epochs without a strictly better score (only with ``validation``); ``None``: never.
     desc, verbose, loss_format
         Progress bar label, whether it is shown, and the format of its ``loss`` field.
+    state : SelectionState, optional
+        Continue from this state (as handed to ``on_epoch_end`` by an earlier, interrupted loop) instead of epoch 0;
+        a finished state runs no epoch.
+    on_epoch_end : callable, optional
+        ``on_epoch_end(state, outcome)`` after every epoch, once the selection is updated (``state.finished`` is set
+        when the loop ends after this epoch). An exception it raises stops the loop.
 
     Returns
     -------
@@ -116,26 +157,34 @@ def train_with_selection(
     >>> sel.best_epoch, sel.best_score, sel.best, len(sel.history)   # a tie is no improvement; stops at epoch 3
     (1, 0.7, 'weights 1', 4)
     """
-    history: list[dict] = []
-    best_score, best_epoch, best = -1.0, -1, None
+    state = SelectionState() if state is None else state
+    history = state.history
     outcome = None
-    bar = tqdm(range(epochs), desc=desc, disable=not verbose, leave=False)
+    bar = tqdm(range(state.next_epoch, epochs), desc=desc, disable=not verbose or state.finished, leave=False)
     for epoch in bar:
+        if state.finished:
+            break
         last = epoch == epochs - 1
         outcome = run_epoch(epoch, last)
         history.append(outcome.record)
         score = outcome.score
-        if (score is not None and score > best_score) or (not validation and last):
+        if (score is not None and score > state.best_score) or (not validation and last):
             if score is not None:
-                best_score = score
-            best_epoch = epoch
-            best = outcome.snapshot()
+                state.best_score = score
+            state.best_epoch = epoch
+            state.best = outcome.snapshot()
         if verbose:
-            bar.set_postfix(loss=f"{outcome.record['loss']:{loss_format}}", val=f"{best_score:.3f}")
-        if patience is not None and validation and best_epoch >= 0 and epoch - best_epoch >= patience:
+            bar.set_postfix(loss=f"{outcome.record['loss']:{loss_format}}", val=f"{state.best_score:.3f}")
+        stop = patience is not None and validation and state.best_epoch >= 0 and epoch - state.best_epoch >= patience
+        if state.best is None and (last or stop):  # no epoch was a candidate (e.g. no score computed): keep the last
+            state.best_epoch = epoch
+            state.best = outcome.snapshot()
+        state.next_epoch = epoch + 1
+        state.finished = last or stop
+        if on_epoch_end is not None:
+            on_epoch_end(state, outcome)
+        if stop:
             break
     bar.close()
-    if best is None:  # no epoch was a candidate (e.g. no score computed): keep the last one
-        best_epoch = len(history) - 1
-        best = outcome.snapshot()
-    return Selection(history, best_epoch, best_score if validation else None, best)
+    best_score = state.best_score
+    return Selection(history, state.best_epoch, best_score if validation else None, state.best)

@@ -11,17 +11,14 @@ codecs, the weights and, for a training checkpoint, the optimiser, learning-rate
 file, a torch file that is not an EchoScene checkpoint, from a newer format, or when its content no longer matches
 the checksum (flipped bytes inside a tensor record, which torch itself does not detect). Comparing the stored
 configuration with the one a resumed run asks for is the caller's part
-(:func:`graphdiff.scene.config.config_differences`).
+(:func:`graphdiff.scene.config.config_differences`). The format-independent machinery (checksum, atomic write,
+verified read) lives in :mod:`graphdiff.nn.checkpoint`, shared with ERASE's checkpoints.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Mapping
-from pathlib import Path
-
-import torch
+from graphdiff.nn import checkpoint as _checkpoint
+from graphdiff.nn.checkpoint import CheckpointError, check_finite_weights, payload_checksum
 
 __all__ = [
     "FORMAT",
@@ -37,113 +34,49 @@ FORMAT = "graphdiff.scene.EchoScene"
 VERSION = 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: unreadable, not an EchoScene checkpoint, altered, or written with another
-    configuration than the one asked for. The message names the file.
-
-    >>> issubclass(CheckpointError, ValueError)
-    True
-    """
-
-
-def _update(h, obj) -> None:
-    if isinstance(obj, torch.Tensor):
-        t = obj.detach().cpu().contiguous()
-        h.update(f"tensor:{t.dtype}:{tuple(t.shape)}:".encode())
-        if t.numel():
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    elif isinstance(obj, Mapping):
-        h.update(f"map:{len(obj)}:".encode())
-        for key in sorted(obj, key=repr):
-            h.update(f"{key!r}=".encode())
-            _update(h, obj[key])
-    elif isinstance(obj, (list, tuple)):
-        h.update(f"{type(obj).__name__}:{len(obj)}:".encode())
-        for item in obj:
-            _update(h, item)
-    elif obj is None or isinstance(obj, (bool, int, float, str)):
-        h.update(f"{type(obj).__name__}:{obj!r};".encode())
-    else:
-        raise TypeError(f"a checkpoint cannot hold a {type(obj).__name__} ({obj!r:.60})")
-
-
-def payload_checksum(state: Mapping) -> str:
-    """SHA-256 (hex) of everything in ``state`` but its ``"checksum"`` entry.
-
-    >>> a = payload_checksum({"w": torch.zeros(3), "step": 1})
-    >>> a == payload_checksum({"step": 1, "w": torch.zeros(3)}), a == payload_checksum({"w": torch.ones(3), "step": 1})
-    (True, False)
-    """
-    h = hashlib.sha256()
-    _update(h, {k: v for k, v in state.items() if k != "checksum"})
-    return h.hexdigest()
-
-
 def save_checkpoint(path, state: dict) -> None:
-    """Write ``state`` with the format header and its checksum, atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {**state, "format": FORMAT, "version": VERSION}
-    payload["checksum"] = payload_checksum(payload)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    """Write ``state`` with the EchoScene format header and its checksum, atomically
+    (:func:`graphdiff.nn.checkpoint.save_checkpoint`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    state : dict
+        What to store.
+    """
+    _checkpoint.save_checkpoint(path, state, FORMAT, VERSION)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+def _legacy_hint(state) -> str | None:
+    if isinstance(state, dict) and "params" in state and "model" in state:
+        return (
+            "was written by graphdiff < 0.2.0 (no format header or checksum); "
+            "train the model again to get a verifiable checkpoint"
+        )
+    return None
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:
     """Read and verify a checkpoint written by :func:`save_checkpoint` (see the module docstring).
 
-    Returns the stored dict (tensors on ``map_location``); raises :class:`CheckpointError` naming ``path``.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    map_location : str or torch.device, default "cpu"
+        Where the tensors are loaded.
+
+    Returns
+    -------
+    dict
+        The stored dict.
+
+    Raises
+    ------
+    CheckpointError
+        Naming ``path``.
     """
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} is not a file")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, UnicodeDecodeError, ...
-        raise CheckpointError(
-            f"checkpoint {path} cannot be read: the file is truncated, corrupt or not a torch checkpoint "
-            f"({_first_line(exc)})"
-        ) from exc
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        if isinstance(state, dict) and "params" in state and "model" in state:
-            raise CheckpointError(
-                f"checkpoint {path} was written by graphdiff < 0.2.0 (no format header or checksum); "
-                "train the model again to get a verifiable checkpoint"
-            )
-        keys = sorted(map(str, state))[:8] if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"{path} is a torch file but not an EchoScene checkpoint (it holds {keys})")
-    version = state.get("version")
-    if not isinstance(version, int) or version > VERSION:
-        raise CheckpointError(
-            f"checkpoint {path} has format version {version!r}; this graphdiff reads versions up to {VERSION}"
-        )
-    expected = state.get("checksum")
-    try:
-        actual = payload_checksum(state)
-    except TypeError as exc:
-        raise CheckpointError(f"checkpoint {path} holds unexpected content: {exc}") from exc
-    if actual != expected:
-        raise CheckpointError(
-            f"checkpoint {path} fails its checksum: its content changed after it was written (flipped bytes or a "
-            "partial copy?)"
-        )
-    return state
-
-
-def check_finite_weights(state_dict: Mapping, path, which: str) -> None:
-    """Raise :class:`CheckpointError` naming ``path`` if a floating tensor of ``state_dict`` holds NaN or inf."""
-    for key, value in state_dict.items():
-        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            bad = int((~torch.isfinite(value)).sum())
-            raise CheckpointError(
-                f"checkpoint {path}: {which} weight {key!r} holds {bad} NaN or infinite value(s) of {value.numel()}; "
-                "the model cannot be used (did the training diverge?)"
-            )
+    return _checkpoint.load_checkpoint(
+        path, FORMAT, VERSION, map_location, what="an EchoScene checkpoint", foreign_hint=_legacy_hint
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from graphdiff.data.scenes import NUM_CLASSES, NUM_PREDICATES, NUM_ROOM_TYPES, PREDICATE_TO_ID
 from graphdiff.data.validation import check_bool, check_choice, check_float, check_int, check_seed
+from graphdiff.nn.checkpoint import config_differences
 
 __all__ = ["EchoSceneConfig", "TrainingConfig", "LAYOUT_PREDICATES", "SHAPE_PREDICATES", "config_differences"]
 
@@ -181,15 +182,3 @@ class TrainingConfig:
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
-
-
-def config_differences(saved, current) -> list[str]:
-    """The fields in which two configurations of the same class differ, as ``"name: saved != current"`` lines."""
-    if type(saved) is not type(current):
-        raise TypeError(f"cannot compare a {type(saved).__name__} with a {type(current).__name__}")
-    out = []
-    for f in dataclasses.fields(saved):
-        a, b = getattr(saved, f.name), getattr(current, f.name)
-        if a != b:
-            out.append(f"{f.name}: {a!r} != {b!r}")
-    return out
