@@ -54,6 +54,23 @@ def test_executor_and_n_jobs_equal_sequential_for_two_chunkings(problem):
         )
 
 
+def test_kept_n_jobs_pool_serves_a_second_graph(problem):
+    """The n_jobs pool outlives a call: a later call on another graph (and other labels) must not see the first."""
+    g, target, labels, vol_k = problem
+    kw = dict(target_volume=vol_k, alphas=(1.5, 3.0), verbose=False)
+    first = gc.batch_local_cluster(g, target[:4], labels=labels, n_jobs=2, chunk_size=2, **kw)
+    _same(first, gc.batch_local_cluster(g, target[:4], labels=labels, **kw))
+    other = planted_partition(400, 50, 7.0, 2.0, 5.0, seed=5)
+    g2 = gc.as_local_graph(other)
+    labels2 = gc.flip_labels(other.y.bool(), 0.9, 0.9, seed=6)
+    seeds2 = other.target.numpy()[:4]
+    kw2 = dict(kw, target_volume=float(g2.degree[other.target.numpy()].sum()))
+    _same(
+        gc.batch_local_cluster(g2, seeds2, labels=labels2, n_jobs=2, chunk_size=2, **kw2),
+        gc.batch_local_cluster(g2, seeds2, labels=labels2, **kw2),
+    )
+
+
 def test_dask_executor_scatters_the_graph_and_equals_sequential(problem):
     """The Dask path: ``Client.get_executor()`` gets the graph scattered once (an in-process cluster, no spawn)."""
     distributed = pytest.importorskip("distributed")

@@ -133,7 +133,10 @@ def test_every_public_class_and_function_has_a_page(docs_build):
         documented[name] = graphdiff_docs._lookup(name)
     objects = _public_objects()
     assert len(objects) > 50  # every package exports something
-    missing = [name for name, obj in objects if name not in documented and obj not in documented.values()]
+    # by identity: a documented constant may be an array, whose == is elementwise (an object re-exported elsewhere,
+    # such as graphdiff.scene.CheckpointError from graphdiff.nn.checkpoint, is found by identity)
+    pages = {id(obj) for obj in documented.values()}
+    missing = [name for name, obj in objects if name not in documented and id(obj) not in pages]
     assert not missing, f"public names without an API page: {missing}"
 
 

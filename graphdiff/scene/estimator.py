@@ -842,7 +842,7 @@ class EchoScene(Estimator):
         The edit is followed by two additions beyond the paper (EchoScene's manipulation re-samples once, unguided):
         *edit guidance*, relation guidance (:mod:`graphdiff.scene.guidance`) in the last ``edit_guidance_steps``
         layout steps on the relations of the free nodes (``free``, by default the edited ones), the changed
-        triples (``extra["changed_triples"]``) weighted :data:`EDIT_WEIGHT` times, only the free nodes moving; and
+        triples (``extra["changed_triples"]``) weighted ``EDIT_WEIGHT`` (4) times, only the free nodes moving; and
         *candidates*: ``candidates`` draws of each edited graph, of which the first that satisfies the most changed
         triples and then the most of the free nodes' other relations (the evaluation rules of
         :func:`graphdiff.scene.metrics.relation_pass`) is returned. ``edit_guidance=0, candidates=1`` is the plain
