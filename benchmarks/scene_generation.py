@@ -799,6 +799,19 @@ def _add_rows(res: Results, cfg: dict, runs: list[dict]) -> None:
                 )
 
 
+def _run_config(args) -> dict:
+    """The training / evaluation settings every run of one invocation shares (the key of its cached runs)."""
+    return {
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "max_train_time_s": args.max_train_time_s,
+        "train_scenes": args.train_scenes,
+        "test_scenes": args.test_scenes,
+        "sample_steps": args.sample_steps,
+        "data_seed": 0,
+    }
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -929,17 +942,7 @@ def main(argv=None) -> int:
         edit_check(args.edit_check, placement=args.placement)
         return 0
     if args.edit_table:
-        cfg = {
-            "steps": args.steps,
-            "batch_size": args.batch_size,
-            "max_train_time_s": args.max_train_time_s,
-            "train_scenes": args.train_scenes,
-            "test_scenes": args.test_scenes,
-            "sample_steps": args.sample_steps,
-            "data_seed": 0,
-            "relations": args.relations,
-            "placement": args.placement,
-        }
+        cfg = dict(_run_config(args), relations=args.relations, placement=args.placement)
         seed, echo = args.seeds[0], args.echo[0] == "on"
         cache = Path(__file__).resolve().parent / "cache"
         cache.mkdir(parents=True, exist_ok=True)
@@ -968,15 +971,7 @@ def main(argv=None) -> int:
         args.seeds, args.steps, args.test_scenes, args.train_scenes = args.seeds[:1], 200, 200, 600
     if args.test_scenes < 2:
         raise ValueError("--test-scenes must be at least 2")
-    cfg = {
-        "steps": args.steps,
-        "batch_size": args.batch_size,
-        "max_train_time_s": args.max_train_time_s,
-        "train_scenes": args.train_scenes,
-        "test_scenes": args.test_scenes,
-        "sample_steps": args.sample_steps,
-        "data_seed": 0,
-    }
+    cfg = _run_config(args)
     if args.relations != "all":  # absent for "all", so the cached runs of the dense graphs still match
         cfg["relations"] = args.relations
     if args.sampler != "ddim":  # absent for the library's DDIM, as in the runs cached before the setting existed
