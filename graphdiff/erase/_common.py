@@ -192,25 +192,43 @@ def linear_probe(
     normalised float64 copy of all embeddings. ``row_norms`` (the L2 norms of the rows of ``z``) may be passed when
     the caller has them.
     """
-    from sklearn.linear_model import LogisticRegression
-
     z = z.detach()
     if row_norms is None:
         row_norms = torch.linalg.vector_norm(z, dim=1)
     # scikit-learn's ``normalize`` leaves zero rows at zero: any positive divisor does the same
     inv_norms = torch.where(row_norms > 0, row_norms, torch.ones_like(row_norms)).reciprocal()
-    labels = fit_labels.cpu().numpy()
+    probe = fit_probe(z[fit_idx], inv_norms[fit_idx], fit_labels, C=C, max_iter=max_iter)
+    return probe_predict(probe, z, inv_norms)
+
+
+def fit_probe(z_fit: Tensor, inv_norms_fit: Tensor, labels: Tensor, C: float = 1.0, max_iter: int = 1000) -> dict:
+    """The probe of :func:`linear_probe` fitted on rows ``z_fit`` (with their inverse L2 norms): ``{"coef",
+    "intercept", "classes"}`` tensors, or ``{"constant": class}`` when the labels hold one class only."""
+    from sklearn.linear_model import LogisticRegression
+
+    labels = labels.cpu().numpy()
     classes = np.unique(labels)
     if classes.size < 2:  # one class only: logistic regression is undefined, the prediction is that class
-        return torch.full((z.size(0),), int(classes[0]), dtype=torch.long, device=z.device)
-    feats = (z[fit_idx].double() * inv_norms[fit_idx].double().unsqueeze(1)).cpu().numpy()
+        return {"constant": int(classes[0])}
+    feats = (z_fit.double() * inv_norms_fit.double().unsqueeze(1)).cpu().numpy()
     clf = LogisticRegression(C=C, max_iter=max_iter)
     clf.fit(feats, labels)
-    coef = torch.as_tensor(clf.coef_, dtype=z.dtype, device=z.device)
-    intercept = torch.as_tensor(clf.intercept_, dtype=z.dtype, device=z.device)
-    scores = torch.addcmul(intercept, z @ coef.T, inv_norms.unsqueeze(1))
+    return {
+        "coef": torch.as_tensor(clf.coef_, dtype=z_fit.dtype, device=z_fit.device),
+        "intercept": torch.as_tensor(clf.intercept_, dtype=z_fit.dtype, device=z_fit.device),
+        "classes": torch.as_tensor(clf.classes_, dtype=torch.long, device=z_fit.device),
+    }
+
+
+def probe_predict(probe: dict, z: Tensor, inv_norms: Tensor) -> Tensor:
+    """Classes the probe of :func:`fit_probe` predicts for the rows of ``z`` (with their inverse L2 norms), in the
+    precision of ``z``: ``(z @ coef.T) / |z| + intercept``, no normalised copy."""
+    if "constant" in probe:
+        return torch.full((z.size(0),), probe["constant"], dtype=torch.long, device=z.device)
+    coef = probe["coef"]
+    scores = torch.addcmul(probe["intercept"], z @ coef.T, inv_norms.unsqueeze(1))
     if coef.size(0) == 1:  # two classes: one decision function, positive for classes_[1]
         index = (scores[:, 0] > 0).long()
     else:
         index = scores.argmax(dim=1)
-    return torch.as_tensor(clf.classes_, dtype=torch.long, device=z.device)[index]
+    return probe["classes"][index]

@@ -221,42 +221,77 @@ class ERASEEncoder(torch.nn.Module):
         self.conv1.reset_parameters()
         self.conv2.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, graph: CSRGraph | None = None) -> Tensor:
-        """Embed all nodes.
+    def forward(self, x: Tensor, edge_index: Tensor | None, graph: CSRGraph | list | None = None) -> Tensor:
+        """Embed all nodes, or the targets of a sampled mini-batch.
 
         Parameters
         ----------
         x : Tensor of shape (N, in_channels)
-            Node features, dense or sparse COO.
-        edge_index : Tensor of shape (2, E)
-            Edges (source row 0, target row 1).
-        graph : CSRGraph, optional
+            Node features, dense or sparse COO (for a mini-batch: the features of its first block's sources).
+        edge_index : Tensor of shape (2, E) or None
+            Edges (source row 0, target row 1); ignored (may be ``None``) with a list of blocks.
+        graph : CSRGraph or list of CSRGraph, optional
             For the GAT encoder, ``CSRGraph.from_edge_index(edge_index, N, self_loops=True)`` built once by the
-            caller (it is rebuilt on every call otherwise); ignored by the GCN encoder.
+            caller (it is rebuilt on every call otherwise); or the two bipartite blocks of a mini-batch
+            (:meth:`graphdiff.erase.minibatch.NeighborSampler.sample`), first layer first. Ignored by the GCN
+            encoder.
 
         Returns
         -------
         Tensor of shape (N, out_channels)
-            Non-negative embeddings, each row of L1 norm at most one.
+            Non-negative embeddings, each row of L1 norm at most one (for blocks: one row per target of the last).
         """
         if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"`x` must have shape (num_nodes, in_channels={self.in_channels}), got {shape}")
         x = sparse_dropout(x, self.dropout, self.training)
+        if isinstance(graph, (list, tuple)):
+            if self.conv != "gat" or len(graph) != 2:
+                raise ValueError("mini-batch blocks need the GAT encoder and one block per layer (two)")
+            return self.layer2(self.layer1(x, graph[0]), graph[1])
         if self.conv == "gat":
             if graph is None:
                 graph = CSRGraph.from_edge_index(edge_index, x.size(0), self_loops=True)
             # Same function and parameters as ``self.conv1(x, edge_index)`` / ``self.conv2(h, edge_index)``, with
             # the attention aggregation as sparse products instead of E x channels messages (nn.sparse_attention);
             # the one-head second layer aggregates its 256 inputs before the map to 512 channels.
-            h = gat_conv_csr(self.conv1, x, graph)
-        else:
-            h = self.conv1(x, edge_index)
+            return self.layer2(self.layer1(x, graph), graph)
+        h = _LeakyReLUL1Normalize.apply(self.conv1(x, edge_index), self.negative_slope)
+        return _L1NormalizeReLU.apply(self.conv2(h, edge_index))
+
+    def layer1(self, x: Tensor, graph: CSRGraph) -> Tensor:
+        """The first GAT layer with its activation and L1 normalisation (no dropout), on a graph or a block.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, in_channels)
+            Features of the graph's (source) nodes.
+        graph : CSRGraph
+            With self-loops; a graph or a bipartite block.
+
+        Returns
+        -------
+        Tensor of shape (num_rows, hidden_channels)
+        """
         # the activations and L1 normalisations in place on the layers' fresh outputs, with hand-written
         # gradients that keep one tensor per layer (the output) instead of three
-        h = _LeakyReLUL1Normalize.apply(h, self.negative_slope)
-        z = gat_conv_csr(self.conv2, h, graph) if self.conv == "gat" else self.conv2(h, edge_index)
-        return _L1NormalizeReLU.apply(z)
+        return _LeakyReLUL1Normalize.apply(gat_conv_csr(self.conv1, x, graph), self.negative_slope)
+
+    def layer2(self, h: Tensor, graph: CSRGraph) -> Tensor:
+        """The second GAT layer with its L1 normalisation and ReLU, on a graph or a block.
+
+        Parameters
+        ----------
+        h : Tensor of shape (N, hidden_channels)
+            First-layer outputs of the graph's (source) nodes.
+        graph : CSRGraph
+            With self-loops; a graph or a bipartite block.
+
+        Returns
+        -------
+        Tensor of shape (num_rows, out_channels)
+        """
+        return _L1NormalizeReLU.apply(gat_conv_csr(self.conv2, h, graph))
 
     def __repr__(self) -> str:
         return (

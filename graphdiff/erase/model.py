@@ -33,7 +33,15 @@ import torch
 
 from graphdiff.base import Estimator, deprecated_alias, torch_seed
 from graphdiff.data.validation import check_bool, check_choice, check_float, check_int
-from graphdiff.erase._common import accuracy, linear_probe, prepare_inputs, use_sparse_features
+from graphdiff.erase import minibatch as _mb
+from graphdiff.erase._common import (
+    accuracy,
+    fit_probe,
+    linear_probe,
+    prepare_inputs,
+    probe_predict,
+    use_sparse_features,
+)
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
@@ -71,6 +79,56 @@ def _inputs_fingerprint(inp) -> dict:
         "num_classes": inp.num_classes,
         "sha256": _ckpt.payload_checksum(tensors),
     }
+
+
+def _check_num_neighbors(value) -> tuple:
+    """``num_neighbors``: ``None`` (all, both layers) or two entries, each an int ``>= 1`` or ``None`` (all)."""
+    if value is None:
+        return (None, None)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"`num_neighbors` must be None or two entries (one per layer), got {value!r}")
+    return tuple(check_int(v, "num_neighbors", minimum=1, allow_none=True) for v in value)
+
+
+def _check_full_batch_memory(hp, inp, device) -> None:
+    """Fail before any work when a full-batch fit would not fit in the memory left on ``device``."""
+    need = _mb.full_batch_memory_estimate(
+        inp.num_nodes,
+        int(inp.edge_index.size(1)),
+        int(inp.x.size(1)),
+        hp["hidden_channels"],
+        hp["out_channels"],
+        hp["heads"] if hp["encoder"] == "gat" else 1,
+    )
+    have = _mb.available_memory_bytes(device)
+    if have is not None and need > have:
+        raise MemoryError(
+            f"a full-batch ERASE fit of this graph ({inp.num_nodes} nodes, {int(inp.edge_index.size(1))} edges, "
+            f"{hp['hidden_channels']} -> {hp['out_channels']} channels) needs about {need / 2**30:.1f} GiB but "
+            f"{have / 2**30:.1f} GiB are available on {device}: train on mini-batches with ERASE(batch_size=...) "
+            "(for example 4096)"
+        )
+
+
+@torch.no_grad()
+def _minibatch_probe(encoder, inp, sampler, chunk: int, pseudo: torch.Tensor) -> torch.Tensor:
+    """The linear probe on the training nodes' pseudo-labels, predicting every node chunk by chunk."""
+    pred = torch.empty(inp.num_nodes, dtype=torch.long, device=pseudo.device)
+    probe = []
+
+    def on_chunk(ids, z):
+        inv = _inverse_norms(z)
+        if not probe:  # the first chunk holds the training nodes
+            probe.append(fit_probe(z, inv, pseudo[ids]))
+        pred[ids] = probe_predict(probe[0], z, inv)
+
+    _mb.layerwise_inference(encoder, inp.x, sampler, chunk, on_chunk, first_ids=inp.train_idx)
+    return pred
+
+
+def _inverse_norms(z: torch.Tensor) -> torch.Tensor:
+    norms = torch.linalg.vector_norm(z, dim=1)
+    return torch.where(norms > 0, norms, torch.ones_like(norms)).reciprocal()
 
 
 class _Checkpointer:
@@ -201,6 +259,15 @@ class ERASE(Estimator):
     sparse_features : {"auto", True, False}, default "auto"
         Feed the features as a sparse tensor (``"auto"``: when at most 10% of the entries are non-zero, as for
         bag-of-words features).
+    batch_size : int or None, default None
+        ``None``: full-batch training, one step per epoch on all nodes (the paper's). An integer: mini-batch
+        training for graphs past memory (GAT encoder only; :mod:`graphdiff.erase.minibatch`): each epoch splits the
+        shuffled nodes into ``ceil(N / batch_size)`` batches of near-equal size and takes one step per batch on the
+        coding rate of its embeddings; pseudo-labels, prototypes and evaluation come from a full-graph inference
+        pass in chunks of ``batch_size`` nodes once per epoch. In ``[1, N]``.
+    num_neighbors : sequence of (int or None) or None, default (10, 10)
+        With ``batch_size``, the neighbours sampled per node and hop, from the batch outwards (PyG's order); ``None``
+        (or a ``None`` entry): all of them.
     seed : int, default 0
         Seed of the initialisation and dropout (the caller's global random state is left untouched).
     device : str or torch.device, default "cpu"
@@ -269,6 +336,8 @@ class ERASE(Estimator):
         selection: str = "probe",
         probe_every: int = 1,
         sparse_features="auto",
+        batch_size: int | None = None,
+        num_neighbors=(10, 10),
         seed: int = 0,
         device="cpu",
         verbose: bool = True,
@@ -292,6 +361,8 @@ class ERASE(Estimator):
         self.selection = selection
         self.probe_every = probe_every
         self.sparse_features = sparse_features
+        self.batch_size = batch_size
+        self.num_neighbors = num_neighbors
         self.seed = seed
         self.device = device
         self.verbose = verbose
@@ -349,6 +420,10 @@ class ERASE(Estimator):
             "probe_every": check_int(self.probe_every, "probe_every", minimum=1),
             "sparse_features": check_choice(self.sparse_features, "sparse_features", ("auto", True, False)),
         }
+        hp["batch_size"] = check_int(self.batch_size, "batch_size", minimum=1, allow_none=True)
+        hp["num_neighbors"] = _check_num_neighbors(self.num_neighbors)
+        if hp["batch_size"] is not None and hp["encoder"] != "gat":
+            raise ValueError("`batch_size` (mini-batch training) needs encoder='gat'")
         if hp["encoder"] == "gat" and hp["hidden_channels"] % hp["heads"] != 0:
             raise ValueError(
                 f"`heads` ({hp['heads']}) must divide `hidden_channels` ({hp['hidden_channels']}) for the GAT encoder"
@@ -425,10 +500,18 @@ class ERASE(Estimator):
             data, y_noisy, train_mask, val_mask, y_val_clean, monitor, num_classes, device, sparse_features=sparse
         )
         train_idx = inp.train_idx
+        minibatch = hp["batch_size"] is not None
+        if minibatch and hp["batch_size"] > inp.num_nodes:
+            raise ValueError(f"`batch_size` ({hp['batch_size']}) exceeds the number of nodes ({inp.num_nodes})")
+        if not minibatch:
+            _check_full_batch_memory(hp, inp, device)
         # the GAT encoder's edge structure (sorted, with self-loops), built once instead of on every forward pass
         graph = (
-            CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True) if hp["encoder"] == "gat" else None
+            CSRGraph.from_edge_index(inp.edge_index, inp.num_nodes, self_loops=True)
+            if hp["encoder"] == "gat" and not minibatch
+            else None
         )
+        sampler = _mb.NeighborSampler(inp.edge_index, inp.num_nodes) if minibatch else None
         noisy_train = inp.y_noisy[train_idx]
         probe_epochs = hp["selection"] == "probe"
         start = time.perf_counter()
@@ -485,11 +568,14 @@ class ERASE(Estimator):
                 if probe_epochs and (epoch % hp["probe_every"] == 0 or last):
                     probe = linear_probe(z_eval, train_idx, pseudo[train_idx], row_norms=norms)
                 del z_eval
+                return finish(epoch, loss.item(), rate.item(), comp.item(), pseudo, direct, probe)
+
+            def finish(epoch, loss, rate, comp, pseudo, direct, probe) -> EpochOutcome:
                 record = {
                     "epoch": epoch,
-                    "loss": loss.item(),
-                    "rate": rate.item(),
-                    "compress_rate": comp.item(),
+                    "loss": loss,
+                    "rate": rate,
+                    "compress_rate": comp,
                     "pseudo_agreement": float((pseudo[train_idx] == noisy_train).float().mean()),
                 }
                 candidate = probe if probe_epochs else direct
@@ -517,12 +603,81 @@ class ERASE(Estimator):
 
                 return EpochOutcome(record, score, snapshot)
 
+            mb_state = {"pseudo": None}  # mini-batch: the pseudo-labels the next epoch's batches train on
+            if minibatch:
+                keep_idx = [train_idx] + ([inp.val_idx] if inp.val_idx is not None else [])
+                keep_idx = torch.cat(keep_idx + [idx for idx, _ in inp.monitors.values()]).unique()
+                keep_pos = torch.full((inp.num_nodes,), -1, dtype=torch.long, device=device)
+                keep_pos[keep_idx] = torch.arange(keep_idx.numel(), device=device)
+                train_pos = keep_pos[train_idx]
+                num_batches = -(-inp.num_nodes // hp["batch_size"])
+
+                def infer():
+                    """Eval-mode pass in chunks: propagated pseudo-labels of all nodes, embeddings of the kept ones."""
+                    encoder.eval()
+                    scores = torch.empty(inp.num_nodes, inp.num_classes, device=device)
+                    z_keep = torch.empty(keep_idx.numel(), hp["out_channels"], device=device)
+                    mu = []
+
+                    def on_chunk(ids, z):
+                        if not mu:  # the first chunk holds the training nodes
+                            mu.append(labeler.prototypes(z))
+                        scores[ids] = labeler.chunk_scores(z, ids, mu[0], torch.linalg.vector_norm(z, dim=1))
+                        pos = keep_pos[ids]
+                        kept = pos >= 0
+                        z_keep[pos[kept]] = z[kept]
+
+                    _mb.layerwise_inference(encoder, inp.x, sampler, hp["batch_size"], on_chunk, first_ids=train_idx)
+                    return labeler.propagate(scores), z_keep
+
+                def run_minibatch_epoch(epoch: int, last: bool) -> EpochOutcome:
+                    if mb_state["pseudo"] is None:  # the first epoch's labels: a pass with the initial weights
+                        mb_state["pseudo"] = infer()[0]
+                    pseudo = mb_state["pseudo"]
+                    encoder.train()
+                    perm = torch.randperm(inp.num_nodes, device=device)
+                    totals = torch.zeros(3, dtype=torch.float64)
+                    for batch in torch.tensor_split(perm, num_batches):
+                        nodes, blocks = sampler.sample(batch, hp["num_neighbors"])
+                        x_batch = inp.x.index_select(0, nodes) if inp.x.is_sparse else inp.x[nodes]
+                        z = encoder(x_batch, None, blocks)
+                        loss, rate, comp = mcr2_loss(
+                            z,
+                            pseudo[batch],
+                            inp.num_classes,
+                            eps=hp["eps"],
+                            gam1=hp["gam1"],
+                            gam2=hp["gam2"],
+                            return_parts=True,
+                            check_input=False,
+                        )
+                        optimizer.zero_grad()
+                        loss.backward()
+                        del z
+                        optimizer.step()
+                        totals += torch.stack([loss.detach(), rate.detach(), comp.detach()]).double().cpu()
+                    direct, z_keep = infer()
+                    mb_state["pseudo"] = direct
+                    probe = None
+                    if probe_epochs and (epoch % hp["probe_every"] == 0 or last):
+                        norms = torch.linalg.vector_norm(z_keep, dim=1)
+                        probe = torch.full((inp.num_nodes,), -1, dtype=torch.long, device=device)
+                        probe[keep_idx] = linear_probe(z_keep, train_pos, pseudo[train_idx], row_norms=norms)
+                    del z_keep
+                    loss, rate, comp = (totals / num_batches).tolist()
+                    return finish(epoch, loss, rate, comp, pseudo, direct, probe)
+
             resume, on_epoch_end = None, None
             if checkpoint is not None or callback is not None:
                 ckpt = _Checkpointer(self, checkpoint, checkpoint_every, callback, inp, encoder, optimizer, device)
+                if minibatch:
+                    ckpt.extra_state = (
+                        lambda: {"pseudo": mb_state["pseudo"]},
+                        lambda extra: mb_state.update(pseudo=extra["pseudo"].to(device)),
+                    )
                 resume, on_epoch_end = ckpt.resume(), ckpt.on_epoch_end
             selected = train_with_selection(
-                run_epoch,
+                run_minibatch_epoch if minibatch else run_epoch,
                 hp["epochs"],
                 validation=inp.val_idx is not None,
                 patience=hp["patience"],
@@ -535,7 +690,9 @@ class ERASE(Estimator):
             best = selected.best
             encoder.load_state_dict(best["state"])
             encoder.eval()
-            if best["probe"] is None:
+            if minibatch:  # the probe's prediction of every node, chunk by chunk, with the selected weights
+                best["probe"] = _minibatch_probe(encoder, inp, sampler, hp["batch_size"], best["pseudo"])
+            elif best["probe"] is None:
                 with torch.no_grad():
                     z_best = encoder(inp.x, inp.edge_index, graph)
                 best["probe"] = linear_probe(z_best, train_idx, best["pseudo"][train_idx])
@@ -549,6 +706,7 @@ class ERASE(Estimator):
         self.num_classes_ = inp.num_classes
         self.validation_labels_ = inp.val_labels
         self._x, self._edge_index, self._graph = inp.x, inp.edge_index, graph
+        self._sampler = (sampler, hp["batch_size"]) if minibatch else None
         self._pred = {"probe": best["probe"], "direct": best["direct"]}
         return self
 
@@ -581,4 +739,9 @@ class ERASE(Estimator):
         """
         self._check_fitted()
         self.encoder_.eval()
+        if self._sampler is not None:  # mini-batch fit: layer-wise inference in chunks, stacked
+            sampler, chunk = self._sampler
+            out = torch.empty(self._x.size(0), self.encoder_.out_channels, device=self._x.device)
+            _mb.layerwise_inference(self.encoder_, self._x, sampler, chunk, lambda ids, z: out.__setitem__(ids, z))
+            return out
         return self.encoder_(self._x, self._edge_index, self._graph)

@@ -169,12 +169,21 @@ def semantic_scores(z: Tensor, y_struct: Tensor, train_mask: Tensor, beta: float
 def _semantic_scores(z: Tensor, y_struct: Tensor, train_idx: Tensor, beta: float, row_norms=None) -> Tensor:
     """:func:`semantic_scores` of checked inputs. The cosines are ``(z @ mu_hat.T) / |z|``: no normalised copy of
     ``z`` (``N x p``) is formed, and the row norms can be passed when the caller has them already."""
-    num_classes = y_struct.size(1)
-    z_train = z[train_idx]
-    labels = y_struct[train_idx].argmax(dim=1)
-    counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z.dtype)
-    sums = torch.zeros(num_classes, z.size(1), dtype=z.dtype, device=z.device).index_add_(0, labels, z_train)
-    mu = F.normalize(sums / counts.unsqueeze(1), dim=1)
+    mu = _prototype_directions(z[train_idx], y_struct[train_idx], y_struct.size(1))
+    return _scores_with(z, y_struct, mu, beta, row_norms)
+
+
+def _prototype_directions(z_train: Tensor, y_struct_train: Tensor, num_classes: int) -> Tensor:
+    """Unit class prototypes of the training embeddings grouped by ``argmax Y_s`` (``K x p``)."""
+    labels = y_struct_train.argmax(dim=1)
+    counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z_train.dtype)
+    sums = torch.zeros(num_classes, z_train.size(1), dtype=z_train.dtype, device=z_train.device)
+    sums.index_add_(0, labels, z_train)
+    return F.normalize(sums / counts.unsqueeze(1), dim=1)
+
+
+def _scores_with(z: Tensor, y_struct: Tensor, mu: Tensor, beta: float, row_norms=None) -> Tensor:
+    """Semantic scores of the rows of ``z`` (with their rows of ``Y_s``) against the unit prototypes ``mu``."""
     if row_norms is None:
         row_norms = torch.linalg.vector_norm(z, dim=1)
     cos = (z @ mu.T).div_(row_norms.clamp_min(1e-12).unsqueeze(1)).abs_()
@@ -271,6 +280,64 @@ class PseudoLabeler:
         if not bool(torch.isfinite(s).all()):  # NaN / inf in ``z`` reach every score of its row: checked on N x K
             raise ValueError("`z` contains NaN or infinite values")
         return lazy_propagation(self.adj, s, self.alpha, self.steps)
+
+    @torch.no_grad()
+    def prototypes(self, z_train: Tensor) -> Tensor:
+        """Unit class prototypes (``K x p``) from the embeddings of the training nodes (in node order), for
+        :meth:`chunk_scores` when the embeddings of all nodes come in chunks.
+
+        Parameters
+        ----------
+        z_train : Tensor of shape (num_train, p)
+            Embeddings of the training nodes, in node order.
+
+        Returns
+        -------
+        Tensor of shape (K, p)
+        """
+        return _prototype_directions(
+            z_train.detach().to(self.y_struct.dtype), self.y_struct[self._train_idx], self.num_classes
+        )
+
+    @torch.no_grad()
+    def chunk_scores(self, z: Tensor, ids: Tensor, mu: Tensor, row_norms: Tensor | None = None) -> Tensor:
+        """Semantic scores (before propagation) of the nodes ``ids`` with embeddings ``z``, against the prototypes
+        ``mu`` of :meth:`prototypes`.
+
+        Parameters
+        ----------
+        z : Tensor of shape (len(ids), p)
+            Their embeddings.
+        ids : Tensor
+            Node ids.
+        mu : Tensor of shape (K, p)
+            Unit prototypes.
+        row_norms : Tensor, optional
+            The L2 norms of the rows of ``z``.
+
+        Returns
+        -------
+        Tensor of shape (len(ids), K)
+        """
+        s = _scores_with(z.detach().to(self.y_struct.dtype), self.y_struct[ids], mu, self.beta, row_norms)
+        if not bool(torch.isfinite(s).all()):
+            raise ValueError("`z` contains NaN or infinite values")
+        return s
+
+    @torch.no_grad()
+    def propagate(self, s: Tensor) -> Tensor:
+        """Hard pseudo-labels from the semantic scores of all nodes (``N x K``): propagation, then argmax.
+
+        Parameters
+        ----------
+        s : Tensor of shape (N, K)
+            Semantic scores of all nodes (:meth:`chunk_scores`).
+
+        Returns
+        -------
+        Tensor of shape (N,)
+        """
+        return lazy_propagation(self.adj, s, self.alpha, self.steps).argmax(dim=1)
 
     def __call__(self, z: Tensor, row_norms: Tensor | None = None) -> Tensor:
         """Hard pseudo-labels (``N``, int64) for embeddings ``z`` of shape ``(N, p)`` (see :meth:`scores`)."""

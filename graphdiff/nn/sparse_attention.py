@@ -46,10 +46,10 @@ from graphdiff.data.validation import check_bool, check_edge_index
 __all__ = ["CSRGraph", "attention_aggregate", "gat_conv_csr"]
 
 
-def _csr(crow: Tensor, col: Tensor, values: Tensor, num_nodes: int) -> Tensor:
+def _csr(crow: Tensor, col: Tensor, values: Tensor, num_rows: int, num_cols: int) -> Tensor:
     with warnings.catch_warnings():  # "sparse CSR support is in beta": the two kernels used here are stable
         warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
-        return torch.sparse_csr_tensor(crow, col, values, (num_nodes, num_nodes), check_invariants=False)
+        return torch.sparse_csr_tensor(crow, col, values, (num_rows, num_cols), check_invariants=False)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ class CSRGraph:
     """Edges ``src -> dst`` sorted by ``(dst, src)``, as CSR rows over ``dst``, and the transposed structure.
 
     Build it with :meth:`from_edge_index`; edge-level tensors passed to :func:`attention_aggregate` follow the order
-    of ``src`` / ``dst``.
+    of ``src`` / ``dst``. A *bipartite block* (:meth:`block`, for mini-batches) has ``num_targets`` target rows,
+    the first ``num_targets`` of its ``num_nodes`` source nodes, as in PyG's sampled subgraphs.
 
     Parameters
     ----------
@@ -77,6 +78,8 @@ class CSRGraph:
         ``N``.
     self_loops : bool
         Whether the structure was built with one self-loop per node (``GATConv(add_self_loops=True)``).
+    num_targets : int or None
+        For a bipartite block, the number of target rows (``None``: ``num_nodes``, a graph on one node set).
 
     Examples
     --------
@@ -94,6 +97,7 @@ class CSRGraph:
     perm_t: Tensor
     num_nodes: int
     self_loops: bool = False
+    num_targets: int | None = None
 
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int, self_loops: bool = False) -> CSRGraph:
@@ -131,6 +135,51 @@ class CSRGraph:
         crow_t[1:] = torch.cumsum(counts_t, 0)
         return cls(src, dst, crow, crow_t, dst[perm_t], perm_t, int(num_nodes), self_loops)
 
+    @classmethod
+    def block(cls, src: Tensor, dst: Tensor, num_sources: int, num_targets: int, self_loops: bool) -> CSRGraph:
+        """A bipartite block: edges ``src -> dst`` from ``num_sources`` source nodes to the first ``num_targets``
+        of them (local ids), taken as given (no self-loops added or removed).
+
+        Parameters
+        ----------
+        src : Tensor of shape (E,)
+            Local source ids in ``[0, num_sources)``.
+        dst : Tensor of shape (E,)
+            Local target ids in ``[0, num_targets)``.
+        num_sources : int
+            Number of source nodes (the rows of the layer's input).
+        num_targets : int
+            Number of target nodes (the rows of its output), at most ``num_sources``.
+        self_loops : bool
+            Whether the edges hold one self-loop per target (what ``GATConv(add_self_loops=True)`` expects).
+
+        Returns
+        -------
+        CSRGraph
+
+        Examples
+        --------
+        >>> import torch
+        >>> block = CSRGraph.block(torch.tensor([0, 2, 1]), torch.tensor([0, 0, 1]), 3, 2, self_loops=False)
+        >>> block.num_targets, block.crow.tolist(), block.crow_t.tolist()
+        (2, [0, 2, 3], [0, 1, 2, 3])
+        """
+        if not 0 <= num_targets <= num_sources:
+            raise ValueError(f"`num_targets` ({num_targets}) must be in [0, num_sources={num_sources}]")
+        order = torch.argsort(dst * num_sources + src)
+        src, dst = src[order], dst[order]
+        crow = torch.zeros(num_targets + 1, dtype=torch.long, device=src.device)
+        crow[1:] = torch.cumsum(torch.bincount(dst, minlength=num_targets), 0)
+        perm_t = torch.argsort(src * num_targets + dst)
+        crow_t = torch.zeros(num_sources + 1, dtype=torch.long, device=src.device)
+        crow_t[1:] = torch.cumsum(torch.bincount(src, minlength=num_sources), 0)
+        return cls(src, dst, crow, crow_t, dst[perm_t], perm_t, int(num_sources), bool(self_loops), int(num_targets))
+
+    @property
+    def num_rows(self) -> int:
+        """The number of target rows (``num_targets`` for a block, else ``num_nodes``)."""
+        return self.num_nodes if self.num_targets is None else self.num_targets
+
     @property
     def num_edges(self) -> int:
         """``E``, the number of stored edges (self-loops included)."""
@@ -149,11 +198,11 @@ class CSRGraph:
         Returns
         -------
         Tensor
-            A sparse CSR tensor of shape ``(N, N)``.
+            A sparse CSR tensor of shape ``(num_rows, N)`` (its transpose: ``(N, num_rows)``).
         """
         if transpose:
-            return _csr(self.crow_t, self.col_t, values[self.perm_t], self.num_nodes)
-        return _csr(self.crow, self.src, values, self.num_nodes)
+            return _csr(self.crow_t, self.col_t, values[self.perm_t], self.num_nodes, self.num_rows)
+        return _csr(self.crow, self.src, values, self.num_rows, self.num_nodes)
 
 
 class _AttentionAggregate(torch.autograd.Function):
@@ -211,8 +260,8 @@ def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
 
     Returns
     -------
-    Tensor of shape (N, H, C)
-        Differentiable in ``alpha`` and ``h``.
+    Tensor of shape (num_rows, H, C)
+        Differentiable in ``alpha`` and ``h`` (``num_rows = N`` unless ``graph`` is a bipartite block).
 
     Examples
     --------
@@ -251,7 +300,8 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
     x : Tensor of shape (N, in_channels)
         Features (dense, or sparse COO if ``conv.lin`` accepts it).
     graph : CSRGraph
-        The edges, built with ``self_loops=conv.add_self_loops``.
+        The edges, built with ``self_loops=conv.add_self_loops``; for a bipartite block (:meth:`CSRGraph.block`)
+        ``x`` holds its source nodes, targets first, and the output its ``num_targets`` targets.
     aggregate_first : bool, optional
         For one head, aggregate the *inputs* and apply the linear map afterwards
         (:math:`\sum_j \alpha_{ij} W h_j = W \sum_j \alpha_{ij} h_j`, and the attention logits
@@ -259,7 +309,7 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
 
     Returns
     -------
-    Tensor of shape (N, heads * out_channels) or (N, out_channels)
+    Tensor of shape (num_rows, heads * out_channels) or (num_rows, out_channels)
         What ``conv(x, edge_index)`` returns (concatenated heads, or their mean with ``concat=False``).
 
     Examples
@@ -293,7 +343,9 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
         raise ValueError(f"`x` has {x.size(0)} rows but the graph has {num_nodes} nodes")
     if isinstance(conv.in_channels, int) and conv.in_channels > 0 and x.size(1) != conv.in_channels:
         raise ValueError(f"`x` has {x.size(1)} columns but the layer expects in_channels={conv.in_channels}")
-    res = conv.res(x) if getattr(conv, "res", None) is not None else None
+    num_rows = graph.num_rows
+    x_dst = x if num_rows == num_nodes else x[:num_rows]  # a block's targets are its first sources
+    res = conv.res(x_dst) if getattr(conv, "res", None) is not None else None
     in_channels = x.size(1)
     if aggregate_first is None:
         aggregate_first = heads == 1 and not x.is_sparse and in_channels < channels
@@ -302,14 +354,14 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
             raise ValueError("`aggregate_first` needs one head and dense inputs")
         weight = conv.lin.weight  # (C, in)
         score_src = x @ (conv.att_src.reshape(1, -1) @ weight).T  # (N, 1)
-        score_dst = x @ (conv.att_dst.reshape(1, -1) @ weight).T
+        score_dst = x_dst @ (conv.att_dst.reshape(1, -1) @ weight).T
         feats = x.unsqueeze(1)
     else:
         feats = conv.lin(x).view(num_nodes, heads, channels)
         weight = getattr(conv.lin, "weight", None)
         if isinstance(weight, torch.nn.parameter.UninitializedParameter) or weight is None:
             score_src = (feats * conv.att_src).sum(dim=-1)  # (N, H)
-            score_dst = (feats * conv.att_dst).sum(dim=-1)
+            score_dst = (feats[:num_rows] * conv.att_dst).sum(dim=-1)
         else:
             # the logits from the inputs: a_k^T W_k x = (W_k^T a_k)^T x, an N x F by F x H product instead of two
             # N x H x C temporaries (and their gradients)
@@ -318,9 +370,9 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
                 [torch.einsum("hc,hcf->hf", att.view(heads, channels), w_heads) for att in (conv.att_src, conv.att_dst)]
             )  # (2H, F)
             scores = torch.sparse.mm(x, proj.T) if x.is_sparse else x @ proj.T
-            score_src, score_dst = scores[:, :heads], scores[:, heads:]
+            score_src, score_dst = scores[:, :heads], scores[:num_rows, heads:]
     logits = F.leaky_relu(score_src[graph.src] + score_dst[graph.dst], conv.negative_slope)
-    alpha = softmax(logits, graph.dst, num_nodes=num_nodes)
+    alpha = softmax(logits, graph.dst, num_nodes=num_rows)
     alpha = F.dropout(alpha, p=conv.dropout, training=conv.training)
     out = attention_aggregate(alpha, feats, graph)
     bias = conv.bias
@@ -329,7 +381,7 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
             return torch.addmm(bias, out.squeeze(1), conv.lin.weight.T)
         out = out.squeeze(1) @ conv.lin.weight.T
     elif conv.concat:
-        out = out.reshape(num_nodes, heads * channels)
+        out = out.reshape(num_rows, heads * channels)
     else:
         out = out.mean(dim=1)
     if res is not None:
