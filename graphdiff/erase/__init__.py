@@ -17,6 +17,7 @@ describes what the reference code does.
 (torch.Size([120]), torch.Size([120]), torch.Size([120, 16]))
 """
 
+from graphdiff.erase import minibatch
 from graphdiff.erase.baselines import GAT, GCE, GCN, NoisyLabelGNN, generalized_cross_entropy
 from graphdiff.erase.encoder import ERASEEncoder
 from graphdiff.erase.model import ERASE
@@ -37,4 +38,5 @@ __all__ = [
     "GCE",
     "NoisyLabelGNN",
     "generalized_cross_entropy",
+    "minibatch",
 ]
