@@ -105,3 +105,27 @@ def test_weighting_options_and_bad_input():
         knn_graph(bad, 3)
     with pytest.raises(ValueError, match="all-zero"):
         knn_graph(torch.zeros(10, 2), 3)
+
+
+@pytest.mark.parametrize("method", ["hnsw", "ivf"])
+def test_blocked_search_and_weights_equal_one_block(method, monkeypatch):
+    # the approximate search and the edge weights run in blocks to bound memory at 10^7 rows; blocks that do not
+    # divide N (a short last block) give exactly the neighbours and weights of a single block
+    import graphdiff.nn.knn_graph as kg
+
+    x = _data(1000, 6, 7)
+    one_nbr, _ = kg.knn_search(x, 4, method=method, seed=0)
+    one_ei = kg.undirected_edges(one_nbr)
+    one_w = kg.edge_weights(x, one_ei)
+    monkeypatch.setattr(kg, "_SEARCH_BLOCK", 333)
+    monkeypatch.setattr(kg, "_EDGE_BLOCK", 97)
+    nbr, _ = kg.knn_search(x, 4, method=method, seed=0)
+    assert torch.equal(nbr, one_nbr)
+    w = kg.edge_weights(x, one_ei)
+    assert one_ei.size(1) % 97 != 0 and torch.equal(w, one_w)
+    assert torch.equal(kg.edge_weights(x, one_ei, "median_matern"), _median_matern_reference(x, one_ei))
+
+
+def _median_matern_reference(x, ei):
+    dist = (x[ei[0]].double() - x[ei[1]].double()).norm(dim=1)
+    return torch.exp(-dist / dist.median())

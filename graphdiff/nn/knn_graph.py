@@ -44,6 +44,10 @@ _METRICS = ("cosine", "euclidean")
 _WEIGHTS = ("matern", "unit", "median_matern")
 #: Neighbour-search methods of :func:`knn_graph`.
 KNN_METHODS = ("auto", "exact", "blocked", "hnsw", "ivf")
+#: Query rows per faiss search call of an approximate search (bounds its working memory).
+_SEARCH_BLOCK = 65_536
+#: Edges per block of :func:`edge_weights` (bounds its float64 gathers).
+_EDGE_BLOCK = 1 << 18
 
 
 def _knn_blocked(x: torch.Tensor, k: int, block: int = 4096) -> torch.Tensor:
@@ -140,8 +144,13 @@ def _faiss_approx(
         if recall >= target_recall or value >= cap:
             break
         value = min(2 * value, cap)
-    _, ids = index.search(xs, k + 1)
-    nbr = _drop_self(ids, np.arange(n), k)
+    # every row in blocks: one search call on all N rows would hold the fast-scan look-up tables (nprobe x m x 16
+    # bytes per query) and the 10 k refine candidates of every query at once, gigabytes at 10^7 rows
+    nbr = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, _SEARCH_BLOCK):
+        stop = min(n, start + _SEARCH_BLOCK)
+        _, ids = index.search(xs[start:stop], k + 1)
+        nbr[start:stop] = _drop_self(ids, np.arange(start, stop), k)
     info = {
         "method": method,
         "recall": recall,
@@ -298,7 +307,11 @@ def edge_weights(
     check_choice(weighting, "weighting", _WEIGHTS)
     if weighting == "unit":
         return torch.ones(edge_index.size(1), dtype=torch.float64, device=edge_index.device)
-    dist = (x[edge_index[0]].double() - x[edge_index[1]].double()).norm(dim=1)
+    # in blocks of edges: the gathered endpoint features of all E edges in float64 would be 2 E d doubles
+    dist = torch.empty(edge_index.size(1), dtype=torch.float64, device=edge_index.device)
+    for start in range(0, edge_index.size(1), _EDGE_BLOCK):
+        src, dst = edge_index[:, start : start + _EDGE_BLOCK]
+        dist[start : start + src.numel()] = (x[src].double() - x[dst].double()).norm(dim=1)
     if weighting == "median_matern":
         med = float(dist.median()) if dist.numel() else 1.0
         length_scale = med if med > 0 else 1.0
