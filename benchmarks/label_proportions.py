@@ -13,6 +13,7 @@ Each (part, seed) writes a partial file under ``--partial-dir``; ``--merge`` agg
     python benchmarks/label_proportions.py --part bank --seeds 0 1 2 3 4
     python benchmarks/label_proportions.py --part scale
     python benchmarks/label_proportions.py --merge
+    python benchmarks/label_proportions.py --merge --update   # fold new partials into the existing results file
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from graphdiff.bench import Results, peak_rss_mb, run_isolated
+from graphdiff.bench import Results, peak_rss_mb, results_dir, run_isolated
 
 BENCH = "label_proportions"
 BP_KNOBS = ("lam_s", "lam_b", "n_rounds")
@@ -266,11 +267,13 @@ def _sampled_recall(X: torch.Tensor, nbr: torch.Tensor, k: int, queries: int, se
     return _recall(nbr[torch.from_numpy(sample)].numpy(), _faiss_exact(x, sample, k))
 
 
-def scale_knn(n: int, k: int, graph_path: str, seed: int = 0, method: str = "auto", queries: int = 10_000) -> dict:
-    torch.set_num_threads(1)
+def scale_knn(
+    n: int, k: int, graph_path: str, seed: int = 0, method: str = "auto", queries: int = 10_000, threads: int = 1
+) -> dict:
+    torch.set_num_threads(threads)
     import faiss
 
-    faiss.omp_set_num_threads(1)
+    faiss.omp_set_num_threads(threads)
     from graphdiff.data.synthetic import logistic_data
     from graphdiff.nn.knn_graph import edge_weights, knn_search, undirected_edges
 
@@ -304,8 +307,10 @@ def scale_legacy_ivf(n: int, k: int, seed: int = 0, queries: int = 10_000) -> di
     return {"knn_time_s": dt, "knn_recall": _sampled_recall(X, nbr, k, queries, seed), "peak_mem_mb": peak_rss_mb()}
 
 
-def scale_bp(n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, max_iter: int = 100) -> dict:
-    torch.set_num_threads(1)
+def scale_bp(
+    n: int, bag_size: int, mode: str, graph_path: str, seed: int = 0, max_iter: int = 100, threads: int = 1
+) -> dict:
+    torch.set_num_threads(threads)
     from graphdiff.data.bags import random_bags
     from graphdiff.data.synthetic import logistic_data
     from graphdiff.llp.bp import llp_marginals
@@ -346,7 +351,9 @@ def _scale_part(args) -> list[dict]:
     if args.reuse_graph and info_path.exists():  # a kept graph of an earlier run: its kNN measurement stands
         info, t_knn, peak_knn = json.loads(info_path.read_text())
     else:
-        info, t_knn, peak_knn = run_isolated(scale_knn, n, 5, graph_path, 0, args.knn_method, threads=1)
+        info, t_knn, peak_knn = run_isolated(
+            scale_knn, n, 5, graph_path, 0, args.knn_method, 10_000, args.threads, threads=args.threads
+        )
         info_path.write_text(json.dumps([info, t_knn, peak_knn]))
     print(f"  scale kNN: {info}", flush=True)
     setting_base = {
@@ -359,6 +366,7 @@ def _scale_part(args) -> list[dict]:
         "damping": 0.5,
         "tol": 1e-4,
         "knn_method": info["knn_method"],
+        **({"threads": args.threads} if args.threads != 1 else {}),  # absent: one thread (the earlier rows)
     }
     s_knn = dict(setting_base, recall_queries=10_000)
     rows = [
@@ -388,7 +396,7 @@ def _scale_part(args) -> list[dict]:
             dict(method="knn_graph", setting=s_leg, metric="knn_recall", value=leg["knn_recall"]),
         ]
     for mode in ("exact", "gaussian"):
-        out, t_bp, peak = run_isolated(scale_bp, n, 64, mode, graph_path, threads=1)
+        out, t_bp, peak = run_isolated(scale_bp, n, 64, mode, graph_path, 0, 100, args.threads, threads=args.threads)
         print(f"  scale {mode}: {out}", flush=True)
         m = f"bp_{mode}"
         s = dict(setting_base)
@@ -404,6 +412,65 @@ def _scale_part(args) -> list[dict]:
         os.remove(graph_path)
         info_path.unlink()
     return rows
+
+
+def _pool_rows(old: dict, new: dict) -> dict:
+    """One row from an existing results row and a new one of the same key whose seeds are disjoint from it.
+
+    Mean and population std of the union are exact from each row's ``n``, ``mean`` and ``std`` (the ``per_seed``
+    values are kept where both rows have them); ``time_s`` is the run-weighted mean, ``peak_mem_mb`` the maximum.
+    """
+    n1, n2 = old["n"], new["n"]
+    n = n1 + n2
+    mean = (n1 * old["mean"] + n2 * new["mean"]) / n
+    second = (n1 * (old["std"] ** 2 + old["mean"] ** 2) + n2 * (new["std"] ** 2 + new["mean"] ** 2)) / n
+    row = dict(new, mean=mean, std=float(np.sqrt(max(second - mean**2, 0.0))), n=n)
+    per_seed = old.get("per_seed", [None] * n1) + new.get("per_seed", [None] * n2)
+    pairs = sorted(zip(old["seeds"] + new["seeds"], per_seed))
+    row["seeds"] = [s for s, _ in pairs]
+    if all(v is not None for _, v in pairs):
+        row["per_seed"] = [v for _, v in pairs]
+    else:
+        row.pop("per_seed", None)
+    if old.get("time_s") is not None and new.get("time_s") is not None:
+        row["time_s"] = (n1 * old["time_s"] + n2 * new["time_s"]) / n
+    if old.get("peak_mem_mb") is not None and new.get("peak_mem_mb") is not None:
+        row["peak_mem_mb"] = max(old["peak_mem_mb"], new["peak_mem_mb"])
+    return row
+
+
+def _update_existing(res: Results, path: Path) -> None:
+    """Fold the rows of an existing results file into ``res`` (``--merge --update``), in place.
+
+    Per (dataset, method, setting, metric): a row only in the old file is kept as it was; a new row whose seeds
+    include all of the old row's replaces it; a new row on seeds disjoint from the old row's is pooled with it
+    (:func:`_pool_rows`). Seeds that overlap only partly are refused: the old per-seed values may be unknown, so
+    such a row must be rerun on all its seeds.
+    """
+    old = json.loads(path.read_text())
+
+    def key(r):
+        return (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
+
+    fresh = {key(r): i for i, r in enumerate(res.rows)}
+    kept = []
+    for r in old["rows"]:
+        i = fresh.get(key(r))
+        if i is None:
+            kept.append(r)
+            continue
+        new = res.rows[i]
+        shared = set(r["seeds"]) & set(new["seeds"])
+        if shared == set(r["seeds"]):
+            continue  # rerun on all the old seeds (and maybe more): the new row stands
+        if shared:
+            raise ValueError(
+                f"--update: row {key(r)} has seeds {r['seeds']} in {path.name} and {new['seeds']} in the partial "
+                f"files; they overlap only partly, so rerun it on all of {sorted(set(r['seeds']) | set(new['seeds']))}"
+            )
+        res.rows[i] = _pool_rows(r, new)
+    res.rows = kept + res.rows
+    res.command = old["command"] + " && " + res.command
 
 
 def _merge(args) -> Path:
@@ -442,8 +509,13 @@ def _merge(args) -> Path:
             seeds=[g["seeds"][i] for i in order],
             time_s=float(np.mean(g["time"])) if g["time"] else None,
             peak_mem_mb=float(max(g["peak"])) if g["peak"] else None,
+            per_seed=[g["values"][i] for i in order],  # so that a later --update pools exactly
             **extra,
         )
+    if args.update:
+        target = results_dir() / f"{BENCH}{'.quick' if args.quick else ''}.json"
+        if target.exists():
+            _update_existing(res, target)
     path = res.write()
     print(f"wrote {path} ({len(res.rows)} rows)")
     return path
@@ -453,6 +525,12 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=["bank", "paper", "scale"], default=None)
     p.add_argument("--merge", action="store_true")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="with --merge: fold the partial files into the existing results file (pooling disjoint seeds) "
+        "instead of writing it from the partial files alone",
+    )
     p.add_argument("--quick", action="store_true", help="1 seed, bag sizes 8 and 256, 10^5 scale rows")
     p.add_argument("--datasets", nargs="+", choices=TABLES, default=["bank_marketing"])
     p.add_argument("--no-supervised", action="store_true", help="skip the supervised ceiling (run elsewhere)")
@@ -477,6 +555,7 @@ def main(argv=None) -> None:
     p.add_argument("--lam-b", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--scale-n", type=int, default=1_000_000)
+    p.add_argument("--threads", type=int, default=1, help="torch and faiss threads of the scale part")
     p.add_argument("--knn-method", default="auto", help="kNN search of the scale part (graphdiff.nn.knn_graph)")
     p.add_argument("--legacy-ivf", action="store_true", help="also time the pre-faiss home-made IVF search")
     p.add_argument(
