@@ -112,3 +112,22 @@ def test_gat_conv_csr_refuses_what_it_would_compute_wrongly(graph_edges):
         CSRGraph.from_edge_index(edges, n, self_loops="yes")
     with pytest.raises(ValueError, match="num_nodes"):
         CSRGraph.from_edge_index(edges, 40.5)
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_block_with_sparse_features_equals_dense(residual):
+    # mini-batch ERASE on bag-of-words graphs (Coauthor CS) feeds sparse COO features to a bipartite block, whose
+    # targets are the first rows of the input: they must be taken without slicing the sparse tensor
+    gen = torch.Generator().manual_seed(3)
+    num_sources, num_targets = 30, 9
+    src = torch.randint(0, num_sources, (80,), generator=gen)
+    dst = torch.randint(0, num_targets, (80,), generator=gen)
+    loops = torch.arange(num_targets)
+    block = CSRGraph.block(torch.cat([src, loops]), torch.cat([dst, loops]), num_sources, num_targets, True)
+    x = torch.rand(num_sources, 12, generator=gen) * (torch.rand(num_sources, 12, generator=gen) < 0.3)
+    torch.manual_seed(2)
+    conv = GATConv(12, 5, heads=2, residual=residual).eval()
+    dense = gat_conv_csr(conv, x, block)
+    sparse = gat_conv_csr(conv, x.to_sparse(), block)
+    assert dense.shape == (num_targets, 10)
+    assert torch.allclose(sparse, dense, atol=1e-6)

@@ -344,8 +344,15 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
     if isinstance(conv.in_channels, int) and conv.in_channels > 0 and x.size(1) != conv.in_channels:
         raise ValueError(f"`x` has {x.size(1)} columns but the layer expects in_channels={conv.in_channels}")
     num_rows = graph.num_rows
-    x_dst = x if num_rows == num_nodes else x[:num_rows]  # a block's targets are its first sources
-    res = conv.res(x_dst) if getattr(conv, "res", None) is not None else None
+
+    def target_rows(t: Tensor) -> Tensor:  # a block's targets are its first sources
+        if num_rows == num_nodes:
+            return t
+        if t.is_sparse:  # sparse COO tensors have no slicing
+            return t.index_select(0, torch.arange(num_rows, device=t.device))
+        return t[:num_rows]
+
+    res = conv.res(target_rows(x)) if getattr(conv, "res", None) is not None else None
     in_channels = x.size(1)
     if aggregate_first is None:
         aggregate_first = heads == 1 and not x.is_sparse and in_channels < channels
@@ -354,7 +361,7 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
             raise ValueError("`aggregate_first` needs one head and dense inputs")
         weight = conv.lin.weight  # (C, in)
         score_src = x @ (conv.att_src.reshape(1, -1) @ weight).T  # (N, 1)
-        score_dst = x_dst @ (conv.att_dst.reshape(1, -1) @ weight).T
+        score_dst = target_rows(x) @ (conv.att_dst.reshape(1, -1) @ weight).T
         feats = x.unsqueeze(1)
     else:
         feats = conv.lin(x).view(num_nodes, heads, channels)
