@@ -19,6 +19,10 @@ ERASE: Chen et al., CIKM 2024, https://arxiv.org/abs/2312.08852, section 5 (expe
   uniform and pair at 0.3, ``--amazon-seeds`` seeds, raw 0/1 features (``features: raw``; row normalisation, which
   the Planetoid runs use as the reference code does, costs GCN 13 points of clean accuracy on Amazon Photo here).
 * ``coauthor`` -- Coauthor CS / Physics: one 50-epoch ERASE run each (time and peak memory rows).
+* ``minibatch`` -- Coauthor CS, uniform noise 0.3, ``--minibatch-seeds`` seeds: ERASE full batch, ERASE mini-batch
+  (``batch_size=--minibatch-batch-size``, the default ``num_neighbors=(10, 10)``; rows carry ``training:
+  minibatch`` and ``batch_size``) and GCN, ``--coauthor-epochs`` ERASE epochs; ``minibatch_minus_full`` rows hold
+  the paired per-seed differences (issue 13).
 
 Amazon and Coauthor graphs have no reference ERASE preset; their runs take Cora's values, explicitly
 (``ERASE.from_preset(name, fallback="cora")``).
@@ -32,7 +36,8 @@ Full run (all blocks, the whole grid)::
 
 ``--cache FILE`` appends every finished run to a JSON-lines file and skips runs already there, so a long benchmark
 can be split over several invocations; the results file is rebuilt from the whole cache each time and its
-``command`` lists every invocation that contributed.
+``command`` lists every invocation that contributed. ``--merge`` keeps the rows of the existing results file that
+the runs at hand do not produce (for a block run on its own after the cache of the other blocks is gone).
 """
 
 from __future__ import annotations
@@ -92,6 +97,8 @@ def run_one(cfg: dict) -> dict:
         extra = {"epochs": cfg["epochs"]} if cfg.get("epochs") else {}
         if cfg.get("encoder"):
             extra["encoder"] = cfg["encoder"]
+        if cfg.get("batch_size"):
+            extra["batch_size"] = cfg["batch_size"]
         # Amazon and Coauthor graphs have no reference preset: Cora's values (PRESET_FALLBACK), explicitly
         model = ERASE.from_preset(cfg["dataset"], fallback=PRESET_FALLBACK, **extra, **common)
     else:
@@ -142,6 +149,7 @@ def _key(cfg: dict) -> str:
         "pair_target",
         "features",
         "encoder",
+        "batch_size",
     )
     return json.dumps({k: cfg.get(k) for k in fields}, sort_keys=True)
 
@@ -172,20 +180,24 @@ def _setting(cfg: dict, validation: str) -> dict:
         s["features"] = "raw"
     if cfg.get("encoder"):  # an ERASE encoder other than the preset's GAT
         s["encoder"] = cfg["encoder"]
+    if cfg["protocol"] == "minibatch" and cfg["method"] == "erase":
+        s["training"] = "minibatch" if cfg.get("batch_size") else "full"
+        if cfg.get("batch_size"):
+            s["batch_size"] = cfg["batch_size"]
     return s
 
 
-def _group_key(cfg: dict, method: str | None = None, epochs=..., encoder=...) -> str:
-    fields = {
-        k: cfg.get(k)
-        for k in ("dataset", "method", "noise", "rate", "protocol", "epochs", "pair_target", "features", "encoder")
-    }
+def _group_key(cfg: dict, method: str | None = None, epochs=..., encoder=..., batch_size=...) -> str:
+    keys = ("dataset", "method", "noise", "rate", "protocol", "epochs", "pair_target", "features", "encoder")
+    fields = {k: cfg.get(k) for k in keys + ("batch_size",)}
     if method is not None:
         fields["method"] = method
     if epochs is not ...:
         fields["epochs"] = epochs
     if encoder is not ...:
         fields["encoder"] = encoder
+    if batch_size is not ...:
+        fields["batch_size"] = batch_size
     return json.dumps(fields, sort_keys=True)
 
 
@@ -197,7 +209,7 @@ def _add_gain_rows(
     to its ERASE runs (the same runs for every protocol, except for the encoder choice of :func:`_select_encoder`)."""
     for validation, recs in erase_recs.items():
         cfg = recs[0]["cfg"]
-        gcn_recs = groups.get(_group_key(cfg, method="gcn", epochs=None, encoder=None), [])
+        gcn_recs = groups.get(_group_key(cfg, method="gcn", epochs=None, encoder=None, batch_size=None), [])
         gcn_by_seed = {r["cfg"]["init_seed"]: r for r in gcn_recs}
         common = [r for r in recs if r["cfg"]["init_seed"] in gcn_by_seed]
         if not common:
@@ -293,6 +305,21 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
                 )
         if cfg["method"] == "erase":
             _add_gain_rows(res, {v: recs for v in protocols}, groups)
+        if cfg["method"] == "erase" and cfg.get("batch_size"):
+            # paired per seed against the full-batch fit of the same noise draw and initialisation (issue 13)
+            full = {r["cfg"]["init_seed"]: r for r in groups.get(_group_key(cfg, batch_size=None), [])}
+            pairs = [(r, full[r["cfg"]["init_seed"]]) for r in recs if r["cfg"]["init_seed"] in full]
+            for validation in protocols if pairs else []:
+                diffs = [a["out"][f"test_{validation}"] - b["out"][f"test_{validation}"] for a, b in pairs]
+                res.add(
+                    cfg["dataset"],
+                    "erase",
+                    _setting(cfg, validation),
+                    "minibatch_minus_full",
+                    diffs,
+                    seeds=[a["cfg"]["init_seed"] for a, _ in pairs],
+                    per_seed=diffs,
+                )
         if cfg["method"] == "erase" and not cfg.get("encoder"):
             # the encoder chosen per seed on the validation labels of the protocol, as a user would choose it
             selections = {v: _select_encoder(recs, groups, v) for v in protocols}
@@ -315,7 +342,7 @@ def build_results(records: list[dict], quick: bool, command: str, device: str) -
                 _add_gain_rows(
                     res, {v: sel for v, (sel, _) in selections.items()}, groups, setting_extra={"encoder": "selected"}
                 )
-        if cfg["protocol"] == "coauthor" or (cfg["method"] == "erase" and cfg["dataset"] == "cora"):
+        if cfg["protocol"] in ("coauthor", "minibatch") or (cfg["method"] == "erase" and cfg["dataset"] == "cora"):
             setting = _setting(cfg, "clean" if cfg["protocol"] == "reference" else "noisy")
             res.add(cfg["dataset"], cfg["method"], setting, "time_s", [r["time_s"] for r in recs], seeds=seeds)
             res.add(
@@ -424,21 +451,59 @@ def plan(args) -> list[list[dict]]:
                     )
                 ]
             )
+    if "minibatch" in args.blocks:
+        for s in range(args.minibatch_seeds):
+            groups.append(
+                [
+                    dict(
+                        base,
+                        dataset="coauthor_cs",
+                        method=method,
+                        noise="uniform",
+                        rate=0.3,
+                        seed=s,
+                        init_seed=s,
+                        protocol="minibatch",
+                        epochs=args.coauthor_epochs if method == "erase" else None,
+                        **({"batch_size": batch_size} if batch_size else {}),
+                    )
+                    for method, batch_size in (("erase", None), ("erase", args.minibatch_batch_size), ("gcn", None))
+                ]
+            )
     return groups
 
 
 def _write(records: list[dict], args) -> Path:
-    """Rebuild the results file from every finished run (the cache may be shared by several invocations)."""
+    """Rebuild the results file from every finished run (the cache may be shared by several invocations); with
+    ``--merge``, the existing file's rows that these runs do not produce are kept."""
     if args.cache:
         records = _load_cache(args.cache)
     commands = " ; ".join(dict.fromkeys(r["command"] for r in records))
-    return build_results(records, args.quick, commands, args.device).write(args.out)
+    res = build_results(records, args.quick, commands, args.device)
+    if args.merge:
+        from graphdiff.bench import results_dir
+
+        name = "erase_label_noise.quick.json" if args.quick else "erase_label_noise.json"
+        path = Path(args.out or results_dir()) / name
+        if path.exists():
+            old = json.loads(path.read_text())
+
+            def key(r):
+                return (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
+
+            mine = {key(r) for r in res.rows}
+            kept = [r for r in old["rows"] if key(r) not in mine]
+            res.rows = kept + res.rows
+            old_command = old["command"]
+            if kept and commands not in old_command:
+                res.command = old_command + " ; " + commands
+    return res.write(args.out)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: Cora, 1 seed, 20 ERASE epochs, ERASE + GCN")
-    p.add_argument("--blocks", default="planetoid,reference,amazon,coauthor")
+    p.add_argument("--blocks", default="planetoid,reference,amazon,coauthor,minibatch")
     p.add_argument("--datasets", default="cora,citeseer", help="datasets of the planetoid/reference blocks")
     p.add_argument("--methods", default="erase,gcn,gat,gce")
     p.add_argument("--noises", default="uniform,pair")
@@ -456,6 +521,9 @@ def main(argv=None) -> int:
         "encoder=selected pick per seed the one with the better validation accuracy)",
     )
     p.add_argument("--coauthor-epochs", type=int, default=50)
+    p.add_argument("--minibatch-seeds", type=int, default=5)
+    p.add_argument("--minibatch-batch-size", type=int, default=6144, help="global batch of the minibatch block")
+    p.add_argument("--merge", action="store_true", help="keep the existing file's rows these runs do not produce")
     p.add_argument("--pair-target", default="cyclic", choices=["cyclic", "random"])
     p.add_argument("--device", default="cpu")
     p.add_argument("--cache", default=None, help="JSON-lines file of finished runs (resume / accumulate)")
@@ -474,7 +542,7 @@ def main(argv=None) -> int:
         args.blocks = ["planetoid", "reference"]
         args.datasets, args.methods, args.rates = ["cora"], ["erase", "gcn"], [0.3]
         args.seeds, args.ref_runs, args.erase_epochs = 1, 1, args.erase_epochs or 20
-    unknown = set(args.blocks) - {"planetoid", "reference", "amazon", "coauthor"}
+    unknown = set(args.blocks) - {"planetoid", "reference", "amazon", "coauthor", "minibatch"}
     if unknown:
         p.error(f"unknown block(s): {sorted(unknown)}")
     if set(args.erase_encoders) - {"gat", "gcn"}:
