@@ -452,24 +452,24 @@ def _update_existing(res: Results, path: Path) -> None:
     def key(r):
         return (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
 
-    fresh = {key(r): i for i, r in enumerate(res.rows)}
-    kept = []
+    fresh = {key(r): r for r in res.rows}
+    rows = []  # the old file's order, then the rows it did not have
     for r in old["rows"]:
-        i = fresh.get(key(r))
-        if i is None:
-            kept.append(r)
+        new = fresh.pop(key(r), None)
+        if new is None:
+            rows.append(r)
             continue
-        new = res.rows[i]
         shared = set(r["seeds"]) & set(new["seeds"])
         if shared == set(r["seeds"]):
-            continue  # rerun on all the old seeds (and maybe more): the new row stands
+            rows.append(new)  # rerun on all the old seeds (and maybe more): the new row stands
+            continue
         if shared:
             raise ValueError(
                 f"--update: row {key(r)} has seeds {r['seeds']} in {path.name} and {new['seeds']} in the partial "
                 f"files; they overlap only partly, so rerun it on all of {sorted(set(r['seeds']) | set(new['seeds']))}"
             )
-        res.rows[i] = _pool_rows(r, new)
-    res.rows = kept + res.rows
+        rows.append(_pool_rows(r, new))
+    res.rows = rows + list(fresh.values())
     res.command = old["command"] + " && " + res.command
 
 
