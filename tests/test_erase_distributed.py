@@ -1,0 +1,236 @@
+"""Data-parallel mini-batch ERASE (graphdiff.erase.distributed): two gloo processes spawned by the test itself equal
+one process on the same global batches, bad input fails clearly, and the torchrun entry point runs end to end.
+
+Small graphs, no timed assertions; the processes use one thread each.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from graphdiff.data import noise, synthetic
+from graphdiff.erase import ERASE
+from graphdiff.erase import distributed as erase_dist
+
+pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+
+ROOT = Path(__file__).resolve().parent.parent
+WORLD = 2
+# 99 nodes in global batches of 20: five steps per epoch, four batches of 20 and one of 19 (shards of 10 and 9).
+# Dropout on and sampled neighbours (the nodes have more than 3), so that both must be keyed for the runs to agree.
+# A weight decay comparable to the gradients makes Adam's steps depend on the gradients' scale (Adam alone is
+# invariant to it), so that a gradient off by the world size would be seen (checked in the test).
+WEIGHT_DECAY = 0.2
+KW = dict(
+    hidden_channels=16,
+    out_channels=16,
+    heads=2,
+    dropout=0.5,
+    weight_decay=WEIGHT_DECAY,
+    batch_size=20,
+    num_neighbors=(3, 3),
+    epochs=1,
+    patience=None,
+    seed=3,
+    verbose=False,
+)
+
+
+def _problem():
+    data = synthetic.contextual_sbm(99, 3, num_features=8, num_train_per_class=10, num_val_per_class=10, seed=2)
+    y = noise.pair_noise(data.y, 0.3, mask=data.train_mask | data.val_mask, seed=0).y_noisy
+    return data, y
+
+
+def _fit(data, y, checkpoint=None, callback=None, **params):
+    """A fit without validation nodes: the encoder keeps the weights of the last step."""
+    return ERASE(**{**KW, **params}).fit(data, y, data.train_mask, checkpoint=checkpoint, callback=callback)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop_after_first_epoch(epoch, record):
+    if epoch == 0:
+        raise _Stop
+
+
+def _errors(data, y) -> dict:
+    """The messages of the fits a 2-process group refuses (raised before any collective, on every process)."""
+    out = {}
+    for name, params in {"indivisible": {"batch_size": 21}, "full_batch": {"batch_size": None}}.items():
+        try:
+            _fit(data, y, **params)
+        except ValueError as error:
+            out[name] = str(error)
+    return out
+
+
+def _worker(rank: int, path: str):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{path}/rendezvous", rank=rank, world_size=WORLD)
+    try:
+        data, y = _problem()
+        model = _fit(data, y, checkpoint=os.path.join(path, f"ckpt_rank{rank}.pt"))
+        # a batch of one node per 50 steps (99 nodes in batches of 2): one process embeds no node in that step
+        tiny = _fit(data, y, batch_size=2)
+        # interrupted after the first of two epochs; the rerun resumes from rank 0's file (rank 1's path has none)
+        resume_path = os.path.join(path, f"resume_rank{rank}.pt")
+        try:
+            _fit(data, y, epochs=2, checkpoint=resume_path, callback=_stop_after_first_epoch)
+        except _Stop:
+            pass
+        resumed = _fit(data, y, epochs=2, checkpoint=resume_path)
+        torch.save(
+            {
+                "weights": model.encoder_.state_dict(),
+                "history": model.history_,
+                "predict": model.predict(),
+                "tiny": tiny.encoder_.state_dict(),
+                "resumed": resumed.encoder_.state_dict(),
+                "resumed_history": resumed.history_,
+                "errors": _errors(data, y),
+            },
+            os.path.join(path, f"rank{rank}.pt"),
+        )
+    finally:
+        dist.destroy_process_group()
+
+
+def _assert_close_weights(a: dict, b: dict, atol: float):
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0.0, atol=atol, msg=key)
+
+
+def _max_difference(a: dict, b: dict) -> float:
+    return max(float((a[k] - b[k]).abs().max()) for k in a)
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("erase_ddp")
+    mp.start_processes(_worker, args=(str(path),), nprocs=WORLD, start_method="spawn", join=True)
+    return path, [torch.load(path / f"rank{r}.pt", weights_only=False) for r in range(WORLD)]
+
+
+def test_two_process_fit_equals_one_process_on_the_same_global_batches(two_processes):
+    _, ranks = two_processes
+    data, y = _problem()
+    single = _fit(data, y)
+    ref = single.encoder_.state_dict()
+    for out in ranks:  # after 5 steps, with dropout and sampled neighbours, both processes hold the 1-process weights
+        _assert_close_weights(out["weights"], ref, atol=1e-5)
+        assert [h["loss"] for h in out["history"]] == pytest.approx([h["loss"] for h in single.history_], rel=1e-5)
+        assert torch.equal(out["predict"], single.predict())
+    # the weights moved in those 5 steps: the agreement is not that of two initialisations
+    assert _max_difference(ref, _fit(data, y, lr=1e-9).encoder_.state_dict()) > 1e-3
+    # A gradient world-size times too large or too small would show: Adam on 2 g + wd w takes the steps of Adam on
+    # g + (wd / 2) w, and those differ from the steps taken by far more than the tolerance
+    halved = _fit(data, y, weight_decay=WEIGHT_DECAY / 2).encoder_.state_dict()
+    doubled = _fit(data, y, weight_decay=WEIGHT_DECAY * 2).encoder_.state_dict()
+    assert min(_max_difference(halved, ref), _max_difference(doubled, ref)) > 1e-3
+    # another seed draws other batches, neighbours and masks: the agreement is not that of any two fits
+    assert _max_difference(_fit(data, y, seed=4).encoder_.state_dict(), ref) > 1e-3
+
+
+def test_a_step_in_which_one_process_has_no_node(two_processes):
+    _, ranks = two_processes
+    data, y = _problem()
+    single = _fit(data, y, batch_size=2)
+    for out in ranks:
+        _assert_close_weights(out["tiny"], single.encoder_.state_dict(), atol=1e-4)
+
+
+def test_only_rank_zero_writes_and_a_resumed_data_parallel_fit_equals_an_uninterrupted_one(two_processes):
+    path, ranks = two_processes
+    assert (path / "ckpt_rank0.pt").exists() and not (path / "ckpt_rank1.pt").exists()
+    assert (path / "resume_rank0.pt").exists() and not (path / "resume_rank1.pt").exists()
+    data, y = _problem()
+    uninterrupted = _fit(data, y, epochs=2)
+    for out in ranks:
+        _assert_close_weights(out["resumed"], uninterrupted.encoder_.state_dict(), atol=1e-5)
+        assert len(out["resumed_history"]) == 2
+
+
+def test_bad_input_in_a_process_group(two_processes):
+    _, ranks = two_processes
+    for out in ranks:
+        errors = out["errors"]
+        assert "`batch_size` (21) must be divisible by the world size (2)" in errors["indivisible"]
+        assert "pass `batch_size`" in errors["full_batch"]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 100}, r"`batch_size` \(100\) exceeds the number of nodes \(99\)"),
+    ],
+)
+def test_batch_size_zero_or_larger_than_the_graph(params, match):
+    data, y = _problem()
+    with pytest.raises(ValueError, match=match):
+        _fit(data, y, **params)
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match=r"`backend` must be one of 'auto', 'gloo', 'nccl'; got 'mpi2'"):
+        erase_dist.init_process_group("mpi2")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="nccl.*CUDA"):
+            erase_dist.init_process_group("nccl")
+    assert not dist.is_initialized()
+    result = subprocess.run(
+        [sys.executable, "-m", "graphdiff.erase.distributed", "--synthetic", "60", "--backend", "mpi2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 2 and "--backend: invalid choice: 'mpi2'" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_entry_point_runs_on_two_processes_with_torchrun_environment(tmp_path):
+    output = tmp_path / "result.json"
+    args = [sys.executable, "-m", "graphdiff.erase.distributed", "--synthetic", "300", "--batch-size", "64"]
+    args += ["--epochs", "3", "--hidden-channels", "16", "--out-channels", "16", "--heads", "2"]
+    args += ["--backend", "gloo", "--output", str(output), "--quiet"]
+    port = _free_port()
+    procs = []
+    for rank in range(WORLD):
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(WORLD),
+            "LOCAL_WORLD_SIZE": str(WORLD),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "OMP_NUM_THREADS": "1",
+        }
+        procs.append(subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err.decode()[-3000:]
+    result = json.loads(output.read_text())
+    assert result["world_size"] == WORLD and result["epochs"] == 3 and result["batch_size"] == 64
+    assert result["dataset"] == "contextual_sbm" and result["num_nodes"] == 300
+    assert 0.0 <= result["test_accuracy"] <= 1.0 and result["seconds"] > 0
+    assert list(tmp_path.iterdir()) == [output]  # rank 0 alone wrote
