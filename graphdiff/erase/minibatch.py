@@ -306,8 +306,24 @@ class _DataParallel:
 def data_parallel_group(batch_size: int | None, device: torch.device, group=None) -> _DataParallel | None:
     """The data-parallel setting of a fit: ``None`` outside an initialised process group of more than one process.
 
-    Raises a ``ValueError`` for a full-batch fit (``batch_size=None``) or a global batch size the world size does
-    not divide, and for an NCCL group with a device that is not CUDA.
+    Parameters
+    ----------
+    batch_size : int or None
+        The fit's (global) batch size; ``None`` for full-batch training.
+    device : torch.device
+        The fit's device.
+    group : torch.distributed.ProcessGroup, optional
+        The processes (default: the whole world).
+
+    Returns
+    -------
+    _DataParallel or None
+
+    Raises
+    ------
+    ValueError
+        For a full-batch fit or a global batch size the world size does not divide, and for an NCCL group with a
+        device that is not CUDA.
     """
     dist = torch.distributed
     if not (dist.is_available() and dist.is_initialized()):

@@ -285,12 +285,17 @@ class ERASE(Estimator):
         training for graphs past memory (GAT encoder only; :mod:`graphdiff.erase.minibatch`): each epoch splits the
         shuffled nodes into ``ceil(N / batch_size)`` batches of near-equal size and takes one step per batch on the
         coding rate of its embeddings; pseudo-labels, prototypes and evaluation come from a full-graph inference
-        pass in chunks of ``batch_size`` nodes once per epoch. In ``[1, N]``.
+        pass in chunks of ``batch_size`` nodes once per epoch. In ``[1, N]``. Inside an initialised
+        ``torch.distributed`` process group of ``W > 1`` processes (``torchrun``) it is the **global** batch size,
+        which ``W`` must divide, and the fit is data-parallel: each process embeds its shard of every batch, the
+        loss is that of the whole batch (:mod:`graphdiff.erase.distributed`); a full-batch fit is refused there.
     num_neighbors : sequence of (int or None) or None, default (10, 10)
         With ``batch_size``, the neighbours sampled per node and hop, from the batch outwards (PyG's order); ``None``
         (or a ``None`` entry): all of them.
     seed : int, default 0
-        Seed of the initialisation and dropout (the caller's global random state is left untouched).
+        Seed of the initialisation and dropout (the caller's global random state is left untouched); with
+        ``batch_size``, also of the node order and the sampled neighbours, hashed per epoch and step so that a
+        node's draws do not depend on the batch it is in.
     device : str or torch.device, default "cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; checked to exist when ``fit`` starts.
     verbose : bool, default True
@@ -495,13 +500,16 @@ class ERASE(Estimator):
             :mod:`graphdiff.nn.checkpoint`). When the file exists the fit resumes from it, with the same result as
             an uninterrupted fit; a checkpoint of a finished fit gives its result without training. A checkpoint
             written with other parameters (any but ``verbose``) or for other inputs is refused with a
-            :class:`~graphdiff.nn.checkpoint.CheckpointError` (a ``ValueError``) listing the differences.
+            :class:`~graphdiff.nn.checkpoint.CheckpointError` (a ``ValueError``) listing the differences. In a
+            data-parallel fit rank 0 alone writes the file, and reads it to resume (the other processes receive its
+            content).
         checkpoint_every : int, default 1
             Epochs between checkpoints (``>= 1``).
         callback : callable, optional
             ``callback(epoch, record)`` after every epoch (after its checkpoint is written), with the epoch's entry
             of ``history_``. An exception it raises stops the fit (e.g. a time limit); with ``checkpoint`` a later
-            fit continues from there.
+            fit continues from there. In a data-parallel fit it runs on every process, and an exception must be
+            raised on all of them.
 
         Returns
         -------
