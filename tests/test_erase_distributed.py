@@ -19,6 +19,7 @@ import torch.multiprocessing as mp
 from graphdiff.data import noise, synthetic
 from graphdiff.erase import ERASE
 from graphdiff.erase import distributed as erase_dist
+from graphdiff.erase import minibatch as mb
 
 pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
 
@@ -182,6 +183,35 @@ def test_bad_input_in_a_process_group(two_processes):
         errors = out["errors"]
         assert "`batch_size` (21) must be divisible by the world size (2)" in errors["indivisible"]
         assert "pass `batch_size`" in errors["full_batch"]
+
+
+def test_keyed_draws_of_a_node_do_not_depend_on_its_batch():
+    data, _ = _problem()
+    sampler = mb.NeighborSampler(data.edge_index, data.num_nodes)
+    batch = torch.tensor([5, 0, 17, 3, 42, 60])
+    shard = batch[3:]
+    nodes, blocks = sampler.sample(batch, (3, 2), key=7)
+    nodes_s, blocks_s = sampler.sample(shard, (3, 2), key=7)
+
+    def in_edges(nodes, block, target):  # global (source) ids of a global target's sampled in-edges
+        sources = nodes[: block.num_nodes]
+        t = int((sources[: block.num_targets] == target).nonzero())
+        return sorted(sources[block.src[block.dst == t]].tolist())
+
+    for target in shard.tolist():  # the shard's computation graph is the restriction of the batch's
+        assert in_edges(nodes, blocks[1], target) == in_edges(nodes_s, blocks_s[1], target)
+        for hop1 in in_edges(nodes_s, blocks_s[1], target):
+            assert in_edges(nodes, blocks[0], hop1) == in_edges(nodes_s, blocks_s[0], hop1)
+    other = sampler.sample(batch, (3, 2), key=8)[0]
+    assert not torch.equal(other, nodes)  # another key samples other neighbours (the nodes have more than 3)
+    # dropout: the same mask for the same node in any batch, dense or sparse features alike
+    x = data.x[nodes]
+    dense = mb.keyed_dropout(x, nodes, 0.5, key=11)
+    position = {int(n): i for i, n in enumerate(nodes)}
+    rows = torch.tensor([position[int(n)] for n in nodes_s])
+    assert torch.equal(mb.keyed_dropout(data.x[nodes_s], nodes_s, 0.5, key=11), dense[rows])
+    assert torch.equal(mb.keyed_dropout(x.to_sparse(), nodes, 0.5, key=11).to_dense(), dense)
+    assert 0.4 < float((dense == 0).float().mean()) < 0.6
 
 
 @pytest.mark.parametrize(

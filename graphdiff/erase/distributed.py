@@ -144,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--dataset", help="a graph dataset of graphdiff.data (e.g. coauthor_physics); GRAPHDIFF_DATA")
     source.add_argument("--synthetic", type=int, metavar="N", help="a contextual SBM of N nodes (no data needed)")
     parser.add_argument("--data-root", help="the data root (default: GRAPHDIFF_DATA)")
+    parser.add_argument(
+        "--raw-features", action="store_true", help="keep the dataset's features (default: rows L1-normalised)"
+    )
     parser.add_argument("--batch-size", type=int, default=4096, help="global batch size (default 4096, capped at N)")
     parser.add_argument("--num-neighbors", type=int, nargs=2, default=(10, 10), metavar=("HOP1", "HOP2"))
     parser.add_argument("--epochs", type=int, default=50)
@@ -182,7 +185,8 @@ def _load(args):
         import graphdiff.data as gd
 
         name = args.dataset.lower()
-        data = gd.load(name, args.data_root, verbose=False)
+        # row-normalised features by default, as benchmarks/erase_label_noise.py loads them
+        data = gd.load(name, args.data_root, verbose=False, normalize_features=not args.raw_features)
         train, val, test = splits.random_split(
             data.y, args.train_per_class, num_val_per_class=args.val_per_class, seed=args.seed
         )
