@@ -122,7 +122,7 @@ def keyed_dropout(x: Tensor, node_ids: Tensor, p: float, key: int) -> Tensor:
     ----------
     x : Tensor of shape (n, F)
         Dense or sparse COO features (for a sparse tensor the stored entries are dropped, as
-        :func:`~graphdiff.erase.encoder.sparse_dropout` does).
+        ``graphdiff.erase.encoder.sparse_dropout`` does).
     node_ids : Tensor of shape (n,)
         The global id of each row.
     p : float
