@@ -17,6 +17,9 @@ describes what the reference code does.
 (torch.Size([120]), torch.Size([120]), torch.Size([120, 16]))
 """
 
+# graphdiff.erase.distributed (data-parallel fits, the torchrun entry point) is not imported here, so that
+# `python -m graphdiff.erase.distributed` runs a module the package has not loaded; `from graphdiff.erase import *`
+# and the API reference import it
 from graphdiff.erase import minibatch
 from graphdiff.erase.baselines import GAT, GCE, GCN, NoisyLabelGNN, generalized_cross_entropy
 from graphdiff.erase.encoder import ERASEEncoder
@@ -39,4 +42,5 @@ __all__ = [
     "NoisyLabelGNN",
     "generalized_cross_entropy",
     "minibatch",
+    "distributed",
 ]

@@ -25,6 +25,16 @@ mini-batch step computes the full-batch function (tested). A SIGN-style precompu
 but would change the encoder (no attention), and ERASE's results are those of its GAT encoder; the sampler keeps the
 encoder as it is.
 
+Randomness. Every draw of a mini-batch fit is a function of ``seed`` and the place it belongs to, not of a
+generator's position: the node order of epoch ``e`` is a ``randperm`` of a generator seeded with ``(seed, e)``; the
+neighbours sampled for a node at hop ``h`` of step ``s`` follow the order of a counter-based hash of ``(seed, e, s,
+h, edge id)``, and the dropout mask of feature ``f`` of node ``i`` a hash of ``(seed, e, s, i, f)``
+(:func:`keyed_dropout`). The computation of a node in a step is therefore the same whichever batch or shard of a
+batch it is computed in: a data-parallel fit (:mod:`graphdiff.erase.distributed`), whose processes each embed a
+shard of every global batch, sees the same neighbours and dropout masks as one process on the same global batch.
+The hash (Wellons' ``lowbias32`` on 32-bit lanes held in int64, products kept below :math:`2^{63}`) costs a few per
+cent of a step.
+
 Differences from the full-batch fit, by construction: the loss of a batch is the coding rate of the batch (a sample
 of the nodes), and the pseudo-labels a batch trains on come from the previous epoch's eval-mode inference pass (the
 first epoch's from a pass before training) instead of the training-mode forward of the same step. With
@@ -42,10 +52,111 @@ from graphdiff.nn.sparse_attention import CSRGraph
 
 __all__ = [
     "NeighborSampler",
+    "keyed_dropout",
+    "stream_key",
     "layerwise_inference",
     "full_batch_memory_estimate",
     "available_memory_bytes",
 ]
+
+
+_M32 = 0xFFFFFFFF
+_GOLDEN = 0x9E3779B9  # 2**32 / golden ratio: a Weyl step between the counters of one row
+
+
+def _mix32(x):
+    """Wellons' ``lowbias32`` finaliser on values in ``[0, 2**32)``: a Python int, or an int64 tensor (in place)."""
+    if isinstance(x, Tensor):
+        x ^= x >> 16
+        x.mul_(0x7FEB352D).bitwise_and_(_M32)
+        x ^= x >> 15
+        # times 0x846CA68B mod 2**32, as 0x046CA68B + 2**31: the int64 product stays below 2**63 (no overflow)
+        high = (x & 1) << 31
+        x.mul_(0x046CA68B).add_(high).bitwise_and_(_M32)
+        x ^= x >> 16
+        return x
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & _M32
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & _M32
+    return x ^ (x >> 16)
+
+
+def stream_key(*parts: int) -> int:
+    """A 32-bit key hashed from integers, e.g. ``(seed, epoch, step, purpose)``: the key of one stream of draws.
+
+    Parameters
+    ----------
+    *parts : int
+        Any integers (negative ones are taken modulo :math:`2^{64}`).
+
+    Returns
+    -------
+    int
+        In ``[0, 2**32)``.
+
+    Examples
+    --------
+    >>> stream_key(0, 1, 2) == stream_key(0, 1, 2), stream_key(0, 1, 2) == stream_key(0, 2, 1)
+    (True, False)
+    """
+    h = 0x2545F491
+    for part in parts:
+        part = int(part) & (2**64 - 1)
+        h = _mix32((h + (part & _M32)) & _M32)
+        h = _mix32(h ^ (part >> 32))
+    return h
+
+
+def _hash_ids(key: int, ids: Tensor) -> Tensor:
+    """32-bit hashes (int64 tensor) of non-negative int64 ``ids`` under ``key``: a pure function of both."""
+    h = _mix32(torch.bitwise_and(ids, _M32).bitwise_xor_(key))
+    return _mix32(h.bitwise_xor_(ids >> 32))
+
+
+def keyed_dropout(x: Tensor, node_ids: Tensor, p: float, key: int) -> Tensor:
+    """Dropout of the rows of ``x`` (features of the nodes ``node_ids``) whose mask is a function of ``key``, the
+    node id and the feature index only: the same node gets the same mask in any batch drawn with the same key.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, F)
+        Dense or sparse COO features (for a sparse tensor the stored entries are dropped, as
+        ``graphdiff.erase.encoder.sparse_dropout`` does).
+    node_ids : Tensor of shape (n,)
+        The global id of each row.
+    p : float
+        Drop probability, in ``[0, 1)``.
+    key : int
+        The stream (:func:`stream_key`), e.g. of one training step.
+
+    Returns
+    -------
+    Tensor
+        Same layout and shape as ``x``; kept entries scaled by ``1 / (1 - p)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.ones(3, 1000)
+    >>> a = keyed_dropout(x, torch.tensor([4, 7, 9]), 0.5, key=1)
+    >>> b = keyed_dropout(x[1:], torch.tensor([7, 9]), 0.5, key=1)  # the same nodes in another batch
+    >>> torch.equal(a[1:], b), round(float((a == 0).float().mean()), 1), float(a.max())
+    (True, 0.5, 2.0)
+    """
+    if p == 0.0:
+        return x
+    threshold = min(int(round(p * 2**32)), 2**32)  # drop where the hash is below: probability p (to 2**-32)
+    node_hash = _hash_ids(key, node_ids)
+    if x.is_sparse:
+        x = x.coalesce()
+        rows, cols = x.indices()
+        keep = _mix32(node_hash[rows].add_(cols * _GOLDEN).bitwise_and_(_M32)) >= threshold
+        values = x.values() * keep.to(x.dtype) * (1.0 / (1.0 - p))
+        return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True, check_invariants=False)
+    cols = torch.arange(x.size(1), device=x.device) * _GOLDEN
+    keep = _mix32((node_hash.unsqueeze(1) + cols).bitwise_and_(_M32)) >= threshold
+    return x * keep.to(x.dtype) * (1.0 / (1.0 - p))
 
 
 class NeighborSampler:
@@ -79,25 +190,29 @@ class NeighborSampler:
         self.num_nodes = int(num_nodes)
         self._local = torch.full((num_nodes,), -1, dtype=torch.long, device=src.device)
 
-    def _neighbours(self, targets: Tensor, k: int | None) -> tuple[Tensor, Tensor]:
+    def _neighbours(self, targets: Tensor, k: int | None, key: int | None = None) -> tuple[Tensor, Tensor]:
         """``(row, col)``: for each target (its position ``row`` in ``targets``) up to ``k`` sampled neighbours."""
         start, deg = self.crow[targets], self.crow[targets + 1] - self.crow[targets]
         row = torch.repeat_interleave(torch.arange(targets.numel(), device=targets.device), deg)
         offsets = torch.cumsum(deg, 0) - deg
         pos = torch.arange(row.numel(), device=targets.device) - offsets[row]
-        col = self.col[start[row] + pos]
+        edge = start[row] + pos  # the edge's position in the CSR arrays: a global edge id
+        col = self.col[edge]
         if k is not None and bool((deg > k).any()):
-            # a uniform random order within each row (sort by row + key, key in [0, 1)), keep the first k
-            order = torch.argsort(
-                row.to(torch.float64) + torch.rand(row.numel(), device=row.device, dtype=torch.float64)
-            )
+            # a uniform random order within each row, keep the first k
+            if key is None:  # from torch's generator: sort by row + uniform in [0, 1)
+                order = torch.argsort(
+                    row.to(torch.float64) + torch.rand(row.numel(), device=row.device, dtype=torch.float64)
+                )
+            else:  # by the hash of (key, edge id): a node's sample depends on nothing else (not on its row)
+                order = torch.argsort((row << 32) + _hash_ids(key, edge), stable=True)
             row, col = row[order], col[order]
             pos = torch.arange(row.numel(), device=targets.device) - offsets[row]
             keep = pos < k
             row, col = row[keep], col[keep]
         return row, col
 
-    def sample(self, targets: Tensor, num_neighbors) -> tuple[Tensor, list[CSRGraph]]:
+    def sample(self, targets: Tensor, num_neighbors, key: int | None = None) -> tuple[Tensor, list[CSRGraph]]:
         """The computation graph of ``targets`` for ``len(num_neighbors)`` layers.
 
         Parameters
@@ -107,6 +222,10 @@ class NeighborSampler:
         num_neighbors : sequence of (int or None)
             Neighbours sampled per node, hop by hop from the batch (PyG's order: the first entry is the last
             layer's fan-in); ``None``: all.
+        key : int, optional
+            Draw the neighbours from the hash of ``(key, hop, edge)`` (:func:`stream_key`) instead of torch's
+            generator: a node's neighbours at a hop are then the same in every batch sampled with this key, so
+            the computation graph of a subset of ``targets`` is the restriction of that of ``targets``.
 
         Returns
         -------
@@ -118,8 +237,8 @@ class NeighborSampler:
         """
         blocks = []
         nodes = targets
-        for k in num_neighbors:
-            row, col = self._neighbours(nodes, k)
+        for hop, k in enumerate(num_neighbors):
+            row, col = self._neighbours(nodes, k, None if key is None else stream_key(key, hop))
             local = self._local
             local[nodes] = torch.arange(nodes.numel(), device=nodes.device)
             new = col[local[col] < 0].unique()
@@ -133,6 +252,103 @@ class NeighborSampler:
             blocks.append(block)
             nodes = sources
         return nodes, blocks[::-1]
+
+
+class _BatchForward(torch.nn.Module):
+    """The training forward of a sampled batch with keyed dropout: the module a data-parallel fit wraps in
+    ``DistributedDataParallel`` (whose hooks need the forward to go through the wrapper)."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x: Tensor, node_ids: Tensor, blocks: list, dropout_key: int) -> Tensor:
+        x = keyed_dropout(x, node_ids, self.encoder.dropout, dropout_key)
+        return self.encoder.layer2(self.encoder.layer1(x, blocks[0]), blocks[1])
+
+
+class _DataParallel:
+    """The ``torch.distributed`` process group a mini-batch fit trains on (:mod:`graphdiff.erase.distributed`)."""
+
+    def __init__(self, group, rank: int, world_size: int, device: torch.device):
+        self.group, self.rank, self.world_size, self.device = group, rank, world_size, device
+
+    def shard(self, batch: Tensor) -> Tensor:
+        """This process's part of a global batch (near-equal parts, in rank order)."""
+        return batch.tensor_split(self.world_size)[self.rank]
+
+    def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
+        # DDP averages the gradients over the processes; with the all-reduced coding rate each process holds
+        # world_size times its share of the union loss's gradient, so the average is that gradient exactly
+        return torch.nn.parallel.DistributedDataParallel(module, process_group=self.group)
+
+    def broadcast_score(self, score: float | None) -> float | None:
+        """Rank 0's selection score on every process (``None`` stays ``None``), so that selection and early
+        stopping, which decide how many collective steps follow, cannot differ between processes."""
+        value = torch.tensor([float("nan") if score is None else score], dtype=torch.float64, device=self.device)
+        torch.distributed.broadcast(value, src=self._global(0), group=self.group)
+        return None if torch.isnan(value).item() else float(value.item())
+
+    def broadcast_object(self, obj):
+        """Rank 0's ``obj`` (picklable) on every process."""
+        box = [obj if self.rank == 0 else None]
+        torch.distributed.broadcast_object_list(box, src=self._global(0), group=self.group, device=self._comm_device)
+        return box[0]
+
+    @property
+    def _comm_device(self):
+        return self.device if torch.distributed.get_backend(self.group) == "nccl" else torch.device("cpu")
+
+    def _global(self, group_rank: int) -> int:
+        return torch.distributed.get_global_rank(self.group, group_rank)
+
+
+def data_parallel_group(batch_size: int | None, device: torch.device, group=None) -> _DataParallel | None:
+    """The data-parallel setting of a fit: ``None`` outside an initialised process group of more than one process.
+
+    Parameters
+    ----------
+    batch_size : int or None
+        The fit's (global) batch size; ``None`` for full-batch training.
+    device : torch.device
+        The fit's device.
+    group : torch.distributed.ProcessGroup, optional
+        The processes (default: the whole world).
+
+    Returns
+    -------
+    _DataParallel or None
+
+    Raises
+    ------
+    ValueError
+        For a full-batch fit or a global batch size the world size does not divide, and for an NCCL group with a
+        device that is not CUDA.
+    """
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()):
+        return None
+    group = dist.group.WORLD if group is None else group
+    world_size = dist.get_world_size(group)
+    if world_size == 1:
+        return None
+    if batch_size is None:
+        raise ValueError(
+            f"ERASE runs in a torch.distributed process group of {world_size} processes: data-parallel training "
+            "works on mini-batches, pass `batch_size` (the global batch size, divisible by the world size)"
+        )
+    if batch_size % world_size:
+        raise ValueError(
+            f"`batch_size` ({batch_size}) must be divisible by the world size ({world_size}): it is the global "
+            f"batch size, of which each process embeds batch_size / world size nodes per step"
+        )
+    backend = dist.get_backend(group)
+    if backend == "nccl" and device.type != "cuda":
+        raise ValueError(
+            f"the process group's backend is nccl, which needs CUDA tensors, but `device` is {device}: pass "
+            "device=f'cuda:{local_rank}' or use the gloo backend on CPUs"
+        )
+    return _DataParallel(group, dist.get_rank(group), world_size, device)
 
 
 @torch.no_grad()

@@ -47,7 +47,7 @@ from graphdiff.erase.presets import get_preset
 from graphdiff.erase.pseudo_labels import PseudoLabeler
 from graphdiff.erase.training import EpochOutcome, SelectionState, train_with_selection
 from graphdiff.nn import checkpoint as _ckpt
-from graphdiff.nn.coding_rate import mcr2_loss
+from graphdiff.nn.coding_rate import distributed_mcr2_loss, mcr2_loss
 from graphdiff.nn.sparse_attention import CSRGraph
 
 __all__ = ["ERASE"]
@@ -134,8 +134,9 @@ def _inverse_norms(z: torch.Tensor) -> torch.Tensor:
 class _Checkpointer:
     """Writes and reads the training state of one :meth:`ERASE.fit` (see its ``checkpoint`` parameter)."""
 
-    def __init__(self, estimator, path, every, callback, inp, encoder, optimizer, device):
+    def __init__(self, estimator, path, every, callback, inp, encoder, optimizer, device, parallel=None):
         self.path = None if path is None else os.fspath(path)
+        self.parallel = parallel  # data-parallel: rank 0 reads (and broadcasts) and writes the file
         self.every, self.callback = every, callback
         self.encoder, self.optimizer, self.device = encoder, optimizer, device
         params = estimator.get_params(deep=False)
@@ -151,10 +152,29 @@ class _Checkpointer:
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return rng
 
-    def resume(self) -> SelectionState | None:
+    def _load(self) -> dict | None:
         if self.path is None or not os.path.exists(self.path):
             return None
-        state = _ckpt.load_checkpoint(self.path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, what="an ERASE checkpoint")
+        return _ckpt.load_checkpoint(self.path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, what="an ERASE checkpoint")
+
+    def _load_on_rank0(self) -> dict | None:
+        """Rank 0's checkpoint (tensors on the CPU) on every process, or rank 0's error raised on every process:
+        the other processes need no access to the file, and none is left waiting in a collective."""
+        loaded = None
+        if self.parallel.rank == 0:
+            try:
+                loaded = {"state": self._load()}
+            except Exception as error:  # re-raised on every process below
+                loaded = {"error": error}
+        loaded = self.parallel.broadcast_object(loaded)
+        if "error" in loaded:
+            raise loaded["error"]
+        return loaded["state"]
+
+    def resume(self) -> SelectionState | None:
+        state = self._load() if self.parallel is None else self._load_on_rank0()
+        if state is None:
+            return None
         diffs = _ckpt.config_differences(state.get("params", {}), self.params)
         if diffs:
             raise _ckpt.CheckpointError(
@@ -190,7 +210,8 @@ class _Checkpointer:
         )
 
     def on_epoch_end(self, state: SelectionState, outcome: EpochOutcome) -> None:
-        if self.path is not None and (state.next_epoch % self.every == 0 or state.finished):
+        writer = self.parallel is None or self.parallel.rank == 0
+        if writer and self.path is not None and (state.next_epoch % self.every == 0 or state.finished):
             payload = {
                 "params": self.params,
                 "inputs": self.inputs,
@@ -264,12 +285,17 @@ class ERASE(Estimator):
         training for graphs past memory (GAT encoder only; :mod:`graphdiff.erase.minibatch`): each epoch splits the
         shuffled nodes into ``ceil(N / batch_size)`` batches of near-equal size and takes one step per batch on the
         coding rate of its embeddings; pseudo-labels, prototypes and evaluation come from a full-graph inference
-        pass in chunks of ``batch_size`` nodes once per epoch. In ``[1, N]``.
+        pass in chunks of ``batch_size`` nodes once per epoch. In ``[1, N]``. Inside an initialised
+        ``torch.distributed`` process group of ``W > 1`` processes (``torchrun``) it is the **global** batch size,
+        which ``W`` must divide, and the fit is data-parallel: each process embeds its shard of every batch, the
+        loss is that of the whole batch (:mod:`graphdiff.erase.distributed`); a full-batch fit is refused there.
     num_neighbors : sequence of (int or None) or None, default (10, 10)
         With ``batch_size``, the neighbours sampled per node and hop, from the batch outwards (PyG's order); ``None``
         (or a ``None`` entry): all of them.
     seed : int, default 0
-        Seed of the initialisation and dropout (the caller's global random state is left untouched).
+        Seed of the initialisation and dropout (the caller's global random state is left untouched); with
+        ``batch_size``, also of the node order and the sampled neighbours, hashed per epoch and step so that a
+        node's draws do not depend on the batch it is in.
     device : str or torch.device, default "cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; checked to exist when ``fit`` starts.
     verbose : bool, default True
@@ -474,13 +500,16 @@ class ERASE(Estimator):
             :mod:`graphdiff.nn.checkpoint`). When the file exists the fit resumes from it, with the same result as
             an uninterrupted fit; a checkpoint of a finished fit gives its result without training. A checkpoint
             written with other parameters (any but ``verbose``) or for other inputs is refused with a
-            :class:`~graphdiff.nn.checkpoint.CheckpointError` (a ``ValueError``) listing the differences.
+            :class:`~graphdiff.nn.checkpoint.CheckpointError` (a ``ValueError``) listing the differences. In a
+            data-parallel fit rank 0 alone writes the file, and reads it to resume (the other processes receive its
+            content).
         checkpoint_every : int, default 1
             Epochs between checkpoints (``>= 1``).
         callback : callable, optional
             ``callback(epoch, record)`` after every epoch (after its checkpoint is written), with the epoch's entry
             of ``history_``. An exception it raises stops the fit (e.g. a time limit); with ``checkpoint`` a later
-            fit continues from there.
+            fit continues from there. In a data-parallel fit it runs on every process, and an exception must be
+            raised on all of them.
 
         Returns
         -------
@@ -503,6 +532,9 @@ class ERASE(Estimator):
         minibatch = hp["batch_size"] is not None
         if minibatch and hp["batch_size"] > inp.num_nodes:
             raise ValueError(f"`batch_size` ({hp['batch_size']}) exceeds the number of nodes ({inp.num_nodes})")
+        # inside a torch.distributed process group: data-parallel mini-batches (graphdiff.erase.distributed)
+        parallel = _mb.data_parallel_group(hp["batch_size"], device)
+        verbose = self.verbose and (parallel is None or parallel.rank == 0)
         if not minibatch:
             _check_full_batch_memory(hp, inp, device)
         # the GAT encoder's edge structure (sorted, with self-loops), built once instead of on every forward pass
@@ -630,27 +662,36 @@ class ERASE(Estimator):
                     _mb.layerwise_inference(encoder, inp.x, sampler, hp["batch_size"], on_chunk, first_ids=train_idx)
                     return labeler.propagate(scores), z_keep
 
+                # the training forward with keyed dropout; DDP-wrapped when data-parallel
+                batch_forward = _mb._BatchForward(encoder)
+                batch_forward = batch_forward if parallel is None else parallel.wrap(batch_forward)
+
+                def batch_loss(z, labels):
+                    """The coding-rate loss of the global batch: of this process's rows, or of all processes' rows
+                    through all-reduced Gram matrices."""
+                    kw = dict(eps=hp["eps"], gam1=hp["gam1"], gam2=hp["gam2"], return_parts=True)
+                    if parallel is None:
+                        return mcr2_loss(z, labels, inp.num_classes, check_input=False, **kw)
+                    return distributed_mcr2_loss(z, labels, inp.num_classes, group=parallel.group, **kw)
+
                 def run_minibatch_epoch(epoch: int, last: bool) -> EpochOutcome:
                     if mb_state["pseudo"] is None:  # the first epoch's labels: a pass with the initial weights
                         mb_state["pseudo"] = infer()[0]
                     pseudo = mb_state["pseudo"]
                     encoder.train()
-                    perm = torch.randperm(inp.num_nodes, device=device)
+                    # every draw is keyed by (seed, epoch, step), never by a generator's position (see
+                    # graphdiff.erase.minibatch): every process draws the same global batches, and a node's
+                    # neighbours and dropout mask do not depend on the shard it is embedded in
+                    order = torch.Generator().manual_seed(_mb.stream_key(self.seed, epoch))
+                    perm = torch.randperm(inp.num_nodes, generator=order).to(device)
                     totals = torch.zeros(3, dtype=torch.float64)
-                    for batch in torch.tensor_split(perm, num_batches):
-                        nodes, blocks = sampler.sample(batch, hp["num_neighbors"])
+                    for step, batch in enumerate(torch.tensor_split(perm, num_batches)):
+                        key = _mb.stream_key(self.seed, epoch, step)
+                        targets = batch if parallel is None else parallel.shard(batch)
+                        nodes, blocks = sampler.sample(targets, hp["num_neighbors"], key=_mb.stream_key(key, 0))
                         x_batch = inp.x.index_select(0, nodes) if inp.x.is_sparse else inp.x[nodes]
-                        z = encoder(x_batch, None, blocks)
-                        loss, rate, comp = mcr2_loss(
-                            z,
-                            pseudo[batch],
-                            inp.num_classes,
-                            eps=hp["eps"],
-                            gam1=hp["gam1"],
-                            gam2=hp["gam2"],
-                            return_parts=True,
-                            check_input=False,
-                        )
+                        z = batch_forward(x_batch, nodes, blocks, _mb.stream_key(key, 1))
+                        loss, rate, comp = batch_loss(z, pseudo[targets])
                         optimizer.zero_grad()
                         loss.backward()
                         del z
@@ -665,11 +706,16 @@ class ERASE(Estimator):
                         probe[keep_idx] = linear_probe(z_keep, train_pos, pseudo[train_idx], row_norms=norms)
                     del z_keep
                     loss, rate, comp = (totals / num_batches).tolist()
-                    return finish(epoch, loss, rate, comp, pseudo, direct, probe)
+                    outcome = finish(epoch, loss, rate, comp, pseudo, direct, probe)
+                    if parallel is not None:
+                        outcome.score = parallel.broadcast_score(outcome.score)
+                    return outcome
 
             resume, on_epoch_end = None, None
             if checkpoint is not None or callback is not None:
-                ckpt = _Checkpointer(self, checkpoint, checkpoint_every, callback, inp, encoder, optimizer, device)
+                ckpt = _Checkpointer(
+                    self, checkpoint, checkpoint_every, callback, inp, encoder, optimizer, device, parallel
+                )
                 if minibatch:
                     ckpt.extra_state = (
                         lambda: {"pseudo": mb_state["pseudo"]},
@@ -682,7 +728,7 @@ class ERASE(Estimator):
                 validation=inp.val_idx is not None,
                 patience=hp["patience"],
                 desc="ERASE",
-                verbose=self.verbose,
+                verbose=verbose,
                 loss_format=".2f",
                 state=resume,
                 on_epoch_end=on_epoch_end,

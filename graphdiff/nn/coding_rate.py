@@ -298,6 +298,29 @@ def _rates_from_grams(grams: Tensor, counts: list, p: int, eps: float, gam1: flo
     return _GramRates.apply(grams, counts, gam1 * p / (m * eps), class_scales)
 
 
+class _AllReduceSum(torch.autograd.Function):
+    """A differentiable sum over the processes of ``group``: the backward pass sums the gradients over them too
+    (what the deprecated ``torch.distributed.nn.functional.all_reduce`` does; written here so that no fit warns)."""
+
+    @staticmethod
+    def forward(ctx, tensor: Tensor, group):
+        import torch.distributed as dist
+
+        ctx.group = group
+        out = tensor.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(out, group=group)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor):
+        import torch.distributed as dist
+
+        grad = grad.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(grad, group=ctx.group)
+        return grad, None
+
+
 def _rates(z: Tensor, labels: Tensor, num_classes: int, eps: float, gam1: float, group=None, reduce: bool = False):
     """``(R, R_c)`` of checked inputs: the class Grams of ``z``, all-reduced over ``group`` when ``reduce``."""
     p = z.size(1)
@@ -306,12 +329,12 @@ def _rates(z: Tensor, labels: Tensor, num_classes: int, eps: float, gam1: float,
     grams = _ClassGrams.apply(z, order, counts.tolist())
     if reduce:
         import torch.distributed as dist
-        from torch.distributed.nn.functional import all_reduce
 
         # the class sizes carry no gradient; the Grams go through the autograd-aware all-reduce
+        group = group if group is not None else dist.group.WORLD
         counts = counts.to(torch.float64)
-        dist.all_reduce(counts, group=group if group is not None else dist.group.WORLD)
-        grams = all_reduce(grams, group=group if group is not None else dist.group.WORLD)
+        dist.all_reduce(counts, group=group)
+        grams = _AllReduceSum.apply(grams, group)
         counts = counts.round().long()
     counts = counts.tolist()
     if sum(counts) == 0 or p == 0:
@@ -443,9 +466,9 @@ def distributed_coding_rates(
 
     Both rates depend on the rows only through the class Gram matrices :math:`G_c = Z_c^\top Z_c` and the class
     sizes, which are sums over rows: each process forms those of its own rows, they are summed over the processes
-    (``torch.distributed.nn.functional.all_reduce``, which differentiates), and every process factorises the same
-    ``p x p`` matrices. The values are those of :func:`coding_rates` on the concatenated batches (up to the rounding
-    of the sums), not an average of per-process rates.
+    (an all-reduce that differentiates: its backward pass all-reduces the gradients), and every process factorises
+    the same ``p x p`` matrices. The values are those of :func:`coding_rates` on the concatenated batches (up to the
+    rounding of the sums), not an average of per-process rates.
 
     Parameters
     ----------
