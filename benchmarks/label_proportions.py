@@ -395,7 +395,7 @@ def _scale_part(args) -> list[dict]:
             ),
             dict(method="knn_graph", setting=s_leg, metric="knn_recall", value=leg["knn_recall"]),
         ]
-    for mode in ("exact", "gaussian"):
+    for mode in args.scale_modes:
         out, t_bp, peak = run_isolated(scale_bp, n, 64, mode, graph_path, 0, 100, args.threads, threads=args.threads)
         print(f"  scale {mode}: {out}", flush=True)
         m = f"bp_{mode}"
@@ -556,6 +556,7 @@ def main(argv=None) -> None:
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--scale-n", type=int, default=1_000_000)
     p.add_argument("--threads", type=int, default=1, help="torch and faiss threads of the scale part")
+    p.add_argument("--scale-modes", nargs="+", choices=["exact", "gaussian"], default=["exact", "gaussian"])
     p.add_argument("--knn-method", default="auto", help="kNN search of the scale part (graphdiff.nn.knn_graph)")
     p.add_argument("--legacy-ivf", action="store_true", help="also time the pre-faiss home-made IVF search")
     p.add_argument(
