@@ -494,9 +494,8 @@ def _write(records: list[dict], args) -> Path:
             mine = {key(r) for r in res.rows}
             kept = [r for r in old["rows"] if key(r) not in mine]
             res.rows = kept + res.rows
-            old_command = old["command"]
-            if kept and commands not in old_command:
-                res.command = old_command + " ; " + commands
+            if kept:  # every invocation behind the rows, once each, in order
+                res.command = " ; ".join(dict.fromkeys(old["command"].split(" ; ") + commands.split(" ; ")))
     return res.write(args.out)
 
 
