@@ -474,7 +474,8 @@ def _update_existing(res: Results, path: Path) -> None:
 
 
 def _merge(args) -> Path:
-    parts = [json.loads(f.read_text()) for f in sorted(Path(args.partial_dir).glob("part_*.json"))]
+    files = sorted(Path(args.partial_dir).glob("part_*.json"))
+    parts = [json.loads(f.read_text()) for f in files]
     commands = list(dict.fromkeys(p["command"] for p in parts)) + [args.command]
     res = Results(BENCH, quick=args.quick, command=" && ".join(commands))
     groups: dict = {}
@@ -518,6 +519,11 @@ def _merge(args) -> Path:
             _update_existing(res, target)
     path = res.write()
     print(f"wrote {path} ({len(res.rows)} rows)")
+    if args.update:  # folded in now: moved aside, so that a later --update does not count them twice
+        folded = Path(args.partial_dir) / "folded"
+        folded.mkdir(exist_ok=True)
+        for f in files:
+            f.replace(folded / f.name)
     return path
 
 
@@ -529,7 +535,7 @@ def main(argv=None) -> None:
         "--update",
         action="store_true",
         help="with --merge: fold the partial files into the existing results file (pooling disjoint seeds) "
-        "instead of writing it from the partial files alone",
+        "instead of writing it from the partial files alone; the folded partials move to PARTIAL_DIR/folded/",
     )
     p.add_argument("--quick", action="store_true", help="1 seed, bag sizes 8 and 256, 10^5 scale rows")
     p.add_argument("--datasets", nargs="+", choices=TABLES, default=["bank_marketing"])
