@@ -70,3 +70,25 @@ def test_update_keeps_replaces_pools_and_refuses(tmp_path):
     res.add("adult", "dllp", {"bag_size": 8}, "test_auc", [0.8, 0.9], seeds=[1, 2], per_seed=[0.8, 0.9])
     with pytest.raises(ValueError, match="overlap only partly"):
         bench._update_existing(res, path)
+
+
+def test_merge_update_folds_partials_once(tmp_path, monkeypatch):
+    # the command-line path: partials folded into the existing file move to folded/, so a second --update run
+    # does not pool the same seeds again
+    import graphdiff.bench
+
+    bench = _bench()
+    results = tmp_path / "results"
+    monkeypatch.setattr(graphdiff.bench, "results_dir", lambda: results)
+    monkeypatch.setattr(bench, "results_dir", lambda: results)
+    _write_old(results, [_row([0.6], [0])])
+    partials = tmp_path / "partials"
+    partials.mkdir()
+    row = dict(dataset="adult", method="dllp", setting={"bag_size": 8}, metric="test_auc", value=0.8, time_s=1.0)
+    (partials / "part_bank_adult_seed3.json").write_text(json.dumps({"seed": 3, "command": "run", "rows": [row]}))
+    for _ in range(2):
+        bench.main(["--merge", "--update", "--partial-dir", str(partials)])
+        doc = json.loads((results / "label_proportions.json").read_text())
+        assert len(doc["rows"]) == 1
+        assert doc["rows"][0]["seeds"] == [0, 3] and doc["rows"][0]["mean"] == pytest.approx(0.7)
+    assert not list(partials.glob("part_*.json")) and (partials / "folded" / "part_bank_adult_seed3.json").exists()
