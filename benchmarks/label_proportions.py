@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from graphdiff.bench import Results, peak_rss_mb, results_dir, run_isolated
+from graphdiff.bench import Results, peak_rss_mb, results_dir, row_key, run_isolated
 
 BENCH = "label_proportions"
 BP_KNOBS = ("lam_s", "lam_b", "n_rounds")
@@ -448,14 +448,10 @@ def _update_existing(res: Results, path: Path) -> None:
     such a row must be rerun on all its seeds.
     """
     old = json.loads(path.read_text())
-
-    def key(r):
-        return (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
-
-    fresh = {key(r): r for r in res.rows}
+    fresh = {row_key(r): r for r in res.rows}
     rows = []  # the old file's order, then the rows it did not have
     for r in old["rows"]:
-        new = fresh.pop(key(r), None)
+        new = fresh.pop(row_key(r), None)
         if new is None:
             rows.append(r)
             continue
@@ -465,7 +461,7 @@ def _update_existing(res: Results, path: Path) -> None:
             continue
         if shared:
             raise ValueError(
-                f"--update: row {key(r)} has seeds {r['seeds']} in {path.name} and {new['seeds']} in the partial "
+                f"--update: row {row_key(r)} has seeds {r['seeds']} in {path.name} and {new['seeds']} in the partial "
                 f"files; they overlap only partly, so rerun it on all of {sorted(set(r['seeds']) | set(new['seeds']))}"
             )
         rows.append(_pool_rows(r, new))
@@ -481,8 +477,7 @@ def _merge(args) -> Path:
     groups: dict = {}
     for part in parts:
         for r in part["rows"]:
-            key = (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
-            g = groups.setdefault(key, {"values": [], "seeds": [], "time": [], "peak": []})
+            g = groups.setdefault(row_key(r), {"values": [], "seeds": [], "time": [], "peak": []})
             g["values"].append(r["value"])
             g["seeds"].append(part["seed"])
             if r.get("time_s") is not None:

@@ -519,17 +519,14 @@ def merge_rows(path: Path, new_rows: list[dict], command: str) -> Path:
     """Merge ``new_rows`` into the results file at ``path``: rows with the same (dataset, method, setting, metric)
     are replaced, every other row is kept, the file's ``created`` / ``environment`` stay (the new rows carry their
     own ``created`` and ``git_commit``) and ``command`` gets `` && command``."""
-    from graphdiff.bench import environment
+    from graphdiff.bench import environment, row_key
 
     doc = json.loads(path.read_text())
 
-    def key(r):
-        return (r["dataset"], r["method"], json.dumps(r["setting"], sort_keys=True), r["metric"])
-
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     commit = environment().get("git_commit")
-    fresh = {key(r) for r in new_rows}
-    doc["rows"] = [r for r in doc["rows"] if key(r) not in fresh] + [
+    fresh = {row_key(r) for r in new_rows}
+    doc["rows"] = [r for r in doc["rows"] if row_key(r) not in fresh] + [
         dict(r, created=stamp, git_commit=commit) for r in new_rows
     ]
     if command not in doc.get("command", "").split(" && "):

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Results", "environment", "run_isolated", "peak_rss_mb", "results_dir"]
+__all__ = ["Results", "environment", "run_isolated", "peak_rss_mb", "results_dir", "row_key"]
 
 
 def results_dir() -> Path:
@@ -114,6 +114,17 @@ def peak_rss_mb() -> float:
         pass
     scale = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0  # KiB on Linux, bytes on macOS
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The identity of a results row: ``(dataset, method, setting as sorted JSON, metric)``; one row per key.
+
+    Examples
+    --------
+    >>> row_key({"dataset": "cora", "method": "gcn", "setting": {"rate": 0.3, "noise": "pair"}, "metric": "f1"})
+    ('cora', 'gcn', '{"noise": "pair", "rate": 0.3}', 'f1')
+    """
+    return (row["dataset"], row["method"], json.dumps(row["setting"], sort_keys=True), row["metric"])
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -216,9 +227,9 @@ class Results:
             if cost is not None and not math.isfinite(float(cost)):
                 raise ValueError(f"{where}: `{label}` must be finite, got {cost}")
         mean, std = _mean_std(values)
-        key = (dataset, method, json.dumps(setting, sort_keys=True), metric)
+        key = row_key({"dataset": dataset, "method": method, "setting": setting, "metric": metric})
         for row in self.rows:
-            if (row["dataset"], row["method"], json.dumps(row["setting"], sort_keys=True), row["metric"]) == key:
+            if row_key(row) == key:
                 raise ValueError(f"duplicate results row {key}: one row per (dataset, method, setting, metric)")
         row: dict[str, Any] = {
             "dataset": dataset,
