@@ -210,41 +210,44 @@ def compress_rate(z: Tensor, labels: Tensor, num_classes: int | None = None, eps
 class _ClassGrams(torch.autograd.Function):
     r"""The class Gram matrices :math:`G_c = Z_c^\top Z_c` (``K x p x p``, float64) of the rows grouped by class,
     with a hand-written gradient: one product per class, :math:`\partial L / \partial Z_c = Z_c (\bar G_c +
-    \bar G_c^\top)`, written straight into the rows of the gradient (no per-class pieces to concatenate).
+    \bar G_c^\top)`, written straight into the rows of the gradient.
 
     The products are formed in the precision of ``z`` and the Gram matrices returned in float64, where the
-    log-determinants are factorised.
+    log-determinants are factorised. Only ``z`` itself is saved (the layer that produced it usually keeps it
+    anyway): each class's rows are gathered again in the backward pass instead of keeping a class-sorted copy of
+    ``z``, one ``N x p`` tensor less at the peak of an epoch.
     """
 
     @staticmethod
     def forward(ctx, z: Tensor, order: Tensor, counts: list):
         p = z.size(1)
-        z_sorted = z.detach()[order]  # rows grouped by class: contiguous blocks for the products
+        z = z.detach()
         grams = torch.zeros(len(counts), p, p, dtype=torch.float64, device=z.device)
-        start = 0
-        for c, m_c in enumerate(counts):
-            if m_c:
-                block = z_sorted[start : start + m_c]
-                grams[c] = block.T @ block
-            start += m_c
-        ctx.save_for_backward(z_sorted, order)
+        for c, rows in _class_rows(order, counts):
+            block = z.index_select(0, rows)  # one class at a time: no N x p sorted copy
+            grams[c] = block.T @ block
+        ctx.save_for_backward(z, order)
         ctx.counts = counts
         return grams
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_grams: Tensor):
-        z_sorted, order = ctx.saved_tensors
-        weights = (grad_grams + grad_grams.transpose(1, 2)).to(z_sorted.dtype)
-        grad_sorted = torch.empty_like(z_sorted)
-        start = 0
-        for c, m_c in enumerate(ctx.counts):
-            if m_c:
-                torch.mm(z_sorted[start : start + m_c], weights[c], out=grad_sorted[start : start + m_c])
-            start += m_c
-        grad_z = torch.empty_like(z_sorted)
-        grad_z[order] = grad_sorted
+        z, order = ctx.saved_tensors
+        weights = (grad_grams + grad_grams.transpose(1, 2)).to(z.dtype)
+        grad_z = torch.empty_like(z)  # every row belongs to one class: each row is written once below
+        for c, rows in _class_rows(order, ctx.counts):
+            grad_z.index_copy_(0, rows, z.index_select(0, rows) @ weights[c])
         return grad_z, None, None
+
+
+def _class_rows(order: Tensor, counts: list):
+    """``(class, row ids)`` of the non-empty classes, from the class-sorted row order and the class sizes."""
+    start = 0
+    for c, m_c in enumerate(counts):
+        if m_c:
+            yield c, order[start : start + m_c]
+        start += m_c
 
 
 def _half_logdet_chol(mat: Tensor) -> tuple[Tensor, Tensor]:
