@@ -111,8 +111,8 @@ class _LeakyReLUL1Normalize(torch.autograd.Function):
         inner = torch.linalg.vecdot(grad, h, dim=1).unsqueeze(1) * unclamped
         out = torch.sign(h)
         out.mul_(inner).neg_().add_(grad).div_(denom)
-        # times leaky_relu'(p), with sign(p) = sign(h), in one pass
-        return torch.ops.aten.leaky_relu_backward(out, h, ctx.slope, False), None
+        # times leaky_relu'(p), with sign(p) = sign(h), in place: one N x C tensor for the whole backward pass
+        return torch.ops.aten.leaky_relu_backward.grad_input(out, h, ctx.slope, False, grad_input=out), None
 
 
 class _L1NormalizeReLU(torch.autograd.Function):
@@ -139,7 +139,8 @@ class _L1NormalizeReLU(torch.autograd.Function):
         z, denom, unclamped = ctx.saved_tensors
         inner = torch.linalg.vecdot(grad, z, dim=1).unsqueeze(1) * unclamped
         # z > 0: g - <g, z>;  z = 0 (p < 0): +<g, z>;  i.e. (g - 2 <g, z>) [z > 0] + <g, z>
-        out = torch.ops.aten.threshold_backward(grad - 2.0 * inner, z, 0.0)  # zero where z = 0
+        out = grad - 2.0 * inner
+        torch.ops.aten.threshold_backward.grad_input(out, z, 0.0, grad_input=out)  # zero where z = 0, in place
         return out.add_(inner).div_(denom)
 
 

@@ -206,16 +206,23 @@ class CSRGraph:
 
 
 class _AttentionAggregate(torch.autograd.Function):
+    # Several heads: one CSR product per head on a head-major copy of the features (contiguous blocks for the
+    # sparse kernel), saved for the backward pass. One head (a GAT output layer): no copy at all, the features and
+    # the gradient are used as they are and the products returned without stacking.
     @staticmethod
     def forward(ctx, alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
         heads = alpha.size(1)
-        h_heads = h.detach().permute(1, 0, 2).contiguous()  # (H, N, C): contiguous per-head blocks
-        alpha_d = alpha.detach()
-        out = torch.stack(
-            [torch.sparse.mm(graph.matrix(alpha_d[:, k].contiguous()), h_heads[k]) for k in range(heads)], dim=1
-        )
+        alpha = alpha.detach()
+        if heads == 1:
+            h_heads = h.detach().view(1, h.size(0), h.size(2))  # (1, N, C): the same memory
+            out = torch.sparse.mm(graph.matrix(alpha[:, 0].contiguous()), h_heads[0]).unsqueeze_(1)  # not a view
+        else:
+            h_heads = h.detach().permute(1, 0, 2).contiguous()  # (H, N, C): contiguous per-head blocks
+            out = torch.stack(
+                [torch.sparse.mm(graph.matrix(alpha[:, k].contiguous()), h_heads[k]) for k in range(heads)], dim=1
+            )
         ctx.graph = graph
-        ctx.save_for_backward(alpha_d, h_heads)
+        ctx.save_for_backward(alpha, h_heads)
         return out
 
     @staticmethod
@@ -224,25 +231,25 @@ class _AttentionAggregate(torch.autograd.Function):
         alpha, h_heads = ctx.saved_tensors
         graph: CSRGraph = ctx.graph
         heads = alpha.size(1)
-        grad_heads = grad_out.permute(1, 0, 2).contiguous()  # (H, N, C)
+        if heads == 1:
+            grad_heads = grad_out.reshape(1, grad_out.size(0), grad_out.size(2))
+        else:
+            grad_heads = grad_out.permute(1, 0, 2).contiguous()  # (H, N, C)
         grad_alpha = grad_h = None
         if ctx.needs_input_grad[0]:
+            # <dL/dh'_i, h_j> on the edges: a sampled dense-dense product per head
             pattern = graph.matrix(alpha.new_zeros(graph.num_edges))
-            grad_alpha = torch.stack(
-                [
-                    torch.sparse.sampled_addmm(pattern, grad_heads[k], h_heads[k].T, beta=0.0).values()
-                    for k in range(heads)
-                ],
-                dim=1,
-            )
+            grad_alpha = [
+                torch.sparse.sampled_addmm(pattern, grad_heads[k], h_heads[k].T, beta=0.0).values()
+                for k in range(heads)
+            ]
+            grad_alpha = grad_alpha[0].unsqueeze(1) if heads == 1 else torch.stack(grad_alpha, dim=1)
         if ctx.needs_input_grad[1]:
-            grad_h = torch.stack(
-                [
-                    torch.sparse.mm(graph.matrix(alpha[:, k].contiguous(), transpose=True), grad_heads[k])
-                    for k in range(heads)
-                ],
-                dim=1,
-            )
+            grad_h = [
+                torch.sparse.mm(graph.matrix(alpha[:, k].contiguous(), transpose=True), grad_heads[k])
+                for k in range(heads)
+            ]
+            grad_h = grad_h[0].unsqueeze(1) if heads == 1 else torch.stack(grad_h, dim=1)
         return grad_alpha, grad_h, None
 
 
@@ -360,8 +367,10 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
         if heads != 1 or x.is_sparse:
             raise ValueError("`aggregate_first` needs one head and dense inputs")
         weight = conv.lin.weight  # (C, in)
-        score_src = x @ (conv.att_src.reshape(1, -1) @ weight).T  # (N, 1)
-        score_dst = target_rows(x) @ (conv.att_dst.reshape(1, -1) @ weight).T
+        # both logits in one N x in by in x 2 product (and one product in the backward pass)
+        proj = torch.cat([conv.att_src.reshape(1, -1), conv.att_dst.reshape(1, -1)]) @ weight  # (2, in)
+        scores = x @ proj.T
+        score_src, score_dst = scores[:, :1], scores[:num_rows, 1:]
         feats = x.unsqueeze(1)
     else:
         feats = conv.lin(x).view(num_nodes, heads, channels)
@@ -391,8 +400,9 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
         out = out.reshape(num_rows, heads * channels)
     else:
         out = out.mean(dim=1)
+    # ``out`` is this function's own intermediate, saved by no backward: the additions in place
     if res is not None:
-        out = out + res
+        out = out.add_(res)
     if conv.bias is not None:
-        out = out + conv.bias
+        out = out.add_(conv.bias)
     return out
