@@ -14,6 +14,7 @@ reports is the run's own: a process's peak never goes down, so runs sharing a pr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -274,13 +275,18 @@ class Results:
 
 def _isolated_target(queue, fn, args, kwargs, threads):
     try:
+        limits = contextlib.nullcontext()
         if threads is not None:
             import torch
+            from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
             torch.set_num_threads(threads)
-        start = time.perf_counter()
-        result = fn(*args, **kwargs)
-        elapsed = time.perf_counter() - start
+            # the BLAS / OpenMP pools of numpy, scipy and scikit-learn too (a probe's lbfgs, a kNN search)
+            limits = threadpool_limits(threads)
+        with limits:
+            start = time.perf_counter()
+            result = fn(*args, **kwargs)
+            elapsed = time.perf_counter() - start
         queue.put(("ok", result, elapsed, peak_rss_mb()))
     except BaseException as exc:  # report, then let the parent raise
         import traceback
@@ -301,7 +307,8 @@ def run_isolated(fn: Callable, *args, threads: int | None = None, **kwargs) -> t
     *args, **kwargs
         Its arguments (picklable).
     threads : int, optional
-        ``torch.set_num_threads`` in the child.
+        ``torch.set_num_threads`` in the child, and the same limit on the thread pools of numpy, scipy and
+        scikit-learn (``threadpoolctl``) while ``fn`` runs.
 
     Returns
     -------

@@ -119,3 +119,17 @@ def test_run_isolated_measures_its_own_peak():
     del ballast
     with pytest.raises(RuntimeError, match="ValueError"):
         bench.run_isolated(int, "not a number")
+
+
+def _pool_threads():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    return torch.get_num_threads(), sorted({pool["num_threads"] for pool in threadpool_info()})
+
+
+def test_run_isolated_limits_every_thread_pool():
+    # a one-thread benchmark run must not count a BLAS pool's extra threads in its process CPU time
+    (torch_threads, pool_threads), _, _ = bench.run_isolated(_pool_threads, threads=1)
+    assert torch_threads == 1
+    assert pool_threads == [1]
