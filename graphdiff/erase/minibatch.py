@@ -401,10 +401,10 @@ def full_batch_memory_estimate(
 ) -> int:
     """Bytes a full-batch ERASE epoch (GAT encoder, float32) needs at its peak, roughly.
 
-    The inputs, about six live ``N x hidden`` and ``N x out`` tensors (forward outputs kept for the backward pass,
-    their gradients, the eval pass), and per edge (self-loops included) its indices, attention values per head and
-    their gradients. Calibrated on the contextual SBM at 1e5 nodes (64 features, 256 -> 512, measured peak RSS 2.2 GB
-    against an estimate of 2.1 GB plus torch's own few hundred MB).
+    The inputs, about six live ``N x hidden`` and five ``N x out`` tensors (forward outputs kept for the backward
+    pass, their gradients, the eval pass), and per edge (self-loops included) its indices, attention values per
+    head and their gradients. Calibrated on the contextual SBM at 1e5 nodes (64 features, 256 -> 512, measured peak
+    RSS 1.9 GB, torch's own few hundred MB included, against an estimate of 1.9 GB).
 
     Parameters
     ----------
@@ -418,9 +418,9 @@ def full_batch_memory_estimate(
     Examples
     --------
     >>> round(full_batch_memory_estimate(100_000, 1_000_000, 64, 256, 512, 8) / 1e9, 1)
-    2.1
+    1.9
     """
-    per_node = 4 * (2 * num_features + 6 * hidden_channels + 6 * out_channels)
+    per_node = 4 * (2 * num_features + 6 * hidden_channels + 5 * out_channels)
     per_edge = 6 * 8 + 4 * 4 * heads
     return int(num_nodes * per_node + (num_edges + num_nodes) * per_edge)
 
