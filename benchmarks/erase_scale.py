@@ -24,7 +24,14 @@ Usage::
     python benchmarks/erase_scale.py                    # 1e4 and 1e5 nodes, full batch, 10 timed epochs
     python benchmarks/erase_scale.py --methods erase --training minibatch --merge
     python benchmarks/erase_scale.py --nodes 10000000 --methods erase --training minibatch --epochs 1 --merge
+    python benchmarks/erase_scale.py --ddp coauthor_physics --epochs 20 --merge   # 1 vs 2 processes
     python benchmarks/erase_scale.py --nodes 10000 --epochs 3 --quick
+
+``--ddp DATASET`` instead runs ``torchrun --nproc_per_node=K -m graphdiff.erase.distributed`` for each ``K`` of
+``--processes`` (gloo, one thread per process, ``1 + epochs`` mini-batch epochs of ``--batch-size``): rows of
+dataset ``DATASET`` with ``processes`` in the setting, ``epoch_time_s`` the CPU seconds per epoch summed over the
+processes, ``epoch_wall_s`` and ``peak_mem_mb`` the largest of the processes', and ``epoch_wall_speedup`` (the first
+``K``'s wall seconds per epoch over this one's).
 
 ``--merge`` keeps the rows of the existing results file that the run does not produce, and appends its command to
 the file's ``command``, so that the file can be built by several invocations.
@@ -101,6 +108,61 @@ def run_one(method: str, num_nodes: int, epochs: int, training: str = "full", ba
     return {"epoch_time_s": cpu, "epoch_wall_s": wall, "test_accuracy": accuracy}
 
 
+def run_ddp(dataset: str, processes: int, epochs: int, batch_size: int) -> dict:
+    """One ``torchrun --nproc_per_node=processes -m graphdiff.erase.distributed`` fit of ``1 + epochs`` mini-batch
+    epochs on ``dataset`` (gloo, one thread per process, pair noise 0.3 on the 20 / 30 training and validation
+    labels per class): the entry point's JSON (per-epoch CPU summed over the processes, wall and peak memory their
+    maxima, over the epochs after the first)."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        output = Path(tmp) / "result.json"
+        cmd = [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+            "-m", "graphdiff.erase.distributed", "--dataset", dataset, "--batch-size", str(batch_size),
+            "--epochs", str(1 + epochs), "--backend", "gloo", "--threads", "1", "--quiet", "--output", str(output),
+        ]  # fmt: skip
+        threads = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        env = {**os.environ, **threads, "PYTHONPATH": str(REPO)}
+        done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+        return json.loads(output.read_text())
+
+
+def ddp_rows(res: Results, dataset: str, processes: list, epochs: int, batch_size: int) -> None:
+    """Rows of the 1 vs several process comparison on ``dataset`` (``--ddp``)."""
+    walls = {}
+    for k in processes:
+        out = run_ddp(dataset, k, epochs, batch_size)
+        if out["timed_epochs"] != epochs:
+            raise RuntimeError(f"{k} processes ran {out['timed_epochs'] + 1} epochs, not {epochs + 1}")
+        walls[k] = out["epoch_wall_s"]
+        setting = {
+            "training": "minibatch",
+            "processes": k,
+            "threads": 1,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "backend": "gloo",
+            "noise": "pair",
+            "rate": NOISE_RATE,
+            "pair_target": "cyclic",
+        }
+        common = {"seeds": [0], "time_s": out["seconds"], "peak_mem_mb": out["peak_mem_mb"]}
+        res.add(dataset, "erase", setting, "epoch_time_s", out["epoch_cpu_s"], **common)
+        res.add(dataset, "erase", setting, "epoch_wall_s", out["epoch_wall_s"], **common)
+        res.add(dataset, "erase", setting, "nodes_per_s", out["num_nodes"] / out["epoch_wall_s"], **common)
+        res.add(dataset, "erase", setting, "peak_mem_mb", out["peak_mem_mb"], **common)
+        res.add(dataset, "erase", setting, "test_accuracy", out["test_accuracy"], **common)
+        if k != processes[0]:
+            speedup = walls[processes[0]] / out["epoch_wall_s"]
+            res.add(dataset, "erase", setting, "epoch_wall_speedup", speedup, **common)
+        print(f"{dataset}, {k} process(es): {out}", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, nargs="+", default=[10_000, 100_000])
@@ -110,10 +172,20 @@ def main(argv=None) -> int:
         "--training", nargs="+", default=["full"], choices=["full", "minibatch"], help="ERASE training modes"
     )
     parser.add_argument("--batch-size", type=int, default=4096, help="ERASE(batch_size=...) of minibatch runs")
+    parser.add_argument(
+        "--ddp",
+        metavar="DATASET",
+        help="instead: 1 vs several processes (torchrun, gloo) on a dataset (GRAPHDIFF_DATA)",
+    )
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="process counts of --ddp")
     parser.add_argument("--merge", action="store_true", help="keep the existing file's rows these runs do not produce")
     parser.add_argument("--quick", action="store_true", help="write erase_scale.quick.json")
     args = parser.parse_args(argv)
     res = Results("erase_scale", quick=args.quick)
+    if args.ddp:
+        ddp_rows(res, args.ddp, args.processes, args.epochs, args.batch_size)
+        print(f"wrote {_write(res, args)}")
+        return 0
     for num_nodes in args.nodes:
         per_method = {}
         runs = [(m, t) for m in args.methods for t in (args.training if m == "erase" else ["full"])]

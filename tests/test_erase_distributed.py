@@ -92,6 +92,25 @@ def _errors(data, y) -> dict:
     return out
 
 
+def _sharded_inference(encoder, data, parallel="group"):
+    """The chunks this process embeds in a (sharded) inference pass, and all nodes' embeddings after the sum."""
+    encoder.eval()
+    sampler = mb.NeighborSampler(data.edge_index, data.num_nodes)
+    group = mb.data_parallel_group(KW["batch_size"], torch.device("cpu")) if parallel == "group" else None
+    train_idx = data.train_mask.nonzero().flatten()
+    z_all = torch.zeros(data.num_nodes, KW["out_channels"])
+    seen = []
+
+    def on_chunk(ids, z):
+        seen.append(ids.clone())
+        z_all[ids] = z
+
+    mb.layerwise_inference(encoder, data.x, sampler, KW["batch_size"], on_chunk, first_ids=train_idx, parallel=group)
+    if group is not None:
+        group.sum_rows(z_all, train_idx)
+    return seen, z_all
+
+
 def _worker(rank: int, path: str):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{path}/rendezvous", rank=rank, world_size=WORLD)
@@ -106,6 +125,7 @@ def _worker(rank: int, path: str):
         except _Stop:
             pass
         resumed = _fit(data, y, epochs=2, checkpoint=resume_path)
+        seen, z_all = _sharded_inference(model.encoder_, data)
         torch.save(
             {
                 "weights": model.encoder_.state_dict(),
@@ -115,6 +135,8 @@ def _worker(rank: int, path: str):
                 "resumed": resumed.encoder_.state_dict(),
                 "resumed_history": resumed.history_,
                 "errors": _errors(data, y),
+                "inference_chunks": seen,
+                "inference_z": z_all,
             },
             os.path.join(path, f"rank{rank}.pt"),
         )
@@ -157,6 +179,23 @@ def test_two_process_fit_equals_one_process_on_the_same_global_batches(two_proce
     assert min(_max_difference(halved, ref), _max_difference(doubled, ref)) > 1e-3
     # another seed draws other batches, neighbours and masks: the agreement is not that of any two fits
     assert _max_difference(_fit(data, y, seed=4).encoder_.state_dict(), ref) > 1e-3
+
+
+def test_the_inference_pass_is_sharded_and_sums_to_the_one_process_pass(two_processes):
+    _, ranks = two_processes
+    data, y = _problem()
+    single = _fit(data, y)
+    one_chunks, one_z = _sharded_inference(single.encoder_, data, parallel=None)
+    train_idx = data.train_mask.nonzero().flatten()
+    # every process embeds the training chunk (for the prototypes) and every other one of the rest
+    others = [out["inference_chunks"][1:] for out in ranks]
+    assert all(torch.equal(out["inference_chunks"][0], train_idx) for out in ranks)
+    assert [len(o) for o in others] == [2, 2]  # 69 other nodes in chunks of 20: 4 chunks, rank 0 takes 0 and 2
+    assert sum(len(o) for o in others) == len(one_chunks) - 1
+    covered = torch.cat([c for o in others for c in o] + [train_idx]).sort().values
+    assert torch.equal(covered, torch.arange(data.num_nodes))  # every node once
+    for out in ranks:  # the summed rows are the one-process embeddings (the training rows counted once)
+        torch.testing.assert_close(out["inference_z"], one_z, rtol=0.0, atol=1e-5)
 
 
 def test_a_step_in_which_one_process_has_no_node(two_processes):
@@ -273,4 +312,7 @@ def test_entry_point_runs_on_two_processes_with_torchrun_environment(tmp_path):
     assert result["world_size"] == WORLD and result["epochs"] == 2 and result["batch_size"] == 64
     assert result["dataset"] == "contextual_sbm" and result["num_nodes"] == 300
     assert 0.0 <= result["test_accuracy"] <= 1.0 and result["seconds"] > 0
+    # the second epoch timed; CPU summed over both processes, wall and memory their maxima
+    assert result["timed_epochs"] == 1 and result["epoch_cpu_s"] > 0 and result["epoch_wall_s"] > 0
+    assert result["peak_mem_mb"] > 100
     assert list(tmp_path.iterdir()) == [output]  # rank 0 alone wrote

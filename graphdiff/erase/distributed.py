@@ -22,14 +22,16 @@ With ``ERASE(batch_size=B)`` inside an initialised ``torch.distributed`` process
   epoch, step, node)`` (:mod:`graphdiff.erase.minibatch`), not drawn from a generator whose position would depend
   on the shard, so a ``W``-process step computes what one process computes on the same global batch, up to the
   order of float sums: after 5 steps the weights agree to ``1e-5`` (tested with dropout on).
-* **Full-graph inference on every process.** The per-epoch eval-mode pass (prototypes, pseudo-labels, probe,
-  selection) runs on every process rather than on rank 0 followed by a broadcast. Every process needs all ``N``
-  pseudo-labels for the next epoch's shards, and the weights are bitwise equal on all processes (DDP hands every
-  process the same all-reduced gradient), so every process computes the same result: a broadcast would move
-  ``N`` labels per epoch while the other processes wait idle for as long as rank 0 computes, which is no faster in
-  wall time (with ``torchrun``'s one thread per process). Only the selection score, which decides early stopping
-  and with it how many collective steps follow, is rank 0's, broadcast (one number per epoch), so that processes
-  whose floating-point results might differ (mixed hardware) cannot stop at different epochs and hang.
+* **Full-graph inference, sharded.** The per-epoch eval-mode pass (prototypes, pseudo-labels, probe, selection)
+  is split over the processes: each computes the first layer for every ``W``-th chunk of nodes, the ``N x 256``
+  first-layer rows are summed over the processes (each row is computed by one process, zeros elsewhere, so the
+  sum is exact), and each process embeds every ``W``-th chunk of the second layer; the ``N x K`` scores and the
+  kept embeddings are summed the same way (:func:`graphdiff.erase.minibatch.layerwise_inference`). The training
+  nodes' chunk, whose embeddings give the prototypes, is embedded by every process. Every process then holds the
+  same pseudo-labels, as every process needs all ``N`` of them for the next epoch's shards. Only the selection
+  score, which decides early stopping and with it how many collective steps follow, is rank 0's, broadcast (one
+  number per epoch), so that processes whose floating-point results might differ (mixed hardware) cannot stop at
+  different epochs and hang.
 * **Rank 0 writes.** Checkpoints are written by rank 0 only; a resuming fit reads the file on rank 0 and broadcasts
   it (the other processes need no shared file system). The progress bar is rank 0's. ``callback`` runs on every
   process: an exception it raises must be raised on all of them.
@@ -58,6 +60,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -242,8 +245,25 @@ def main(argv=None) -> int:
             verbose=not args.quiet,
             **overrides,
         )
-        model.fit(data, y_noisy, train, val, monitor={"test": (test, data.y)})
+        marks = []  # (process CPU, wall) seconds at the end of each epoch, for the per-epoch cost
+
+        def mark(epoch, record):
+            marks.append((time.process_time(), time.perf_counter()))
+
+        model.fit(data, y_noisy, train, val, monitor={"test": (test, data.y)}, callback=mark)
         test_accuracy = float((model.predict().cpu()[test] == data.y[test]).float().mean())
+        # per epoch after the first (which also holds the set-up): this process's CPU and wall seconds, then the
+        # CPU summed and the wall and peak memory maximised over the processes
+        timed = max(len(marks) - 1, 1)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        cost = torch.tensor(
+            [(marks[-1][0] - marks[0][0]) / timed, (marks[-1][1] - marks[0][1]) / timed, peak_mb], dtype=torch.float64
+        )
+        if launched:
+            summed, maxed = cost[:1].clone(), cost[1:].clone()
+            dist.all_reduce(summed, op=dist.ReduceOp.SUM)
+            dist.all_reduce(maxed, op=dist.ReduceOp.MAX)
+            cost = torch.cat([summed, maxed])
         result = {
             "dataset": name,
             "num_nodes": int(data.num_nodes),
@@ -258,6 +278,10 @@ def main(argv=None) -> int:
             "test_accuracy": test_accuracy,
             "fit_seconds": model.fit_time_s_,
             "seconds": time.perf_counter() - start,
+            "timed_epochs": len(marks) - 1,
+            "epoch_cpu_s": float(cost[0]),
+            "epoch_wall_s": float(cost[1]),
+            "peak_mem_mb": float(cost[2]),
         }
         if rank == 0:
             print(json.dumps(result))

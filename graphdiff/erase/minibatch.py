@@ -289,6 +289,15 @@ class _DataParallel:
         torch.distributed.broadcast(value, src=self._global(0), group=self.group)
         return None if torch.isnan(value).item() else float(value.item())
 
+    def sum_rows(self, tensor: Tensor, shared_rows: Tensor | None = None) -> Tensor:
+        """All-reduce (sum, in place) a buffer whose rows this process filled for its chunks of a sharded
+        :func:`layerwise_inference` (zeros elsewhere); ``shared_rows``, which every process filled alike (the
+        ``first_ids`` chunk), count once: rank 0's."""
+        if shared_rows is not None and self.rank != 0:
+            tensor[shared_rows] = 0
+        torch.distributed.all_reduce(tensor, group=self.group)
+        return tensor
+
     def broadcast_object(self, obj):
         """Rank 0's ``obj`` (picklable) on every process."""
         box = [obj if self.rank == 0 else None]
@@ -352,7 +361,9 @@ def data_parallel_group(batch_size: int | None, device: torch.device, group=None
 
 
 @torch.no_grad()
-def layerwise_inference(encoder, x: Tensor, sampler: NeighborSampler, chunk_size: int, on_chunk, first_ids=None):
+def layerwise_inference(
+    encoder, x: Tensor, sampler: NeighborSampler, chunk_size: int, on_chunk, first_ids=None, parallel=None
+):
     """Eval-mode embeddings of all nodes, layer by layer, in chunks of ``chunk_size`` target nodes with all their
     neighbours, handed to ``on_chunk(ids, z)`` chunk by chunk instead of being stacked.
 
@@ -371,24 +382,40 @@ def layerwise_inference(encoder, x: Tensor, sampler: NeighborSampler, chunk_size
     first_ids : Tensor, optional
         Nodes whose chunk comes first (e.g. the training nodes, whose embeddings give the prototypes); the other
         nodes follow in id order.
+    parallel : optional
+        The data-parallel group of a fit (:func:`data_parallel_group`): the pass is sharded. Each process
+        computes the first layer for every ``W``-th chunk, the first-layer rows of all nodes are summed over the
+        processes (each row is computed by one of them, zeros elsewhere), and ``on_chunk`` is called for the
+        ``first_ids`` chunk on every process and for every ``W``-th of the other chunks; the caller combines
+        what its ``on_chunk`` filled with ``parallel.sum_rows`` (zero-initialised buffers, ``first_ids`` rows
+        shared). About ``1 / W`` of the work per process, for an all-reduce of ``N x hidden`` floats.
     """
     n = sampler.num_nodes
+    rank, world = (0, 1) if parallel is None else (parallel.rank, parallel.world_size)
     ids = torch.arange(n, device=sampler.crow.device)
     h = None
-    for c in torch.split(ids, chunk_size):
+    for i, c in enumerate(torch.split(ids, chunk_size)):
+        if i % world != rank:
+            continue
         nodes, (block,) = sampler.sample(c, [None])
         part = encoder.layer1(x.index_select(0, nodes) if x.is_sparse else x[nodes], block)
         if h is None:
-            h = part.new_empty(n, part.size(1))
+            h = part.new_empty(n, part.size(1)) if world == 1 else part.new_zeros(n, part.size(1))
         h[c] = part
+    if world > 1:
+        if h is None:  # fewer chunks than processes: this one computed none, but takes part in the sum
+            weight = next(encoder.parameters())
+            h = torch.zeros(n, encoder.hidden_channels, dtype=weight.dtype, device=weight.device)
+        parallel.sum_rows(h)
     order = ids
     if first_ids is not None:
         rest = torch.ones(n, dtype=torch.bool, device=ids.device)
         rest[first_ids] = False
         on_chunk(first_ids, encoder.layer2(*_gather(h, sampler, first_ids)))
         order = ids[rest]
-    for c in torch.split(order, chunk_size):
-        on_chunk(c, encoder.layer2(*_gather(h, sampler, c)))
+    for i, c in enumerate(torch.split(order, chunk_size)):
+        if i % world == rank:
+            on_chunk(c, encoder.layer2(*_gather(h, sampler, c)))
 
 
 def _gather(h: Tensor, sampler: NeighborSampler, targets: Tensor):

@@ -111,9 +111,11 @@ def _check_full_batch_memory(hp, inp, device) -> None:
 
 
 @torch.no_grad()
-def _minibatch_probe(encoder, inp, sampler, chunk: int, pseudo: torch.Tensor) -> torch.Tensor:
-    """The linear probe on the training nodes' pseudo-labels, predicting every node chunk by chunk."""
-    pred = torch.empty(inp.num_nodes, dtype=torch.long, device=pseudo.device)
+def _minibatch_probe(encoder, inp, sampler, chunk: int, pseudo: torch.Tensor, parallel=None) -> torch.Tensor:
+    """The linear probe on the training nodes' pseudo-labels, predicting every node chunk by chunk (sharded over
+    the processes of a data-parallel fit)."""
+    make = torch.empty if parallel is None else torch.zeros
+    pred = make(inp.num_nodes, dtype=torch.long, device=pseudo.device)
     probe = []
 
     def on_chunk(ids, z):
@@ -122,8 +124,8 @@ def _minibatch_probe(encoder, inp, sampler, chunk: int, pseudo: torch.Tensor) ->
             probe.append(fit_probe(z, inv, pseudo[ids]))
         pred[ids] = probe_predict(probe[0], z, inv)
 
-    _mb.layerwise_inference(encoder, inp.x, sampler, chunk, on_chunk, first_ids=inp.train_idx)
-    return pred
+    _mb.layerwise_inference(encoder, inp.x, sampler, chunk, on_chunk, first_ids=inp.train_idx, parallel=parallel)
+    return pred if parallel is None else parallel.sum_rows(pred, inp.train_idx)
 
 
 def _inverse_norms(z: torch.Tensor) -> torch.Tensor:
@@ -647,8 +649,10 @@ class ERASE(Estimator):
                 def infer():
                     """Eval-mode pass in chunks: propagated pseudo-labels of all nodes, embeddings of the kept ones."""
                     encoder.eval()
-                    scores = torch.empty(inp.num_nodes, inp.num_classes, device=device)
-                    z_keep = torch.empty(keep_idx.numel(), hp["out_channels"], device=device)
+                    # sharded over the processes of a data-parallel fit: zeros where another process fills in
+                    make = torch.empty if parallel is None else torch.zeros
+                    scores = make(inp.num_nodes, inp.num_classes, device=device)
+                    z_keep = make(keep_idx.numel(), hp["out_channels"], device=device)
                     mu = []
 
                     def on_chunk(ids, z):
@@ -659,7 +663,12 @@ class ERASE(Estimator):
                         kept = pos >= 0
                         z_keep[pos[kept]] = z[kept]
 
-                    _mb.layerwise_inference(encoder, inp.x, sampler, hp["batch_size"], on_chunk, first_ids=train_idx)
+                    _mb.layerwise_inference(
+                        encoder, inp.x, sampler, hp["batch_size"], on_chunk, first_ids=train_idx, parallel=parallel
+                    )
+                    if parallel is not None:
+                        parallel.sum_rows(scores, train_idx)
+                        parallel.sum_rows(z_keep, train_pos)
                     return labeler.propagate(scores), z_keep
 
                 # the training forward with keyed dropout; DDP-wrapped when data-parallel
@@ -737,7 +746,7 @@ class ERASE(Estimator):
             encoder.load_state_dict(best["state"])
             encoder.eval()
             if minibatch:  # the probe's prediction of every node, chunk by chunk, with the selected weights
-                best["probe"] = _minibatch_probe(encoder, inp, sampler, hp["batch_size"], best["pseudo"])
+                best["probe"] = _minibatch_probe(encoder, inp, sampler, hp["batch_size"], best["pseudo"], parallel)
             elif best["probe"] is None:
                 with torch.no_grad():
                     z_best = encoder(inp.x, inp.edge_index, graph)
