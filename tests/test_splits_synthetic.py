@@ -63,6 +63,25 @@ def test_contextual_sbm_is_deterministic_and_homophilous():
     assert int(a.train_mask.sum()) == 80
 
 
+def test_contextual_sbm_features_drawn_in_blocks_equal_one_draw(monkeypatch):
+    # the features are drawn in blocks of rows (memory at 1e7 nodes); the values must be those of one (N, d) draw
+    one = synthetic.contextual_sbm(num_nodes=500, num_classes=3, num_features=8, feature_signal=2.0, seed=4)
+    monkeypatch.setattr(synthetic, "_FEATURE_BLOCK_ROWS", 7)  # 72 blocks, the last of 3 rows
+    blocks = synthetic.contextual_sbm(num_nodes=500, num_classes=3, num_features=8, feature_signal=2.0, seed=4)
+    assert torch.equal(one.x, blocks.x) and torch.equal(one.edge_index, blocks.edge_index)
+    assert torch.equal(one.y, blocks.y) and torch.equal(one.train_mask, blocks.train_mask)
+    # and the formula: x_i = mu_{y_i} + g_i / sqrt(d), with means of norm feature_signal
+    rng = np.random.default_rng(4)
+    y = np.arange(500) % 3
+    rng.shuffle(y)
+    m = int(round(500 * 10.0 / 2))
+    rng.integers(0, 500, size=m), rng.random(m), rng.integers(1, 3, size=m), rng.random(m)  # the edge draws
+    directions = rng.standard_normal((3, 8))
+    means = 2.0 * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    expected = (means[y] + rng.standard_normal((500, 8)) / np.sqrt(8)).astype(np.float32)
+    assert np.array_equal(one.x.numpy(), expected)
+
+
 def test_planted_partition_degrees_and_csr_agree():
     data = synthetic.planted_partition(
         num_nodes=5000, cluster_size=200, internal_degree=20, external_degree=5, background_degree=10, seed=1
