@@ -383,7 +383,7 @@ def layerwise_inference(
         Nodes whose chunk comes first (e.g. the training nodes, whose embeddings give the prototypes); the other
         nodes follow in id order.
     parallel : optional
-        The data-parallel group of a fit (:func:`data_parallel_group`): the pass is sharded. Each process
+        The data-parallel group of a fit (``data_parallel_group``): the pass is sharded. Each process
         computes the first layer for every ``W``-th chunk, the first-layer rows of all nodes are summed over the
         processes (each row is computed by one of them, zeros elsewhere), and ``on_chunk`` is called for the
         ``first_ids`` chunk on every process and for every ``W``-th of the other chunks; the caller combines
