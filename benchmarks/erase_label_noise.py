@@ -19,7 +19,8 @@ ERASE: Chen et al., CIKM 2024, https://arxiv.org/abs/2312.08852, section 5 (expe
   uniform and pair at 0.3, ``--amazon-seeds`` seeds, raw 0/1 features (``features: raw``; row normalisation, which
   the Planetoid runs use as the reference code does, costs GCN 13 points of clean accuracy on Amazon Photo here).
 * ``coauthor`` -- Coauthor CS / Physics: one 50-epoch ERASE run each (time and peak memory rows).
-* ``minibatch`` -- Coauthor CS, uniform noise 0.3, ``--minibatch-seeds`` seeds: ERASE full batch, ERASE mini-batch
+* ``minibatch`` -- ``--minibatch-datasets`` (Coauthor CS), noise 0.3 (``--minibatch-noise``: uniform, or pair with
+  ``--pair-target``), ``--minibatch-seeds`` seeds: ERASE full batch, ERASE mini-batch
   (``batch_size=--minibatch-batch-size``, the default ``num_neighbors=(10, 10)``; rows carry ``training:
   minibatch`` and ``batch_size``) and GCN, ``--coauthor-epochs`` ERASE epochs; ``minibatch_minus_full`` rows hold
   the paired per-seed differences (issue 13).
@@ -452,14 +453,14 @@ def plan(args) -> list[list[dict]]:
                 ]
             )
     if "minibatch" in args.blocks:
-        for s in range(args.minibatch_seeds):
+        for dataset, s in ((d, s) for d in args.minibatch_datasets.split(",") for s in range(args.minibatch_seeds)):
             groups.append(
                 [
                     dict(
                         base,
-                        dataset="coauthor_cs",
+                        dataset=dataset,
                         method=method,
-                        noise="uniform",
+                        noise=args.minibatch_noise,
                         rate=0.3,
                         seed=s,
                         init_seed=s,
@@ -517,6 +518,13 @@ def main(argv=None) -> int:
     )
     p.add_argument("--coauthor-epochs", type=int, default=50)
     p.add_argument("--minibatch-seeds", type=int, default=5)
+    p.add_argument("--minibatch-datasets", default="coauthor_cs", help="datasets of the minibatch block")
+    p.add_argument(
+        "--minibatch-noise",
+        default="uniform",
+        choices=["uniform", "pair"],
+        help="noise of the minibatch block (rate 0.3; pair with --pair-target, issue 13: pair, cyclic)",
+    )
     p.add_argument("--minibatch-batch-size", type=int, default=6144, help="global batch of the minibatch block")
     p.add_argument("--merge", action="store_true", help="keep the existing file's rows these runs do not produce")
     p.add_argument("--pair-target", default="cyclic", choices=["cyclic", "random"])
