@@ -481,19 +481,7 @@ def _write(records: list[dict], args) -> Path:
         records = _load_cache(args.cache)
     commands = " ; ".join(dict.fromkeys(r["command"] for r in records))
     res = build_results(records, args.quick, commands, args.device)
-    if args.merge:
-        from graphdiff.bench import results_dir, row_key
-
-        name = "erase_label_noise.quick.json" if args.quick else "erase_label_noise.json"
-        path = Path(args.out or results_dir()) / name
-        if path.exists():
-            old = json.loads(path.read_text())
-            mine = {row_key(r) for r in res.rows}
-            kept = [r for r in old["rows"] if row_key(r) not in mine]
-            res.rows = kept + res.rows
-            if kept:  # every invocation behind the rows, once each, in order
-                res.command = " ; ".join(dict.fromkeys(old["command"].split(" ; ") + commands.split(" ; ")))
-    return res.write(args.out)
+    return res.write(args.out, merge=args.merge)
 
 
 def main(argv=None) -> int:

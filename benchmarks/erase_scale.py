@@ -221,25 +221,9 @@ def main(argv=None) -> int:
 
 
 def _write(res: Results, args) -> Path:
-    """Write the results file; with ``--merge`` the existing file's rows that these runs do not produce are kept and
-    its command is prepended to this one."""
-    if args.merge:
-        from graphdiff.bench import results_dir, row_key
-
-        path = results_dir() / ("erase_scale.quick.json" if args.quick else "erase_scale.json")
-        if path.exists():
-            old = json.loads(path.read_text())
-            mine = {row_key(r) for r in res.rows}
-            kept = [r for r in old["rows"] if row_key(r) not in mine]
-            rows, command = res.rows, res.command
-            res.rows = kept + rows
-            if kept:
-                res.command = " ; ".join(dict.fromkeys(old["command"].split(" ; ") + [command]))
-            try:
-                return res.write()
-            finally:
-                res.rows, res.command = rows, command
-    return res.write()
+    """Write the results file; with ``--merge`` the existing file's rows that these runs do not produce are kept
+    (:meth:`graphdiff.bench.Results.write`)."""
+    return res.write(merge=args.merge)
 
 
 if __name__ == "__main__":

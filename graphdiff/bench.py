@@ -260,15 +260,29 @@ class Results:
             "rows": self.rows,
         }
 
-    def write(self, directory: str | os.PathLike | None = None) -> Path:
+    def write(self, directory: str | os.PathLike | None = None, *, merge: bool = False) -> Path:
         """Write the file (atomically, through a temporary file) into ``directory`` (default :func:`results_dir`)
-        and return its path."""
+        and return its path.
+
+        With ``merge``, an existing file's rows that this object does not hold (by :func:`row_key`) are kept
+        before this object's rows, and its ``command`` (invocations joined by ``" ; "``) is followed by this one's,
+        each invocation once; so a results file can be built by several invocations. This object is not changed.
+        """
         directory = Path(directory) if directory is not None else results_dir()
         directory.mkdir(parents=True, exist_ok=True)
         suffix = ".quick.json" if self.quick else ".json"
         path = directory / f"{self.benchmark}{suffix}"
+        doc = self.to_dict()
+        if merge and path.exists():
+            old = json.loads(path.read_text())
+            mine = {row_key(r) for r in self.rows}
+            kept = [r for r in old["rows"] if row_key(r) not in mine]
+            doc["rows"] = kept + doc["rows"]
+            if kept:
+                commands = old["command"].split(" ; ") + self.command.split(" ; ")
+                doc["command"] = " ; ".join(dict.fromkeys(commands))
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        tmp.write_text(json.dumps(doc, indent=1) + "\n")
         tmp.replace(path)
         return path
 

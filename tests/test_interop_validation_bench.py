@@ -101,6 +101,24 @@ def test_results_format(tmp_path):
     assert row["mean"] == pytest.approx(0.81) and row["std"] == pytest.approx(0.01) and row["n"] == 2
 
 
+def test_results_write_merge(tmp_path):
+    first = bench.Results("unit_test", command="python x.py --a")
+    first.add("cora", "erase", {"rate": 0.3}, "test_accuracy", [0.8])
+    first.add("cora", "gcn", {"rate": 0.3}, "test_accuracy", [0.7])
+    first.write(tmp_path)
+    second = bench.Results("unit_test", command="python x.py --b")
+    second.add("cora", "gcn", {"rate": 0.3}, "test_accuracy", [0.75])  # replaces the first file's gcn row
+    second.add("citeseer", "gcn", {"rate": 0.3}, "test_accuracy", [0.6])
+    doc = json.loads(second.write(tmp_path, merge=True).read_text())
+    means = {(r["dataset"], r["method"]): r["mean"] for r in doc["rows"]}
+    assert means == {("cora", "erase"): 0.8, ("cora", "gcn"): 0.75, ("citeseer", "gcn"): 0.6}
+    assert doc["command"] == "python x.py --a ; python x.py --b"
+    assert len(second.rows) == 2 and second.command == "python x.py --b"  # the object is not changed
+    # the same invocation again: each command once; without merge the file holds this object's rows only
+    assert json.loads(second.write(tmp_path, merge=True).read_text())["command"] == doc["command"]
+    assert len(json.loads(second.write(tmp_path).read_text())["rows"]) == 2
+
+
 def _allocate(mb):
     # random values: pages of identical content could be merged by the host and under-count the peak
     block = np.random.default_rng(0).random(mb * 1024 * 1024 // 8)
