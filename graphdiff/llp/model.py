@@ -34,8 +34,8 @@ from graphdiff.data.validation import check_bool, check_choice, check_float, che
 from graphdiff.llp.bag_factors import BAG_FACTORS
 from graphdiff.llp.base import DEFAULT_HIDDEN, LLPEstimator, bag_batches
 from graphdiff.llp.bp import llp_marginals
-from graphdiff.llp.selection import bag_proportion_loss, calibrated_bag_losses
-from graphdiff.nn.knn_graph import KNN_METHODS, knn_graph
+from graphdiff.llp.selection import bag_folds, bag_proportion_loss, calibrated_bag_losses
+from graphdiff.nn.knn_graph import KNN_METHODS, edge_weights, knn_graph
 from graphdiff.nn.mlp import MLP, PAPER_HIDDEN, fit_mlp, init_output_bias, predict_proba, prior_logit, train_model
 
 __all__ = ["BPLabelProportions", "PRESETS", "LEARNERS"]
@@ -122,12 +122,13 @@ class BPLabelProportions(LLPEstimator):
     learner : {"auto", "combined", "pseudo"}, default "auto"
         The final learner. ``"pseudo"``: BCE on the pseudo-labels (the paper). ``"combined"`` (beyond the paper):
         over batches of whole bags, the DLLP bag-proportion loss plus the BCE on the members' pseudo-labels,
-        starting from the prior. ``"auto"`` (needs ``validation="bags"``, else it is ``"combined"``): the
+        starting from the prior. ``"auto"`` (needs ``validation="bags"`` and ``val_fraction > 0``, else it is
+        ``"combined"``): cross-fitted selection over ``selection_folds`` folds of the bags. In each fold the
         bag-proportion loss alone (DLLP) and ``"combined"`` with each candidate weighting are trained on the
-        training bags (BP seeing only their counts), compared by their per-bag losses on the held-out bags
-        (``graphdiff.llp.selection.calibrated_bag_losses``, paired against DLLP), and a BP candidate is
-        taken only if it beats DLLP in a one-sided paired t-test at level ``SELECT_LEVEL`` (0.975); the winner
-        is then refitted on every bag for all ``epochs``. No instance label is used.
+        other folds' bags (BP seeing only their counts) and scored by their per-bag losses on the fold's bags
+        (``graphdiff.llp.selection.calibrated_bag_losses``, paired against DLLP). A BP candidate is taken only
+        if it beats DLLP in a one-sided paired t-test over all ``m`` bags at level ``SELECT_LEVEL`` (0.975);
+        the winner is then refitted on every bag for all ``epochs``. No instance label is used.
     aggregate_lambda : float or None, default None
         Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE); only with
         ``learner="pseudo"`` (the combined learner has its own bag loss).
@@ -139,7 +140,13 @@ class BPLabelProportions(LLPEstimator):
         ``epochs`` (no early stopping); with another learner, early stopping of every round's MLP as in
         :class:`DLLP`.
     val_fraction : float, default 0.1
-        Fraction of the bags held out with ``validation="bags"`` (BP still uses every bag).
+        Fraction of the bags held out for early stopping with ``validation="bags"`` and a learner other than
+        ``"auto"`` (BP still uses every bag); ``learner="auto"`` holds out every bag once instead
+        (``selection_folds``) and only needs ``val_fraction > 0``.
+    selection_folds : int, default 3
+        Folds of the cross-fitted selection of ``learner="auto"`` (at least 2; with fewer bags, one bag per fold).
+        Each fold trains DLLP and every candidate once, so the selection costs about ``selection_folds`` times
+        the training of the three candidates.
     standardize : bool, default True
         Standardise the MLP's input with the training mean / std (the round-1 graph uses ``X`` as given, as the
         reference does).
@@ -172,9 +179,11 @@ class BPLabelProportions(LLPEstimator):
         The learner of ``model_``: ``"dllp"`` or ``"bp_<weighting>"``.
     selection_threshold_ : float
         The Student-t quantile a candidate's statistic had to exceed (NaN without selection).
+    selection_folds_ : int
+        Folds the selection ran (0 without selection).
     bp_weighting_ : str
         Edge weighting of the BP run in ``bp_results_`` (with ``selected_ == "dllp"``: the best BP candidate's
-        run, on the training bags).
+        run on the last fold's training bags).
     prior_ : float
         Positive rate of the bags the final model was trained on (the start of its output).
     knn_time_s_, bp_time_s_ : list of float
@@ -222,6 +231,7 @@ class BPLabelProportions(LLPEstimator):
         n_rounds: int = 1,
         learner: str = "auto",
         aggregate_lambda: float | None = None,
+        selection_folds: int = 3,
         hidden=DEFAULT_HIDDEN,
         embed_layer: int = -2,
         epochs: int = 30,
@@ -271,6 +281,7 @@ class BPLabelProportions(LLPEstimator):
         self.n_rounds = n_rounds
         self.learner = learner
         self.aggregate_lambda = aggregate_lambda
+        self.selection_folds = selection_folds
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> BPLabelProportions:
@@ -328,6 +339,7 @@ class BPLabelProportions(LLPEstimator):
         check_float(self.threshold, "threshold", minimum=0.0, maximum=1.0, low_open=True, high_open=True)
         check_int(self.n_rounds, "n_rounds", minimum=1)
         check_float(self.aggregate_lambda, "aggregate_lambda", minimum=0.0, allow_none=True)
+        check_int(self.selection_folds, "selection_folds", minimum=2)
 
     # ------------------------------------------------------------------------------------------------------
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> BPLabelProportions:
@@ -362,31 +374,41 @@ class BPLabelProportions(LLPEstimator):
             weightings = weightings[:1]
         self.selection_ = {}
         cand = {}
+        graphs = {}  # the round-1 kNN graph depends on X only: one search, shared by every fit of this call
         if select:
-            # every candidate trains all epochs on the training bags; their per-bag losses on the held-out bags
-            # decide (a paired comparison with the bag-proportion loss alone, DLLP, the fallback)
-            Xv = Xs[val_bags.index.to(dev)]
-            local = type(val_bags)(torch.arange(val_bags.index.numel()), val_bags.ptr, val_bags.counts, Xv.size(0))
+            # cross-fitting: every bag is held out once; in each fold DLLP (the fallback) and every BP candidate
+            # train all epochs on the other folds' bags (BP sees only their counts), and their per-bag losses on
+            # the held-out bags are paired, so that the test runs over all m bags
+            diffs = {wt: [] for wt in weightings}
+            folds = bag_folds(bags, self.selection_folds, self.seed)
+            for f, (fold_train, fold_val) in enumerate(folds):
+                Xv = Xs[fold_val.index.to(dev)]
+                local = type(fold_val)(torch.arange(fold_val.index.numel()), fold_val.ptr, fold_val.counts, Xv.size(0))
 
-            def val_losses(model):
-                p = predict_proba(model, Xv).double().cpu().clamp(1e-12, 1 - 1e-12)
-                return calibrated_bag_losses(torch.log(p) - torch.log1p(-p), local)
+                def val_losses(model, Xv=Xv, local=local):
+                    p = predict_proba(model, Xv).double().cpu().clamp(1e-12, 1 - 1e-12)
+                    return calibrated_bag_losses(torch.log(p) - torch.log1p(-p), local)
 
-            model, _ = self._fit_combined(Xs, None, train_bags, None, self._round_seed(0), "DLLP (selection)")
-            base = val_losses(model)
+                desc = f"DLLP (selection fold {f + 1}/{len(folds)})"
+                model, _ = self._fit_combined(Xs, None, fold_train, None, self._round_seed(0), desc)
+                base = val_losses(model)
+                for wt in weightings:
+                    cand[wt] = run = self._fit_bp(
+                        X, Xs, bags, fold_train, fold_train, None, wt, learner, dev, graphs=graphs
+                    )
+                    diffs[wt].append(base - val_losses(run["model"]))  # > 0: the candidate explains them better
             self.selection_["dllp"] = 0.0
             for wt in weightings:
-                # BP sees only the training bags' counts: the held-out bags must not inform the pseudo-labels
-                # that are compared on them
-                cand[wt] = run = self._fit_bp(X, Xs, bags, train_bags, train_bags, None, wt, learner, dev)
-                d = base - val_losses(run["model"])  # > 0: the candidate explains the held-out counts better
-                se = float(d.std()) / max(1, d.numel()) ** 0.5 if d.numel() > 1 else float("inf")
+                d = torch.cat(diffs[wt])
+                se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
                 self.selection_[f"bp_{wt}"] = float(d.mean()) / se if se > 0 else 0.0
-            self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, val_bags.num_bags - 1)))
+            self.selection_folds_ = len(folds)
+            self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, bags.num_bags - 1)))
             best = max(self.selection_, key=self.selection_.get)
             self.selected_ = best if self.selection_[best] > self.selection_threshold_ else "dllp"
         else:
             self.selected_ = f"bp_{weightings[0]}"
+            self.selection_folds_ = 0
             self.selection_threshold_ = float("nan")
         # the final fit: the selected learner on every bag, all epochs (with selection) or as configured
         final_bags, final_score = (bags, None) if select else (train_bags, score_fn)
@@ -394,11 +416,12 @@ class BPLabelProportions(LLPEstimator):
         if self.selected_ == "dllp":
             self.model_, hist = self._fit_combined(Xs, None, final_bags, None, self._round_seed(0), "DLLP")
             self.history_ = [hist]
-            # BP diagnostics: the best candidate's BP run of the selection (on the training bags)
-            bp_run = cand[max(weightings, key=lambda w: self.selection_[f"bp_{w}"])]
+            # BP diagnostics: BP of the best candidate's weighting on every bag (its last MLP is not trained)
+            wt = max(weightings, key=lambda w: self.selection_[f"bp_{w}"])
+            bp_run = self._fit_bp(X, Xs, bags, bags, final_bags, None, wt, learner, dev, graphs=graphs, last=False)
         else:
             wt = self.selected_[3:]
-            bp_run = self._fit_bp(X, Xs, bags, bags, final_bags, final_score, wt, learner, dev)
+            bp_run = self._fit_bp(X, Xs, bags, bags, final_bags, final_score, wt, learner, dev, graphs=graphs)
             self.model_, self.history_ = bp_run["model"], bp_run["history"]
         self.bp_weighting_ = bp_run["weighting"]
         self.bp_results_ = bp_run["bp_results"]
@@ -408,8 +431,15 @@ class BPLabelProportions(LLPEstimator):
         self.converged_ = all(b.converged for b in self.bp_results_)
         return self
 
-    def _fit_bp(self, X, Xs, bags, bp_bags, train_bags, score_fn, weighting, learner, dev) -> dict:
-        """The ``n_rounds`` BP / MLP rounds with one edge weighting; returns the last model and the diagnostics."""
+    def _fit_bp(
+        self, X, Xs, bags, bp_bags, train_bags, score_fn, weighting, learner, dev, graphs=None, last=True
+    ) -> dict:
+        """The ``n_rounds`` BP / MLP rounds with one edge weighting; returns the last model and the diagnostics.
+
+        ``graphs`` (a dict, filled here) keeps the round-1 graph of ``X``, searched once and weighted once per
+        weighting, for the other calls of the same ``fit``. ``last=False``: the last round's MLP is not trained
+        (BP diagnostics only; ``model`` and the last ``history`` entry are ``None``)."""
+        graphs = {} if graphs is None else graphs
         n = X.size(0)
         Z = X.to(dev)  # round 1: the covariates as given (the reference's graph); later rounds: MLP embeddings
         out = dict(weighting=weighting, bp_results=[], history=[], knn_time=[], bp_time=[], knn_info=[])
@@ -424,17 +454,28 @@ class BPLabelProportions(LLPEstimator):
                         "row(s) are all zero (inactive ReLU units), so their cosine neighbours are undefined; use "
                         "metric='euclidean', wider `hidden` layers or n_rounds=1"
                     )
-            edge_index, weight, knn_info = knn_graph(
-                Z,
-                self.k,
-                metric=self.metric,
-                weighting=weighting,
-                length_scale=self.length_scale,
-                method=self.knn_method,
-                seed=self.seed,
-                device=dev,
-                return_info=True,
-            )
+            if r == 0 and weighting in graphs:
+                edge_index, weight, knn_info, search_s = graphs[weighting]
+            elif r == 0 and graphs:
+                # same neighbours as the cached search, other edge weights
+                edge_index, _, knn_info, search_s = next(iter(graphs.values()))
+                weight = edge_weights(Z, edge_index, weighting, self.length_scale)
+                graphs[weighting] = edge_index, weight, knn_info, search_s
+            else:
+                edge_index, weight, knn_info = knn_graph(
+                    Z,
+                    self.k,
+                    metric=self.metric,
+                    weighting=weighting,
+                    length_scale=self.length_scale,
+                    method=self.knn_method,
+                    seed=self.seed,
+                    device=dev,
+                    return_info=True,
+                )
+                search_s = time.perf_counter() - t0
+                if r == 0:
+                    graphs[weighting] = edge_index, weight, knn_info, search_s
             if self.count_filter:
                 bag_of = bp_bags.bag_of().to(dev)
                 cnt = bp_bags.counts.to(dev)
@@ -459,12 +500,14 @@ class BPLabelProportions(LLPEstimator):
             )
             t2 = time.perf_counter()
             out["knn_info"].append(knn_info)
-            out["knn_time"].append(t1 - t0)
+            out["knn_time"].append(search_s if r == 0 else t1 - t0)
             out["bp_time"].append(t2 - t1)
             out["bp_results"].append(res)
             p = res.marginals.float()
             target = _pseudo_labels(p, bp_bags, self.pseudo_labels, self.threshold)
-            if learner == "combined":
+            if r + 1 == self.n_rounds and not last:
+                model, hist = None, None
+            elif learner == "combined":
                 model, hist = self._fit_combined(
                     Xs, target, train_bags, score_fn, self._round_seed(r), f"MLP+bags round {r + 1}"
                 )

@@ -17,11 +17,12 @@ import torch
 from torch_geometric.utils import scatter
 
 from graphdiff.data.bags import Bags
-from graphdiff.data.validation import check_float, check_seed
+from graphdiff.data.validation import check_float, check_int, check_seed
 from graphdiff.nn.mlp import predict_proba
 
 __all__ = [
     "split_bags",
+    "bag_folds",
     "bag_proportion_loss",
     "calibrated_bag_losses",
     "bag_score_fn",
@@ -81,6 +82,53 @@ def split_bags(bags: Bags, val_fraction: float, seed: int = 0) -> tuple[Bags, Ba
         return bags, None
     perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed + 7919))
     return bags.subset(perm[n_val:].sort().values), bags.subset(perm[:n_val].sort().values)
+
+
+def bag_folds(bags: Bags, n_folds: int, seed: int = 0) -> list[tuple[Bags, Bags]]:
+    """Split the bags into ``n_folds`` folds for cross-fitting: each bag is held out in exactly one fold.
+
+    Parameters
+    ----------
+    bags : Bags
+        The ``m >= 2`` bags.
+    n_folds : int
+        Number of folds, ``2 <= n_folds``; with fewer bags than folds every bag is its own fold.
+    seed : int
+        Seed of the assignment (a random permutation of the bags, dealt round-robin).
+
+    Returns
+    -------
+    list of (train_bags, held_out_bags)
+        One pair per fold; the held-out bags of the folds partition the bags.
+
+    Raises
+    ------
+    ValueError
+        For a single bag (nothing to train on when it is held out) or ``n_folds < 2``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphdiff.data.bags import random_bags
+    >>> from graphdiff.llp.selection import bag_folds
+    >>> bags = random_bags(torch.tensor([0, 1] * 20), bag_size=4, seed=0)
+    >>> [(tr.num_bags, va.num_bags) for tr, va in bag_folds(bags, 3)]
+    [(6, 4), (7, 3), (7, 3)]
+    """
+    if not isinstance(bags, Bags):
+        raise ValueError(f"`bags` must be a Bags object (see graphdiff.data.bags.as_bags), got {type(bags).__name__}")
+    n_folds = check_int(n_folds, "n_folds", minimum=2)
+    seed = check_seed(seed)
+    m = bags.num_bags
+    if m < 2:
+        raise ValueError(f"cross-fitting needs at least 2 bags, got {m} (use validation='none' for a single bag)")
+    perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed + 7919))
+    folds = []
+    for f in range(min(n_folds, m)):
+        held = torch.zeros(m, dtype=torch.bool)
+        held[perm[f :: min(n_folds, m)]] = True
+        folds.append((bags.subset(torch.nonzero(~held).flatten()), bags.subset(torch.nonzero(held).flatten())))
+    return folds
 
 
 def bag_proportion_loss(proba: torch.Tensor, bags: Bags, eps: float = 1e-7) -> torch.Tensor:
