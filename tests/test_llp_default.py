@@ -9,7 +9,7 @@ import torch
 from graphdiff.data.bags import random_bags
 from graphdiff.llp import DLLP, BPLabelProportions
 from graphdiff.llp.bp import llp_marginals
-from graphdiff.llp.selection import roc_auc
+from graphdiff.llp.selection import bag_folds, roc_auc
 from graphdiff.nn.knn_graph import knn_graph
 
 FAST = dict(hidden=(32, 16), epochs=8, verbose=False)
@@ -67,3 +67,39 @@ def test_uninformative_graph_default_not_below_dllp(seed):
     auc_bp = roc_auc(y[te], est.predict_proba(X[te])[:, 1])
     auc_dllp = roc_auc(y[te], dllp.predict_proba(X[te])[:, 1])
     assert auc_bp >= auc_dllp - 0.01, (auc_bp, auc_dllp, est.selection_)
+
+
+def test_bag_folds_hold_out_every_bag_once():
+    y = torch.tensor([0, 1, 1, 0, 0] * 20)
+    bags = random_bags(y, 4, seed=0)  # 25 bags
+    folds = bag_folds(bags, 3, seed=1)
+    held = [va for _, va in folds]
+    members = [set(va.index.tolist()) for va in held]
+    assert sum(len(m) for m in members) == bags.index.numel()  # the held-out folds partition the members
+    assert set().union(*members) == set(bags.index.tolist())
+    for (tr, va), held_members in zip(folds, members):
+        assert not held_members & set(tr.index.tolist())
+        assert tr.num_bags + va.num_bags == bags.num_bags
+    assert [va.num_bags for _, va in folds] == [9, 8, 8]
+    # fewer bags than folds: one bag per fold; a single bag or one fold cannot be cross-fitted
+    three = random_bags(y[:12], 4, seed=0)
+    assert [va.num_bags for _, va in bag_folds(three, 5)] == [1, 1, 1]
+    with pytest.raises(ValueError, match="at least 2 bags"):
+        bag_folds(random_bags(y[:4], 4, seed=0), 3)
+    with pytest.raises(ValueError, match="`n_folds`"):
+        bag_folds(bags, 1)
+
+
+def test_default_selection_is_cross_fitted_over_every_bag():
+    """The paired test runs over all m bags (m - 1 degrees of freedom), not over a 10% held-out split."""
+    from scipy.stats import t as student_t
+
+    X, y = _clusters(800)
+    bags = random_bags(y, 16, seed=0)  # 50 bags: a 10% split would test on 5
+    est = BPLabelProportions(**FAST).fit(X, bags)
+    assert est.selection_folds_ == 3
+    assert est.selection_threshold_ == pytest.approx(student_t.ppf(0.975, bags.num_bags - 1))
+    two = BPLabelProportions(selection_folds=2, **FAST).fit(X, bags)
+    assert two.selection_folds_ == 2 and set(two.selection_) == set(est.selection_)
+    # without selection (another learner) nothing is cross-fitted
+    assert BPLabelProportions(learner="combined", **FAST).fit(X, bags).selection_folds_ == 0

@@ -248,6 +248,7 @@ def tiny():
         (BPLabelProportions, "threshold", 1.0, "`threshold`"),
         (BPLabelProportions, "pseudo_labels", "argmax", "`pseudo_labels`"),
         (BPLabelProportions, "aggregate_lambda", float("nan"), "`aggregate_lambda`"),
+        (BPLabelProportions, "selection_folds", 1, "`selection_folds`"),
         (DLLP, "min_delta", float("nan"), "`min_delta` must be a number, got NaN"),
         (DLLP, "lr", float("inf"), "`lr`"),
         (DLLP, "epochs", 2.5, "`epochs`"),
