@@ -100,7 +100,7 @@ HEADLINES = {
     },
     "label_proportions": {
         "metrics": ["test_auc"],
-        "datasets": ["bank_marketing", "adult", "amazon_computers", "tolokers"],
+        "datasets": ["bank_marketing", "adult", "amazon_computers", "tolokers", "coauthor_cs"],
         "where": {},
         "rows": ["bag_size"],
         "columns": {
