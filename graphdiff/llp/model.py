@@ -182,8 +182,8 @@ class BPLabelProportions(LLPEstimator):
     selection_folds_ : int
         Folds the selection ran (0 without selection).
     bp_weighting_ : str
-        Edge weighting of the BP run in ``bp_results_`` (with ``selected_ == "dllp"``: the best BP candidate's
-        run on the last fold's training bags).
+        Edge weighting of the BP run in ``bp_results_`` (with ``selected_ == "dllp"``: the weighting of the
+        best BP candidate, whose BP then runs on every bag for these diagnostics).
     prior_ : float
         Positive rate of the bags the final model was trained on (the start of its output).
     knn_time_s_, bp_time_s_ : list of float
@@ -373,7 +373,6 @@ class BPLabelProportions(LLPEstimator):
         if not select:
             weightings = weightings[:1]
         self.selection_ = {}
-        cand = {}
         graphs = {}  # the round-1 kNN graph depends on X only: one search, shared by every fit of this call
         if select:
             # cross-fitting: every bag is held out once; in each fold DLLP (the fallback) and every BP candidate
@@ -393,9 +392,7 @@ class BPLabelProportions(LLPEstimator):
                 model, _ = self._fit_combined(Xs, None, fold_train, None, self._round_seed(0), desc)
                 base = val_losses(model)
                 for wt in weightings:
-                    cand[wt] = run = self._fit_bp(
-                        X, Xs, bags, fold_train, fold_train, None, wt, learner, dev, graphs=graphs
-                    )
+                    run = self._fit_bp(X, Xs, bags, fold_train, fold_train, None, wt, learner, dev, graphs=graphs)
                     diffs[wt].append(base - val_losses(run["model"]))  # > 0: the candidate explains them better
             self.selection_["dllp"] = 0.0
             for wt in weightings:
