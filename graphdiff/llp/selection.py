@@ -7,7 +7,9 @@ held out, and a model is scored by the DLLP loss on them (binary cross-entropy b
 :math:`\\alpha_S = k_S / |S|` and the mean predicted probability of its members) after the best global shift of the
 logits, negated so that higher is better. The shift makes the criterion about ranking bags, not about matching the
 overall positive rate.
-Instance-labelled validation AUC is available only when asked for explicitly.
+Instance-labelled validation AUC is available only when asked for explicitly. :func:`bag_folds` splits the bags into
+folds for cross-fitting, so that every bag is held out once (the selection of ``BPLabelProportions()``; beyond the
+paper).
 """
 
 from __future__ import annotations
