@@ -124,13 +124,13 @@ def bag_folds(bags: Bags, n_folds: int, seed: int = 0) -> list[tuple[Bags, Bags]
     m = bags.num_bags
     if m < 2:
         raise ValueError(f"cross-fitting needs at least 2 bags, got {m} (use validation='none' for a single bag)")
-    perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed + 7919))
-    folds = []
-    for f in range(min(n_folds, m)):
-        held = torch.zeros(m, dtype=torch.bool)
-        held[perm[f :: min(n_folds, m)]] = True
-        folds.append((bags.subset(torch.nonzero(~held).flatten()), bags.subset(torch.nonzero(held).flatten())))
-    return folds
+    k = min(n_folds, m)
+    fold_of = torch.empty(m, dtype=torch.long)
+    fold_of[torch.randperm(m, generator=torch.Generator().manual_seed(seed + 7919))] = torch.arange(m) % k
+    return [
+        (bags.subset(torch.nonzero(fold_of != f).flatten()), bags.subset(torch.nonzero(fold_of == f).flatten()))
+        for f in range(k)
+    ]
 
 
 def bag_proportion_loss(proba: torch.Tensor, bags: Bags, eps: float = 1e-7) -> torch.Tensor:
