@@ -100,7 +100,7 @@ HEADLINES = {
     },
     "label_proportions": {
         "metrics": ["test_auc"],
-        "datasets": ["bank_marketing", "adult", "amazon_computers", "tolokers", "coauthor_cs"],
+        "datasets": ["bank_marketing", "adult", "amazon_computers", "tolokers", "coauthor_cs", "facebook_pagepage"],
         "where": {},
         "rows": ["bag_size"],
         "columns": {
