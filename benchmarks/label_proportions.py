@@ -117,10 +117,11 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
             dict(method=m, setting=s, metric="bp_time_s", value=sum(est.bp_time_s_)),
             dict(method=m, setting=s, metric="knn_time_s", value=sum(est.knn_time_s_)),
             dict(method=m, setting=s, metric="pseudo_label_auc", value=roc_auc(ds.y_train, est.marginals_)),
+            dict(method=m, setting=s, metric="n_epochs", value=float(est.n_epochs_)),
         ]
         print(
             f"  {dataset} B={bag_size} seed={seed} bp_default: test AUC {auc:.4f}, selected {est.selected_} "
-            f"{ {k: round(v, 2) for k, v in est.selection_.items()} }, fit {dt:.1f}s",
+            f"{ {k: round(v, 2) for k, v in est.selection_.items()} }, epochs {est.selection_epochs_}, fit {dt:.1f}s",
             flush=True,
         )
     for mode in args.modes:

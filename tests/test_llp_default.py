@@ -103,3 +103,38 @@ def test_default_selection_is_cross_fitted_over_every_bag():
     assert two.selection_folds_ == 2 and set(two.selection_) == set(est.selection_)
     # without selection (another learner) nothing is cross-fitted
     assert BPLabelProportions(learner="combined", **FAST).fit(X, bags).selection_folds_ == 0
+
+
+def test_default_epoch_count_is_the_cross_fitted_minimum():
+    """``early_stopping``: each candidate is compared, and the selected one refitted, at the epoch count that
+    minimises its held-out bag losses summed over every bag; ``early_stopping=False`` runs all epochs."""
+    X, y = _clusters(800)
+    bags = random_bags(y, 16, seed=0)
+    est = BPLabelProportions(**FAST).fit(X, bags)
+    assert set(est.selection_epochs_) == set(est.selection_) == set(est.selection_curves_)
+    for name, curve in est.selection_curves_.items():
+        assert curve.shape == (FAST["epochs"],)
+        assert est.selection_epochs_[name] == int(curve.argmin()) + 1
+    assert est.n_epochs_ == est.selection_epochs_[est.selected_]
+    assert len(est.history_[-1]["loss"]) == est.n_epochs_
+    full = BPLabelProportions(early_stopping=False, **FAST).fit(X, bags)
+    assert set(full.selection_epochs_.values()) == {FAST["epochs"]} and full.n_epochs_ == FAST["epochs"]
+    assert len(full.history_[-1]["loss"]) == FAST["epochs"]
+    # the curves do not depend on the stop: the same fold models are trained either way
+    for name in est.selection_curves_:
+        torch.testing.assert_close(est.selection_curves_[name], full.selection_curves_[name])
+    with pytest.raises(ValueError, match="early_stopping"):
+        BPLabelProportions(early_stopping="yes", **FAST).fit(X, bags)
+
+
+def test_default_stops_early_when_more_epochs_only_overfit():
+    """Labels independent of wide noise features: every epoch past the first few fits noise, the held-out bags
+    say so, and the final fit stops well before the epoch budget."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(400, 64, generator=g)
+    y = (torch.rand(400, generator=g) < 0.4).long()
+    bags = random_bags(y, 2, seed=0)
+    est = BPLabelProportions(hidden=(128, 64), epochs=40, lr=1e-2, verbose=False).fit(X, bags)
+    curve = est.selection_curves_["dllp"]
+    assert float(curve[-1]) > float(curve.min())  # the held-out loss rises again: overfitting is visible
+    assert est.selected_ == "dllp" and est.n_epochs_ < 20

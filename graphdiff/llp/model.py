@@ -128,7 +128,8 @@ class BPLabelProportions(LLPEstimator):
         other folds' bags (BP seeing only their counts) and scored by their per-bag losses on the fold's bags
         (``graphdiff.llp.selection.calibrated_bag_losses``, paired against DLLP). A BP candidate is taken only
         if it beats DLLP in a one-sided paired t-test over all ``m`` bags at level ``SELECT_LEVEL`` (0.975);
-        the winner is then refitted on every bag for all ``epochs``. No instance label is used.
+        the winner is then refitted on every bag (for ``n_epochs_`` epochs, see ``early_stopping``). No instance
+        label is used.
     aggregate_lambda : float or None, default None
         Weight of the aggregate-embedding bag loss added to the pseudo-label BCE (``None``: plain BCE); only with
         ``learner="pseudo"`` (the combined learner has its own bag loss).
@@ -136,13 +137,18 @@ class BPLabelProportions(LLPEstimator):
         The MLP and its training, as in :class:`DLLP` (the embedding of layer ``embed_layer`` feeds the next
         round's graph).
     validation : {"bags", "instances", "none"}, default "bags"
-        ``"bags"`` with ``learner="auto"``: held-out bags choose the learner (above), every fit runs all
-        ``epochs`` (no early stopping); with another learner, early stopping of every round's MLP as in
-        :class:`DLLP`.
+        ``"bags"`` with ``learner="auto"``: held-out bags choose the learner and its epoch count (above and
+        ``early_stopping``); with another learner, early stopping of every round's MLP as in :class:`DLLP`.
     val_fraction : float, default 0.1
         Fraction of the bags held out for early stopping with ``validation="bags"`` and a learner other than
         ``"auto"`` (BP still uses every bag); ``learner="auto"`` holds out every bag once instead
         (``selection_folds``) and only needs ``val_fraction > 0``.
+    early_stopping : bool, default True
+        With the cross-fitted selection (``learner="auto"``): every candidate's fold models record their
+        held-out bags' losses after each epoch, each candidate is compared at the epoch count that minimises the
+        sum of those losses over all ``m`` bags, and the final fit runs the selected learner's count
+        (``selection_epochs_``, ``n_epochs_``); a stop chosen from every bag, no instance label (beyond the
+        paper, whose code early-stops on labelled validation AUC). ``False``: every fit runs all ``epochs``.
     selection_folds : int, default 3
         Folds of the cross-fitted selection of ``learner="auto"`` (at least 2; with fewer bags, one bag per fold).
         Each fold trains DLLP and every candidate once, so the selection costs about ``selection_folds`` times
@@ -181,6 +187,13 @@ class BPLabelProportions(LLPEstimator):
         The Student-t quantile a candidate's statistic had to exceed (NaN without selection).
     selection_folds_ : int
         Folds the selection ran (0 without selection).
+    selection_epochs_ : dict
+        Per candidate (keys as ``selection_``), the epoch count it was compared at and would be refitted with
+        (all ``epochs`` with ``early_stopping=False``); empty without selection.
+    selection_curves_ : dict
+        Per candidate, the mean cross-fitted held-out bag loss after each epoch, Tensor ``(epochs,)``.
+    n_epochs_ : int or None
+        Epochs of the final fit (``None`` without selection: as configured).
     bp_weighting_ : str
         Edge weighting of the BP run in ``bp_results_`` (with ``selected_ == "dllp"``: the weighting of the
         best BP candidate, whose BP then runs on every bag for these diagnostics).
@@ -232,6 +245,7 @@ class BPLabelProportions(LLPEstimator):
         learner: str = "auto",
         aggregate_lambda: float | None = None,
         selection_folds: int = 3,
+        early_stopping: bool = True,
         hidden=DEFAULT_HIDDEN,
         embed_layer: int = -2,
         epochs: int = 30,
@@ -282,6 +296,7 @@ class BPLabelProportions(LLPEstimator):
         self.learner = learner
         self.aggregate_lambda = aggregate_lambda
         self.selection_folds = selection_folds
+        self.early_stopping = early_stopping
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> BPLabelProportions:
@@ -340,6 +355,7 @@ class BPLabelProportions(LLPEstimator):
         check_int(self.n_rounds, "n_rounds", minimum=1)
         check_float(self.aggregate_lambda, "aggregate_lambda", minimum=0.0, allow_none=True)
         check_int(self.selection_folds, "selection_folds", minimum=2)
+        check_bool(self.early_stopping, "early_stopping")
 
     # ------------------------------------------------------------------------------------------------------
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> BPLabelProportions:
@@ -377,48 +393,82 @@ class BPLabelProportions(LLPEstimator):
         if select:
             # cross-fitting: every bag is held out once; in each fold DLLP (the fallback) and every BP candidate
             # train all epochs on the other folds' bags (BP sees only their counts), and their per-bag losses on
-            # the held-out bags are paired, so that the test runs over all m bags
-            diffs = {wt: [] for wt in weightings}
+            # the held-out bags after every epoch are kept, so that the test runs over all m bags and the epoch
+            # count of the final fit is chosen from all of them
+            names = ["dllp"] + [f"bp_{wt}" for wt in weightings]
+            curves = {name: [] for name in names}  # per fold: (epochs, fold's bags) held-out losses
             folds = bag_folds(bags, self.selection_folds, self.seed)
             for f, (fold_train, fold_val) in enumerate(folds):
                 Xv = Xs[fold_val.index.to(dev)]
                 local = type(fold_val)(torch.arange(fold_val.index.numel()), fold_val.ptr, fold_val.counts, Xv.size(0))
 
-                def val_losses(model, Xv=Xv, local=local):
-                    p = predict_proba(model, Xv).double().cpu().clamp(1e-12, 1 - 1e-12)
-                    return calibrated_bag_losses(torch.log(p) - torch.log1p(-p), local)
+                def recorder(out, Xv=Xv, local=local):
+                    def record(model, epoch):
+                        p = predict_proba(model, Xv).double().cpu().clamp(1e-12, 1 - 1e-12)
+                        out.append(calibrated_bag_losses(torch.log(p) - torch.log1p(-p), local))
+
+                    return record
 
                 desc = f"DLLP (selection fold {f + 1}/{len(folds)})"
-                model, _ = self._fit_combined(Xs, None, fold_train, None, self._round_seed(0), desc)
-                base = val_losses(model)
+                rec = []
+                self._fit_combined(Xs, None, fold_train, None, self._round_seed(0), desc, callback=recorder(rec))
+                curves["dllp"].append(torch.stack(rec))
                 for wt in weightings:
-                    run = self._fit_bp(X, Xs, bags, fold_train, fold_train, None, wt, learner, dev, graphs=graphs)
-                    diffs[wt].append(base - val_losses(run["model"]))  # > 0: the candidate explains them better
-            self.selection_["dllp"] = 0.0
-            for wt in weightings:
-                d = torch.cat(diffs[wt])
+                    rec = []
+                    self._fit_bp(
+                        X,
+                        Xs,
+                        bags,
+                        fold_train,
+                        fold_train,
+                        None,
+                        wt,
+                        learner,
+                        dev,
+                        graphs=graphs,
+                        callback=recorder(rec),
+                    )
+                    curves[f"bp_{wt}"].append(torch.stack(rec))
+            # (epochs, m): every bag's held-out loss after every epoch, the folds side by side
+            curves = {name: torch.cat(c, dim=1) for name, c in curves.items()}
+            last = int(self.epochs) - 1
+            self.selection_epochs_ = {
+                name: int(c.sum(1).argmin()) + 1 if self.early_stopping else last + 1 for name, c in curves.items()
+            }
+            self.selection_curves_ = {name: c.mean(1) for name, c in curves.items()}
+            base = curves["dllp"][self.selection_epochs_["dllp"] - 1]
+            self.selection_ = {"dllp": 0.0}
+            for name in names[1:]:
+                d = base - curves[name][self.selection_epochs_[name] - 1]  # > 0: the candidate explains them better
                 se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
-                self.selection_[f"bp_{wt}"] = float(d.mean()) / se if se > 0 else 0.0
+                self.selection_[name] = float(d.mean()) / se if se > 0 else 0.0
             self.selection_folds_ = len(folds)
             self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, bags.num_bags - 1)))
             best = max(self.selection_, key=self.selection_.get)
             self.selected_ = best if self.selection_[best] > self.selection_threshold_ else "dllp"
+            self.n_epochs_ = self.selection_epochs_[self.selected_]
         else:
             self.selected_ = f"bp_{weightings[0]}"
             self.selection_folds_ = 0
             self.selection_threshold_ = float("nan")
-        # the final fit: the selected learner on every bag, all epochs (with selection) or as configured
+            self.selection_epochs_, self.selection_curves_ = {}, {}
+            self.n_epochs_ = None  # as configured (early stopping on `score_fn`, or all epochs)
+        # the final fit: the selected learner on every bag, for the chosen epochs (with selection) or as configured
         final_bags, final_score = (bags, None) if select else (train_bags, score_fn)
         self.prior_ = float(final_bags.counts.sum()) / float(final_bags.sizes.sum())
         if self.selected_ == "dllp":
-            self.model_, hist = self._fit_combined(Xs, None, final_bags, None, self._round_seed(0), "DLLP")
+            self.model_, hist = self._fit_combined(
+                Xs, None, final_bags, None, self._round_seed(0), "DLLP", epochs=self.n_epochs_
+            )
             self.history_ = [hist]
             # BP diagnostics: BP of the best candidate's weighting on every bag (its last MLP is not trained)
             wt = max(weightings, key=lambda w: self.selection_[f"bp_{w}"])
             bp_run = self._fit_bp(X, Xs, bags, bags, final_bags, None, wt, learner, dev, graphs=graphs, last=False)
         else:
             wt = self.selected_[3:]
-            bp_run = self._fit_bp(X, Xs, bags, bags, final_bags, final_score, wt, learner, dev, graphs=graphs)
+            bp_run = self._fit_bp(
+                X, Xs, bags, bags, final_bags, final_score, wt, learner, dev, graphs=graphs, epochs=self.n_epochs_
+            )
             self.model_, self.history_ = bp_run["model"], bp_run["history"]
         self.bp_weighting_ = bp_run["weighting"]
         self.bp_results_ = bp_run["bp_results"]
@@ -429,13 +479,27 @@ class BPLabelProportions(LLPEstimator):
         return self
 
     def _fit_bp(
-        self, X, Xs, bags, bp_bags, train_bags, score_fn, weighting, learner, dev, graphs=None, last=True
+        self,
+        X,
+        Xs,
+        bags,
+        bp_bags,
+        train_bags,
+        score_fn,
+        weighting,
+        learner,
+        dev,
+        graphs=None,
+        last=True,
+        epochs=None,
+        callback=None,
     ) -> dict:
         """The ``n_rounds`` BP / MLP rounds with one edge weighting; returns the last model and the diagnostics.
 
         ``graphs`` (a dict, filled here) keeps the round-1 graph of ``X``, searched once and weighted once per
         weighting, for the other calls of the same ``fit``. ``last=False``: the last round's MLP is not trained
-        (BP diagnostics only; ``model`` and the last ``history`` entry are ``None``)."""
+        (BP diagnostics only; ``model`` and the last ``history`` entry are ``None``). ``epochs`` and ``callback``
+        (see :func:`~graphdiff.nn.mlp.train_model`) apply to the last round's combined learner."""
         graphs = {} if graphs is None else graphs
         n = X.size(0)
         Z = X.to(dev)  # round 1: the covariates as given (the reference's graph); later rounds: MLP embeddings
@@ -505,8 +569,16 @@ class BPLabelProportions(LLPEstimator):
             if r + 1 == self.n_rounds and not last:
                 model, hist = None, None
             elif learner == "combined":
+                final = r + 1 == self.n_rounds
                 model, hist = self._fit_combined(
-                    Xs, target, train_bags, score_fn, self._round_seed(r), f"MLP+bags round {r + 1}"
+                    Xs,
+                    target,
+                    train_bags,
+                    score_fn,
+                    self._round_seed(r),
+                    f"MLP+bags round {r + 1}",
+                    epochs=epochs if final else None,
+                    callback=callback if final else None,
                 )
             else:
                 model, hist = self._fit_learner(Xs, target, train_bags, score_fn, r)
@@ -516,10 +588,10 @@ class BPLabelProportions(LLPEstimator):
         out["model"], out["target"] = model, target
         return out
 
-    def _fit_combined(self, X, target, train_bags, score_fn, seed, desc):
+    def _fit_combined(self, X, target, train_bags, score_fn, seed, desc, epochs=None, callback=None):
         """The default learner (beyond the paper): the DLLP bag-proportion loss of every batch of whole bags plus
         the binary cross-entropy on the BP pseudo-labels of their members (``target=None``: DLLP alone); the output
-        starts at the prior."""
+        starts at the prior. ``epochs`` replaces the configured count; ``callback`` runs after every epoch."""
         dev = X.device
         kw = self._mlp_kwargs()
         with torch_seed(seed, dev):
@@ -543,7 +615,7 @@ class BPLabelProportions(LLPEstimator):
             model,
             loss,
             bag_batches(train_bags, per, seed),
-            epochs=kw["epochs"],
+            epochs=kw["epochs"] if epochs is None else epochs,
             lr=kw["lr"],
             weight_decay=kw["weight_decay"],
             score_fn=score_fn,
@@ -551,6 +623,7 @@ class BPLabelProportions(LLPEstimator):
             min_delta=kw["min_delta"],
             verbose=kw["verbose"],
             desc=desc,
+            callback=callback,
         )
         return model, hist
 

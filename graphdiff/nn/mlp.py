@@ -208,6 +208,7 @@ def train_model(
     min_delta: float = 1e-4,
     verbose: bool = True,
     desc: str = "train",
+    callback: Callable[[nn.Module, int], None] | None = None,
 ) -> dict:
     """AdamW loop with early stopping on ``score_fn`` (higher is better), restoring the best weights.
 
@@ -233,6 +234,10 @@ def train_model(
         Show a progress bar.
     desc : str
         Label of the progress bar.
+    callback : callable ``(model, epoch) -> None``, optional
+        Called after every epoch (after ``score_fn``) with the model in eval mode; it must not change the model.
+        For recording held-out losses per epoch without stopping (the cross-fitted epoch choice of
+        :class:`graphdiff.llp.BPLabelProportions`).
 
     Returns
     -------
@@ -262,6 +267,10 @@ def train_model(
         if nb == 0:
             raise ValueError(f"{desc}: epoch {epoch} has no batch to train on (no training rows)")
         hist["loss"].append(tot / nb)
+        if callback is not None:
+            model.eval()
+            with torch.no_grad():
+                callback(model, epoch)
         if score_fn is not None:
             score = float(score_fn(model))
             hist["score"].append(score)
