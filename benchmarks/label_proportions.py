@@ -103,14 +103,18 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
     common = dict(hidden=hidden, epochs=args.epochs, seed=seed, validation=args.validation, verbose=False)
     rows = []
     setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": args.validation}
-    if "default" in args.modes:  # BPLabelProportions() exactly as a user gets it (only the seed set)
-        est = BPLabelProportions(seed=seed, verbose=False)
+    # "default": BPLabelProportions() exactly as a user gets it (only the seed set); "fixed": the same with
+    # early_stopping=False (every fit all 30 epochs), the reference of the early-stopping target
+    for variant in [v for v in ("default", "fixed") if v in args.modes]:
+        est = BPLabelProportions(seed=seed, verbose=False, **({"early_stopping": False} if variant == "fixed" else {}))
         t0 = time.perf_counter()
         est.fit(ds.X_train, bags)
         dt = time.perf_counter() - t0
         auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
         s = {"bag_size": bag_size, "preset": "default"}
         m = "bp_default"
+        if variant == "fixed":
+            s, m = {**s, "early_stopping": False}, "bp_fixed_epochs"
         rows += [
             dict(method=m, setting=s, metric="test_auc", value=auc, time_s=dt),
             dict(method=m, setting=s, metric="bp_selected", value=float(est.selected_ != "dllp")),
@@ -120,12 +124,12 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
             dict(method=m, setting=s, metric="n_epochs", value=float(est.n_epochs_)),
         ]
         print(
-            f"  {dataset} B={bag_size} seed={seed} bp_default: test AUC {auc:.4f}, selected {est.selected_} "
+            f"  {dataset} B={bag_size} seed={seed} {m}: test AUC {auc:.4f}, selected {est.selected_} "
             f"{ {k: round(v, 2) for k, v in est.selection_.items()} }, epochs {est.selection_epochs_}, fit {dt:.1f}s",
             flush=True,
         )
     for mode in args.modes:
-        if mode == "default" or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
+        if mode in ("default", "fixed") or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
             continue
         est = BPLabelProportions(
             bag_factor=mode,
