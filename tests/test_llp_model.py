@@ -187,6 +187,47 @@ def test_bag_score_ignores_global_rate_and_rewards_ranking():
     assert good > 0.05 > bad
 
 
+def test_calibrated_shift_scores_its_grid_as_a_loop_would():
+    """The vectorised grid search (one N x grid matrix, or column blocks of it) finds the shift a plain loop over
+    the same grid finds, on bags that do not cover every row."""
+    from graphdiff.llp import selection
+    from graphdiff.llp.selection import _calibrated_shift, bag_proportion_loss, calibrated_bag_losses
+
+    def loop_shift(logit, bags, grid=41):
+        best_b, best = 0.0, float("inf")
+        for lo, hi in ((-8.0, 8.0), (-0.4, 0.4)):
+            centre = best_b if lo > -1 else 0.0
+            for b in torch.linspace(centre + lo, centre + hi, grid, dtype=torch.float64).tolist():
+                val = float(bag_proportion_loss(torch.sigmoid(logit + b), bags))
+                if val < best:
+                    best_b, best = b, val
+        return best_b
+
+    g = torch.Generator().manual_seed(1)
+    for n, bias in ((600, -2.0), (2000, 1.5)):
+        x = torch.randn(n, generator=g, dtype=torch.float64)
+        y = (torch.rand(n, generator=g, dtype=torch.float64) < torch.sigmoid(2 * x + bias)).long()
+        bag_id = torch.randperm(n, generator=g) // 16
+        bag_id[: n // 10] = -1  # rows in no bag
+        m = int(bag_id.max()) + 1
+        counts = torch.zeros(m, dtype=torch.long).index_add_(0, bag_id[bag_id >= 0], y[bag_id >= 0])
+        bags = as_bags(bag_id, counts, n)
+        ref = loop_shift(2 * x, bags)
+        assert _calibrated_shift(2 * x, bags) == pytest.approx(ref, abs=1e-9)
+        torch.testing.assert_close(
+            calibrated_bag_losses(2 * x, bags).mean().item(),
+            float(bag_proportion_loss(torch.sigmoid(2 * x + ref), bags)),
+        )
+        assert abs(ref) > 0.1  # the shift matters on these logits
+    # the column-block path (large N): force blocks of one grid column
+    old = selection._SHIFT_BLOCK_ELEMENTS
+    try:
+        selection._SHIFT_BLOCK_ELEMENTS = 1
+        assert _calibrated_shift(2 * x, bags) == pytest.approx(ref, abs=1e-9)
+    finally:
+        selection._SHIFT_BLOCK_ELEMENTS = old
+
+
 def test_supervised_mlp_is_the_ceiling_on_labels(toy):
     X, y, Xt, yt = toy
     est = SupervisedMLP(**{**SMALL, "epochs": 20, "lr": 1e-2}).fit(X, y)

@@ -192,6 +192,10 @@ def calibrated_bag_losses(logit: torch.Tensor, bags: Bags, grid: int = 41, scale
     return -(alpha * torch.log(mean) + (1 - alpha) * torch.log(1 - mean))
 
 
+#: Largest ``N x block`` probability matrix the shift search builds at once (float64: 32 MB).
+_SHIFT_BLOCK_ELEMENTS = 4_000_000
+
+
 def _calibrated_shift(logit: torch.Tensor, bags: Bags, grid: int = 41) -> float:
     """The shift ``b`` minimising the DLLP loss of ``sigmoid(logit + b)``: a grid on [-8, 8], then a finer one on
     ``best +- 0.4``; each grid is scored at once (``N x grid`` probabilities, in column blocks for large ``N``)."""
@@ -200,7 +204,7 @@ def _calibrated_shift(logit: torch.Tensor, bags: Bags, grid: int = 41) -> float:
     bag = bags.bag_of_member.to(logit.device)
     sizes = bags.sizes.to(device=logit.device, dtype=logit.dtype)
     alpha = bags.proportions.to(device=logit.device, dtype=logit.dtype)[:, None]
-    block = max(1, 4_000_000 // max(1, logit.numel()))
+    block = max(1, _SHIFT_BLOCK_ELEMENTS // max(1, logit.numel()))
     for lo, hi in ((-8.0, 8.0), (-0.4, 0.4)):
         centre = best_b if lo > -1 else 0.0
         shifts = torch.linspace(centre + lo, centre + hi, grid, dtype=logit.dtype, device=logit.device)
