@@ -100,7 +100,15 @@ HEADLINES = {
     },
     "label_proportions": {
         "metrics": ["test_auc"],
-        "datasets": ["bank_marketing", "adult", "amazon_computers", "tolokers", "coauthor_cs", "facebook_pagepage"],
+        "datasets": [
+            "bank_marketing",
+            "adult",
+            "amazon_computers",
+            "tolokers",
+            "coauthor_cs",
+            "facebook_pagepage",
+            "coauthor_physics",
+        ],
         "where": {},
         "rows": ["bag_size"],
         "columns": {
