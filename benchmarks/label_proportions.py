@@ -108,17 +108,19 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
     rows = []
     setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": args.validation}
     # "default": BPLabelProportions() exactly as a user gets it (only the seed set); "fixed": the same with
-    # early_stopping=False (every fit all 30 epochs), the reference of the early-stopping target
-    for variant in [v for v in ("default", "fixed") if v in args.modes]:
-        est = BPLabelProportions(seed=seed, verbose=False, **({"early_stopping": False} if variant == "fixed" else {}))
+    # early_stopping=False (every fit all 30 epochs), the reference of the early-stopping target; "argmin": the
+    # untested epoch minimum (the first early-stopping rule tried, issue 14)
+    stops = {"default": {}, "fixed": {"early_stopping": False}, "argmin": {"early_stopping": "argmin"}}
+    for variant in [v for v in stops if v in args.modes]:
+        est = BPLabelProportions(seed=seed, verbose=False, **stops[variant])
         t0 = time.perf_counter()
         est.fit(ds.X_train, bags)
         dt = time.perf_counter() - t0
         auc = roc_auc(ds.y_test, est.predict_proba(ds.X_test)[:, 1])
         s = {"bag_size": bag_size, "preset": "default"}
         m = "bp_default"
-        if variant == "fixed":
-            s, m = {**s, "early_stopping": False}, "bp_fixed_epochs"
+        if variant != "default":
+            s, m = {**s, **stops[variant]}, f"bp_{variant}_epochs"
         rows += [
             dict(method=m, setting=s, metric="test_auc", value=auc, time_s=dt),
             dict(method=m, setting=s, metric="bp_selected", value=float(est.selected_ != "dllp")),
@@ -133,7 +135,7 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
             flush=True,
         )
     for mode in args.modes:
-        if mode in ("default", "fixed") or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
+        if mode in stops or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
             continue
         est = BPLabelProportions(
             bag_factor=mode,

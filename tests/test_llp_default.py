@@ -105,12 +105,12 @@ def test_default_selection_is_cross_fitted_over_every_bag():
     assert BPLabelProportions(learner="combined", **FAST).fit(X, bags).selection_folds_ == 0
 
 
-def test_default_epoch_count_is_the_cross_fitted_minimum():
-    """``early_stopping``: each candidate is compared, and the selected one refitted, at the epoch count that
-    minimises its held-out bag losses summed over every bag; ``early_stopping=False`` runs all epochs."""
+def test_argmin_epoch_count_is_the_cross_fitted_minimum():
+    """``early_stopping="argmin"``: each candidate is compared, and the selected one refitted, at the epoch count
+    that minimises its held-out bag losses summed over every bag; ``early_stopping=False`` runs all epochs."""
     X, y = _clusters(800)
     bags = random_bags(y, 16, seed=0)
-    est = BPLabelProportions(**FAST).fit(X, bags)
+    est = BPLabelProportions(early_stopping="argmin", **FAST).fit(X, bags)
     assert set(est.selection_epochs_) == set(est.selection_) == set(est.selection_curves_)
     for name, curve in est.selection_curves_.items():
         assert curve.shape == (FAST["epochs"],)
@@ -123,8 +123,31 @@ def test_default_epoch_count_is_the_cross_fitted_minimum():
     # the curves do not depend on the stop: the same fold models are trained either way
     for name in est.selection_curves_:
         torch.testing.assert_close(est.selection_curves_[name], full.selection_curves_[name])
-    with pytest.raises(ValueError, match="early_stopping"):
-        BPLabelProportions(early_stopping="yes", **FAST).fit(X, bags)
+    for bad in ("yes", 1, None):
+        with pytest.raises(ValueError, match="early_stopping"):
+            BPLabelProportions(early_stopping=bad, **FAST).fit(X, bags)
+
+
+def test_default_stop_is_tested_against_all_epochs():
+    """``early_stopping=True`` stops at the minimum only when the bags' losses there beat those after all epochs
+    in the paired t-test: with a handful of bags the noisy minimum is not taken, with many it is."""
+    from scipy.stats import t as student_t
+
+    est = BPLabelProportions(**FAST)
+    g = torch.Generator().manual_seed(0)
+    # 8 bags: a small dip at epoch 3 that varies from bag to bag, no evidence
+    few = 1.0 + 0.05 * torch.randn(FAST["epochs"], 8, generator=g, dtype=torch.float64)
+    few[2] -= 0.01
+    assert int(few.sum(1).argmin()) != FAST["epochs"] - 1
+    assert est.set_params(early_stopping="argmin")._stop_epoch(few, 8) == int(few.sum(1).argmin()) + 1
+    assert est.set_params(early_stopping=True)._stop_epoch(few, 8) == FAST["epochs"]
+    # 2,000 bags whose losses all rise after epoch 3: clear evidence
+    many = torch.linspace(0, 1, FAST["epochs"], dtype=torch.float64)[:, None].abs() + torch.zeros(1, 2000)
+    many = (many - many[2]).abs() + 0.01 * torch.rand(FAST["epochs"], 2000, generator=g, dtype=torch.float64)
+    assert est._stop_epoch(many, 2000) == 3
+    d = many[-1] - many[2]
+    assert float(d.mean() / (d.std() / d.numel() ** 0.5)) > student_t.ppf(0.975, 1999)
+    assert est.set_params(early_stopping=False)._stop_epoch(many, 2000) == FAST["epochs"]
 
 
 def test_default_stops_early_when_more_epochs_only_overfit():
@@ -134,7 +157,7 @@ def test_default_stops_early_when_more_epochs_only_overfit():
     X = torch.randn(400, 64, generator=g)
     y = (torch.rand(400, generator=g) < 0.4).long()
     bags = random_bags(y, 2, seed=0)
-    est = BPLabelProportions(hidden=(128, 64), epochs=40, lr=1e-2, verbose=False).fit(X, bags)
+    est = BPLabelProportions(hidden=(128, 64), epochs=40, lr=1e-2, verbose=False).fit(X, bags)  # 200 bags
     curve = est.selection_curves_["dllp"]
     assert float(curve[-1]) > float(curve.min())  # the held-out loss rises again: overfitting is visible
     assert est.selected_ == "dllp" and est.n_epochs_ < 20

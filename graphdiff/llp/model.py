@@ -143,12 +143,14 @@ class BPLabelProportions(LLPEstimator):
         Fraction of the bags held out for early stopping with ``validation="bags"`` and a learner other than
         ``"auto"`` (BP still uses every bag); ``learner="auto"`` holds out every bag once instead
         (``selection_folds``) and only needs ``val_fraction > 0``.
-    early_stopping : bool, default True
+    early_stopping : {True, False, "argmin"}, default True
         With the cross-fitted selection (``learner="auto"``): every candidate's fold models record their
-        held-out bags' losses after each epoch, each candidate is compared at the epoch count that minimises the
-        sum of those losses over all ``m`` bags, and the final fit runs the selected learner's count
-        (``selection_epochs_``, ``n_epochs_``); a stop chosen from every bag, no instance label (beyond the
-        paper, whose code early-stops on labelled validation AUC). ``False``: every fit runs all ``epochs``.
+        held-out bags' losses after each epoch. With ``True`` a candidate's epoch count is the one minimising the
+        sum of those losses over all ``m`` bags if its per-bag losses there beat those after all ``epochs`` in
+        the selection's one-sided paired t-test (level ``SELECT_LEVEL``), else all ``epochs``; ``"argmin"``
+        takes the minimum untested; ``False`` runs all ``epochs``. Each candidate is compared at its count and
+        the final fit runs the selected learner's (``selection_epochs_``, ``n_epochs_``): a stop chosen from
+        every bag, no instance label (beyond the paper, whose code early-stops on labelled validation AUC).
     selection_folds : int, default 3
         Folds of the cross-fitted selection of ``learner="auto"`` (at least 2; with fewer bags, one bag per fold).
         Each fold trains DLLP and every candidate once, so the selection costs about ``selection_folds`` times
@@ -355,7 +357,8 @@ class BPLabelProportions(LLPEstimator):
         check_int(self.n_rounds, "n_rounds", minimum=1)
         check_float(self.aggregate_lambda, "aggregate_lambda", minimum=0.0, allow_none=True)
         check_int(self.selection_folds, "selection_folds", minimum=2)
-        check_bool(self.early_stopping, "early_stopping")
+        if self.early_stopping not in (True, False, "argmin") or not isinstance(self.early_stopping, (bool, str)):
+            raise ValueError(f"`early_stopping` must be True, False or 'argmin', got {self.early_stopping!r}")
 
     # ------------------------------------------------------------------------------------------------------
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> BPLabelProportions:
@@ -431,10 +434,7 @@ class BPLabelProportions(LLPEstimator):
                     curves[f"bp_{wt}"].append(torch.stack(rec))
             # (epochs, m): every bag's held-out loss after every epoch, the folds side by side
             curves = {name: torch.cat(c, dim=1) for name, c in curves.items()}
-            last = int(self.epochs) - 1
-            self.selection_epochs_ = {
-                name: int(c.sum(1).argmin()) + 1 if self.early_stopping else last + 1 for name, c in curves.items()
-            }
+            self.selection_epochs_ = {name: self._stop_epoch(c, bags.num_bags) for name, c in curves.items()}
             self.selection_curves_ = {name: c.mean(1) for name, c in curves.items()}
             base = curves["dllp"][self.selection_epochs_["dllp"] - 1]
             self.selection_ = {"dllp": 0.0}
@@ -477,6 +477,24 @@ class BPLabelProportions(LLPEstimator):
         self.pseudo_labels_ = bp_run["target"].cpu()
         self.converged_ = all(b.converged for b in self.bp_results_)
         return self
+
+    def _stop_epoch(self, curve: torch.Tensor, num_bags: int) -> int:
+        """The epoch count of one candidate from its ``(epochs, m)`` cross-fitted held-out bag losses.
+
+        ``early_stopping=True``: the count ``E`` minimising the summed losses, but only if the bags' losses after
+        ``E`` epochs are lower than after all of them in a one-sided paired t-test at ``SELECT_LEVEL`` (the
+        selection's own test), else all epochs: with few (large) bags the minimum of a noisy curve is no evidence.
+        ``"argmin"``: the minimum without the test. ``False``: all epochs."""
+        epochs = curve.size(0)
+        if self.early_stopping is False:
+            return epochs
+        best = int(curve.sum(1).argmin())
+        if self.early_stopping == "argmin" or best == epochs - 1:
+            return best + 1
+        d = curve[-1] - curve[best]  # > 0: the bag is explained better after best + 1 epochs
+        se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
+        t = float(d.mean()) / se if se > 0 else 0.0
+        return best + 1 if t > float(student_t.ppf(SELECT_LEVEL, max(1, num_bags - 1))) else epochs
 
     def _fit_bp(
         self,
