@@ -187,9 +187,10 @@ def render_device_table(doc: dict, source: str, page: str | None = None) -> str:
 #: results files whose README block is a table of their own instead of a :data:`HEADLINES` pivot
 CUSTOM_HEADLINES = {"device_check": render_device_table}
 
-#: results files of a method that already has its headline table: only their docs/results page, which the README
-#: links to in its text (README.md stays under 250 lines, one headline table per method)
-PAGE_ONLY = {"erase_scale"}
+#: results files of a method that already has its headline table, and the device check (a CPU-against-CPU run until
+#: a GPU is lent): only their docs/results page, which the README links to in its text (README.md stays under 250
+#: lines, one headline table per method)
+PAGE_ONLY = {"erase_scale", "device_check"}
 
 
 def _setting_str(setting: dict) -> str:

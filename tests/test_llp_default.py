@@ -128,6 +128,23 @@ def test_argmin_epoch_count_is_the_cross_fitted_minimum():
             BPLabelProportions(early_stopping=bad, **FAST).fit(X, bags)
 
 
+def test_default_selects_after_all_epochs_and_stops_only_the_winner():
+    """``early_stopping=True``: the selection is the one of all epochs (the same statistics and winner as
+    ``early_stopping=False``); only the winner's refit uses its tested epoch count. ``"tested"`` compares every
+    candidate at its own count."""
+    X, y = _clusters(800)
+    bags = random_bags(y, 16, seed=0)
+    est = BPLabelProportions(**FAST).fit(X, bags)
+    full = BPLabelProportions(early_stopping=False, **FAST).fit(X, bags)
+    assert est.selection_ == full.selection_ and est.selected_ == full.selected_
+    assert est.n_epochs_ == est.selection_epochs_[est.selected_]
+    assert len(est.history_[-1]["loss"]) == est.n_epochs_
+    tested = BPLabelProportions(early_stopping="tested", **FAST).fit(X, bags)
+    assert tested.selection_epochs_ == est.selection_epochs_  # the same curves and the same per-candidate test
+    if any(e < FAST["epochs"] for e in est.selection_epochs_.values()):
+        assert tested.selection_ != est.selection_
+
+
 def test_default_stop_is_tested_against_all_epochs():
     """``early_stopping=True`` stops at the minimum only when the bags' losses there beat those after all epochs
     in the paired t-test: with a handful of bags the noisy minimum is not taken, with many it is."""

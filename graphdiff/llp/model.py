@@ -46,6 +46,8 @@ LEARNERS = ("auto", "combined", "pseudo")
 #: Student-t test at this level (over the m held-out bags, m - 1 degrees of freedom: with few bags, i.e. large
 #: bags, the bar is high and DLLP is kept).
 SELECT_LEVEL = 0.975
+#: ``early_stopping`` values of :class:`BPLabelProportions` (see its docstring).
+EARLY_STOPPING = (True, False, "tested", "argmin")
 
 PRESETS = {
     # the defaults of the reference code's train.py (https://github.com/google-deepmind/llp_bp)
@@ -143,14 +145,16 @@ class BPLabelProportions(LLPEstimator):
         Fraction of the bags held out for early stopping with ``validation="bags"`` and a learner other than
         ``"auto"`` (BP still uses every bag); ``learner="auto"`` holds out every bag once instead
         (``selection_folds``) and only needs ``val_fraction > 0``.
-    early_stopping : {True, False, "argmin"}, default True
+    early_stopping : {True, False, "tested", "argmin"}, default True
         With the cross-fitted selection (``learner="auto"``): every candidate's fold models record their
-        held-out bags' losses after each epoch. With ``True`` a candidate's epoch count is the one minimising the
-        sum of those losses over all ``m`` bags if its per-bag losses there beat those after all ``epochs`` in
-        the selection's one-sided paired t-test (level ``SELECT_LEVEL``), else all ``epochs``; ``"argmin"``
-        takes the minimum untested; ``False`` runs all ``epochs``. Each candidate is compared at its count and
-        the final fit runs the selected learner's (``selection_epochs_``, ``n_epochs_``): a stop chosen from
-        every bag, no instance label (beyond the paper, whose code early-stops on labelled validation AUC).
+        held-out bags' losses after each epoch, and each candidate gets an epoch count from them
+        (``selection_epochs_``): the one minimising the sum of the losses over all ``m`` bags, if its per-bag
+        losses there beat those after all ``epochs`` in the selection's one-sided paired t-test (level
+        ``SELECT_LEVEL``), else all ``epochs``. ``True``: the candidates are compared after all ``epochs`` and
+        the winner is refitted for its count (``n_epochs_``). ``"tested"``: each candidate is compared at its
+        count. ``"argmin"``: compared at, and refitted for, the minimum untested. ``False``: all ``epochs``. A
+        stop chosen from every bag, no instance label (beyond the paper, whose code early-stops on labelled
+        validation AUC); ``"tested"`` and ``"argmin"`` are the rules tried before (docs/label_proportions.md).
     selection_folds : int, default 3
         Folds of the cross-fitted selection of ``learner="auto"`` (at least 2; with fewer bags, one bag per fold).
         Each fold trains DLLP and every candidate once, so the selection costs about ``selection_folds`` times
@@ -247,7 +251,7 @@ class BPLabelProportions(LLPEstimator):
         learner: str = "auto",
         aggregate_lambda: float | None = None,
         selection_folds: int = 3,
-        early_stopping: bool = True,
+        early_stopping: bool | str = True,
         hidden=DEFAULT_HIDDEN,
         embed_layer: int = -2,
         epochs: int = 30,
@@ -357,8 +361,8 @@ class BPLabelProportions(LLPEstimator):
         check_int(self.n_rounds, "n_rounds", minimum=1)
         check_float(self.aggregate_lambda, "aggregate_lambda", minimum=0.0, allow_none=True)
         check_int(self.selection_folds, "selection_folds", minimum=2)
-        if self.early_stopping not in (True, False, "argmin") or not isinstance(self.early_stopping, (bool, str)):
-            raise ValueError(f"`early_stopping` must be True, False or 'argmin', got {self.early_stopping!r}")
+        if self.early_stopping not in EARLY_STOPPING or not isinstance(self.early_stopping, (bool, str)):
+            raise ValueError(f"`early_stopping` must be one of {EARLY_STOPPING}, got {self.early_stopping!r}")
 
     # ------------------------------------------------------------------------------------------------------
     def fit(self, X, bags, counts=None, *, X_val=None, y_val=None) -> BPLabelProportions:
@@ -436,10 +440,13 @@ class BPLabelProportions(LLPEstimator):
             curves = {name: torch.cat(c, dim=1) for name, c in curves.items()}
             self.selection_epochs_ = {name: self._stop_epoch(c, bags.num_bags) for name, c in curves.items()}
             self.selection_curves_ = {name: c.mean(1) for name, c in curves.items()}
-            base = curves["dllp"][self.selection_epochs_["dllp"] - 1]
+            # early_stopping=True compares the candidates after all epochs and stops only the winner: a stop chosen
+            # per candidate would change which one wins (an early BP stop beating a full-length DLLP fit)
+            at = {n: c.size(0) if self.early_stopping is True else self.selection_epochs_[n] for n, c in curves.items()}
+            base = curves["dllp"][at["dllp"] - 1]
             self.selection_ = {"dllp": 0.0}
             for name in names[1:]:
-                d = base - curves[name][self.selection_epochs_[name] - 1]  # > 0: the candidate explains them better
+                d = base - curves[name][at[name] - 1]  # > 0: the candidate explains them better
                 se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
                 self.selection_[name] = float(d.mean()) / se if se > 0 else 0.0
             self.selection_folds_ = len(folds)
@@ -481,10 +488,10 @@ class BPLabelProportions(LLPEstimator):
     def _stop_epoch(self, curve: torch.Tensor, num_bags: int) -> int:
         """The epoch count of one candidate from its ``(epochs, m)`` cross-fitted held-out bag losses.
 
-        ``early_stopping=True``: the count ``E`` minimising the summed losses, but only if the bags' losses after
-        ``E`` epochs are lower than after all of them in a one-sided paired t-test at ``SELECT_LEVEL`` (the
-        selection's own test), else all epochs: with few (large) bags the minimum of a noisy curve is no evidence.
-        ``"argmin"``: the minimum without the test. ``False``: all epochs."""
+        ``early_stopping=True`` or ``"tested"``: the count ``E`` minimising the summed losses, but only if the bags'
+        losses after ``E`` epochs are lower than after all of them in a one-sided paired t-test at
+        ``SELECT_LEVEL`` (the selection's own test), else all epochs: with few (large) bags the minimum of a noisy
+        curve is no evidence. ``"argmin"``: the minimum without the test. ``False``: all epochs."""
         epochs = curve.size(0)
         if self.early_stopping is False:
             return epochs
