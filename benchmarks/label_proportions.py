@@ -140,7 +140,7 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
             flush=True,
         )
     for mode in args.modes:
-        if mode in stops or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
+        if mode in stops or mode == "none" or (mode == "pairwise" and bag_size > args.pairwise_max_bag):
             continue
         est = BPLabelProportions(
             bag_factor=mode,
@@ -573,7 +573,13 @@ def main(argv=None) -> None:
     p.add_argument("--tag", default="", help="tag of the partial files (runs of other modes for the same seeds)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--bag-sizes", type=int, nargs="+", default=[8, 64, 256, 1024])
-    p.add_argument("--modes", nargs="+", default=["default", "exact", "gaussian", "pairwise"])
+    p.add_argument(
+        "--modes",
+        nargs="+",
+        default=["default", "exact", "gaussian", "pairwise"],
+        help="BP-LLP runs: default, fixed / tested / argmin (the default's other epoch rules), the bag-factor modes "
+        "exact / gaussian / pairwise of the old pipeline, or none (the baselines only)",
+    )
     p.add_argument("--baselines", nargs="+", default=["dllp", "easyllp"])
     p.add_argument(
         "--pairwise-max-bag", type=int, default=64, help="skip the O(N B) pairwise expansion above this bag size (time)"
