@@ -194,8 +194,9 @@ class BPLabelProportions(LLPEstimator):
     selection_folds_ : int
         Folds the selection ran (0 without selection).
     selection_epochs_ : dict
-        Per candidate (keys as ``selection_``), the epoch count it was compared at and would be refitted with
-        (all ``epochs`` with ``early_stopping=False``); empty without selection.
+        Per candidate (keys as ``selection_``), the epoch count it would be refitted with (and, with
+        ``"tested"`` / ``"argmin"``, was compared at); all ``epochs`` with ``early_stopping=False``; empty without
+        selection.
     selection_curves_ : dict
         Per candidate, the mean cross-fitted held-out bag loss after each epoch, Tensor ``(epochs,)``.
     n_epochs_ : int or None
