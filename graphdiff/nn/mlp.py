@@ -235,9 +235,8 @@ def train_model(
     desc : str
         Label of the progress bar.
     callback : callable ``(model, epoch) -> None``, optional
-        Called after every epoch (after ``score_fn``) with the model in eval mode; it must not change the model.
-        For recording held-out losses per epoch without stopping (the cross-fitted epoch choice of
-        :class:`graphdiff.llp.BPLabelProportions`).
+        Called after every epoch (before ``score_fn``), in eval mode and without gradients; it must not change the
+        model. For recording held-out losses per epoch without stopping (a cross-fitted epoch choice).
 
     Returns
     -------
