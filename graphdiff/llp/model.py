@@ -447,11 +447,10 @@ class BPLabelProportions(LLPEstimator):
             base = curves["dllp"][at["dllp"] - 1]
             self.selection_ = {"dllp": 0.0}
             for name in names[1:]:
-                d = base - curves[name][at[name] - 1]  # > 0: the candidate explains them better
-                se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
-                self.selection_[name] = float(d.mean()) / se if se > 0 else 0.0
+                # > 0: the candidate explains the held-out bags better than DLLP
+                self.selection_[name] = _paired_t(base - curves[name][at[name] - 1])
             self.selection_folds_ = len(folds)
-            self.selection_threshold_ = float(student_t.ppf(SELECT_LEVEL, max(1, bags.num_bags - 1)))
+            self.selection_threshold_ = _t_threshold(bags.num_bags)
             best = max(self.selection_, key=self.selection_.get)
             self.selected_ = best if self.selection_[best] > self.selection_threshold_ else "dllp"
             self.n_epochs_ = self.selection_epochs_[self.selected_]
@@ -499,10 +498,8 @@ class BPLabelProportions(LLPEstimator):
         best = int(curve.sum(1).argmin())
         if self.early_stopping == "argmin" or best == epochs - 1:
             return best + 1
-        d = curve[-1] - curve[best]  # > 0: the bag is explained better after best + 1 epochs
-        se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
-        t = float(d.mean()) / se if se > 0 else 0.0
-        return best + 1 if t > float(student_t.ppf(SELECT_LEVEL, max(1, num_bags - 1))) else epochs
+        # > 0: the bag is explained better after best + 1 epochs than after all of them
+        return best + 1 if _paired_t(curve[-1] - curve[best]) > _t_threshold(num_bags) else epochs
 
     def _fit_bp(
         self,
@@ -717,6 +714,19 @@ class BPLabelProportions(LLPEstimator):
             desc=f"MLP+AE round {r + 1}",
         )
         return mlp, hist
+
+
+def _paired_t(d: torch.Tensor) -> float:
+    """The paired t statistic ``mean(d) / (std(d) / sqrt(m))`` of per-bag loss differences (0 for a constant ``d``,
+    which a single bag also gives no evidence against)."""
+    se = float(d.std()) / d.numel() ** 0.5 if d.numel() > 1 else float("inf")
+    return float(d.mean()) / se if se > 0 else 0.0
+
+
+def _t_threshold(num_bags: int) -> float:
+    """The one-sided Student-t quantile at ``SELECT_LEVEL`` with ``m - 1`` degrees of freedom that a paired statistic
+    over ``m`` bags must exceed (the learner selection and the epoch stop use the same test)."""
+    return float(student_t.ppf(SELECT_LEVEL, max(1, num_bags - 1)))
 
 
 def _pseudo_labels(p: torch.Tensor, bags, kind: str, threshold: float) -> torch.Tensor:
