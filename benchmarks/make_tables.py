@@ -108,6 +108,7 @@ HEADLINES = {
             "coauthor_cs",
             "facebook_pagepage",
             "coauthor_physics",
+            "amazon_photo",
         ],
         "where": {},
         "rows": ["bag_size"],
