@@ -114,13 +114,14 @@ def _bank_run(dataset: str, bag_size: int, seed: int, args) -> list[dict]:
     rows = []
     setting = {"bag_size": bag_size, "hidden": list(hidden), "epochs": args.epochs, "validation": args.validation}
     # "default": BPLabelProportions() exactly as a user gets it (only the seed set); "fixed": the same with
-    # early_stopping=False (every fit all 30 epochs), the reference of the early-stopping target; "argmin" and
-    # "tested": the two early-stopping rules tried before the default's (issue 14)
+    # early_stopping=False (every fit all 30 epochs), the reference of the early-stopping target; "argmin",
+    # "tested" and "in_sample": the three early-stopping rules tried before the default's (issue 14)
     stops = {
         "default": {},
         "fixed": {"early_stopping": False},
         "argmin": {"early_stopping": "argmin"},
         "tested": {"early_stopping": "tested"},
+        "in_sample": {"early_stopping": "in_sample"},
     }
     for variant in [v for v in stops if v in args.modes]:
         est = BPLabelProportions(seed=seed, verbose=False, **stops[variant])
@@ -583,7 +584,8 @@ def main(argv=None) -> None:
         "--modes",
         nargs="+",
         default=["default", "exact", "gaussian", "pairwise"],
-        help="BP-LLP runs: default, fixed / tested / argmin (the default's other epoch rules), the bag-factor modes "
+        help="BP-LLP runs: default, fixed / in_sample / tested / argmin (the default's other epoch rules), the "
+        "bag-factor modes "
         "exact / gaussian / pairwise of the old pipeline, or none (the baselines only)",
     )
     p.add_argument("--baselines", nargs="+", default=["dllp", "easyllp"])

@@ -130,8 +130,8 @@ def test_argmin_epoch_count_is_the_cross_fitted_minimum():
 
 def test_default_selects_after_all_epochs_and_stops_only_the_winner():
     """``early_stopping=True``: the selection is the one of all epochs (the same statistics and winner as
-    ``early_stopping=False``); only the winner's refit uses its tested epoch count. ``"tested"`` compares every
-    candidate at its own count."""
+    ``early_stopping=False``, and ``"in_sample"``); only the winner's refit uses its tested epoch count.
+    ``"tested"`` compares every candidate at its own count."""
     X, y = _clusters(800)
     bags = random_bags(y, 16, seed=0)
     est = BPLabelProportions(**FAST).fit(X, bags)
@@ -139,8 +139,10 @@ def test_default_selects_after_all_epochs_and_stops_only_the_winner():
     assert est.selection_ == full.selection_ and est.selected_ == full.selected_
     assert est.n_epochs_ == est.selection_epochs_[est.selected_]
     assert len(est.history_[-1]["loss"]) == est.n_epochs_
+    in_sample = BPLabelProportions(early_stopping="in_sample", **FAST).fit(X, bags)
+    assert in_sample.selection_ == full.selection_ and in_sample.selected_ == full.selected_
     tested = BPLabelProportions(early_stopping="tested", **FAST).fit(X, bags)
-    assert tested.selection_epochs_ == est.selection_epochs_  # the same curves and the same per-candidate test
+    assert tested.selection_epochs_ == in_sample.selection_epochs_  # the same curves and the same in-sample test
     if any(e < FAST["epochs"] for e in est.selection_epochs_.values()):
         assert tested.selection_ != est.selection_
 
@@ -152,19 +154,44 @@ def test_default_stop_is_tested_against_all_epochs():
 
     est = BPLabelProportions(**FAST)
     g = torch.Generator().manual_seed(0)
-    # 8 bags: a small dip at epoch 3 that varies from bag to bag, no evidence
+    # 8 bags in 3 folds: a small dip at epoch 3 that varies from bag to bag, no evidence
     few = 1.0 + 0.05 * torch.randn(FAST["epochs"], 8, generator=g, dtype=torch.float64)
     few[2] -= 0.01
+    few_folds = torch.arange(8) % 3
     assert int(few.sum(1).argmin()) != FAST["epochs"] - 1
-    assert est.set_params(early_stopping="argmin")._stop_epoch(few, 8) == int(few.sum(1).argmin()) + 1
-    assert est.set_params(early_stopping=True)._stop_epoch(few, 8) == FAST["epochs"]
-    # 2,000 bags whose losses all rise after epoch 3: clear evidence
+    assert est.set_params(early_stopping="argmin")._stop_epoch(few, few_folds) == int(few.sum(1).argmin()) + 1
+    for rule in (True, "in_sample"):
+        assert est.set_params(early_stopping=rule)._stop_epoch(few, few_folds) == FAST["epochs"]
+    # 2,000 bags whose losses all rise after epoch 3: clear evidence, in every fold
     many = torch.linspace(0, 1, FAST["epochs"], dtype=torch.float64)[:, None].abs() + torch.zeros(1, 2000)
     many = (many - many[2]).abs() + 0.01 * torch.rand(FAST["epochs"], 2000, generator=g, dtype=torch.float64)
-    assert est._stop_epoch(many, 2000) == 3
+    many_folds = torch.arange(2000) % 3
+    for rule in (True, "in_sample"):
+        assert est.set_params(early_stopping=rule)._stop_epoch(many, many_folds) == 3
     d = many[-1] - many[2]
     assert float(d.mean() / (d.std() / d.numel() ** 0.5)) > student_t.ppf(0.975, 1999)
-    assert est.set_params(early_stopping=False)._stop_epoch(many, 2000) == FAST["epochs"]
+    assert est.set_params(early_stopping=False)._stop_epoch(many, many_folds) == FAST["epochs"]
+
+
+def test_cross_fitted_stop_test_ignores_a_dip_only_the_choosing_bags_show():
+    """12 bags in 3 folds of 4; each fold's bags dip at a different epoch (2, 4, 6; by 0.10, 0.09, 0.08) and are
+    flat otherwise. The summed minimum (epoch 2) comes from fold 0's bags alone: tested on the bags that chose it
+    (``"in_sample"``) it passes (t = 2.35 > 2.20), but tested with every fold at the other folds' minimum
+    (``True``) no bag improves and the fit keeps all epochs."""
+    from scipy.stats import t as student_t
+
+    fold_of = torch.arange(12) // 4
+    curve = torch.ones(FAST["epochs"], 12, dtype=torch.float64)
+    for f, (epoch, dip) in enumerate([(1, 0.10), (3, 0.09), (5, 0.08)]):
+        curve[epoch, fold_of == f] -= dip
+    d = curve[-1] - curve[1]
+    assert float(d.mean() / (d.std() / 12**0.5)) > student_t.ppf(0.975, 11)
+    est = BPLabelProportions(**FAST)
+    assert est.set_params(early_stopping="in_sample")._stop_epoch(curve, fold_of) == 2
+    assert est.set_params(early_stopping=True)._stop_epoch(curve, fold_of) == FAST["epochs"]
+    # the same dip in every fold's bags is found by the other folds too, and passes the cross-fitted test
+    curve[1] -= 0.05
+    assert est._stop_epoch(curve, fold_of) == 2
 
 
 def test_default_stops_early_when_more_epochs_only_overfit():
