@@ -499,9 +499,10 @@ class BPLabelProportions(LLPEstimator):
         with few (large) bags the minimum of a noisy curve is no evidence. ``early_stopping=True`` cross-fits the
         test: bag ``b`` contributes its loss after all epochs minus its loss at the count minimising the summed
         losses of the bags of the other folds, so a bag never tests the count it helped choose (the in-sample test,
-        ``"in_sample"`` / ``"tested"``, compares every bag at ``E`` itself: the minimum of 30 noisy sums is biased
-        low, and with 13 bags it let a 9-epoch stop through that cost 0.07 AUC). ``"argmin"``: ``E`` untested.
-        ``False``: all epochs."""
+        ``"in_sample"`` / ``"tested"``, compares every bag at ``E`` itself, and the minimum of 30 noisy sums is biased
+        low). Neither test sees what the bag loss does not: at large bags a consistent but tiny bag-level gain can
+        pass with a worse ranking (docs/label_proportions.md). ``"argmin"``: ``E`` untested. ``False``: all
+        epochs."""
         epochs = curve.size(0)
         if self.early_stopping is False:
             return epochs
