@@ -131,3 +131,48 @@ def test_block_with_sparse_features_equals_dense(residual):
     sparse = gat_conv_csr(conv, x.to_sparse(), block)
     assert dense.shape == (num_targets, 10)
     assert torch.allclose(sparse, dense, atol=1e-6)
+
+
+def test_attention_aggregate_shared_features_gradcheck(graph_edges):
+    # one feature set under several heads (the inputs of an aggregate-first layer): each head's product of the
+    # same features, and the features' gradient summed over the heads
+    edges, n = graph_edges
+    graph = CSRGraph.from_edge_index(edges, n)
+    gen = torch.Generator().manual_seed(4)
+    alpha = torch.rand(graph.num_edges, 3, dtype=torch.float64, generator=gen, requires_grad=True)
+    h = torch.randn(n, 1, 5, dtype=torch.float64, generator=gen, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, f: attention_aggregate(a, f, graph), (alpha, h))
+    out = attention_aggregate(alpha, h, graph)
+    assert out.shape == (n, 3, 5)
+    assert torch.allclose(out, attention_aggregate(alpha, h.expand(n, 3, 5).contiguous(), graph))
+    with pytest.raises(ValueError, match="heads=2"):
+        attention_aggregate(torch.rand(graph.num_edges, 3), torch.rand(n, 2, 5), graph)
+
+
+@pytest.mark.parametrize("heads,concat,residual", [(4, True, False), (3, False, False), (2, True, True)])
+def test_gat_conv_csr_aggregate_first_on_a_block(heads, concat, residual):
+    # a sampled block has many more sources than targets: the inputs are aggregated per head and mapped on the
+    # targets only; the same function and gradients as mapping every source first
+    gen = torch.Generator().manual_seed(5)
+    num_sources, num_targets = 60, 7
+    src = torch.randint(0, num_sources, (90,), generator=gen)
+    dst = torch.randint(0, num_targets, (90,), generator=gen)
+    loops = torch.arange(num_targets)
+    block = CSRGraph.block(torch.cat([src, loops]), torch.cat([dst, loops]), num_sources, num_targets, True)
+    torch.manual_seed(6)
+    conv = GATConv(12, 5, heads=heads, concat=concat, residual=residual)
+    x = torch.randn(num_sources, 12, generator=gen)
+    outs, grads = [], []
+    for first in (False, True, None):
+        x_in = x.clone().requires_grad_()
+        out = gat_conv_csr(conv, x_in, block, aggregate_first=first)
+        weight = torch.linspace(-1, 1, out.numel()).view_as(out)
+        grads.append(torch.autograd.grad((out * weight).sum(), [x_in, *conv.parameters()]))
+        outs.append(out)
+    assert outs[0].shape == (num_targets, heads * 5 if concat else 5)
+    for out, grad in zip(outs[1:], grads[1:]):
+        assert torch.allclose(out, outs[0], atol=1e-6)
+        for a, b in zip(grad, grads[0]):
+            assert torch.allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="`aggregate_first` needs dense inputs"):
+        gat_conv_csr(conv, x.to_sparse(), block, aggregate_first=True)

@@ -209,11 +209,19 @@ class _AttentionAggregate(torch.autograd.Function):
     # Several heads: one CSR product per head on a head-major copy of the features (contiguous blocks for the
     # sparse kernel), saved for the backward pass. One head (a GAT output layer): no copy at all, the features and
     # the gradient are used as they are and the products returned without stacking.
+    # Features shared by the heads (h of shape (N, 1, C) under H > 1 heads of alpha: the inputs of an
+    # aggregate-first layer): one product per head on the same features, no copy; the output is a (T, H, C) view of
+    # a head-major (H, T, C) buffer, which the caller's per-head maps read without a copy.
     @staticmethod
     def forward(ctx, alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
         heads = alpha.size(1)
         alpha = alpha.detach()
-        if heads == 1:
+        if heads > 1 and h.size(1) == 1:
+            h_heads = h.detach().view(1, h.size(0), h.size(2))
+            out = torch.stack(
+                [torch.sparse.mm(graph.matrix(alpha[:, k].contiguous()), h_heads[0]) for k in range(heads)]
+            ).transpose(0, 1)
+        elif heads == 1:
             h_heads = h.detach().view(1, h.size(0), h.size(2))  # (1, N, C): the same memory
             out = torch.sparse.mm(graph.matrix(alpha[:, 0].contiguous()), h_heads[0]).unsqueeze_(1)  # not a view
         else:
@@ -231,6 +239,7 @@ class _AttentionAggregate(torch.autograd.Function):
         alpha, h_heads = ctx.saved_tensors
         graph: CSRGraph = ctx.graph
         heads = alpha.size(1)
+        shared = heads > 1 and h_heads.size(0) == 1  # one feature block under every head
         if heads == 1:
             grad_heads = grad_out.reshape(1, grad_out.size(0), grad_out.size(2))
         else:
@@ -240,7 +249,7 @@ class _AttentionAggregate(torch.autograd.Function):
             # <dL/dh'_i, h_j> on the edges: a sampled dense-dense product per head
             pattern = graph.matrix(alpha.new_zeros(graph.num_edges))
             grad_alpha = [
-                torch.sparse.sampled_addmm(pattern, grad_heads[k], h_heads[k].T, beta=0.0).values()
+                torch.sparse.sampled_addmm(pattern, grad_heads[k], h_heads[0 if shared else k].T, beta=0.0).values()
                 for k in range(heads)
             ]
             grad_alpha = grad_alpha[0].unsqueeze(1) if heads == 1 else torch.stack(grad_alpha, dim=1)
@@ -249,7 +258,10 @@ class _AttentionAggregate(torch.autograd.Function):
                 torch.sparse.mm(graph.matrix(alpha[:, k].contiguous(), transpose=True), grad_heads[k])
                 for k in range(heads)
             ]
-            grad_h = grad_h[0].unsqueeze(1) if heads == 1 else torch.stack(grad_h, dim=1)
+            if shared:  # the features of every head are the same tensor: their gradients add up
+                grad_h = torch.stack(grad_h).sum(dim=0).unsqueeze(1)
+            else:
+                grad_h = grad_h[0].unsqueeze(1) if heads == 1 else torch.stack(grad_h, dim=1)
         return grad_alpha, grad_h, None
 
 
@@ -260,8 +272,8 @@ def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
     ----------
     alpha : Tensor of shape (E, H)
         Edge weights per head, in the edge order of ``graph``.
-    h : Tensor of shape (N, H, C)
-        Node features per head.
+    h : Tensor of shape (N, H, C) or (N, 1, C)
+        Node features per head, or one set of features that every head aggregates with its own weights.
     graph : CSRGraph
         The edges.
 
@@ -284,10 +296,9 @@ def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
         raise ValueError("`alpha` and `h` must be torch tensors")
     if h.dim() != 3 or h.size(0) != graph.num_nodes:
         raise ValueError(f"`h` must have shape (num_nodes={graph.num_nodes}, heads, channels), got {tuple(h.shape)}")
-    if alpha.dim() != 2 or alpha.size(0) != graph.num_edges or alpha.size(1) != h.size(1):
-        raise ValueError(
-            f"`alpha` must have shape (num_edges={graph.num_edges}, heads={h.size(1)}), got {tuple(alpha.shape)}"
-        )
+    if alpha.dim() != 2 or alpha.size(0) != graph.num_edges or h.size(1) not in (1, alpha.size(1)):
+        heads = "heads" if h.size(1) == 1 else f"heads={h.size(1)}"
+        raise ValueError(f"`alpha` must have shape (num_edges={graph.num_edges}, {heads}), got {tuple(alpha.shape)}")
     if alpha.dtype != h.dtype:
         raise ValueError(f"`alpha` ({alpha.dtype}) and `h` ({h.dtype}) must share a dtype")
     return _AttentionAggregate.apply(alpha, h, graph)
@@ -310,9 +321,12 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
         The edges, built with ``self_loops=conv.add_self_loops``; for a bipartite block (:meth:`CSRGraph.block`)
         ``x`` holds its source nodes, targets first, and the output its ``num_targets`` targets.
     aggregate_first : bool, optional
-        For one head, aggregate the *inputs* and apply the linear map afterwards
-        (:math:`\sum_j \alpha_{ij} W h_j = W \sum_j \alpha_{ij} h_j`, and the attention logits
-        :math:`a^\top W h = (W^\top a)^\top h`): cheaper when ``in_channels < out_channels``. Default: exactly then.
+        Aggregate the *inputs* and apply each head's linear map afterwards
+        (:math:`\sum_j \alpha_{ij,k} W_k h_j = W_k \sum_j \alpha_{ij,k} h_j`, and the attention logits
+        :math:`a_k^\top W_k h = (W_k^\top a_k)^\top h`): the map runs on the targets only, the aggregation on
+        ``in_channels`` instead of ``out_channels`` per edge and head. Cheaper on a graph when ``in_channels <
+        out_channels``, and on a block with many more sources than targets (a sampled mini-batch, whose sources
+        are about ten times its targets). Default: when the multiply-add count says so (dense inputs only).
 
     Returns
     -------
@@ -361,21 +375,34 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
 
     res = conv.res(target_rows(x)) if getattr(conv, "res", None) is not None else None
     in_channels = x.size(1)
+    weight = getattr(conv.lin, "weight", None)
+    initialised = weight is not None and not isinstance(weight, torch.nn.parameter.UninitializedParameter)
     if aggregate_first is None:
-        aggregate_first = heads == 1 and not x.is_sparse and in_channels < channels
+        # multiply-adds: the map on all N sources and H x C channels per edge, against in_channels per edge and
+        # head and the map on the num_rows targets only; a block with many more sources than targets (a sampled
+        # mini-batch) aggregates first, a whole graph only when in_channels < out_channels
+        aggregate_first = (
+            initialised
+            and not x.is_sparse
+            and (num_nodes - num_rows) * in_channels * channels > graph.num_edges * (in_channels - channels)
+        )
     if aggregate_first:
-        if heads != 1 or x.is_sparse:
-            raise ValueError("`aggregate_first` needs one head and dense inputs")
-        weight = conv.lin.weight  # (C, in)
-        # both logits in one N x in by in x 2 product (and one product in the backward pass)
-        proj = torch.cat([conv.att_src.reshape(1, -1), conv.att_dst.reshape(1, -1)]) @ weight  # (2, in)
+        if x.is_sparse or not initialised:
+            raise ValueError("`aggregate_first` needs dense inputs and an initialised `conv.lin`")
+        if heads == 1:
+            # both logits in one N x in by in x 2 product (and one product in the backward pass)
+            proj = torch.cat([conv.att_src.reshape(1, -1), conv.att_dst.reshape(1, -1)]) @ weight  # (2, in)
+        else:
+            w_heads = weight.view(heads, channels, in_channels)
+            proj = torch.cat(
+                [torch.einsum("hc,hcf->hf", att.view(heads, channels), w_heads) for att in (conv.att_src, conv.att_dst)]
+            )  # (2H, in)
         scores = x @ proj.T
-        score_src, score_dst = scores[:, :1], scores[:num_rows, 1:]
-        feats = x.unsqueeze(1)
+        score_src, score_dst = scores[:, :heads], scores[:num_rows, heads:]
+        feats = x.unsqueeze(1)  # one set of inputs, aggregated by every head with its own weights
     else:
         feats = conv.lin(x).view(num_nodes, heads, channels)
-        weight = getattr(conv.lin, "weight", None)
-        if isinstance(weight, torch.nn.parameter.UninitializedParameter) or weight is None:
+        if not initialised:
             score_src = (feats * conv.att_src).sum(dim=-1)  # (N, H)
             score_dst = (feats[:num_rows] * conv.att_dst).sum(dim=-1)
         else:
@@ -392,14 +419,14 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
     alpha = F.dropout(alpha, p=conv.dropout, training=conv.training)
     out = attention_aggregate(alpha, feats, graph)
     bias = conv.bias
-    if aggregate_first:
+    if aggregate_first and heads == 1:
         if bias is not None and res is None:  # the map and the bias in one product: one N x C output, not two
             return torch.addmm(bias, out.squeeze(1), conv.lin.weight.T)
         out = out.squeeze(1) @ conv.lin.weight.T
-    elif conv.concat:
-        out = out.reshape(num_rows, heads * channels)
     else:
-        out = out.mean(dim=1)
+        if aggregate_first:  # the per-head maps on the aggregated inputs, head-major: (H, T, in) x (H, in, C)
+            out = torch.bmm(out.transpose(0, 1), w_heads.transpose(1, 2)).transpose(0, 1)
+        out = out.reshape(num_rows, heads * channels) if conv.concat else out.mean(dim=1)
     # ``out`` is this function's own intermediate, saved by no backward: the additions in place
     if res is not None:
         out = out.add_(res)
