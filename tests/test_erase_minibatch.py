@@ -136,3 +136,25 @@ def test_full_batch_fit_that_would_not_fit_fails_early_with_an_estimate(problem,
     ERASE(**{**KW, "epochs": 1, "batch_size": 90}).fit(data, y, data.train_mask, data.val_mask)  # no check
     est = mb.full_batch_memory_estimate(10**6, 10**7, 64, 256, 512, 8)
     assert 15 * 2**30 < est < 30 * 2**30  # tens of GB at 1e6 nodes
+
+
+def test_keyed_dropout_hashes_on_32_bit_lanes_equal_the_integer_definition():
+    # the tensor hash runs on int32 lanes (products wrap modulo 2**32, shifts masked); it must give the bits of
+    # the Python-integer definition, values at and above 2**31 included, and the mask those bits define
+    gen = torch.Generator().manual_seed(0)
+    values = torch.cat([torch.randint(0, 2**32, (200,), generator=gen), torch.tensor([0, 2**31 - 1, 2**31, 2**32 - 1])])
+    assert mb._mix32(values.clone()).tolist() == [mb._mix32(int(v)) for v in values]
+    nodes, p, key = torch.tensor([3, 2**33 + 5, 17]), 0.3, 12345
+    x = torch.rand(3, 40, generator=gen) + 0.5
+    threshold = round(p * 2**32)
+    for i, node in enumerate(nodes.tolist()):
+        node_hash = mb._mix32(mb._mix32((node & mb._M32) ^ key) ^ (node >> 32))
+        keep = [mb._mix32((node_hash + f * mb._GOLDEN) & mb._M32) >= threshold for f in range(40)]
+        expected = x[i] * torch.tensor(keep, dtype=x.dtype) / (1 - p)
+        assert torch.allclose(mb.keyed_dropout(x, nodes, p, key)[i], expected)
+    # rows are hashed in blocks: a batch taller than one block gives each row the mask it gets alone
+    tall = torch.ones(mb._DROPOUT_BLOCK // 40 * 3 + 7, 40)
+    ids = torch.arange(tall.size(0)) * 7919
+    full = mb.keyed_dropout(tall, ids, 0.5, key=9)
+    assert torch.equal(full[-3:], mb.keyed_dropout(tall[-3:], ids[-3:], 0.5, key=9))
+    assert abs(float((full == 0).float().mean()) - 0.5) < 0.01
