@@ -40,6 +40,7 @@ Usage::
     python benchmarks/scene_generation.py --relation-diagnosis  # why the weak relation groups miss (no model)
     python benchmarks/scene_generation.py --guidance-check MODEL.pt --guidance 0.005   # guidance off vs on
     python benchmarks/scene_generation.py --relations intra_group   # sparse graphs: relations inside groups only
+    python benchmarks/scene_generation.py --processes 1 2 --steps 300   # training on 1 vs 2 processes (torchrun)
 
 ``--relations intra_group`` trains and evaluates on graphs that keep only the relations between objects of the
 same furniture group (plus the object-floor edges; ``scenes.generate_scenes(..., relations="intra_group")``), for
@@ -515,6 +516,104 @@ def edit_table_run(cfg: dict, seed: int = 0, echo: bool = True, model_path=None)
     }
 
 
+def ddp_worker(out_dir: str, steps: int, batch_size: int, train_scenes: int, placement: str, seed: int) -> None:
+    """One process of a ``--processes`` run, started by ``torchrun``: the default EchoScene (echo on) trained for
+    ``steps`` steps on the benchmark's training rooms, data-parallel over the ``WORLD_SIZE`` processes (gloo, one
+    thread each); each process writes its timings, rank 0 also the averaged weights."""
+    import torch
+
+    from graphdiff.bench import peak_rss_mb
+    from graphdiff.data import scenes as S
+    from graphdiff.scene import EchoScene
+
+    torch.set_num_threads(1)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        torch.distributed.init_process_group("gloo")
+    try:
+        train = S.generate_scenes(train_scenes, seed=0, placement=placement)
+        model = EchoScene(echo=True, steps=steps, batch_size=batch_size, seed=seed, verbose=False).fit(train)
+        record = {
+            "rank": rank,
+            "world_size": world,
+            "steps_done": model.steps_done_,
+            "train_wall_s": model.train_time_s_,
+            "train_cpu_s": model.train_cpu_s_,
+            "peak_mem_mb": peak_rss_mb(),
+            "final_loss": float(np.mean(model.history_[-50:])),
+        }
+        Path(out_dir, f"rank{rank}.json").write_text(json.dumps(record))
+        if rank == 0:
+            torch.save(model.ema_.state_dict(), Path(out_dir, "ema.pt"))
+    finally:
+        if world > 1:
+            torch.distributed.destroy_process_group()
+
+
+def run_processes(processes: int, steps: int, batch_size: int, train_scenes: int, placement: str, seed: int):
+    """``torchrun --standalone --nproc_per_node=processes`` of :func:`ddp_worker`: the records of all processes
+    and the averaged weights of rank 0."""
+    import subprocess
+    import tempfile
+
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+            str(Path(__file__).resolve()), "--ddp-worker", tmp, "--steps", str(steps), "--batch-size",
+            str(batch_size), "--train-scenes", str(train_scenes), "--placement", placement, "--seeds", str(seed),
+        ]  # fmt: skip
+        threads = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        done = subprocess.run(cmd, env={**os.environ, **threads}, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+        records = [json.loads(Path(tmp, f"rank{r}.json").read_text()) for r in range(processes)]
+        return records, torch.load(Path(tmp, "ema.pt"))
+
+
+def process_rows(args, command: str) -> Path:
+    """Rows of the 1 vs several process training comparison (``--processes``), merged into the results file:
+    seconds per step (wall: the slowest process; CPU: summed over the processes), the speed-up over the first
+    process count, peak memory (the largest process), and how far the averaged weights of each run are from those
+    of the first (data-parallel steps equal one-process steps up to float summation order)."""
+
+    res = Results("scene_generation")
+    base = None
+    for k in args.processes:
+        records, weights = run_processes(
+            k, args.steps, args.batch_size, args.train_scenes, args.placement, args.seeds[0]
+        )
+        steps = records[0]["steps_done"]
+        if any(r["steps_done"] != args.steps for r in records):
+            raise RuntimeError(f"{k} process(es) stopped at {steps} steps, not {args.steps}")
+        wall = max(r["train_wall_s"] for r in records) / steps
+        cpu = sum(r["train_cpu_s"] for r in records) / steps
+        setting = {
+            "processes": k,
+            "threads": 1,
+            "backend": "gloo",
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "train_scenes": args.train_scenes,
+            "placement": args.placement,
+        }
+        common = {"seeds": [args.seeds[0]], "peak_mem_mb": max(r["peak_mem_mb"] for r in records)}
+        res.add("synthfront", "echo", setting, "train_step_wall_s", wall, **common)
+        res.add("synthfront", "echo", setting, "train_step_time_s", cpu, **common)
+        res.add("synthfront", "echo", setting, "peak_mem_mb", common["peak_mem_mb"], **common)
+        res.add("synthfront", "echo", setting, "final_loss", records[0]["final_loss"], **common)
+        if base is None:
+            base = (wall, weights)
+        else:
+            res.add("synthfront", "echo", setting, "train_step_wall_speedup", base[0] / wall, **common)
+            diff = max(float((weights[n] - v).abs().max()) for n, v in base[1].items() if v.is_floating_point())
+            res.add("synthfront", "echo", setting, "weights_max_abs_diff", diff, **common)
+        print(f"{k} process(es): {wall:.3f} s/step wall, {cpu:.3f} CPU-s/step, {records}", flush=True)
+    return merge_rows(results_dir() / "scene_generation.json", res.rows, command)
+
+
 def merge_rows(path: Path, new_rows: list[dict], command: str) -> Path:
     """Merge ``new_rows`` into the results file at ``path``: rows with the same (dataset, method, setting, metric)
     are replaced, every other row is kept, the file's ``created`` / ``environment`` stay (the new rows carry their
@@ -910,7 +1009,25 @@ def main(argv=None) -> int:
         help="only the edit table (edit kinds x modes, satisfiability) of the first --seeds model with the first "
         "--echo setting, merged into the results file; the model is trained once and kept in benchmarks/cache/",
     )
+    p.add_argument(
+        "--processes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="only the 1 vs several process training rows: torchrun (gloo, one thread per process) of the default "
+        "EchoScene for --steps steps per process count, merged into the results file (an otherwise idle machine)",
+    )
+    p.add_argument("--ddp-worker", default=None, help=argparse.SUPPRESS)  # one process of a --processes run
     args = p.parse_args(argv)
+    if args.ddp_worker:
+        ddp_worker(args.ddp_worker, args.steps, args.batch_size, args.train_scenes, args.placement, args.seeds[0])
+        return 0
+    if args.processes:
+        if any(k < 1 for k in args.processes):
+            raise ValueError(f"--processes must be at least 1, got {args.processes}")
+        command = "python " + " ".join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))
+        print(f"wrote {process_rows(args, command)}")
+        return 0
     if args.flip_ceiling:
         flip_ceiling(placement=args.placement, relations=args.relations)
         return 0
