@@ -24,6 +24,8 @@ Usage::
     python benchmarks/erase_scale.py                    # 1e4 and 1e5 nodes, full batch, 10 timed epochs
     python benchmarks/erase_scale.py --methods erase --training minibatch --merge
     python benchmarks/erase_scale.py --nodes 10000000 --methods erase --training minibatch --epochs 1 --merge
+    python benchmarks/erase_scale.py --nodes 10000000 --methods erase --training minibatch --epochs 1 \
+        --num-neighbors 5 5 --merge                      # 5 + 5 sampled neighbours (the default is 10 + 10)
     python benchmarks/erase_scale.py --ddp coauthor_physics --epochs 20 --merge   # 1 vs 2 processes
     python benchmarks/erase_scale.py --nodes 10000 --epochs 3 --quick
 
@@ -57,7 +59,15 @@ AVG_DEGREE = 10.0
 NOISE_RATE = 0.3
 
 
-def run_one(method: str, num_nodes: int, epochs: int, training: str = "full", batch_size: int = 4096, seed: int = 0):
+def run_one(
+    method: str,
+    num_nodes: int,
+    epochs: int,
+    training: str = "full",
+    batch_size: int = 4096,
+    seed: int = 0,
+    num_neighbors=None,
+):
     """Per-epoch cost of ``method`` on the SBM graph of ``num_nodes`` nodes (one thread) and the test accuracy of
     the fit that measured it.
 
@@ -87,6 +97,7 @@ def run_one(method: str, num_nodes: int, epochs: int, training: str = "full", ba
             seed=seed,
             verbose=False,
             batch_size=None if training == "full" else batch_size,
+            **({} if num_neighbors is None else {"num_neighbors": tuple(num_neighbors)}),
         )
         model.fit(data, y_noisy, data.train_mask, data.val_mask, callback=mark)
         cpu = (marks[-1][0] - marks[0][0]) / epochs
@@ -173,6 +184,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--batch-size", type=int, default=4096, help="ERASE(batch_size=...) of minibatch runs")
     parser.add_argument(
+        "--num-neighbors",
+        type=int,
+        nargs=2,
+        default=None,
+        help="ERASE(num_neighbors=...) of minibatch runs (default: the estimator's, (10, 10); in the setting if given)",
+    )
+    parser.add_argument(
         "--ddp",
         metavar="DATASET",
         help="instead: 1 vs several processes (torchrun, gloo) on a dataset (GRAPHDIFF_DATA)",
@@ -191,7 +209,7 @@ def main(argv=None) -> int:
         runs = [(m, t) for m in args.methods for t in (args.training if m == "erase" else ["full"])]
         for method, training in runs:
             out, time_s, peak = run_isolated(
-                run_one, method, num_nodes, args.epochs, training, args.batch_size, threads=1
+                run_one, method, num_nodes, args.epochs, training, args.batch_size, 0, args.num_neighbors, threads=1
             )
             setting = {
                 "num_nodes": num_nodes,
@@ -205,6 +223,8 @@ def main(argv=None) -> int:
             }
             if training == "minibatch":
                 setting["batch_size"] = args.batch_size
+                if args.num_neighbors is not None:
+                    setting["num_neighbors"] = list(args.num_neighbors)
             common = {"seeds": [0], "time_s": time_s, "peak_mem_mb": peak}
             for metric in ("epoch_time_s", "epoch_wall_s", "test_accuracy"):
                 res.add("contextual_sbm", method, setting, metric, out[metric], **common)
