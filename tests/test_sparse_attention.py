@@ -46,15 +46,18 @@ def test_gat_conv_csr_attention_dropout(graph_edges):
     assert not torch.allclose(dropped, conv.eval()(x, edges), atol=1e-3)
 
 
-def test_attention_aggregate_gradcheck_and_definition(graph_edges):
+@pytest.mark.parametrize("heads,feature_heads", [(2, 2), (3, 1)])
+def test_attention_aggregate_gradcheck_and_definition(graph_edges, heads, feature_heads):
+    # feature_heads=1: one feature set under several heads (the inputs of an aggregate-first layer), each head's
+    # product of the same features and the features' gradient summed over the heads
     edges, n = graph_edges
     graph = CSRGraph.from_edge_index(edges, n)
     gen = torch.Generator().manual_seed(2)
-    alpha = torch.rand(graph.num_edges, 2, dtype=torch.float64, generator=gen, requires_grad=True)
-    h = torch.randn(n, 2, 3, dtype=torch.float64, generator=gen, requires_grad=True)
+    alpha = torch.rand(graph.num_edges, heads, dtype=torch.float64, generator=gen, requires_grad=True)
+    h = torch.randn(n, feature_heads, 3, dtype=torch.float64, generator=gen, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, f: attention_aggregate(a, f, graph), (alpha, h))
     # definition: a scatter-sum of alpha-weighted source features into the targets
-    expected = torch.zeros(n, 2, 3, dtype=torch.float64).index_add_(0, graph.dst, alpha[:, :, None] * h[graph.src])
+    expected = torch.zeros(n, heads, 3, dtype=torch.float64).index_add_(0, graph.dst, alpha[:, :, None] * h[graph.src])
     assert torch.allclose(attention_aggregate(alpha, h, graph), expected)
 
 
@@ -114,16 +117,21 @@ def test_gat_conv_csr_refuses_what_it_would_compute_wrongly(graph_edges):
         CSRGraph.from_edge_index(edges, 40.5)
 
 
+def _random_block(num_sources: int, num_targets: int, num_edges: int, gen) -> CSRGraph:
+    """A bipartite block of random edges plus one self-loop per target."""
+    src = torch.randint(0, num_sources, (num_edges,), generator=gen)
+    dst = torch.randint(0, num_targets, (num_edges,), generator=gen)
+    loops = torch.arange(num_targets)
+    return CSRGraph.block(torch.cat([src, loops]), torch.cat([dst, loops]), num_sources, num_targets, True)
+
+
 @pytest.mark.parametrize("residual", [False, True])
 def test_block_with_sparse_features_equals_dense(residual):
     # mini-batch ERASE on bag-of-words graphs (Coauthor CS) feeds sparse COO features to a bipartite block, whose
     # targets are the first rows of the input: they must be taken without slicing the sparse tensor
     gen = torch.Generator().manual_seed(3)
     num_sources, num_targets = 30, 9
-    src = torch.randint(0, num_sources, (80,), generator=gen)
-    dst = torch.randint(0, num_targets, (80,), generator=gen)
-    loops = torch.arange(num_targets)
-    block = CSRGraph.block(torch.cat([src, loops]), torch.cat([dst, loops]), num_sources, num_targets, True)
+    block = _random_block(num_sources, num_targets, 80, gen)
     x = torch.rand(num_sources, 12, generator=gen) * (torch.rand(num_sources, 12, generator=gen) < 0.3)
     torch.manual_seed(2)
     conv = GATConv(12, 5, heads=2, residual=residual).eval()
@@ -133,18 +141,9 @@ def test_block_with_sparse_features_equals_dense(residual):
     assert torch.allclose(sparse, dense, atol=1e-6)
 
 
-def test_attention_aggregate_shared_features_gradcheck(graph_edges):
-    # one feature set under several heads (the inputs of an aggregate-first layer): each head's product of the
-    # same features, and the features' gradient summed over the heads
+def test_attention_aggregate_rejects_features_of_another_head_count(graph_edges):
     edges, n = graph_edges
     graph = CSRGraph.from_edge_index(edges, n)
-    gen = torch.Generator().manual_seed(4)
-    alpha = torch.rand(graph.num_edges, 3, dtype=torch.float64, generator=gen, requires_grad=True)
-    h = torch.randn(n, 1, 5, dtype=torch.float64, generator=gen, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda a, f: attention_aggregate(a, f, graph), (alpha, h))
-    out = attention_aggregate(alpha, h, graph)
-    assert out.shape == (n, 3, 5)
-    assert torch.allclose(out, attention_aggregate(alpha, h.expand(n, 3, 5).contiguous(), graph))
     with pytest.raises(ValueError, match="heads=2"):
         attention_aggregate(torch.rand(graph.num_edges, 3), torch.rand(n, 2, 5), graph)
 
@@ -155,10 +154,7 @@ def test_gat_conv_csr_aggregate_first_on_a_block(heads, concat, residual):
     # targets only; the same function and gradients as mapping every source first
     gen = torch.Generator().manual_seed(5)
     num_sources, num_targets = 60, 7
-    src = torch.randint(0, num_sources, (90,), generator=gen)
-    dst = torch.randint(0, num_targets, (90,), generator=gen)
-    loops = torch.arange(num_targets)
-    block = CSRGraph.block(torch.cat([src, loops]), torch.cat([dst, loops]), num_sources, num_targets, True)
+    block = _random_block(num_sources, num_targets, 90, gen)
     torch.manual_seed(6)
     conv = GATConv(12, 5, heads=heads, concat=concat, residual=residual)
     x = torch.randn(num_sources, 12, generator=gen)
