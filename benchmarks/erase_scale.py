@@ -209,7 +209,14 @@ def main(argv=None) -> int:
         runs = [(m, t) for m in args.methods for t in (args.training if m == "erase" else ["full"])]
         for method, training in runs:
             out, time_s, peak = run_isolated(
-                run_one, method, num_nodes, args.epochs, training, args.batch_size, 0, args.num_neighbors, threads=1
+                run_one,
+                method,
+                num_nodes,
+                args.epochs,
+                training,
+                args.batch_size,
+                num_neighbors=args.num_neighbors,
+                threads=1,
             )
             setting = {
                 "num_nodes": num_nodes,

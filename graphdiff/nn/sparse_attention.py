@@ -304,6 +304,16 @@ def attention_aggregate(alpha: Tensor, h: Tensor, graph: CSRGraph) -> Tensor:
     return _AttentionAggregate.apply(alpha, h, graph)
 
 
+def _logit_projection(conv, w_heads: Tensor) -> Tensor:
+    """``(2H, in)``: the source and target attention vectors mapped back through each head's weights,
+    :math:`W_k^\top a_k`, so that the logits come from the inputs (``x @ proj.T``) without ``N x H x C``
+    temporaries."""
+    heads, channels = w_heads.shape[:2]
+    return torch.cat(
+        [torch.einsum("hc,hcf->hf", att.view(heads, channels), w_heads) for att in (conv.att_src, conv.att_dst)]
+    )
+
+
 def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None = None) -> Tensor:
     r"""``conv(x, edge_index)`` for a ``torch_geometric.nn.GATConv`` through :func:`attention_aggregate`.
 
@@ -394,9 +404,7 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
             proj = torch.cat([conv.att_src.reshape(1, -1), conv.att_dst.reshape(1, -1)]) @ weight  # (2, in)
         else:
             w_heads = weight.view(heads, channels, in_channels)
-            proj = torch.cat(
-                [torch.einsum("hc,hcf->hf", att.view(heads, channels), w_heads) for att in (conv.att_src, conv.att_dst)]
-            )  # (2H, in)
+            proj = _logit_projection(conv, w_heads)
         scores = x @ proj.T
         score_src, score_dst = scores[:, :heads], scores[:num_rows, heads:]
         feats = x.unsqueeze(1)  # one set of inputs, aggregated by every head with its own weights
@@ -408,10 +416,7 @@ def gat_conv_csr(conv, x: Tensor, graph: CSRGraph, aggregate_first: bool | None 
         else:
             # the logits from the inputs: a_k^T W_k x = (W_k^T a_k)^T x, an N x F by F x H product instead of two
             # N x H x C temporaries (and their gradients)
-            w_heads = weight.view(heads, channels, -1)
-            proj = torch.cat(
-                [torch.einsum("hc,hcf->hf", att.view(heads, channels), w_heads) for att in (conv.att_src, conv.att_dst)]
-            )  # (2H, F)
+            proj = _logit_projection(conv, weight.view(heads, channels, -1))
             scores = torch.sparse.mm(x, proj.T) if x.is_sparse else x @ proj.T
             score_src, score_dst = scores[:, :heads], scores[:num_rows, heads:]
     logits = F.leaky_relu(score_src[graph.src] + score_dst[graph.dst], conv.negative_slope)
